@@ -1,0 +1,81 @@
+import Crypto
+public import Foundation
+
+/// An authenticated, key-committing ciphertext: `version ‖ commitment ‖ nonce ‖ ciphertext ‖ tag`.
+///
+/// ChaCha20-Poly1305 does not commit to its key, so each box also carries HMAC-SHA256 of a fixed
+/// label under the key. It is checked first: a wrong key is told apart from tampering, and
+/// partitioning-oracle attacks find nothing to exploit.
+public struct SealedBox: Sendable, Equatable {
+    /// The only format this build writes or reads.
+    public static let formatVersion: UInt8 = 1
+    static let commitmentLength = 32
+    static let nonceLength = 12
+    static let tagLength = 16
+    static let overhead = 1 + commitmentLength + nonceLength + tagLength
+    private static let commitmentLabel = Array("coffer/v1/key-commitment".utf8)
+
+    /// The serialized box.
+    public let bytes: Data
+
+    /// Parses a serialized box, checking its length and version.
+    public init(bytes: Data) throws(CofferCryptoError) {
+        guard bytes.count >= Self.overhead else { throw .malformed("\(bytes.count) bytes is too short") }
+        let version = bytes[bytes.startIndex]
+        guard version == Self.formatVersion else { throw .unsupportedVersion(version) }
+        self.bytes = bytes
+    }
+
+    /// Seals `plaintext` under `key`, binding `context`.
+    public static func seal<Role: SealingKeyRole>(
+        _ plaintext: some DataProtocol, with key: CofferKey<Role>, context: SealContext
+    ) -> SealedBox {
+        let nonce = ChaChaPoly.Nonce()
+        // Sealing with a fresh random nonce and a 256-bit key cannot fail.
+        guard let box = try? ChaChaPoly.seal(plaintext, using: key.symmetricKey, nonce: nonce,
+                                             authenticating: context.associatedData)
+        else { preconditionFailure("ChaChaPoly.seal failed with valid inputs") }
+        var out = Data([formatVersion])
+        out.append(contentsOf: commitment(for: key.symmetricKey))
+        out.append(box.combined)
+        // Force-unwrap-free construction: the length and version are correct by construction.
+        return SealedBox(unchecked: out)
+    }
+
+    private init(unchecked bytes: Data) { self.bytes = bytes }
+
+    /// Opens the box with `key`, checking the commitment and then the tag against `context`.
+    public func open<Role: SealingKeyRole>(
+        with key: CofferKey<Role>, context: SealContext
+    ) throws(CofferCryptoError) -> Data {
+        let start = bytes.startIndex
+        let storedCommitment = bytes[(start + 1)..<(start + 1 + Self.commitmentLength)]
+        let expected = Self.commitment(for: key.symmetricKey)
+        guard constantTimeEquals(Array(storedCommitment), expected) else { throw .wrongKey }
+        let combined = bytes[(start + 1 + Self.commitmentLength)...]
+        do {
+            let box = try ChaChaPoly.SealedBox(combined: combined)
+            return try ChaChaPoly.open(box, using: key.symmetricKey, authenticating: context.associatedData)
+        } catch {
+            throw .tampered
+        }
+    }
+
+    private static func commitment(for key: SymmetricKey) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: commitmentLabel, using: key))
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+public func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    var difference: UInt8 = 0
+    for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+    return difference == 0
+}
+
+/// Random bytes from the system CSPRNG.
+public func secureRandomBytes(count: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+}

@@ -1,0 +1,132 @@
+public import Foundation
+
+/// One entry in a vault: a login, a card, a note… Everything in it is sealed before it is stored.
+public struct Item: Codable, Hashable, Sendable, Identifiable {
+    /// Stable identifier, bound into the item's ciphertext.
+    public var id: UUID
+    /// The kind of item.
+    public var type: ItemType
+    /// The name shown in lists.
+    public var title: String
+    /// The standard fields of `type`, in template order.
+    public var fields: [Field]
+    /// Fields the user added.
+    public var customFields: [Field]
+    /// Web addresses (logins may have several).
+    public var urls: [String]
+    /// Free text.
+    public var notes: String
+    /// Labels for filtering, kept sorted and unique.
+    public var tags: [String] {
+        didSet { tags = Self.normalizedTags(tags) }
+    }
+    /// Shown first and filterable.
+    public var isFavorite: Bool
+    /// When the item was created.
+    public var created: Date
+    /// When the item last changed.
+    public var modified: Date
+    /// Earlier values of secret fields, newest first.
+    public var passwordHistory: [PasswordHistoryEntry]
+    /// When the item was moved to the trash; `nil` while it is live.
+    public var trashedAt: Date?
+
+    /// How many earlier values of secret fields are kept.
+    public static let passwordHistoryLimit = 20
+
+    /// A new item with the type's standard fields, empty.
+    public init(id: UUID = UUID(), type: ItemType, title: String, now: Date) {
+        self.id = id
+        self.type = type
+        self.title = title
+        self.fields = type.template.map { Field(name: $0.name, kind: $0.kind, value: "") }
+        self.customFields = []
+        self.urls = []
+        self.notes = ""
+        self.tags = []
+        self.isFavorite = false
+        self.created = now
+        self.modified = now
+        self.passwordHistory = []
+        self.trashedAt = nil
+    }
+
+    /// Whether the item is in the trash.
+    public var isTrashed: Bool { trashedAt != nil }
+
+    /// All fields, standard then custom.
+    public var allFields: [Field] { fields + customFields }
+
+    /// The value of the field called `name`, or of a pseudo-field (`title`, `notes`, `url`, `tags`).
+    public func value(of name: String) -> String? {
+        if let field = allFields.first(where: { $0.matches(name: name) }) { return field.value }
+        switch Field.normalize(name) {
+        case "title": return title
+        case "notes", "note": return notes
+        case "url", "website": return urls.first
+        case "urls": return urls.joined(separator: "\n")
+        case "tags": return tags.joined(separator: ",")
+        case "id": return id.uuidString.lowercased()
+        default: return nil
+        }
+    }
+
+    /// The kind of the field called `name`, if it exists.
+    public func kind(of name: String) -> FieldKind? {
+        allFields.first(where: { $0.matches(name: name) })?.kind
+    }
+
+    /// Sets a standard or custom field; an unknown name becomes a custom field of `kind`.
+    public mutating func setValue(_ value: String, of name: String, kind: FieldKind = .text) {
+        if let index = fields.firstIndex(where: { $0.matches(name: name) }) {
+            fields[index].value = value
+        } else if let index = customFields.firstIndex(where: { $0.matches(name: name) }) {
+            customFields[index].value = value
+        } else {
+            customFields.append(Field(name: name, kind: kind, value: value))
+        }
+    }
+
+    /// Removes a custom field; standard fields are emptied instead.
+    public mutating func removeField(_ name: String) {
+        customFields.removeAll { $0.matches(name: name) }
+        if let index = fields.firstIndex(where: { $0.matches(name: name) }) { fields[index].value = "" }
+    }
+
+    /// Stamps an edit: bumps `modified` and keeps the replaced values of secret fields in the history.
+    public mutating func recordEdit(from previous: Item, at date: Date) {
+        for old in previous.allFields where old.kind.isSecret && !old.value.isEmpty {
+            let new = allFields.first { $0.matches(name: old.name) }
+            if new?.value != old.value {
+                passwordHistory.insert(
+                    PasswordHistoryEntry(fieldName: old.name, value: old.value, replacedAt: date), at: 0)
+            }
+        }
+        passwordHistory = Array(passwordHistory.prefix(Self.passwordHistoryLimit))
+        modified = date
+    }
+
+    /// Moves the item to the trash, where it can still be restored.
+    public mutating func moveToTrash(at date: Date) {
+        trashedAt = date
+        modified = date
+    }
+
+    /// Brings the item back from the trash.
+    public mutating func restoreFromTrash(at date: Date) {
+        trashedAt = nil
+        modified = date
+    }
+
+    /// The username, card holder or other field that identifies the item in a list.
+    public var subtitle: String {
+        for name in ["username", "email", "cardholder", "ssid", "holder", "product", "first-name"] {
+            if let value = value(of: name), !value.isEmpty { return value }
+        }
+        return urls.first ?? ""
+    }
+
+    static func normalizedTags(_ tags: [String]) -> [String] {
+        Array(Set(tags.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })).sorted()
+    }
+}

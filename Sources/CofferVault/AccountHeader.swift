@@ -1,0 +1,89 @@
+public import CofferCrypto
+public import Foundation
+
+/// Everything needed to turn a password or recovery code into the account key: stored on the device
+/// (and later the server) in the clear except for the wrapped keys.
+public struct AccountHeader: Sendable, Equatable {
+    /// The account this vault belongs to.
+    public var accountID: UUID
+    /// The key epoch; an account reset starts a new one.
+    public var epoch: UInt32
+    /// Argon2id costs in force.
+    public var kdfParameters: KDFParameters
+    /// 16 random bytes, replaced on every password change.
+    public var salt: [UInt8]
+    /// The account key wrapped by the password-derived key, bound to parameters and salt.
+    public var passwordWrappedKey: SealedBox
+    /// The account key wrapped by the recovery-code-derived key.
+    public var recoveryWrappedKey: SealedBox
+
+    /// Creates a header from stored parts.
+    public init(accountID: UUID, epoch: UInt32, kdfParameters: KDFParameters, salt: [UInt8],
+                passwordWrappedKey: SealedBox, recoveryWrappedKey: SealedBox) {
+        self.accountID = accountID
+        self.epoch = epoch
+        self.kdfParameters = kdfParameters
+        self.salt = salt
+        self.passwordWrappedKey = passwordWrappedKey
+        self.recoveryWrappedKey = recoveryWrappedKey
+    }
+
+    /// A brand-new account: a random account key wrapped by the password and by a fresh recovery code.
+    ///
+    /// Returns the recovery code so it can be shown once in the recovery kit.
+    public static func create(
+        password: String, parameters: KDFParameters = .default, accountID: UUID = UUID()
+    ) throws(CofferCryptoError) -> (header: AccountHeader, accountKey: AccountKey, recoveryCode: RecoveryCode) {
+        let accountKey = AccountKey.random()
+        let recoveryCode = RecoveryCode.random()
+        let salt = secureRandomBytes(count: 16)
+        let masterKey = try Argon2id.deriveMasterKey(password: password, salt: salt, parameters: parameters)
+        let recoveryWrapped = accountKey.wrapped(by: recoveryCode.wrapKey(), context: recoveryContext(accountID, 1))
+        var header = AccountHeader(
+            accountID: accountID, epoch: 1, kdfParameters: parameters, salt: salt,
+            passwordWrappedKey: recoveryWrapped, recoveryWrappedKey: recoveryWrapped)
+        // The password wrap binds the header's own parameters and salt, so it is made from the header.
+        header.passwordWrappedKey = accountKey.wrapped(by: masterKey.passwordWrapKey(), context: header.passwordContext)
+        return (header, accountKey, recoveryCode)
+    }
+
+    /// Opens the account key with the master password.
+    public func unlock(password: String) throws -> AccountKey {
+        let masterKey = try Argon2id.deriveMasterKey(password: password, salt: salt, parameters: kdfParameters)
+        return try unlock(masterKey: masterKey)
+    }
+
+    /// Opens the account key with an already derived master key.
+    public func unlock(masterKey: MasterKey) throws(CofferVaultError) -> AccountKey {
+        do {
+            return try AccountKey.unwrap(passwordWrappedKey, with: masterKey.passwordWrapKey(), context: passwordContext)
+        } catch .wrongKey {
+            throw .wrongPassword
+        } catch {
+            throw .integrity("the password-wrapped account key (\(error.shortReason))")
+        }
+    }
+
+    /// Opens the account key with the recovery code.
+    public func unlock(recoveryCode: RecoveryCode) throws(CofferVaultError) -> AccountKey {
+        do {
+            return try AccountKey.unwrap(
+                recoveryWrappedKey, with: recoveryCode.wrapKey(), context: Self.recoveryContext(accountID, epoch))
+        } catch .wrongKey {
+            throw .wrongRecoveryCode
+        } catch {
+            throw .integrity("the recovery-wrapped account key (\(error.shortReason))")
+        }
+    }
+
+    /// The associated data of the password wrap: parameters and salt are bound in, so neither can be swapped.
+    var passwordContext: SealContext {
+        SealContext(
+            purpose: .accountKeyByPassword, accountID: accountID, epoch: epoch,
+            extra: kdfParameters.canonicalBytes + salt)
+    }
+
+    static func recoveryContext(_ accountID: UUID, _ epoch: UInt32) -> SealContext {
+        SealContext(purpose: .accountKeyByRecoveryCode, accountID: accountID, epoch: epoch)
+    }
+}
