@@ -53,16 +53,18 @@ let package = Package(
             dependencies: ["CofferVault", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: sharedSwiftSettings
         ),
+        .target(name: "CSystemSupport"),
         .target(
             name: "CofferAgent",
-            dependencies: ["CofferStore", "CofferVault", "CofferModel", "CofferCrypto"],
+            dependencies: ["CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CSystemSupport"],
             swiftSettings: sharedSwiftSettings
         ),
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "CofferAgent", "CofferModel",
+                "CofferAgent", "CofferModel", "CofferVault", "CofferCrypto", "CofferStore", "CSystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: sharedSwiftSettings
         ),

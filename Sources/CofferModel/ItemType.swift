@@ -108,3 +108,6 @@ public struct FieldTemplate: Sendable, Hashable {
             .joined(separator: " ")
     }
 }
+
+/// Lets per-type counts encode as a JSON object keyed by type name.
+extension ItemType: CodingKeyRepresentable {}

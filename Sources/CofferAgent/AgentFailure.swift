@@ -1,0 +1,85 @@
+public import CofferModel
+public import Foundation
+
+/// A short description of an item, for lists of candidates in error messages.
+public struct ItemSummary: Codable, Sendable, Equatable {
+    /// The item's id.
+    public var id: UUID
+    /// Its title.
+    public var title: String
+    /// Its type.
+    public var type: ItemType
+    /// Username or similar.
+    public var subtitle: String
+
+    /// Summarizes an item without any secret.
+    public init(_ item: Item) {
+        id = item.id
+        title = item.title
+        type = item.type
+        subtitle = item.subtitle
+    }
+}
+
+/// Every failure a vault operation reports, in or out of the agent: a kind for the exit code and
+/// the sentence the user reads.
+public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, for choosing an exit code.
+    public enum Kind: String, Codable, Sendable {
+        case locked
+        case notFound
+        case ambiguous
+        case wrongSecret
+        case integrity
+        case noVault
+        case invalidInput
+        case storage
+        case agentUnavailable
+    }
+
+    /// What went wrong.
+    public var kind: Kind
+    /// The sentence the user reads: what is wrong and what to do.
+    public var message: String
+    /// Items the name could have meant, for `.ambiguous`.
+    public var candidates: [ItemSummary]
+
+    /// Creates a failure.
+    public init(_ kind: Kind, _ message: String, candidates: [ItemSummary] = []) {
+        self.kind = kind
+        self.message = message
+        self.candidates = candidates
+    }
+
+    public var description: String { message }
+
+    /// Classifies an error from a lower layer; its description is already the user's sentence.
+    public init(_ error: any Error) {
+        switch error {
+        case let failure as AgentFailure: self = failure
+        case let vault as CofferVaultError:
+            switch vault {
+            case .wrongPassword, .wrongRecoveryCode: self.init(.wrongSecret, vault.description)
+            case .integrity, .corruptRecord: self.init(.integrity, vault.description)
+            }
+        case let store as CofferStoreError:
+            switch store {
+            case .noVault, .vaultExists: self.init(.noVault, store.description)
+            case .corruptDatabase: self.init(.integrity, store.description)
+            case .concurrentChange, .database: self.init(.storage, store.description)
+            }
+        case let crypto as CofferCryptoError:
+            switch crypto {
+            case .wrongKey: self.init(.wrongSecret, crypto.description)
+            case .invalidRecoveryCode, .weakKDFParameters: self.init(.invalidInput, crypto.description)
+            default: self.init(.integrity, crypto.description)
+            }
+        case let model as CofferModelError: self.init(.invalidInput, model.description)
+        default: self.init(.storage, "Unexpected error (\(type(of: error))).")
+        }
+    }
+}
+
+import CofferCrypto
+import CofferStore
+import CofferVault

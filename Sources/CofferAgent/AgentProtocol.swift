@@ -1,0 +1,87 @@
+public import CofferModel
+public import Foundation
+
+/// A request to the vault, served by the agent over its socket or in-process when no agent runs.
+///
+/// The protocol is a few Codable enums in length-prefixed JSON frames, versioned as a whole
+/// (`AgentProtocol.version`); a peer with another version gets a clear error, never a guess.
+public enum AgentRequest: Codable, Sendable {
+    case status
+    case list(ItemFilter)
+    case search(query: String, filter: ItemFilter)
+    case resolve(name: String, scope: ItemScope)
+    case add(Item)
+    case update(Item)
+    case trash(id: UUID)
+    case restore(id: UUID)
+    case purge(id: UUID)
+    /// Hands the agent an account key opened by the CLI, and the idle timeout.
+    case unlock(accountKey: Data, idleTimeoutSeconds: Int)
+    case unlockWithPIN(pin: String)
+    case setPIN(pin: String)
+    case clearPIN
+    case lock
+    case agentState
+}
+
+/// The answer to an `AgentRequest`.
+public enum AgentResponse: Codable, Sendable {
+    case done
+    case item(Item)
+    case items([Item])
+    case status(VaultStatus)
+    case agentState(AgentState)
+    case failure(AgentFailure)
+}
+
+/// What the agent holds.
+public struct AgentState: Codable, Sendable, Equatable {
+    /// Whether the account key is in memory.
+    public var isUnlocked: Bool
+    /// Whether a PIN-wrapped copy of the key is in memory.
+    public var hasPIN: Bool
+    /// Wrong PINs left before the PIN copy is erased.
+    public var pinAttemptsLeft: Int
+    /// Seconds of inactivity before the agent locks.
+    public var idleTimeoutSeconds: Int
+
+    /// Creates a state.
+    public init(isUnlocked: Bool, hasPIN: Bool, pinAttemptsLeft: Int, idleTimeoutSeconds: Int) {
+        self.isUnlocked = isUnlocked
+        self.hasPIN = hasPIN
+        self.pinAttemptsLeft = pinAttemptsLeft
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+    }
+}
+
+/// Framing shared by both ends of the socket.
+public enum AgentProtocol {
+    /// Bumped on any incompatible change to the enums above.
+    public static let version = 1
+    /// The largest frame either side accepts (a listing of a very large vault fits).
+    static let maximumFrame = 512 * 1024 * 1024
+
+    struct VersionOnly: Codable { var version: Int }
+
+    struct Envelope<Body: Codable>: Codable {
+        var version: Int
+        var body: Body
+    }
+
+    static func encode<Body: Codable>(_ body: Body) throws -> Data {
+        try JSONEncoder().encode(Envelope(version: version, body: body))
+    }
+
+    static func decode<Body: Codable>(_ type: Body.Type, from data: Data) throws(AgentFailure) -> Body {
+        guard let peer = try? JSONDecoder().decode(VersionOnly.self, from: data) else {
+            throw AgentFailure(.agentUnavailable, "The agent sent a message this version of Coffer cannot read. Run `coffer lock` and unlock again.")
+        }
+        guard peer.version == version else {
+            throw AgentFailure(.agentUnavailable, "The running agent speaks protocol version \(peer.version), this coffer speaks \(version): run `coffer lock` and unlock again.")
+        }
+        guard let envelope = try? JSONDecoder().decode(Envelope<Body>.self, from: data) else {
+            throw AgentFailure(.agentUnavailable, "A malformed message reached the agent or came back from it.")
+        }
+        return envelope.body
+    }
+}

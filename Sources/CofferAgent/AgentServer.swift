@@ -1,0 +1,160 @@
+import CofferCrypto
+import CofferStore
+import CofferVault
+import CSystemSupport
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The long-running agent: keeps the account key in memory and serves other `coffer` processes of
+/// the same user over a Unix socket in an owner-only directory.
+///
+/// Single-threaded by design: one request at a time, so the session needs no locking. It locks
+/// after `idleTimeout` without requests and exits once it holds nothing (no key and no PIN copy).
+public final class AgentServer {
+    private let paths: ProfilePaths
+    private var session: VaultSession?
+    private var pinEnvelope: PINEnvelope?
+    private var idleTimeoutSeconds = AgentServer.defaultIdleTimeoutSeconds
+    private var lastActivity = ContinuousClock.now
+    private var isFinished = false
+
+    /// 15 minutes, as security.md's convenience window.
+    public static let defaultIdleTimeoutSeconds = 15 * 60
+    /// How long a freshly started agent waits for its first unlock before giving up.
+    static let startupGraceSeconds = 30
+
+    /// An agent for the profile at `paths`.
+    public init(paths: ProfilePaths) {
+        self.paths = paths
+    }
+
+    /// Listens, tells the launcher it is ready on `readyDescriptor`, and serves until there is nothing left to hold.
+    public func run(readyDescriptor: Int32) throws {
+        coffer_harden_process()
+        signal(SIGHUP, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        try ProfilePaths.makeOwnerOnlyDirectory(paths.agentDirectory)
+        let listener = try UnixSocket.listen(at: paths.agentSocket)
+        defer {
+            listener.close()
+            unlink(paths.agentSocket)
+        }
+        _ = "ready\n".withCString { write(readyDescriptor, $0, 6) }
+        close(readyDescriptor)
+        lastActivity = .now
+        while !isFinished {
+            guard let connection = listener.accept(timeoutMilliseconds: waitMilliseconds()) else {
+                if idleTimeHasPassed() { lockForInactivity() }
+                continue
+            }
+            serve(connection)
+            connection.close()
+        }
+    }
+
+    private func waitMilliseconds() -> Int32 {
+        let limit = session != nil ? idleTimeoutSeconds : (pinEnvelope != nil ? -1 : Self.startupGraceSeconds)
+        guard limit >= 0 else { return -1 }
+        let elapsed = ContinuousClock.now - lastActivity
+        let remaining = Duration.seconds(limit) - elapsed
+        let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(0, milliseconds))
+    }
+
+    private func idleTimeHasPassed() -> Bool { waitMilliseconds() == 0 }
+
+    private func lockForInactivity() {
+        session = nil
+        if pinEnvelope == nil { isFinished = true }
+        lastActivity = .now
+    }
+
+    private func serve(_ connection: UnixSocket) {
+        // Only processes of the agent's own user may talk to it; the directory is owner-only too.
+        guard let uid = connection.peerUID, uid == getuid() else { return }
+        let response: AgentResponse
+        do {
+            let request = try AgentProtocol.decode(AgentRequest.self, from: connection.readFrame())
+            response = handle(request)
+        } catch {
+            response = .failure(AgentFailure(error))
+        }
+        lastActivity = .now
+        guard let data = try? AgentProtocol.encode(response) else { return }
+        try? connection.writeFrame(data)
+    }
+
+    private func handle(_ request: AgentRequest) -> AgentResponse {
+        switch request {
+        case .unlock(let accountKey, let timeout):
+            return unlock({ try VaultSetup.keyring(store: $0, accountKeyBytes: accountKey) }, timeout: timeout)
+        case .unlockWithPIN(let pin):
+            return unlockWithPIN(pin)
+        case .setPIN(let pin):
+            guard let session else { return .failure(Self.lockedFailure) }
+            do {
+                pinEnvelope = try PINEnvelope(pin: pin, keyring: session.keyring)
+                return .done
+            } catch {
+                return .failure(AgentFailure(error))
+            }
+        case .clearPIN:
+            pinEnvelope = nil
+            if session == nil { isFinished = true }
+            return .done
+        case .lock:
+            session = nil
+            if pinEnvelope == nil { isFinished = true }
+            return .done
+        case .agentState:
+            return .agentState(state)
+        default:
+            guard let session else { return .failure(Self.lockedFailure) }
+            return VaultRequestHandler(session: session, isLocked: false, pinEnabled: pinEnvelope != nil).handle(request)
+        }
+    }
+
+    private var state: AgentState {
+        AgentState(
+            isUnlocked: session != nil, hasPIN: pinEnvelope != nil,
+            pinAttemptsLeft: pinEnvelope?.attemptsLeft ?? 0, idleTimeoutSeconds: idleTimeoutSeconds)
+    }
+
+    private func unlock(_ makeKeyring: (VaultStore) throws -> Keyring, timeout: Int?) -> AgentResponse {
+        do {
+            let store = try VaultStore.open(at: paths.vaultFile)
+            session = try VaultSession(store: store, keyring: try makeKeyring(store))
+            if let timeout { idleTimeoutSeconds = max(1, timeout) }
+            return .agentState(state)
+        } catch {
+            return .failure(AgentFailure(error))
+        }
+    }
+
+    private func unlockWithPIN(_ pin: String) -> AgentResponse {
+        guard var envelope = pinEnvelope else {
+            return .failure(AgentFailure(.locked, "Quick unlock by PIN is not set up. Unlock with your master password."))
+        }
+        let accountKey: AccountKey
+        do {
+            accountKey = try envelope.open(pin: pin)
+            pinEnvelope = envelope
+        } catch {
+            pinEnvelope = envelope.attemptsLeft > 0 ? envelope : nil
+            if envelope.attemptsLeft > 0 {
+                return .failure(AgentFailure(.wrongSecret, "Wrong PIN; \(envelope.attemptsLeft) attempt(s) left before quick unlock is turned off."))
+            }
+            return .failure(AgentFailure(.wrongSecret, "Wrong PIN \(PINEnvelope.maximumAttempts) times: quick unlock is now off and its key erased. Your vault is untouched; unlock with your master password."))
+        }
+        return unlock({ store in
+            let header = try store.header()
+            return Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
+        }, timeout: nil)
+    }
+
+    private static let lockedFailure = AgentFailure(
+        .locked, "The vault is locked. Run `coffer unlock` (or pass --password-stdin) and try again.")
+}

@@ -1,0 +1,42 @@
+public import Foundation
+
+/// Where one profile's files live: the vault, the agent's socket, the configuration.
+///
+/// `COFFER_HOME` puts all of them under one directory (tests and scripts use it); otherwise the XDG
+/// directories of architecture.md are used.
+public struct ProfilePaths: Sendable, Equatable {
+    /// The SQLite vault file.
+    public let vaultFile: String
+    /// The owner-only directory that holds the agent's socket.
+    public let agentDirectory: String
+    /// The agent's socket.
+    public var agentSocket: String { agentDirectory + "/agent.sock" }
+    /// The directory of the vault file.
+    public var dataDirectory: String { (vaultFile as NSString).deletingLastPathComponent }
+
+    /// Paths from the environment.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        if let cofferHome = environment["COFFER_HOME"], !cofferHome.isEmpty {
+            let base = Self.absolute(cofferHome)
+            vaultFile = base + "/vault.sqlite"
+            agentDirectory = base + "/agent"
+        } else {
+            let data = environment["XDG_DATA_HOME"].map(Self.absolute) ?? home + "/.local/share"
+            vaultFile = data + "/coffer/vault.sqlite"
+            let runtime = environment["XDG_RUNTIME_DIR"].map(Self.absolute) ?? data + "/coffer"
+            agentDirectory = runtime + "/coffer-agent"
+        }
+    }
+
+    /// Creates a directory (and its parents) readable only by the owner.
+    public static func makeOwnerOnlyDirectory(_ path: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+    }
+
+    private static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}

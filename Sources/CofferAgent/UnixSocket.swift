@@ -1,0 +1,123 @@
+import CSystemSupport
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A connected or listening Unix stream socket carrying length-prefixed frames.
+struct UnixSocket {
+    let descriptor: Int32
+
+    /// Binds a listening socket at `path`, replacing a stale one, readable and writable by the owner only.
+    static func listen(at path: String) throws(AgentFailure) -> UnixSocket {
+        let socket = try make()
+        unlink(path)
+        let status = withAddress(path) { address, length in bind(socket.descriptor, address, length) }
+        guard status == 0, chmod(path, 0o600) == 0, Glibc.listen(socket.descriptor, 16) == 0 else {
+            socket.close()
+            throw AgentFailure(.agentUnavailable, "The agent cannot listen at \(path): \(String(cString: strerror(errno))).")
+        }
+        return socket
+    }
+
+    /// Connects to the agent at `path`; `nil` when no agent is listening there.
+    static func connect(to path: String) throws(AgentFailure) -> UnixSocket? {
+        let socket = try make()
+        let status = withAddress(path) { address, length in Glibc.connect(socket.descriptor, address, length) }
+        guard status == 0 else {
+            socket.close()
+            return nil
+        }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(socket.descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return socket
+    }
+
+    /// Waits up to `timeoutMilliseconds` (-1: forever) for a connection; `nil` on timeout.
+    func accept(timeoutMilliseconds: Int32) -> UnixSocket? {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, timeoutMilliseconds) > 0 else { return nil }
+        let client = Glibc.accept(descriptor, nil, nil)
+        guard client >= 0 else { return nil }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return UnixSocket(descriptor: client)
+    }
+
+    /// The uid of the connected peer, from the kernel.
+    var peerUID: uid_t? {
+        var uid: uid_t = 0
+        return coffer_peer_uid(descriptor, &uid) == 0 ? uid : nil
+    }
+
+    func writeFrame(_ data: Data) throws(AgentFailure) {
+        var length = UInt32(data.count).bigEndian
+        var frame = Data(bytes: &length, count: 4)
+        frame.append(data)
+        var offset = 0
+        while offset < frame.count {
+            let written = frame.withUnsafeBytes { buffer in
+                send(descriptor, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            guard written > 0 else { throw Self.broken }
+            offset += written
+        }
+    }
+
+    func readFrame() throws(AgentFailure) -> Data {
+        let header = try read(count: 4)
+        let length = header.withUnsafeBytes { Int(UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self))) }
+        guard length <= AgentProtocol.maximumFrame else { throw Self.broken }
+        return try read(count: length)
+    }
+
+    private func read(count: Int) throws(AgentFailure) -> Data {
+        var data = Data(count: count)
+        var offset = 0
+        while offset < count {
+            let received = data.withUnsafeMutableBytes { buffer in
+                recv(descriptor, buffer.baseAddress! + offset, count - offset, 0)
+            }
+            guard received > 0 else { throw Self.broken }
+            offset += received
+        }
+        return data
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+
+    private static var broken: AgentFailure {
+        AgentFailure(.agentUnavailable, "The connection to the agent broke off. Run `coffer unlock` again.")
+    }
+
+    private static func make() throws(AgentFailure) -> UnixSocket {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else {
+            throw AgentFailure(.agentUnavailable, "Cannot create a socket: \(String(cString: strerror(errno))).")
+        }
+        return UnixSocket(descriptor: descriptor)
+    }
+
+    private static func withAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else {
+            errno = ENAMETOOLONG
+            return -1
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            buffer.copyBytes(from: bytes)
+            buffer[bytes.count] = 0
+        }
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                body($0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+public import CofferModel
+public import CofferStore
+public import CofferVault
+public import Foundation
+import CofferCrypto
+
+/// An unlocked vault: the store, the keyring and every item opened in memory.
+///
+/// Used by the agent (which keeps one alive between commands) and by a single command when no agent
+/// runs. Every change goes through `commit`, which writes the records and the new manifest in one
+/// transaction. Not thread-safe: each owner drives it from one thread.
+public final class VaultSession {
+    /// The vault file.
+    public let store: VaultStore
+    /// The unlocked keys.
+    public let keyring: Keyring
+    private let now: @Sendable () -> Date
+    private var items: [UUID: Item] = [:]
+    private var records: [UUID: SealedItem] = [:]
+    private var manifestEntries: [UUID: ManifestEntry] = [:]
+    private var haystacks: [UUID: FuzzyMatcher.Haystack] = [:]
+    private var manifestState = ManifestState(counter: 0, mac: [])
+
+    /// Opens every record, checking each one and the manifest over all of them.
+    public init(store: VaultStore, keyring: Keyring, now: @escaping @Sendable () -> Date = Date.init) throws {
+        self.store = store
+        self.keyring = keyring
+        self.now = now
+        try reload()
+    }
+
+    /// Reloads when another process changed the vault file since it was opened.
+    public func refreshIfChanged() throws {
+        if try store.manifestState().counter != manifestState.counter { try reload() }
+    }
+
+    private func reload() throws {
+        let state = try store.manifestState()
+        let loaded = try store.allRecords()
+        var entries: [UUID: ManifestEntry] = [:]
+        for record in loaded { entries[record.id] = record.manifestEntry }
+        let manifest = Manifest(counter: state.counter, entries: Array(entries.values))
+        guard constantTimeEquals(keyring.authenticate(manifest), state.mac) else {
+            throw CofferVaultError.integrity(
+                "the vault's manifest does not match its items (an item was added, removed or rolled back outside Coffer)")
+        }
+        var opened: [UUID: Item] = [:]
+        for record in loaded { opened[record.id] = try keyring.open(record) }
+        items = opened
+        records = Dictionary(uniqueKeysWithValues: loaded.map { ($0.id, $0) })
+        manifestEntries = entries
+        haystacks = opened.mapValues(FuzzyMatcher.Haystack.init)
+        manifestState = state
+    }
+
+    // MARK: - Reading
+
+    /// Items passing `filter`, favourites first, then by title.
+    public func list(_ filter: ItemFilter) -> [Item] {
+        items.values.filter(filter.matches).sorted(by: Self.displayOrder)
+    }
+
+    /// Items matching `query` fuzzily over titles, usernames, URLs and tags, best first.
+    public func search(_ query: String, filter: ItemFilter) -> [Item] {
+        let matcher = FuzzyMatcher(query: query)
+        guard !matcher.isEmpty else { return list(filter) }
+        var scored: [(score: Int, item: Item)] = []
+        for (id, item) in items where filter.matches(item) {
+            guard let haystack = haystacks[id], let score = matcher.score(haystack) else { continue }
+            scored.append((score, item))
+        }
+        return scored.sorted { $0.score != $1.score ? $0.score > $1.score : Self.displayOrder($0.item, $1.item) }
+            .map(\.item)
+    }
+
+    /// The one item `name` refers to: an id, an id prefix, or an exact title (ignoring case).
+    public func resolve(_ name: String, scope: ItemScope) throws(AgentFailure) -> Item {
+        let candidates = items.values.filter(scope.contains)
+        if let id = UUID(uuidString: name), let item = items[id], scope.contains(item) { return item }
+        let titled = candidates.filter { $0.title.caseInsensitiveCompare(name) == .orderedSame }
+        if titled.count == 1 { return titled[0] }
+        if titled.count > 1 { throw ambiguous(name, titled) }
+        let lowered = name.lowercased()
+        if lowered.count >= 4, lowered.allSatisfy(\.isHexDigit) || lowered.contains("-") {
+            let byID = candidates.filter { $0.id.uuidString.lowercased().hasPrefix(lowered) }
+            if byID.count == 1 { return byID[0] }
+            if byID.count > 1 { throw ambiguous(name, byID) }
+        }
+        let place = scope == .trash ? "in the trash" : scope == .live ? "in the vault" : "in the vault or trash"
+        let hint = scope == .live && items.values.contains(where: { $0.isTrashed && $0.title.caseInsensitiveCompare(name) == .orderedSame })
+            ? " It is in the trash: `coffer restore \"\(name)\"` brings it back."
+            : " Use `coffer search \(name)` to find it, or name it by its id."
+        throw AgentFailure(.notFound, "No item called \"\(name)\" \(place).\(hint)")
+    }
+
+    private func ambiguous(_ name: String, _ matches: [Item]) -> AgentFailure {
+        AgentFailure(
+            .ambiguous,
+            "\"\(name)\" matches \(matches.count) items; name one by its id (shown below).",
+            candidates: matches.sorted(by: Self.displayOrder).map(ItemSummary.init))
+    }
+
+    /// Counts for `coffer status`.
+    public func status(isLocked: Bool, pinEnabled: Bool) -> VaultStatus {
+        var byType: [ItemType: Int] = [:]
+        var live = 0
+        var trash = 0
+        for item in items.values {
+            if item.isTrashed {
+                trash += 1
+            } else {
+                live += 1
+                byType[item.type, default: 0] += 1
+            }
+        }
+        return VaultStatus(items: live, itemsByType: byType, trash: trash, locked: isLocked,
+                           vaultPath: store.path, pinEnabled: pinEnabled)
+    }
+
+    // MARK: - Changing
+
+    /// Stores a new item.
+    public func add(_ item: Item) throws -> Item {
+        guard items[item.id] == nil else {
+            throw AgentFailure(.invalidInput, "An item with id \(item.id.uuidString.lowercased()) already exists.")
+        }
+        var item = item
+        item.title = item.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !item.title.isEmpty else { throw AgentFailure(.invalidInput, "An item needs a title: pass --title.") }
+        let record = try keyring.seal(item, revision: 1)
+        try commit(upserts: [(record, item)])
+        return item
+    }
+
+    /// Stores an edited item, keeping replaced secrets in its password history.
+    public func update(_ edited: Item) throws -> Item {
+        guard let previous = items[edited.id], let record = records[edited.id] else {
+            throw AgentFailure(.notFound, "The item being edited no longer exists; nothing was changed.")
+        }
+        var item = edited
+        item.recordEdit(from: previous, at: now())
+        try commit(upserts: [(try keyring.seal(item, revision: record.revision + 1, existingKey: record.wrappedKey), item)])
+        return item
+    }
+
+    /// Moves an item to the trash.
+    public func trash(_ id: UUID) throws -> Item {
+        try change(id) { $0.moveToTrash(at: now()) }
+    }
+
+    /// Brings an item back from the trash.
+    public func restore(_ id: UUID) throws -> Item {
+        try change(id) { $0.restoreFromTrash(at: now()) }
+    }
+
+    /// Deletes a trashed item for good.
+    public func purge(_ id: UUID) throws -> Item {
+        guard let item = items[id] else { throw AgentFailure(.notFound, "That item no longer exists.") }
+        guard item.isTrashed else {
+            throw AgentFailure(.invalidInput, "\"\(item.title)\" is not in the trash; move it there with `coffer rm` first.")
+        }
+        try commit(upserts: [], deletions: [id])
+        return item
+    }
+
+    private func change(_ id: UUID, _ body: (inout Item) -> Void) throws -> Item {
+        guard let item = items[id], let record = records[id] else {
+            throw AgentFailure(.notFound, "That item no longer exists.")
+        }
+        var changed = item
+        body(&changed)
+        try commit(upserts: [(try keyring.seal(changed, revision: record.revision + 1, existingKey: record.wrappedKey), changed)])
+        return changed
+    }
+
+    /// Writes records and the resulting manifest in one transaction, then updates memory.
+    private func commit(upserts: [(SealedItem, Item)], deletions: [UUID] = []) throws {
+        var entries = manifestEntries
+        for (record, _) in upserts { entries[record.id] = record.manifestEntry }
+        for id in deletions { entries[id] = nil }
+        let counter = manifestState.counter + 1
+        let mac = keyring.authenticate(Manifest(counter: counter, entries: Array(entries.values)))
+        let state = ManifestState(counter: counter, mac: mac)
+        try store.commit(
+            VaultChange(upserts: upserts.map(\.0), deletions: deletions, manifest: state),
+            expectedCounter: manifestState.counter)
+        manifestEntries = entries
+        manifestState = state
+        for (record, item) in upserts {
+            records[record.id] = record
+            items[record.id] = item
+            haystacks[record.id] = FuzzyMatcher.Haystack(item)
+        }
+        for id in deletions {
+            records[id] = nil
+            items[id] = nil
+            haystacks[id] = nil
+        }
+    }
+
+    static func displayOrder(_ lhs: Item, _ rhs: Item) -> Bool {
+        if lhs.isFavorite != rhs.isFavorite { return lhs.isFavorite }
+        let order = lhs.title.localizedCaseInsensitiveCompare(rhs.title)
+        return order != .orderedSame ? order == .orderedAscending : lhs.id.uuidString < rhs.id.uuidString
+    }
+}

@@ -1,0 +1,35 @@
+public import CofferCrypto
+public import CofferStore
+public import CofferVault
+public import Foundation
+
+/// Creating and unlocking a profile's vault file: the steps `init` and `unlock` share.
+public enum VaultSetup {
+    /// Creates a local-only vault protected by `password`; returns the recovery code to show once.
+    public static func create(
+        paths: ProfilePaths, password: String, parameters: KDFParameters = .default
+    ) throws -> (keyring: Keyring, recoveryCode: RecoveryCode) {
+        guard !FileManager.default.fileExists(atPath: paths.vaultFile) else {
+            throw CofferStoreError.vaultExists(path: paths.vaultFile)
+        }
+        let (header, accountKey, recoveryCode) = try AccountHeader.create(password: password, parameters: parameters)
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
+        try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
+        let emptyMAC = keyring.authenticate(Manifest(counter: 0, entries: []))
+        _ = try VaultStore.create(at: paths.vaultFile, header: header, manifestMAC: emptyMAC)
+        return (keyring, recoveryCode)
+    }
+
+    /// Opens the vault file and derives its account key from `password`.
+    public static func unlock(paths: ProfilePaths, password: String) throws -> (store: VaultStore, keyring: Keyring) {
+        let store = try VaultStore.open(at: paths.vaultFile)
+        let header = try store.header()
+        return (store, try Keyring(header: header, password: password))
+    }
+
+    /// Rebuilds a keyring from an account key handed over by another process.
+    public static func keyring(store: VaultStore, accountKeyBytes: Data) throws -> Keyring {
+        let header = try store.header()
+        return Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: try AccountKey(bytes: accountKeyBytes))
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import CofferModel
+import Foundation
+
+/// The `coffer` command: a zero-knowledge password manager for the terminal.
+struct Coffer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coffer",
+        abstract: "A password manager that keeps your vault encrypted on your devices.",
+        discussion: """
+            Start with `coffer init`. `coffer unlock` keeps the vault open in a background agent for \
+            15 minutes of inactivity, so later commands need no password. Set COFFER_HOME to keep a \
+            profile's files in one directory.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Init.self, Unlock.self, Lock.self, Status.self,
+            Add.self, Edit.self, Show.self, Get.self, List.self, Search.self,
+            Remove.self, Restore.self, Purge.self,
+            Generate.self, TOTPCode.self, Copy.self, PIN.self, Completion.self,
+            Agent.self, ClipboardClear.self,
+        ]
+    )
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import CofferAgent
+import CofferModel
+
+/// `coffer get NAME [FIELD]`: prints one bare value, for scripts.
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print one field's bare value (the password by default), for scripts.")
+
+    @Argument(help: "The item's title or id.")
+    var name: String
+
+    @Argument(help: "The field: password, username, url, notes, totp, a custom field's name…")
+    var field = "password"
+
+    @OptionGroup var secrets: SecretOptions
+
+    func run() throws {
+        let vault = try VaultConnector(secrets: secrets.reader()).open()
+        let item = try vault.item(.resolve(name: name, scope: .live))
+        print(try FieldLookup.value(of: field, in: item))
+    }
+}
+
+/// Finds a field's value or explains which fields exist.
+enum FieldLookup {
+    static func value(of field: String, in item: Item) throws -> String {
+        guard let value = item.value(of: field) else {
+            let names = item.allFields.filter { !$0.value.isEmpty }.map(\.name) + ["title", "url", "notes"]
+            throw AgentFailure(.notFound, "\"\(item.title)\" has no field \"\(field)\". Fields with values: \(names.joined(separator: ", ")).")
+        }
+        guard !value.isEmpty else {
+            throw AgentFailure(.notFound, "The field \"\(field)\" of \"\(item.title)\" is empty.")
+        }
+        return value
+    }
+}

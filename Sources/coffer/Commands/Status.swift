@@ -1,0 +1,55 @@
+import ArgumentParser
+import CofferAgent
+import CofferModel
+import CofferStore
+import Foundation
+
+/// `coffer status`: where the vault is, whether it is locked, and what it holds.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show where the vault is, whether it is locked, and item counts per type.")
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var secrets: SecretOptions
+
+    /// The JSON shape; counts are null while locked, because they are inside the encryption.
+    struct Report: Encodable {
+        let vault: String
+        let exists: Bool
+        let locked: Bool
+        let pin: Bool
+        let items: Int?
+        let trash: Int?
+        let byType: [String: Int]?
+    }
+
+    func run() throws {
+        let paths = ProfilePaths()
+        guard FileManager.default.fileExists(atPath: paths.vaultFile) else {
+            throw AgentFailure(.noVault, CofferStoreError.noVault(path: paths.vaultFile).description)
+        }
+        var status: VaultStatus?
+        if let agent = AgentClient.connectIfRunning(paths), let state = try? agent.state(), state.isUnlocked {
+            status = try agent.status()
+        } else if secrets.passwordStdin {
+            status = try VaultConnector(secrets: secrets.reader()).open().status()
+        }
+        let pin = (try? AgentClient.connectIfRunning(paths)?.state().hasPIN) == true
+        let report = Report(
+            vault: paths.vaultFile, exists: true, locked: status?.locked ?? true, pin: pin,
+            items: status?.items, trash: status?.trash,
+            byType: status.map { Dictionary(uniqueKeysWithValues: $0.itemsByType.map { ($0.key.rawValue, $0.value) }) })
+        if output.json { return try Output.json(report) }
+        print("Vault: \(paths.vaultFile)")
+        print("State: \(report.locked ? "locked" : "unlocked")\(pin ? " (quick unlock by PIN is on)" : "")")
+        guard let status else {
+            print("Unlock with `coffer unlock` to see what the vault holds.")
+            return
+        }
+        print("All items: \(status.items)")
+        for type in ItemType.allCases {
+            if let count = status.itemsByType[type], count > 0 { print("  \(type.displayName): \(count)") }
+        }
+        print("Trash: \(status.trash)")
+    }
+}

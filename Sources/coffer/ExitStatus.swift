@@ -1,0 +1,27 @@
+import CofferModel
+import Foundation
+import CofferAgent
+
+/// The documented exit codes (README, "Exit codes"); scripts may rely on them.
+enum ExitStatus: Int32 {
+    case success = 0
+    case failure = 1
+    case notFound = 2
+    case locked = 3
+    case wrongSecret = 4
+    case integrity = 5
+    case noVault = 6
+    case invalidInput = 7
+
+    init(_ kind: AgentFailure.Kind) {
+        switch kind {
+        case .locked: self = .locked
+        case .notFound, .ambiguous: self = .notFound
+        case .wrongSecret: self = .wrongSecret
+        case .integrity: self = .integrity
+        case .noVault: self = .noVault
+        case .invalidInput: self = .invalidInput
+        case .storage, .agentUnavailable: self = .failure
+        }
+    }
+}
