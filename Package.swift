@@ -78,6 +78,8 @@ let package = Package(
             name: "CofferStoreTests", dependencies: ["CofferStore", "CofferAgent"],
             swiftSettings: sharedSwiftSettings),
         .testTarget(
-            name: "CofferEndToEndTests", dependencies: ["coffer"], swiftSettings: sharedSwiftSettings),
+            name: "CofferEndToEndTests",
+            dependencies: ["coffer", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: sharedSwiftSettings),
     ]
 )

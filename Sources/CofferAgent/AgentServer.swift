@@ -144,6 +144,7 @@ public final class AgentServer {
             pinEnvelope = envelope
         } catch {
             pinEnvelope = envelope.attemptsLeft > 0 ? envelope : nil
+            if pinEnvelope == nil && session == nil { isFinished = true }
             if envelope.attemptsLeft > 0 {
                 return .failure(AgentFailure(.wrongSecret, "Wrong PIN; \(envelope.attemptsLeft) attempt(s) left before quick unlock is turned off."))
             }

@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+import Testing
+
+/// The local vault driven through the real binary, as issue 2's tests describe.
+@Suite("coffer CLI end to end", .serialized)
+struct LocalVaultTests {
+    static let password = "tundra-walrus-pebble-orchid-42"
+
+    @Test("init, add three types, list, search, show, get, rm, restore, lock, unlock")
+    func tour() throws {
+        let cli = try CofferCLI()
+        let kit = try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(kit.contains("Recovery code:"))
+        try cli.ok(["add", "login", "--title", "GMail", "--username", "alice", "--url", "https://mail.google.com", "--password-stdin"],
+                   stdin: "mail-pass-1\n")
+        try cli.ok(["add", "note", "--title", "Diary", "--notes", "dear diary"])
+        try cli.ok(["add", "card", "--title", "Visa", "--field", "cardholder=Alice", "--password-stdin"], stdin: "4111111111111111\n123\n")
+
+        let list = try #require(try cli.json(["list", "--json"]) as? [[String: Any]])
+        #expect(Set(list.compactMap { $0["title"] as? String }) == ["GMail", "Diary", "Visa"])
+        #expect(list.allSatisfy { $0["id"] != nil && $0["type"] != nil })
+
+        #expect(try cli.ok(["search", "gml"]).contains("GMail"))
+        let shown = try cli.ok(["show", "Visa"])
+        #expect(shown.contains("Alice") && !shown.contains("4111111111111111"))
+        #expect(try cli.ok(["show", "Visa", "--reveal"]).contains("4111111111111111"))
+        #expect(try cli.ok(["get", "GMail", "password"]) == "mail-pass-1\n")
+        #expect(try cli.ok(["get", "Visa", "cvv"]) == "123\n")
+
+        let status = try #require(try cli.json(["status", "--json"]) as? [String: Any])
+        #expect(status["items"] as? Int == 3)
+        #expect(status["trash"] as? Int == 0)
+        #expect(status["locked"] as? Bool == false)
+
+        try cli.ok(["rm", "GMail"])
+        #expect(try cli.run(["get", "GMail"]).status == 2)
+        let trashed = try #require(try cli.json(["status", "--json"]) as? [String: Any])
+        #expect(trashed["items"] as? Int == 2 && trashed["trash"] as? Int == 1)
+        try cli.ok(["restore", "GMail"])
+
+        try cli.ok(["lock"])
+        let locked = try cli.run(["get", "GMail", "password"])
+        #expect(locked.status == 3)
+        #expect(locked.stderr.contains("locked"))
+        #expect(locked.stdout.isEmpty)
+
+        try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(try cli.ok(["get", "GMail", "password"]) == "mail-pass-1\n")
+    }
+
+    @Test("a wrong password is refused, says so, and leaves the vault file unchanged")
+    func wrongPassword() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin", "--no-unlock"], stdin: Self.password + "\n")
+        let before = try Data(contentsOf: cli.vaultFile)
+        let result = try cli.run(["unlock", "--password-stdin"], stdin: "not-the-password\n")
+        #expect(result.status == 4)
+        #expect(result.stderr.contains("master password is not correct"))
+        #expect(try Data(contentsOf: cli.vaultFile) == before)
+        let add = try cli.run(["add", "note", "--title", "x", "--password-stdin"], stdin: "not-the-password\n")
+        #expect(add.status == 4)
+        #expect(try Data(contentsOf: cli.vaultFile) == before)
+    }
+
+    @Test("a flipped byte inside a sealed record is reported as an integrity error")
+    func tamperedDatabase() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["add", "login", "--title", "Mail", "--password-stdin"], stdin: "secret\n")
+        try cli.ok(["lock"])
+        // Read the item's sealed content with SQLite, find those bytes in the file, flip one inside.
+        let content = try DatabaseQueue(path: cli.vaultFile.path).read { db in
+            try Data.fetchOne(db, sql: "SELECT content FROM item")
+        }
+        var bytes = try Data(contentsOf: cli.vaultFile)
+        let sealed = try #require(content)
+        let range = try #require(bytes.range(of: sealed))
+        bytes[range.lowerBound + 60] ^= 0x40
+        try bytes.write(to: cli.vaultFile)
+        let result = try cli.run(["list", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(result.stderr.contains("Integrity check failed"))
+        #expect(!result.stderr.contains("secret"))
+    }
+
+    @Test("canary strings in every kind of field never appear in any file under COFFER_HOME")
+    func canaries() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["add", "login", "--title", "CANARY-title-91c2", "--username", "CANARY-user-91c2",
+                    "--url", "https://canary-url-91c2.example", "--tag", "CANARY-tag-91c2", "--notes", "CANARY-notes-91c2",
+                    "--field", "extra=CANARY-field-91c2", "--secret-field", "recovery-phrase", "--password-stdin"],
+                   stdin: "CANARY-pass-91c2\notpauth://totp/x?secret=GEZDGNBVGY3TQOJQ\nCANARY-secret-91c2\n")
+        try cli.ok(["edit", "CANARY-title-91c2", "--set-secret", "password", "--password-stdin"], stdin: "CANARY-newpass-91c2\n")
+        #expect(try cli.ok(["get", "CANARY-title-91c2", "recovery-phrase"]) == "CANARY-secret-91c2\n")
+        try cli.ok(["lock"])
+        let bytes = try cli.allFileBytes()
+        #expect(bytes.range(of: Data("91c2".utf8)) == nil)
+        #expect(bytes.range(of: Data(Self.password.utf8)) == nil)
+    }
+
+    @Test("an ambiguous name lists the candidates and exits 2")
+    func ambiguous() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["add", "login", "--title", "Bank", "--username", "first"])
+        try cli.ok(["add", "login", "--title", "bank", "--username", "second"])
+        let result = try cli.run(["get", "bank", "username"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("matches 2 items") && result.stderr.contains("first") && result.stderr.contains("second"))
+    }
+
+    @Test("bad input gets one clear sentence and a documented exit code", arguments: [
+        (["add", "spaceship", "--title", "x"], Int32(7), "not an item type"),
+        (["get", "nothing-here"], Int32(2), "No item called"),
+        (["add", "login", "--title", "x", "--field", "novalue"], Int32(7), "NAME=VALUE"),
+        (["unlock", "--timeout", "forever"], Int32(7), "lock timeout"),
+        (["add", "login", "--title", "x", "--field", "password=visible"], Int32(7), "secret field"),
+        (["list", "--bogus"], Int32(64), "Unknown option"),
+    ])
+    func badInput(_ arguments: [String], _ status: Int32, _ message: String) throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        let before = try Data(contentsOf: cli.vaultFile)
+        let result = try cli.run(arguments)
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(try Data(contentsOf: cli.vaultFile) == before)
+    }
+
+    @Test("a PIN unlocks after lock; five wrong PINs erase it and the master password still works")
+    func pin() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["add", "password", "--title", "Router", "--password-stdin"], stdin: "router-pass\n")
+        try cli.ok(["pin", "set", "--pin-stdin"], stdin: "4321\n")
+        try cli.ok(["lock"])
+        try cli.ok(["unlock", "--pin-stdin"], stdin: "4321\n")
+        #expect(try cli.ok(["get", "Router"]) == "router-pass\n")
+        try cli.ok(["lock"])
+        for attempt in 1...5 {
+            let result = try cli.run(["unlock", "--pin-stdin"], stdin: "0000\n")
+            #expect(result.status == 4)
+            if attempt == 5 { #expect(result.stderr.contains("unlock with your master password")) }
+        }
+        let noPin = try cli.run(["unlock", "--pin-stdin"], stdin: "4321\n")
+        #expect(noPin.status != 0)
+        try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(try cli.ok(["get", "Router"]) == "router-pass\n")
+    }
+
+    @Test("the agent socket and vault are owner-only")
+    func permissions() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        let attributes = { (path: String) throws -> Int in
+            (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        }
+        #expect(try attributes(cli.vaultFile.path) & 0o077 == 0)
+        #expect(try attributes(cli.home.appendingPathComponent("agent").path) == 0o700)
+        #expect(try attributes(cli.home.appendingPathComponent("agent/agent.sock").path) & 0o077 == 0)
+    }
+
+    @Test("generate makes passwords and passphrases; totp prints the current code")
+    func generateAndTOTP() throws {
+        let cli = try CofferCLI()
+        #expect(try cli.ok(["generate", "--length", "32"]).trimmingCharacters(in: .newlines).count == 32)
+        #expect(try cli.ok(["generate", "--passphrase", "--words", "4", "--separator", "+"]).split(separator: "+").count == 4)
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["add", "login", "--title", "2FA", "--password-stdin"], stdin: "pw\notpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n")
+        let report = try #require(try cli.json(["totp", "2FA", "--json"]) as? [String: Any])
+        #expect((report["code"] as? String)?.count == 6)
+        #expect(try cli.ok(["completion", "bash"]).contains("coffer"))
+    }
+
+    @Test("a process killed in the middle of writing leaves a vault that opens")
+    func killedWriter() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin", "--no-unlock"], stdin: Self.password + "\n")
+        let script = (0..<40).map { _ in Self.password }.joined(separator: "\n")
+        for round in 0..<5 {
+            // Each add opens, derives the key and commits; kill it at a different point each round.
+            let process = Process()
+            process.executableURL = try CofferCLI.locateBinary()
+            process.arguments = ["add", "note", "--title", "note \(round)", "--password-stdin"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["COFFER_HOME": cli.home.path]) { $1 }
+            let input = Pipe()
+            process.standardInput = input
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            input.fileHandleForWriting.write(Data((script + "\n").utf8))
+            try? input.fileHandleForWriting.close()
+            if round % 2 == 0 { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        let list = try cli.run(["list", "--json", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(list.status == 0, "\(list.stderr)")
+    }
+}

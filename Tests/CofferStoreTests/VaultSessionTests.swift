@@ -1,0 +1,147 @@
+import CofferAgent
+import CofferCrypto
+import CofferModel
+import CofferVault
+import Foundation
+import GRDB
+import Testing
+
+@testable import CofferStore
+
+/// A vault in a fresh temporary directory, with the cheapest allowed KDF so tests stay quick.
+struct TemporaryVault {
+    let directory: URL
+    let paths: ProfilePaths
+    let keyring: Keyring
+    static let password = "tundra-walrus-pebble-orchid"
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-store-\(UUID().uuidString)")
+        paths = ProfilePaths(environment: ["COFFER_HOME": directory.path])
+        keyring = try VaultSetup.create(paths: paths, password: Self.password, parameters: .minimum).keyring
+    }
+
+    func session() throws -> VaultSession {
+        try VaultSession(store: VaultStore.open(at: paths.vaultFile), keyring: keyring)
+    }
+
+    func rawDatabase() throws -> DatabaseQueue { try DatabaseQueue(path: paths.vaultFile) }
+}
+
+@Suite("Vault sessions on a real SQLite file")
+struct VaultSessionTests {
+    @Test("items survive a reopen, and trash, restore and purge do what they say")
+    func lifecycle() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        let login = try session.add(Item(type: .login, title: "Mail", now: Date()))
+        _ = try session.add(Item(type: .card, title: "Visa", now: Date()))
+        _ = try session.trash(login.id)
+        let reopened = try vault.session()
+        #expect(reopened.list(ItemFilter()).map(\.title) == ["Visa"])
+        #expect(reopened.list(ItemFilter(scope: .trash)).map(\.title) == ["Mail"])
+        _ = try reopened.restore(login.id)
+        #expect(reopened.list(ItemFilter()).count == 2)
+        _ = try reopened.trash(login.id)
+        _ = try reopened.purge(login.id)
+        #expect(try vault.session().list(ItemFilter(scope: .all)).map(\.title) == ["Visa"])
+    }
+
+    @Test("an edit keeps the old password in the history and bumps the revision")
+    func editHistory() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        var item = Item(type: .login, title: "Mail", now: Date())
+        item.setValue("first", of: "password")
+        item = try session.add(item)
+        item.setValue("second", of: "password")
+        _ = try session.update(item)
+        let stored = try vault.session().resolve("Mail", scope: .live)
+        #expect(stored.value(of: "password") == "second")
+        #expect(stored.passwordHistory.map(\.value) == ["first"])
+    }
+
+    @Test("a row deleted behind Coffer's back is an integrity error")
+    func droppedRow() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        _ = try session.add(Item(type: .note, title: "A", now: Date()))
+        _ = try session.add(Item(type: .note, title: "B", now: Date()))
+        try vault.rawDatabase().write { db in try db.execute(sql: "DELETE FROM item WHERE rowid = (SELECT min(rowid) FROM item)") }
+        #expect(throws: CofferVaultError.self) { try vault.session() }
+    }
+
+    @Test("an older copy of a row put back is an integrity error")
+    func rolledBackRow() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        var item = try session.add(Item(type: .note, title: "A", now: Date()))
+        let old = try vault.rawDatabase().read { db in try Row.fetchOne(db, sql: "SELECT revision, content FROM item")! }
+        item.notes = "changed"
+        _ = try session.update(item)
+        try vault.rawDatabase().write { db in
+            try db.execute(sql: "UPDATE item SET revision = ?, content = ?", arguments: [old["revision"] as Int64, old["content"] as Data])
+        }
+        #expect(throws: CofferVaultError.self) { try vault.session() }
+    }
+
+    @Test("two sessions cannot overwrite each other's changes")
+    func concurrentChange() throws {
+        let vault = try TemporaryVault()
+        let first = try vault.session()
+        let second = try vault.session()
+        _ = try first.add(Item(type: .note, title: "from first", now: Date()))
+        #expect(throws: CofferStoreError.concurrentChange) { try second.add(Item(type: .note, title: "from second", now: Date())) }
+        try second.refreshIfChanged()
+        _ = try second.add(Item(type: .note, title: "from second", now: Date()))
+        #expect(try vault.session().list(ItemFilter()).count == 2)
+    }
+
+    @Test("an ambiguous title lists the candidates; an id prefix picks one")
+    func ambiguousNames() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        let a = try session.add(Item(type: .login, title: "Bank", now: Date()))
+        _ = try session.add(Item(type: .login, title: "bank", now: Date()))
+        do {
+            _ = try session.resolve("Bank", scope: .live)
+            Issue.record("an ambiguous name resolved")
+        } catch {
+            #expect(error.kind == .ambiguous)
+            #expect(error.candidates.count == 2)
+        }
+        #expect(try session.resolve(String(a.id.uuidString.prefix(8)), scope: .live).id == a.id)
+    }
+
+    @Test("fuzzy search finds letters in order and ranks title matches first")
+    func search() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        var gmail = Item(type: .login, title: "GMail", now: Date())
+        gmail.setValue("alice", of: "username")
+        _ = try session.add(gmail)
+        var other = Item(type: .login, title: "Forum", now: Date())
+        other.urls = ["https://mail.example"]
+        _ = try session.add(other)
+        _ = try session.add(Item(type: .note, title: "Groceries", now: Date()))
+        #expect(session.search("gml", filter: ItemFilter()).map(\.title) == ["GMail"])
+        #expect(session.search("mail", filter: ItemFilter()).map(\.title) == ["GMail", "Forum"])
+        #expect(session.search("alice", filter: ItemFilter()).map(\.title) == ["GMail"])
+        #expect(session.search("zzz", filter: ItemFilter()).isEmpty)
+    }
+
+    @Test("the database file holds no plaintext of any field")
+    func noPlaintext() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        var item = Item(type: .login, title: "canary-title-7f3a", now: Date())
+        item.setValue("canary-user-7f3a", of: "username")
+        item.setValue("canary-pass-7f3a", of: "password")
+        item.notes = "canary-notes-7f3a"
+        item.urls = ["https://canary-url-7f3a.example"]
+        item.tags = ["canary-tag-7f3a"]
+        _ = try session.add(item)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: vault.paths.vaultFile))
+        #expect(bytes.range(of: Data("7f3a".utf8)) == nil)
+    }
+}

@@ -1,0 +1,92 @@
+import CofferCrypto
+import CofferModel
+import Foundation
+import Testing
+
+@testable import CofferVault
+
+@Suite("Account keys and sealed items")
+struct KeyringTests {
+    let password = "correct horse battery staple"
+
+    func makeAccount() throws -> (AccountHeader, AccountKey, RecoveryCode) {
+        try AccountHeader.create(password: password, parameters: .minimum)
+    }
+
+    @Test("the password and the recovery code both open the same account key")
+    func bothSecretsOpen() throws {
+        let (header, key, code) = try makeAccount()
+        let byPassword = try header.unlock(password: password)
+        let byCode = try header.unlock(recoveryCode: code)
+        #expect(byPassword.withUnsafeBytes(Array.init) == key.withUnsafeBytes(Array.init))
+        #expect(byCode.withUnsafeBytes(Array.init) == key.withUnsafeBytes(Array.init))
+    }
+
+    @Test("a wrong password or recovery code is named as such")
+    func wrongSecrets() throws {
+        let (header, _, _) = try makeAccount()
+        #expect(throws: CofferVaultError.wrongPassword) { try header.unlock(password: "not it at all") }
+        #expect(throws: CofferVaultError.wrongRecoveryCode) { try header.unlock(recoveryCode: RecoveryCode.random()) }
+    }
+
+    @Test("swapped KDF parameters or salt make the password wrap fail instead of deriving a weaker key")
+    func parametersBound() throws {
+        let (header, _, _) = try makeAccount()
+        var changedSalt = header
+        changedSalt.salt[0] ^= 1
+        #expect(throws: CofferVaultError.wrongPassword) { try changedSalt.unlock(password: password) }
+        var changedParameters = header
+        changedParameters.kdfParameters.iterations += 1
+        #expect(throws: CofferVaultError.wrongPassword) { try changedParameters.unlock(password: password) }
+    }
+
+    @Test("an item round-trips through sealing")
+    func itemRoundTrip() throws {
+        let (header, key, _) = try makeAccount()
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
+        var item = Item(type: .login, title: "Mail", now: Date(timeIntervalSince1970: 1_800_000_000))
+        item.setValue("hunter2", of: "password")
+        let record = try keyring.seal(item, revision: 1)
+        #expect(try keyring.open(record) == item)
+        #expect(!record.content.bytes.contains(Data("hunter2".utf8)))
+    }
+
+    @Test("a record moved to another item's id fails to open")
+    func movedRecord() throws {
+        let (header, key, _) = try makeAccount()
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
+        let first = try keyring.seal(Item(type: .note, title: "A", now: Date()), revision: 1)
+        let second = try keyring.seal(Item(type: .note, title: "B", now: Date()), revision: 1)
+        var swapped = first
+        swapped.content = second.content
+        #expect(throws: CofferVaultError.self) { try keyring.open(swapped) }
+        var renamed = first
+        renamed.id = second.id
+        #expect(throws: CofferVaultError.self) { try keyring.open(renamed) }
+    }
+
+    @Test("an older revision presented as the current one is detected")
+    func rolledBackRecord() throws {
+        let (header, key, _) = try makeAccount()
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
+        let item = Item(type: .note, title: "A", now: Date())
+        let old = try keyring.seal(item, revision: 1)
+        var replayed = old
+        replayed.revision = 2
+        #expect(throws: CofferVaultError.self) { try keyring.open(replayed) }
+    }
+
+    @Test("the manifest MAC changes when an entry is dropped, added, or its revision or counter changes")
+    func manifest() throws {
+        let (header, key, _) = try makeAccount()
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
+        let entries = (0..<3).map { ManifestEntry(itemID: UUID(), revision: 1, contentHash: [UInt8](repeating: UInt8($0), count: 32)) }
+        let base = keyring.authenticate(Manifest(counter: 5, entries: entries))
+        #expect(keyring.authenticate(Manifest(counter: 5, entries: entries.reversed())) == base)
+        #expect(keyring.authenticate(Manifest(counter: 5, entries: Array(entries.dropLast()))) != base)
+        #expect(keyring.authenticate(Manifest(counter: 6, entries: entries)) != base)
+        var bumped = entries
+        bumped[0].revision = 2
+        #expect(keyring.authenticate(Manifest(counter: 5, entries: bumped)) != base)
+    }
+}
