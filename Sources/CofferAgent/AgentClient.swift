@@ -16,6 +16,7 @@ public struct AgentClient: VaultAccess {
         return AgentClient(socketPath: paths.agentSocket)
     }
 
+    /// Sends one request over a fresh connection.
     public func send(_ request: AgentRequest) throws(AgentFailure) -> AgentResponse {
         guard let socket = try UnixSocket.connect(to: socketPath) else {
             throw AgentFailure(.agentUnavailable, "The agent stopped. Run `coffer unlock` again.")
@@ -52,7 +53,7 @@ public struct AgentClient: VaultAccess {
         guard pipe(&pipeEnds) == 0 else { throw AgentFailure(.agentUnavailable, "Cannot start the agent (no pipe).") }
         let arguments = ["coffer", "agent"]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         let pid = coffer_spawn_detached(executable, &argv, pipeEnds[1])
         close(pipeEnds[1])
         defer { close(pipeEnds[0]) }
@@ -62,7 +63,8 @@ public struct AgentClient: VaultAccess {
         guard count > 0, String(decoding: buffer.prefix(count), as: UTF8.self).hasPrefix("ready"),
             let client = connectIfRunning(paths)
         else {
-            throw AgentFailure(.agentUnavailable, "The agent did not start. Check that \(paths.agentDirectory) is writable.")
+            throw AgentFailure(
+                .agentUnavailable, "The agent did not start. Check that \(paths.agentDirectory) is writable.")
         }
         return client
     }

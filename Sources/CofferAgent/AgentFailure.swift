@@ -1,4 +1,7 @@
+import CofferCrypto
 public import CofferModel
+import CofferStore
+import CofferVault
 public import Foundation
 
 /// A short description of an item, for lists of candidates in error messages.
@@ -51,6 +54,7 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
         self.candidates = candidates
     }
 
+    /// The sentence shown to the user.
     public var description: String { message }
 
     /// Classifies an error from a lower layer; its description is already the user's sentence.
@@ -79,7 +83,3 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
         }
     }
 }
-
-import CofferCrypto
-import CofferStore
-import CofferVault

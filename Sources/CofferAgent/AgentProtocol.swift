@@ -74,10 +74,15 @@ public enum AgentProtocol {
 
     static func decode<Body: Codable>(_ type: Body.Type, from data: Data) throws(AgentFailure) -> Body {
         guard let peer = try? JSONDecoder().decode(VersionOnly.self, from: data) else {
-            throw AgentFailure(.agentUnavailable, "The agent sent a message this version of Coffer cannot read. Run `coffer lock` and unlock again.")
+            throw AgentFailure(
+                .agentUnavailable,
+                "The agent sent a message this version of Coffer cannot read. Run `coffer lock` and unlock again.")
         }
         guard peer.version == version else {
-            throw AgentFailure(.agentUnavailable, "The running agent speaks protocol version \(peer.version), this coffer speaks \(version): run `coffer lock` and unlock again.")
+            throw AgentFailure(
+                .agentUnavailable,
+                "The running agent speaks protocol version \(peer.version), this coffer speaks \(version): run `coffer lock` and unlock again."
+            )
         }
         guard let envelope = try? JSONDecoder().decode(Envelope<Body>.self, from: data) else {
             throw AgentFailure(.agentUnavailable, "A malformed message reached the agent or came back from it.")

@@ -1,7 +1,7 @@
+import CSystemSupport
 import CofferCrypto
 import CofferStore
 import CofferVault
-import CSystemSupport
 import Foundation
 
 #if canImport(Glibc)
@@ -60,7 +60,8 @@ public final class AgentServer {
         guard limit >= 0 else { return -1 }
         let elapsed = ContinuousClock.now - lastActivity
         let remaining = Duration.seconds(limit) - elapsed
-        let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds =
+            remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(0, milliseconds))
     }
 
@@ -113,7 +114,8 @@ public final class AgentServer {
             return .agentState(state)
         default:
             guard let session else { return .failure(Self.lockedFailure) }
-            return VaultRequestHandler(session: session, isLocked: false, pinEnabled: pinEnvelope != nil).handle(request)
+            return VaultRequestHandler(session: session, isLocked: false, pinEnabled: pinEnvelope != nil).handle(
+                request)
         }
     }
 
@@ -136,7 +138,8 @@ public final class AgentServer {
 
     private func unlockWithPIN(_ pin: String) -> AgentResponse {
         guard var envelope = pinEnvelope else {
-            return .failure(AgentFailure(.locked, "Quick unlock by PIN is not set up. Unlock with your master password."))
+            return .failure(
+                AgentFailure(.locked, "Quick unlock by PIN is not set up. Unlock with your master password."))
         }
         let accountKey: AccountKey
         do {
@@ -146,14 +149,22 @@ public final class AgentServer {
             pinEnvelope = envelope.attemptsLeft > 0 ? envelope : nil
             if pinEnvelope == nil && session == nil { isFinished = true }
             if envelope.attemptsLeft > 0 {
-                return .failure(AgentFailure(.wrongSecret, "Wrong PIN; \(envelope.attemptsLeft) attempt(s) left before quick unlock is turned off."))
+                return .failure(
+                    AgentFailure(
+                        .wrongSecret,
+                        "Wrong PIN; \(envelope.attemptsLeft) attempt(s) left before quick unlock is turned off."))
             }
-            return .failure(AgentFailure(.wrongSecret, "Wrong PIN \(PINEnvelope.maximumAttempts) times: quick unlock is now off and its key erased. Your vault is untouched; unlock with your master password."))
+            return .failure(
+                AgentFailure(
+                    .wrongSecret,
+                    "Wrong PIN \(PINEnvelope.maximumAttempts) times: quick unlock is now off and its key erased. Your vault is untouched; unlock with your master password."
+                ))
         }
-        return unlock({ store in
-            let header = try store.header()
-            return Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
-        }, timeout: nil)
+        return unlock(
+            { store in
+                let header = try store.header()
+                return Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
+            }, timeout: nil)
     }
 
     private static let lockedFailure = AgentFailure(

@@ -27,8 +27,9 @@ struct FuzzyMatcher: Sendable {
     func score(_ haystack: Haystack) -> Int? {
         var total = 0
         for term in terms {
-            let best = max(Self.score(term, in: haystack.title).map { $0 * 2 } ?? -1,
-                           Self.score(term, in: haystack.other) ?? -1)
+            let best = max(
+                Self.score(term, in: haystack.title).map { $0 * 2 } ?? -1,
+                Self.score(term, in: haystack.other) ?? -1)
             guard best >= 0 else { return nil }
             total += best
         }

@@ -1,4 +1,5 @@
 public import CofferModel
+import Foundation
 
 /// Which items a listing covers: live ones, the trash, or both.
 public enum ItemScope: String, Codable, Sendable {
@@ -41,5 +42,3 @@ public struct ItemFilter: Codable, Sendable, Equatable {
         return true
     }
 }
-
-import Foundation

@@ -18,7 +18,8 @@ struct UnixSocket {
         let status = withAddress(path) { address, length in bind(socket.descriptor, address, length) }
         guard status == 0, chmod(path, 0o600) == 0, Glibc.listen(socket.descriptor, 16) == 0 else {
             socket.close()
-            throw AgentFailure(.agentUnavailable, "The agent cannot listen at \(path): \(String(cString: strerror(errno))).")
+            throw AgentFailure(
+                .agentUnavailable, "The agent cannot listen at \(path): \(String(cString: strerror(errno))).")
         }
         return socket
     }

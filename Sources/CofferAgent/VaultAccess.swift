@@ -16,6 +16,7 @@ public struct InProcessVault: VaultAccess {
         handler = VaultRequestHandler(session: session, isLocked: true, pinEnabled: false)
     }
 
+    /// Handles the request in this process.
     public func send(_ request: AgentRequest) throws(AgentFailure) -> AgentResponse {
         handler.handle(request)
     }

@@ -1,8 +1,8 @@
+import CofferCrypto
 public import CofferModel
 public import CofferStore
 public import CofferVault
 public import Foundation
-import CofferCrypto
 
 /// An unlocked vault: the store, the keyring and every item opened in memory.
 ///
@@ -42,7 +42,8 @@ public final class VaultSession {
         let manifest = Manifest(counter: state.counter, entries: Array(entries.values))
         guard constantTimeEquals(keyring.authenticate(manifest), state.mac) else {
             throw CofferVaultError.integrity(
-                "the vault's manifest does not match its items (an item was added, removed or rolled back outside Coffer)")
+                "the vault's manifest does not match its items (an item was added, removed or rolled back outside Coffer)"
+            )
         }
         var opened: [UUID: Item] = [:]
         for record in loaded { opened[record.id] = try keyring.open(record) }
@@ -87,7 +88,11 @@ public final class VaultSession {
             if byID.count > 1 { throw ambiguous(name, byID) }
         }
         let place = scope == .trash ? "in the trash" : scope == .live ? "in the vault" : "in the vault or trash"
-        let hint = scope == .live && items.values.contains(where: { $0.isTrashed && $0.title.caseInsensitiveCompare(name) == .orderedSame })
+        let hint =
+            scope == .live
+                && items.values.contains(where: {
+                    $0.isTrashed && $0.title.caseInsensitiveCompare(name) == .orderedSame
+                })
             ? " It is in the trash: `coffer restore \"\(name)\"` brings it back."
             : " Use `coffer search \(name)` to find it, or name it by its id."
         throw AgentFailure(.notFound, "No item called \"\(name)\" \(place).\(hint)")
@@ -113,23 +118,33 @@ public final class VaultSession {
                 byType[item.type, default: 0] += 1
             }
         }
-        return VaultStatus(items: live, itemsByType: byType, trash: trash, locked: isLocked,
-                           vaultPath: store.path, pinEnabled: pinEnabled)
+        return VaultStatus(
+            items: live, itemsByType: byType, trash: trash, locked: isLocked,
+            vaultPath: store.path, pinEnabled: pinEnabled)
     }
 
     // MARK: - Changing
 
     /// Stores a new item.
     public func add(_ item: Item) throws -> Item {
-        guard items[item.id] == nil else {
-            throw AgentFailure(.invalidInput, "An item with id \(item.id.uuidString.lowercased()) already exists.")
+        try add(contentsOf: [item])[0]
+    }
+
+    /// Stores several new items in one transaction (imports, restores, benchmarks).
+    public func add(contentsOf newItems: [Item]) throws -> [Item] {
+        var prepared: [(SealedItem, Item)] = []
+        prepared.reserveCapacity(newItems.count)
+        var seen = Set<UUID>()
+        for var item in newItems {
+            guard items[item.id] == nil, seen.insert(item.id).inserted else {
+                throw AgentFailure(.invalidInput, "An item with id \(item.id.uuidString.lowercased()) already exists.")
+            }
+            item.title = item.title.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !item.title.isEmpty else { throw AgentFailure(.invalidInput, "An item needs a title: pass --title.") }
+            prepared.append((try keyring.seal(item, revision: 1), item))
         }
-        var item = item
-        item.title = item.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !item.title.isEmpty else { throw AgentFailure(.invalidInput, "An item needs a title: pass --title.") }
-        let record = try keyring.seal(item, revision: 1)
-        try commit(upserts: [(record, item)])
-        return item
+        try commit(upserts: prepared)
+        return prepared.map(\.1)
     }
 
     /// Stores an edited item, keeping replaced secrets in its password history.
@@ -139,7 +154,9 @@ public final class VaultSession {
         }
         var item = edited
         item.recordEdit(from: previous, at: now())
-        try commit(upserts: [(try keyring.seal(item, revision: record.revision + 1, existingKey: record.wrappedKey), item)])
+        try commit(upserts: [
+            (try keyring.seal(item, revision: record.revision + 1, existingKey: record.wrappedKey), item)
+        ])
         return item
     }
 
@@ -157,7 +174,8 @@ public final class VaultSession {
     public func purge(_ id: UUID) throws -> Item {
         guard let item = items[id] else { throw AgentFailure(.notFound, "That item no longer exists.") }
         guard item.isTrashed else {
-            throw AgentFailure(.invalidInput, "\"\(item.title)\" is not in the trash; move it there with `coffer rm` first.")
+            throw AgentFailure(
+                .invalidInput, "\"\(item.title)\" is not in the trash; move it there with `coffer rm` first.")
         }
         try commit(upserts: [], deletions: [id])
         return item
@@ -169,7 +187,9 @@ public final class VaultSession {
         }
         var changed = item
         body(&changed)
-        try commit(upserts: [(try keyring.seal(changed, revision: record.revision + 1, existingKey: record.wrappedKey), changed)])
+        try commit(upserts: [
+            (try keyring.seal(changed, revision: record.revision + 1, existingKey: record.wrappedKey), changed)
+        ])
         return changed
     }
 

@@ -30,6 +30,7 @@ public enum VaultSetup {
     /// Rebuilds a keyring from an account key handed over by another process.
     public static func keyring(store: VaultStore, accountKeyBytes: Data) throws -> Keyring {
         let header = try store.header()
-        return Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: try AccountKey(bytes: accountKeyBytes))
+        return Keyring(
+            accountID: header.accountID, epoch: header.epoch, accountKey: try AccountKey(bytes: accountKeyBytes))
     }
 }

@@ -16,7 +16,8 @@ public struct VaultStatus: Codable, Sendable, Equatable {
     public var pinEnabled: Bool
 
     /// Creates a status.
-    public init(items: Int, itemsByType: [ItemType: Int], trash: Int, locked: Bool, vaultPath: String, pinEnabled: Bool) {
+    public init(items: Int, itemsByType: [ItemType: Int], trash: Int, locked: Bool, vaultPath: String, pinEnabled: Bool)
+    {
         self.items = items
         self.itemsByType = itemsByType
         self.trash = trash
@@ -25,4 +26,3 @@ public struct VaultStatus: Codable, Sendable, Equatable {
         self.pinEnabled = pinEnabled
     }
 }
-

@@ -15,6 +15,7 @@ public enum CofferCryptoError: Error, Equatable, Sendable, CustomStringConvertib
     /// A recovery code that does not parse or whose checksum fails.
     case invalidRecoveryCode(String)
 
+    /// The sentence shown to the user.
     public var description: String {
         switch self {
         case .wrongKey:
@@ -24,7 +25,8 @@ public enum CofferCryptoError: Error, Equatable, Sendable, CustomStringConvertib
         case .malformed(let what):
             return "Encrypted data is malformed (\(what)): it was truncated or corrupted."
         case .unsupportedVersion(let version):
-            return "Encrypted data uses format version \(version), which this version of Coffer cannot read: update Coffer."
+            return
+                "Encrypted data uses format version \(version), which this version of Coffer cannot read: update Coffer."
         case .weakKDFParameters(let parameters):
             return "Refusing key-derivation parameters \(parameters) below the minimum of \(KDFParameters.minimum)."
         case .argon2Failed(let reason):

@@ -36,6 +36,7 @@ public struct KDFParameters: Codable, Hashable, Sendable, CustomStringConvertibl
         return self
     }
 
+    /// The parameters in Argon2 notation.
     public var description: String { "m=\(memoryKiB) KiB, t=\(iterations), p=\(parallelism)" }
 
     /// A canonical byte encoding, bound into the associated data of the password wrap.

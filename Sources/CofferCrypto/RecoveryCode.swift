@@ -44,7 +44,8 @@ public struct RecoveryCode: Sendable, Equatable, CustomStringConvertible {
             symbols.append(index)
         }
         guard symbols.count == Self.totalCharacters else {
-            throw .invalidRecoveryCode("it has \(symbols.count) characters, a recovery code has \(Self.totalCharacters)")
+            throw .invalidRecoveryCode(
+                "it has \(symbols.count) characters, a recovery code has \(Self.totalCharacters)")
         }
         let data = Array(symbols.prefix(Self.dataCharacters))
         guard symbols[Self.dataCharacters] == Self.luhnCheck(data) else {

@@ -32,8 +32,10 @@ public struct SealedBox: Sendable, Equatable {
     ) -> SealedBox {
         let nonce = ChaChaPoly.Nonce()
         // Sealing with a fresh random nonce and a 256-bit key cannot fail.
-        guard let box = try? ChaChaPoly.seal(plaintext, using: key.symmetricKey, nonce: nonce,
-                                             authenticating: context.associatedData)
+        guard
+            let box = try? ChaChaPoly.seal(
+                plaintext, using: key.symmetricKey, nonce: nonce,
+                authenticating: context.associatedData)
         else { preconditionFailure("ChaChaPoly.seal failed with valid inputs") }
         var out = Data([formatVersion])
         out.append(contentsOf: commitment(for: key.symmetricKey))

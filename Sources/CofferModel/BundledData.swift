@@ -10,7 +10,8 @@ enum BundledData {
     }
 
     static func data(of resource: String, extension fileExtension: String) throws(CofferModelError) -> Data {
-        guard let url = Bundle.module.url(forResource: resource, withExtension: fileExtension, subdirectory: "Resources"),
+        guard
+            let url = Bundle.module.url(forResource: resource, withExtension: fileExtension, subdirectory: "Resources"),
             let data = try? Data(contentsOf: url)
         else { throw .missingResource("\(resource).\(fileExtension)") }
         return data

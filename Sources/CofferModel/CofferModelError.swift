@@ -9,14 +9,17 @@ public enum CofferModelError: Error, Equatable, Sendable, CustomStringConvertibl
     /// A bundled data file is missing from the installation.
     case missingResource(String)
 
+    /// The sentence shown to the user.
     public var description: String {
         switch self {
         case .invalidTOTP(let reason):
-            return "That TOTP secret cannot be used: \(reason). Paste the otpauth:// link or the base32 secret the site showed."
+            return
+                "That TOTP secret cannot be used: \(reason). Paste the otpauth:// link or the base32 secret the site showed."
         case .invalidGeneratorSettings(let reason):
             return "Those generator settings cannot make a password: \(reason)."
         case .unknownItemType(let name):
-            return "'\(name)' is not an item type. Use one of: \(ItemType.allCases.map(\.rawValue).joined(separator: ", "))."
+            return
+                "'\(name)' is not an item type. Use one of: \(ItemType.allCases.map(\.rawValue).joined(separator: ", "))."
         case .missingResource(let name):
             return "The data file \(name) is missing from this installation: reinstall Coffer."
         }

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// How a field's value is treated: shown, hidden, opened, or turned into codes.
 public enum FieldKind: String, Codable, CaseIterable, Sendable {
     case text
@@ -55,5 +57,3 @@ public struct PasswordHistoryEntry: Codable, Hashable, Sendable {
         self.replacedAt = replacedAt
     }
 }
-
-public import Foundation

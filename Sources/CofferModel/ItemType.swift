@@ -84,8 +84,9 @@ public enum ItemType: String, Codable, CaseIterable, Sendable, Comparable {
         }
     }
 
+    /// Orders types as `allCases` lists them, for stable listings.
     public static func < (lhs: ItemType, rhs: ItemType) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
     }
 }
 

@@ -37,16 +37,22 @@ struct KeyboardGraph: Sendable {
                 let neighbours = adjacency[password[end]],
                 let direction = neighbours.firstIndex(where: { $0?.contains(password[end + 1]) == true })
             {
-                if direction != lastDirection { turns += 1; lastDirection = direction }
-                if let key = neighbours[direction], key.firstIndex(of: password[end + 1]) == key.index(after: key.startIndex) {
+                if direction != lastDirection {
+                    turns += 1
+                    lastDirection = direction
+                }
+                if let key = neighbours[direction],
+                    key.firstIndex(of: password[end + 1]) == key.index(after: key.startIndex)
+                {
                     shifted += 1
                 }
                 end += 1
             }
             if end - start + 1 >= 3 {
                 matches.append(
-                    StrengthMatch(start: start, end: end, pattern: .spatial(isStraight: turns == 1),
-                                  guesses: guesses(length: end - start + 1, turns: turns, shifted: shifted)))
+                    StrengthMatch(
+                        start: start, end: end, pattern: .spatial(isStraight: turns == 1),
+                        guesses: guesses(length: end - start + 1, turns: turns, shifted: shifted)))
                 start = end
             } else {
                 start += 1

@@ -32,7 +32,9 @@ public struct CharacterRecipe: Sendable, Equatable {
     public var excludesLookAlikes: Bool
 
     /// Creates a recipe; the defaults are 20 characters from all classes.
-    public init(length: Int = 20, classes: Set<CharacterClass> = Set(CharacterClass.allCases), excludesLookAlikes: Bool = false) {
+    public init(
+        length: Int = 20, classes: Set<CharacterClass> = Set(CharacterClass.allCases), excludesLookAlikes: Bool = false
+    ) {
         self.length = length
         self.classes = classes
         self.excludesLookAlikes = excludesLookAlikes
@@ -79,14 +81,18 @@ public struct PasswordGenerator: Sendable {
     }
 
     /// Generates with a caller-supplied random source.
-    public func generate(_ recipe: PasswordRecipe, using generator: inout some RandomNumberGenerator) throws(CofferModelError) -> String {
+    public func generate(_ recipe: PasswordRecipe, using generator: inout some RandomNumberGenerator)
+        throws(CofferModelError) -> String
+    {
         switch recipe {
         case .characters(let characters): try generate(characters, using: &generator)
         case .passphrase(let passphrase): try generate(passphrase, using: &generator)
         }
     }
 
-    private func generate(_ recipe: CharacterRecipe, using generator: inout some RandomNumberGenerator) throws(CofferModelError) -> String {
+    private func generate(_ recipe: CharacterRecipe, using generator: inout some RandomNumberGenerator)
+        throws(CofferModelError) -> String
+    {
         guard !recipe.classes.isEmpty else { throw .invalidGeneratorSettings("choose at least one character class") }
         guard (4...1024).contains(recipe.length), recipe.length >= recipe.classes.count else {
             throw .invalidGeneratorSettings("the length must be between 4 and 1024 and at least the number of classes")
@@ -102,7 +108,9 @@ public struct PasswordGenerator: Sendable {
         return String(result)
     }
 
-    private func generate(_ recipe: PassphraseRecipe, using generator: inout some RandomNumberGenerator) throws(CofferModelError) -> String {
+    private func generate(_ recipe: PassphraseRecipe, using generator: inout some RandomNumberGenerator)
+        throws(CofferModelError) -> String
+    {
         guard (3...40).contains(recipe.wordCount) else {
             throw .invalidGeneratorSettings("a passphrase needs between 3 and 40 words")
         }
@@ -116,7 +124,9 @@ public struct PasswordGenerator: Sendable {
     }
 
     /// A uniformly chosen element of a non-empty array.
-    private static func pick<Element>(from elements: [Element], using generator: inout some RandomNumberGenerator) -> Element {
+    private static func pick<Element>(from elements: [Element], using generator: inout some RandomNumberGenerator)
+        -> Element
+    {
         elements[Int.random(in: 0..<elements.count, using: &generator)]
     }
 }

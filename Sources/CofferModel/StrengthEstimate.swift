@@ -1,3 +1,5 @@
+import Foundation
+
 /// How hard a password is to guess, with advice a person can act on.
 public struct StrengthEstimate: Sendable, Equatable {
     /// Estimated guesses an attacker needs, following zxcvbn's model.
@@ -28,5 +30,3 @@ public struct StrengthEstimate: Sendable, Equatable {
         }
     }
 }
-
-import Foundation

@@ -32,7 +32,8 @@ public struct StrengthEstimator: Sendable {
         var dictionaries = rankedDictionaries
         var inputs: [String: Int] = [:]
         for (index, input) in userInputs.enumerated() {
-            for piece in input.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }) where piece.count >= 3 {
+            for piece in input.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+            where piece.count >= 3 {
                 inputs[String(piece)] = index + 1
             }
         }
@@ -42,7 +43,8 @@ public struct StrengthEstimator: Sendable {
         let guesses = sequence.guesses * extra
         let score = StrengthEstimate.score(forGuesses: guesses)
         let feedback = StrengthFeedback(matches: sequence.matches, score: score, passwordIsEmpty: characters.isEmpty)
-        return StrengthEstimate(guesses: guesses, score: score, warning: feedback.warning, suggestions: feedback.suggestions)
+        return StrengthEstimate(
+            guesses: guesses, score: score, warning: feedback.warning, suggestions: feedback.suggestions)
     }
 
     // MARK: - Choosing the cheapest decomposition (zxcvbn's dynamic programme)
@@ -171,7 +173,8 @@ public struct StrengthEstimator: Sendable {
         "$": ["s"], "5": ["s"], "+": ["t"], "%": ["x"], "2": ["z"],
     ]
 
-    private func l33tMatches(_ password: [Character], dictionaries: [DictionaryList: [String: Int]]) -> [StrengthMatch] {
+    private func l33tMatches(_ password: [Character], dictionaries: [DictionaryList: [String: Int]]) -> [StrengthMatch]
+    {
         guard password.contains(where: { Self.l33tTable[$0] != nil }) else { return [] }
         // Every combination of substitutions for ambiguous characters, capped to keep this cheap.
         var variants: [[Character]] = [password]
@@ -206,11 +209,15 @@ public struct StrengthEstimator: Sendable {
     private func l33tVariations(_ token: [Character], word: [Character]) -> Double {
         let substituted = zip(token, word).filter { Character($0.0.lowercased()) != $0.1 }.count
         let unsubstituted = token.count - substituted
-        let variations = (1...max(1, min(substituted, unsubstituted))).reduce(0.0) { $0 + binomial(substituted + unsubstituted, $1) }
+        let variations = (1...max(1, min(substituted, unsubstituted))).reduce(0.0) {
+            $0 + binomial(substituted + unsubstituted, $1)
+        }
         return max(2, variations)
     }
 
-    private func repeatMatches(_ password: [Character], dictionaries: [DictionaryList: [String: Int]]) -> [StrengthMatch] {
+    private func repeatMatches(_ password: [Character], dictionaries: [DictionaryList: [String: Int]])
+        -> [StrengthMatch]
+    {
         var matches: [StrengthMatch] = []
         var start = 0
         while start < password.count {
@@ -219,15 +226,21 @@ public struct StrengthEstimator: Sendable {
             for baseLength in 1...max(1, (password.count - start) / 2) {
                 let base = Array(password[start..<(start + baseLength)])
                 var end = start + baseLength
-                while end + baseLength <= password.count, Array(password[end..<(end + baseLength)]) == base { end += baseLength }
-                if end - start >= max(3, 2 * baseLength), end - 1 > bestEnd { bestEnd = end - 1; bestBase = base }
+                while end + baseLength <= password.count, Array(password[end..<(end + baseLength)]) == base {
+                    end += baseLength
+                }
+                if end - start >= max(3, 2 * baseLength), end - 1 > bestEnd {
+                    bestEnd = end - 1
+                    bestBase = base
+                }
             }
             if !bestBase.isEmpty {
                 let repeats = Double((bestEnd - start + 1) / bestBase.count)
                 let baseGuesses = mostGuessableSequence(bestBase, dictionaries: dictionaries).guesses
                 matches.append(
-                    StrengthMatch(start: start, end: bestEnd, pattern: .repeated(base: String(bestBase)),
-                                  guesses: baseGuesses * repeats))
+                    StrengthMatch(
+                        start: start, end: bestEnd, pattern: .repeated(base: String(bestBase)),
+                        guesses: baseGuesses * repeats))
                 start = bestEnd + 1
             } else {
                 start += 1
@@ -243,7 +256,10 @@ public struct StrengthEstimator: Sendable {
         var start = 0
         while start < values.count - 2 {
             let delta = values[start + 1] - values[start]
-            guard delta != 0, abs(delta) <= 5 else { start += 1; continue }
+            guard delta != 0, abs(delta) <= 5 else {
+                start += 1
+                continue
+            }
             var end = start + 1
             while end + 1 < values.count, values[end + 1] - values[end] == delta { end += 1 }
             if end - start + 1 >= 3 {
@@ -287,7 +303,8 @@ public struct StrengthEstimator: Sendable {
             let parts = token.split(whereSeparator: separators.contains).map(Array.init)
             let used = Set(token.filter { !$0.isASCIIDigit })
             guard parts.count == 3, used.count == 1, used.isSubset(of: separators),
-                parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }) else { return nil }
+                parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) })
+            else { return nil }
             hasSeparator = true
             digitGroups = parts
         }
@@ -299,14 +316,18 @@ public struct StrengthEstimator: Sendable {
             var splits: [[Int]] = []
             for first in 1..<digits.count {
                 for second in (first + 1)..<digits.count {
-                    let parts = [digits[..<first], digits[first..<second], digits[second...]].compactMap { Int(String($0)) }
+                    let parts = [digits[..<first], digits[first..<second], digits[second...]].compactMap {
+                        Int(String($0))
+                    }
                     if parts.count == 3 { splits.append(parts) }
                 }
             }
             candidates = splits
         }
         for parts in candidates where parts.count == 3 {
-            for (year, month, day) in [(parts[2], parts[1], parts[0]), (parts[2], parts[0], parts[1]), (parts[0], parts[1], parts[2])]
+            for (year, month, day) in [
+                (parts[2], parts[1], parts[0]), (parts[2], parts[0], parts[1]), (parts[0], parts[1], parts[2]),
+            ]
             where (1...12).contains(month) && (1...31).contains(day) {
                 let fullYear = year < 100 ? (year > 50 ? 1900 + year : 2000 + year) : year
                 guard (1000...2050).contains(fullYear) else { continue }

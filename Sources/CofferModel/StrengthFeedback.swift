@@ -10,7 +10,9 @@ struct StrengthFeedback {
     init(matches: [StrengthMatch], score: Int, passwordIsEmpty: Bool) {
         if passwordIsEmpty {
             warning = nil
-            suggestions = ["Use a few words, avoid common phrases.", "No need for symbols, digits, or uppercase letters."]
+            suggestions = [
+                "Use a few words, avoid common phrases.", "No need for symbols, digits, or uppercase letters.",
+            ]
             return
         }
         guard score <= 2, let longest = matches.max(by: { $0.length < $1.length }) else {
@@ -27,7 +29,8 @@ struct StrengthFeedback {
             case .passwords:
                 if isSole && !isL33t && !isReversed {
                     warning =
-                        rank <= 10 ? "This is a top-10 common password."
+                        rank <= 10
+                        ? "This is a top-10 common password."
                         : rank <= 100 ? "This is a top-100 common password." : "This is a very common password."
                 } else {
                     warning = "This is similar to a commonly used password."
@@ -35,7 +38,10 @@ struct StrengthFeedback {
             case .englishWikipedia, .usTVAndFilm:
                 warning = isSole ? "A word by itself is easy to guess." : nil
             case .femaleNames, .maleNames, .surnames:
-                warning = isSole ? "Names and surnames by themselves are easy to guess." : "Common names and surnames are easy to guess."
+                warning =
+                    isSole
+                    ? "Names and surnames by themselves are easy to guess."
+                    : "Common names and surnames are easy to guess."
             case .userInputs:
                 warning = "Your own name, e-mail or the site's name is easy to guess."
             }
@@ -47,7 +53,8 @@ struct StrengthFeedback {
             if isReversed { suggestions.append("Reversed words aren't much harder to guess.") }
             if isL33t { suggestions.append("Predictable substitutions like '@' instead of 'a' don't help very much.") }
         case .spatial(let isStraight):
-            warning = isStraight ? "Straight rows of keys are easy to guess." : "Short keyboard patterns are easy to guess."
+            warning =
+                isStraight ? "Straight rows of keys are easy to guess." : "Short keyboard patterns are easy to guess."
             suggestions.append("Use a longer keyboard pattern with more turns.")
         case .repeated(let base):
             warning =

@@ -4,7 +4,8 @@ import Foundation
 struct StrengthMatch: Sendable {
     /// What kind of guessable pattern it is.
     enum Pattern: Sendable, Equatable {
-        case dictionary(list: DictionaryList, rank: Int, isReversed: Bool, isL33t: Bool, hasCapitals: Bool, isAllCaps: Bool)
+        case dictionary(
+            list: DictionaryList, rank: Int, isReversed: Bool, isL33t: Bool, hasCapitals: Bool, isAllCaps: Bool)
         case spatial(isStraight: Bool)
         case repeated(base: String)
         case sequence

@@ -5,7 +5,9 @@ public import Foundation
 public struct TOTP: Sendable, Equatable {
     /// The HMAC hash function.
     public enum Algorithm: String, Sendable, CaseIterable {
-        case sha1 = "SHA1", sha256 = "SHA256", sha512 = "SHA512"
+        case sha1 = "SHA1"
+        case sha256 = "SHA256"
+        case sha512 = "SHA512"
     }
 
     /// The shared secret.
@@ -22,8 +24,10 @@ public struct TOTP: Sendable, Equatable {
     public let accountName: String?
 
     /// Creates a generator from raw parts.
-    public init(secret: [UInt8], algorithm: Algorithm = .sha1, digits: Int = 6, period: Int = 30,
-                issuer: String? = nil, accountName: String? = nil) throws(CofferModelError) {
+    public init(
+        secret: [UInt8], algorithm: Algorithm = .sha1, digits: Int = 6, period: Int = 30,
+        issuer: String? = nil, accountName: String? = nil
+    ) throws(CofferModelError) {
         guard !secret.isEmpty else { throw .invalidTOTP("the secret is empty") }
         guard digits == 6 || digits == 8 else { throw .invalidTOTP("codes must have 6 or 8 digits, not \(digits)") }
         guard (1...86_400).contains(period) else { throw .invalidTOTP("the period must be 1 to 86400 seconds") }
@@ -42,7 +46,9 @@ public struct TOTP: Sendable, Equatable {
             try self.init(secret: Self.base32Decode(trimmed))
             return
         }
-        guard let components = URLComponents(string: trimmed) else { throw .invalidTOTP("the otpauth:// link is malformed") }
+        guard let components = URLComponents(string: trimmed) else {
+            throw .invalidTOTP("the otpauth:// link is malformed")
+        }
         guard components.host?.lowercased() == "totp" else {
             throw .invalidTOTP("only time-based (totp) links are supported, not '\(components.host ?? "")'")
         }
@@ -59,8 +65,9 @@ public struct TOTP: Sendable, Equatable {
         let parts = label.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         let issuer = query["issuer"] ?? (parts.count == 2 ? parts[0] : nil)
         let account = parts.last.flatMap { $0.isEmpty ? nil : $0 }
-        try self.init(secret: Self.base32Decode(secretText), algorithm: algorithm, digits: digits, period: period,
-                      issuer: issuer, accountName: account)
+        try self.init(
+            secret: Self.base32Decode(secretText), algorithm: algorithm, digits: digits, period: period,
+            issuer: issuer, accountName: account)
     }
 
     /// The code valid at `date`.

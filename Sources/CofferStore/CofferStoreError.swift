@@ -11,16 +11,20 @@ public enum CofferStoreError: Error, Equatable, Sendable, CustomStringConvertibl
     /// The database could not be read or written for another reason.
     case database(String)
 
+    /// The sentence shown to the user.
     public var description: String {
         switch self {
         case .noVault(let path):
             return "No vault at \(path). Create one with `coffer init`."
         case .vaultExists(let path):
-            return "A vault already exists at \(path); nothing was changed. Use another COFFER_HOME to create a second one."
+            return
+                "A vault already exists at \(path); nothing was changed. Use another COFFER_HOME to create a second one."
         case .corruptDatabase(let path):
-            return "Integrity check failed: the vault file \(path) is damaged or was modified outside Coffer. Nothing was changed; restore it from a backup or another device."
+            return
+                "Integrity check failed: the vault file \(path) is damaged or was modified outside Coffer. Nothing was changed; restore it from a backup or another device."
         case .concurrentChange:
-            return "The vault was changed by another Coffer process at the same time; nothing was saved. Run the command again."
+            return
+                "The vault was changed by another Coffer process at the same time; nothing was saved. Run the command again."
         case .database(let reason):
             return "The vault file could not be read or written: \(reason)."
         }

@@ -18,8 +18,10 @@ public struct AccountHeader: Sendable, Equatable {
     public var recoveryWrappedKey: SealedBox
 
     /// Creates a header from stored parts.
-    public init(accountID: UUID, epoch: UInt32, kdfParameters: KDFParameters, salt: [UInt8],
-                passwordWrappedKey: SealedBox, recoveryWrappedKey: SealedBox) {
+    public init(
+        accountID: UUID, epoch: UInt32, kdfParameters: KDFParameters, salt: [UInt8],
+        passwordWrappedKey: SealedBox, recoveryWrappedKey: SealedBox
+    ) {
         self.accountID = accountID
         self.epoch = epoch
         self.kdfParameters = kdfParameters
@@ -56,7 +58,8 @@ public struct AccountHeader: Sendable, Equatable {
     /// Opens the account key with an already derived master key.
     public func unlock(masterKey: MasterKey) throws(CofferVaultError) -> AccountKey {
         do {
-            return try AccountKey.unwrap(passwordWrappedKey, with: masterKey.passwordWrapKey(), context: passwordContext)
+            return try AccountKey.unwrap(
+                passwordWrappedKey, with: masterKey.passwordWrapKey(), context: passwordContext)
         } catch .wrongKey {
             throw .wrongPassword
         } catch {

@@ -12,6 +12,7 @@ public enum CofferVaultError: Error, Equatable, Sendable, CustomStringConvertibl
     /// Stored data could not be decoded.
     case corruptRecord(String)
 
+    /// The sentence shown to the user.
     public var description: String {
         switch self {
         case .wrongPassword:
@@ -19,9 +20,11 @@ public enum CofferVaultError: Error, Equatable, Sendable, CustomStringConvertibl
         case .wrongRecoveryCode:
             return "That recovery code does not open this account. Check it against your recovery kit."
         case .integrity(let detail):
-            return "Integrity check failed: \(detail). The vault file was modified outside Coffer; nothing was changed. Restore it from a backup or another device."
+            return
+                "Integrity check failed: \(detail). The vault file was modified outside Coffer; nothing was changed. Restore it from a backup or another device."
         case .corruptRecord(let detail):
-            return "A stored record cannot be read (\(detail)); the vault file is damaged. Restore it from a backup or another device."
+            return
+                "A stored record cannot be read (\(detail)); the vault file is damaged. Restore it from a backup or another device."
         }
     }
 

@@ -1,6 +1,6 @@
 import CofferCrypto
-public import Foundation
 import Crypto
+public import Foundation
 
 /// One record's line in the manifest.
 public struct ManifestEntry: Sendable, Hashable {
@@ -41,8 +41,10 @@ public struct Manifest: Sendable, Equatable {
         hmac.update(data: accountID.bytes)
         withUnsafeBytes(of: epoch.bigEndian) { hmac.update(data: $0) }
         withUnsafeBytes(of: counter.bigEndian) { hmac.update(data: $0) }
-        for entry in entries.sorted(by: { $0.itemID.uuidString < $1.itemID.uuidString }) {
-            hmac.update(data: entry.itemID.bytes)
+        // A canonical order (by id bytes) so the MAC depends on the set, not on how it was listed.
+        let ordered = entries.map { (id: $0.itemID.bytes, entry: $0) }.sorted { $0.id.lexicographicallyPrecedes($1.id) }
+        for (id, entry) in ordered {
+            hmac.update(data: id)
             withUnsafeBytes(of: entry.revision.bigEndian) { hmac.update(data: $0) }
             hmac.update(data: entry.contentHash)
         }

@@ -1,4 +1,5 @@
 public import CofferCrypto
+import Crypto
 public import Foundation
 
 /// An item as it is stored and synced: its id and revision in the clear, everything else sealed.
@@ -28,7 +29,5 @@ public struct SealedItem: Sendable, Equatable {
         ManifestEntry(itemID: id, revision: revision, contentHash: contentHash)
     }
 }
-
-import Crypto
 
 func sha256(_ data: Data) -> [UInt8] { Array(SHA256.hash(data: data)) }

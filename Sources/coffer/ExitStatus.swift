@@ -1,6 +1,6 @@
+import CofferAgent
 import CofferModel
 import Foundation
-import CofferAgent
 
 /// The documented exit codes (README, "Exit codes"); scripts may rely on them.
 enum ExitStatus: Int32 {

@@ -1,12 +1,13 @@
 import ArgumentParser
-import Foundation
 import CofferAgent
 import CofferModel
+import Foundation
 
 /// `--password-stdin`, shared by every command that may need a secret.
 struct SecretOptions: ParsableArguments {
-    @Flag(name: .customLong("password-stdin"),
-          help: "Read secrets (master password first, when needed) one per line from standard input instead of asking.")
+    @Flag(
+        name: .customLong("password-stdin"),
+        help: "Read secrets (master password first, when needed) one per line from standard input instead of asking.")
     var passwordStdin = false
 
     func reader() -> SecretReader { SecretReader(fromStandardInput: passwordStdin) }
@@ -37,6 +38,7 @@ struct FilterOptions: ParsableArguments {
 
     func filter() throws -> ItemFilter {
         let scope: ItemScope = all ? .all : trash ? .trash : .live
-        return ItemFilter(scope: scope, type: try type.map { try ItemType(parsing: $0) }, tag: tag, favoritesOnly: favoritesOnly)
+        return ItemFilter(
+            scope: scope, type: try type.map { try ItemType(parsing: $0) }, tag: tag, favoritesOnly: favoritesOnly)
     }
 }

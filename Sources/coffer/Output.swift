@@ -66,8 +66,9 @@ enum Output {
 
         init(_ item: Item, reveal: Bool) {
             func value(_ field: Field) -> FieldValue {
-                FieldValue(name: field.name, kind: field.kind.rawValue,
-                           value: field.kind.isSecret && !reveal && !field.value.isEmpty ? Output.mask : field.value)
+                FieldValue(
+                    name: field.name, kind: field.kind.rawValue,
+                    value: field.kind.isSecret && !reveal && !field.value.isEmpty ? Output.mask : field.value)
             }
             id = item.id.uuidString.lowercased()
             type = item.type.rawValue
@@ -108,7 +109,9 @@ enum Output {
         if asJSON { return try json(Record(item, reveal: reveal)) }
         let labels = Dictionary(item.type.template.map { ($0.name, $0.label) }, uniquingKeysWith: { first, _ in first })
         print("\(item.title)\(item.isFavorite ? " ★" : "")")
-        print("  \(item.type.displayName) · id \(item.id.uuidString.lowercased())\(item.isTrashed ? " · in the trash" : "")")
+        print(
+            "  \(item.type.displayName) · id \(item.id.uuidString.lowercased())\(item.isTrashed ? " · in the trash" : "")"
+        )
         for field in item.allFields where !field.value.isEmpty {
             let shown = field.kind.isSecret && !reveal ? mask : field.value
             print("  \(labels[field.name] ?? field.name): \(shown)")
@@ -117,8 +120,14 @@ enum Output {
         if !item.tags.isEmpty { print("  Tags: \(item.tags.joined(separator: ", "))") }
         if !item.notes.isEmpty { print("  Notes:\n    " + item.notes.replacingOccurrences(of: "\n", with: "\n    ")) }
         if !item.passwordHistory.isEmpty {
-            print("  Password history: \(item.passwordHistory.count) earlier value(s)\(reveal ? "" : " (--reveal shows them)")")
-            if reveal { for entry in item.passwordHistory { print("    \(entry.fieldName): \(entry.value)  (until \(entry.replacedAt.formatted()))") } }
+            print(
+                "  Password history: \(item.passwordHistory.count) earlier value(s)\(reveal ? "" : " (--reveal shows them)")"
+            )
+            if reveal {
+                for entry in item.passwordHistory {
+                    print("    \(entry.fieldName): \(entry.value)  (until \(entry.replacedAt.formatted()))")
+                }
+            }
         }
         print("  Modified \(item.modified.formatted()) · created \(item.created.formatted())")
         if !reveal && item.allFields.contains(where: { $0.kind.isSecret && !$0.value.isEmpty }) {

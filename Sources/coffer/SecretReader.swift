@@ -1,5 +1,5 @@
-import CofferModel
 import CofferAgent
+import CofferModel
 import Foundation
 
 /// Reads secrets one per line from standard input (`--password-stdin`) or asks on the terminal,
@@ -16,7 +16,9 @@ final class SecretReader {
     /// Whether a secret can be obtained at all.
     var canRead: Bool { fromStandardInput || isTerminalAvailable }
 
-    private var isTerminalAvailable: Bool { FileManager.default.isReadableFile(atPath: "/dev/tty") && Terminal.isInteractive }
+    private var isTerminalAvailable: Bool {
+        FileManager.default.isReadableFile(atPath: "/dev/tty") && Terminal.isInteractive
+    }
 
     /// The next secret; `prompt` is shown when asking on the terminal.
     func read(_ prompt: String, required: Bool = true) throws(AgentFailure) -> String? {
@@ -26,13 +28,17 @@ final class SecretReader {
                 if !required { return nil }
                 throw AgentFailure(
                     .invalidInput,
-                    "Standard input ended before secret number \(linesRead) (\(prompt.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: [":"]))). Give one secret per line.")
+                    "Standard input ended before secret number \(linesRead) (\(prompt.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: [":"]))). Give one secret per line."
+                )
             }
             return line.hasSuffix("\r") ? String(line.dropLast()) : line
         }
         guard isTerminalAvailable, let answer = Terminal.ask(prompt, hidden: true) else {
             if !required { return nil }
-            throw AgentFailure(.locked, "No terminal to ask for the \(prompt.lowercased().trimmingCharacters(in: [" ", ":"])): pass --password-stdin and give it on standard input.")
+            throw AgentFailure(
+                .locked,
+                "No terminal to ask for the \(prompt.lowercased().trimmingCharacters(in: [" ", ":"])): pass --password-stdin and give it on standard input."
+            )
         }
         return answer
     }

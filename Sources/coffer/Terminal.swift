@@ -1,6 +1,6 @@
-import CofferModel
 import CSystemSupport
 import CofferAgent
+import CofferModel
 import Foundation
 
 #if canImport(Glibc)

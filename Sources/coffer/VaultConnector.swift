@@ -1,5 +1,5 @@
-import CofferModel
 import CofferAgent
+import CofferModel
 import CofferStore
 import Foundation
 
@@ -16,7 +16,8 @@ struct VaultConnector {
         }
         guard secrets.canRead else {
             throw AgentFailure(
-                .locked, "The vault is locked. Run `coffer unlock` first, or pass --password-stdin with the master password.")
+                .locked,
+                "The vault is locked. Run `coffer unlock` first, or pass --password-stdin with the master password.")
         }
         let password = try secrets.require("Master password: ")
         let (store, keyring) = try VaultSetup.unlock(paths: paths, password: password)

@@ -21,7 +21,9 @@ do {
     let failure = AgentFailure(error)
     Terminal.error(failure.message)
     for candidate in failure.candidates {
-        Terminal.note("  \(candidate.id.uuidString.lowercased())  \(candidate.type.rawValue)  \(candidate.title)  \(candidate.subtitle)")
+        Terminal.note(
+            "  \(candidate.id.uuidString.lowercased())  \(candidate.type.rawValue)  \(candidate.title)  \(candidate.subtitle)"
+        )
     }
     exit(ExitStatus(failure.kind).rawValue)
 } catch {

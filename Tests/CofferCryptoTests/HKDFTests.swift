@@ -26,7 +26,8 @@ struct HKDFTests {
             ikm: (0x00...0x4f).map { String(format: "%02x", $0) }.joined(),
             salt: (0x60...0xaf).map { String(format: "%02x", $0) }.joined(),
             info: (0xb0...0xff).map { String(format: "%02x", $0) }.joined(), length: 82,
-            okm: "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87"
+            okm:
+                "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87"
         ),
         Vector(
             name: "RFC 5869 A.3", ikm: String(repeating: "0b", count: 22), salt: "", info: "", length: 42,

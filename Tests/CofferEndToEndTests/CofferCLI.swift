@@ -13,7 +13,8 @@ final class CofferCLI {
     private let executable: URL
 
     init() throws {
-        home = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-e2e-\(UUID().uuidString.prefix(8))")
+        home = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "coffer-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         executable = try Self.locateBinary()
     }
@@ -53,8 +54,8 @@ final class CofferCLI {
         defer { try? FileManager.default.removeItem(at: outputs) }
         let stdoutURL = outputs.appendingPathComponent("stdout")
         let stderrURL = outputs.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         let input = Pipe()
@@ -71,9 +72,13 @@ final class CofferCLI {
 
     /// Runs and expects success, returning standard output.
     @discardableResult
-    func ok(_ arguments: [String], stdin: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    func ok(_ arguments: [String], stdin: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> String
+    {
         let result = try run(arguments, stdin: stdin)
-        #expect(result.status == 0, "coffer \(arguments.joined(separator: " ")): \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            result.status == 0, "coffer \(arguments.joined(separator: " ")): \(result.stderr)",
+            sourceLocation: sourceLocation)
         return result.stdout
     }
 

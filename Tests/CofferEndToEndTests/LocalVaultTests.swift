@@ -12,10 +12,16 @@ struct LocalVaultTests {
         let cli = try CofferCLI()
         let kit = try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
         #expect(kit.contains("Recovery code:"))
-        try cli.ok(["add", "login", "--title", "GMail", "--username", "alice", "--url", "https://mail.google.com", "--password-stdin"],
-                   stdin: "mail-pass-1\n")
+        try cli.ok(
+            [
+                "add", "login", "--title", "GMail", "--username", "alice", "--url", "https://mail.google.com",
+                "--password-stdin",
+            ],
+            stdin: "mail-pass-1\n")
         try cli.ok(["add", "note", "--title", "Diary", "--notes", "dear diary"])
-        try cli.ok(["add", "card", "--title", "Visa", "--field", "cardholder=Alice", "--password-stdin"], stdin: "4111111111111111\n123\n")
+        try cli.ok(
+            ["add", "card", "--title", "Visa", "--field", "cardholder=Alice", "--password-stdin"],
+            stdin: "4111111111111111\n123\n")
 
         let list = try #require(try cli.json(["list", "--json"]) as? [[String: Any]])
         #expect(Set(list.compactMap { $0["title"] as? String }) == ["GMail", "Diary", "Visa"])
@@ -88,11 +94,16 @@ struct LocalVaultTests {
     func canaries() throws {
         let cli = try CofferCLI()
         try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
-        try cli.ok(["add", "login", "--title", "CANARY-title-91c2", "--username", "CANARY-user-91c2",
-                    "--url", "https://canary-url-91c2.example", "--tag", "CANARY-tag-91c2", "--notes", "CANARY-notes-91c2",
-                    "--field", "extra=CANARY-field-91c2", "--secret-field", "recovery-phrase", "--password-stdin"],
-                   stdin: "CANARY-pass-91c2\notpauth://totp/x?secret=GEZDGNBVGY3TQOJQ\nCANARY-secret-91c2\n")
-        try cli.ok(["edit", "CANARY-title-91c2", "--set-secret", "password", "--password-stdin"], stdin: "CANARY-newpass-91c2\n")
+        try cli.ok(
+            [
+                "add", "login", "--title", "CANARY-title-91c2", "--username", "CANARY-user-91c2",
+                "--url", "https://canary-url-91c2.example", "--tag", "CANARY-tag-91c2", "--notes", "CANARY-notes-91c2",
+                "--field", "extra=CANARY-field-91c2", "--secret-field", "recovery-phrase", "--password-stdin",
+            ],
+            stdin: "CANARY-pass-91c2\notpauth://totp/x?secret=GEZDGNBVGY3TQOJQ\nCANARY-secret-91c2\n")
+        try cli.ok(
+            ["edit", "CANARY-title-91c2", "--set-secret", "password", "--password-stdin"],
+            stdin: "CANARY-newpass-91c2\n")
         #expect(try cli.ok(["get", "CANARY-title-91c2", "recovery-phrase"]) == "CANARY-secret-91c2\n")
         try cli.ok(["lock"])
         let bytes = try cli.allFileBytes()
@@ -108,17 +119,21 @@ struct LocalVaultTests {
         try cli.ok(["add", "login", "--title", "bank", "--username", "second"])
         let result = try cli.run(["get", "bank", "username"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("matches 2 items") && result.stderr.contains("first") && result.stderr.contains("second"))
+        #expect(
+            result.stderr.contains("matches 2 items") && result.stderr.contains("first")
+                && result.stderr.contains("second"))
     }
 
-    @Test("bad input gets one clear sentence and a documented exit code", arguments: [
-        (["add", "spaceship", "--title", "x"], Int32(7), "not an item type"),
-        (["get", "nothing-here"], Int32(2), "No item called"),
-        (["add", "login", "--title", "x", "--field", "novalue"], Int32(7), "NAME=VALUE"),
-        (["unlock", "--timeout", "forever"], Int32(7), "lock timeout"),
-        (["add", "login", "--title", "x", "--field", "password=visible"], Int32(7), "secret field"),
-        (["list", "--bogus"], Int32(64), "Unknown option"),
-    ])
+    @Test(
+        "bad input gets one clear sentence and a documented exit code",
+        arguments: [
+            (["add", "spaceship", "--title", "x"], Int32(7), "not an item type"),
+            (["get", "nothing-here"], Int32(2), "No item called"),
+            (["add", "login", "--title", "x", "--field", "novalue"], Int32(7), "NAME=VALUE"),
+            (["unlock", "--timeout", "forever"], Int32(7), "lock timeout"),
+            (["add", "login", "--title", "x", "--field", "password=visible"], Int32(7), "secret field"),
+            (["list", "--bogus"], Int32(64), "Unknown option"),
+        ])
     func badInput(_ arguments: [String], _ status: Int32, _ message: String) throws {
         let cli = try CofferCLI()
         try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
@@ -166,9 +181,13 @@ struct LocalVaultTests {
     func generateAndTOTP() throws {
         let cli = try CofferCLI()
         #expect(try cli.ok(["generate", "--length", "32"]).trimmingCharacters(in: .newlines).count == 32)
-        #expect(try cli.ok(["generate", "--passphrase", "--words", "4", "--separator", "+"]).split(separator: "+").count == 4)
+        #expect(
+            try cli.ok(["generate", "--passphrase", "--words", "4", "--separator", "+"]).split(separator: "+").count
+                == 4)
         try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
-        try cli.ok(["add", "login", "--title", "2FA", "--password-stdin"], stdin: "pw\notpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n")
+        try cli.ok(
+            ["add", "login", "--title", "2FA", "--password-stdin"],
+            stdin: "pw\notpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n")
         let report = try #require(try cli.json(["totp", "2FA", "--json"]) as? [String: Any])
         #expect((report["code"] as? String)?.count == 6)
         #expect(try cli.ok(["completion", "bash"]).contains("coffer"))

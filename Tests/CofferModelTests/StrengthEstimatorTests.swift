@@ -13,10 +13,12 @@ struct StrengthEstimatorTests {
         #expect(estimate.warning?.contains("common password") == true)
     }
 
-    @Test("each guessable pattern is named in the warning", arguments: [
-        ("qwertyuiop[]", "keys"), ("aaaaaaaaaaaaaaa", "Repeats"), ("abcdefghijklmnop", "Sequences"),
-        ("13/05/1987", "Dates"), ("p@ssw0rd", "commonly used password"),
-    ])
+    @Test(
+        "each guessable pattern is named in the warning",
+        arguments: [
+            ("qwertyuiop[]", "keys"), ("aaaaaaaaaaaaaaa", "Repeats"), ("abcdefghijklmnop", "Sequences"),
+            ("13/05/1987", "Dates"), ("p@ssw0rd", "commonly used password"),
+        ])
     func patterns(_ password: String, _ expected: String) {
         let estimate = estimator.estimate(password)
         #expect(estimate.score <= 2)
@@ -46,13 +48,24 @@ struct StrengthEstimatorTests {
     @Test("the master password policy rejects short ones and warns on weak ones")
     func policy() {
         let policy = MasterPasswordPolicy(estimator: estimator)
-        guard case .rejected = policy.check("short") else { Issue.record("short accepted"); return }
-        guard case .weak(let estimate) = policy.check("password1") else { Issue.record("weak not flagged"); return }
+        guard case .rejected = policy.check("short") else {
+            Issue.record("short accepted")
+            return
+        }
+        guard case .weak(let estimate) = policy.check("password1") else {
+            Issue.record("weak not flagged")
+            return
+        }
         #expect(estimate.warning != nil)
-        guard case .acceptable = policy.check("tundra-walrus-pebble-orchid-42") else { Issue.record("strong flagged"); return }
+        guard case .acceptable = policy.check("tundra-walrus-pebble-orchid-42") else {
+            Issue.record("strong flagged")
+            return
+        }
     }
 
-    @Test("nothing a person types crashes the estimator", arguments: ["", "🔑🔑🔑", String(repeating: "ab1!", count: 200), "\u{0}\u{1}"])
+    @Test(
+        "nothing a person types crashes the estimator",
+        arguments: ["", "🔑🔑🔑", String(repeating: "ab1!", count: 200), "\u{0}\u{1}"])
     func noCrash(_ password: String) {
         _ = estimator.estimate(password)
     }

@@ -25,8 +25,10 @@ struct TOTPTests {
         (2_000_000_000, "69279037", "90698825", "38618901"),
         (20_000_000_000, "65353130", "77737706", "47863826"),
     ].flatMap { row in
-        [Vector(time: row.0, algorithm: .sha1, code: row.1), Vector(time: row.0, algorithm: .sha256, code: row.2),
-         Vector(time: row.0, algorithm: .sha512, code: row.3)]
+        [
+            Vector(time: row.0, algorithm: .sha1, code: row.1), Vector(time: row.0, algorithm: .sha256, code: row.2),
+            Vector(time: row.0, algorithm: .sha512, code: row.3),
+        ]
     }
 
     @Test("matches the RFC 6238 appendix B vectors", arguments: rfc6238)
@@ -37,7 +39,10 @@ struct TOTPTests {
 
     @Test("parses an otpauth URI with issuer, algorithm, digits and period")
     func otpauth() throws {
-        let totp = try TOTP(parsing: "otpauth://totp/Example:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example&algorithm=SHA256&digits=8&period=60")
+        let totp = try TOTP(
+            parsing:
+                "otpauth://totp/Example:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example&algorithm=SHA256&digits=8&period=60"
+        )
         #expect(totp.algorithm == .sha256)
         #expect(totp.digits == 8)
         #expect(totp.period == 60)
@@ -53,10 +58,13 @@ struct TOTPTests {
         #expect(totp.secondsRemaining(at: Date(timeIntervalSince1970: 59)) == 1)
     }
 
-    @Test("bad secrets and links are refused with a reason", arguments: [
-        "", "not base32 !", "otpauth://hotp/x?secret=GEZDGNBV", "otpauth://totp/x?secret=GEZDGNBV&digits=7",
-        "otpauth://totp/x?secret=GEZDGNBV&algorithm=MD5", "otpauth://totp/x", "otpauth://totp/x?secret=GEZDGNBV&period=0",
-    ])
+    @Test(
+        "bad secrets and links are refused with a reason",
+        arguments: [
+            "", "not base32 !", "otpauth://hotp/x?secret=GEZDGNBV", "otpauth://totp/x?secret=GEZDGNBV&digits=7",
+            "otpauth://totp/x?secret=GEZDGNBV&algorithm=MD5", "otpauth://totp/x",
+            "otpauth://totp/x?secret=GEZDGNBV&period=0",
+        ])
     func badInput(_ text: String) {
         #expect(throws: CofferModelError.self) { try TOTP(parsing: text) }
     }

@@ -67,7 +67,9 @@ struct VaultSessionTests {
         let session = try vault.session()
         _ = try session.add(Item(type: .note, title: "A", now: Date()))
         _ = try session.add(Item(type: .note, title: "B", now: Date()))
-        try vault.rawDatabase().write { db in try db.execute(sql: "DELETE FROM item WHERE rowid = (SELECT min(rowid) FROM item)") }
+        try vault.rawDatabase().write { db in
+            try db.execute(sql: "DELETE FROM item WHERE rowid = (SELECT min(rowid) FROM item)")
+        }
         #expect(throws: CofferVaultError.self) { try vault.session() }
     }
 
@@ -76,11 +78,14 @@ struct VaultSessionTests {
         let vault = try TemporaryVault()
         let session = try vault.session()
         var item = try session.add(Item(type: .note, title: "A", now: Date()))
-        let old = try vault.rawDatabase().read { db in try Row.fetchOne(db, sql: "SELECT revision, content FROM item")! }
+        let old = try vault.rawDatabase().read { db in try Row.fetchOne(db, sql: "SELECT revision, content FROM item")!
+        }
         item.notes = "changed"
         _ = try session.update(item)
         try vault.rawDatabase().write { db in
-            try db.execute(sql: "UPDATE item SET revision = ?, content = ?", arguments: [old["revision"] as Int64, old["content"] as Data])
+            try db.execute(
+                sql: "UPDATE item SET revision = ?, content = ?",
+                arguments: [old["revision"] as Int64, old["content"] as Data])
         }
         #expect(throws: CofferVaultError.self) { try vault.session() }
     }
@@ -91,7 +96,9 @@ struct VaultSessionTests {
         let first = try vault.session()
         let second = try vault.session()
         _ = try first.add(Item(type: .note, title: "from first", now: Date()))
-        #expect(throws: CofferStoreError.concurrentChange) { try second.add(Item(type: .note, title: "from second", now: Date())) }
+        #expect(throws: CofferStoreError.concurrentChange) {
+            try second.add(Item(type: .note, title: "from second", now: Date()))
+        }
         try second.refreshIfChanged()
         _ = try second.add(Item(type: .note, title: "from second", now: Date()))
         #expect(try vault.session().list(ItemFilter()).count == 2)

@@ -80,7 +80,9 @@ struct KeyringTests {
     func manifest() throws {
         let (header, key, _) = try makeAccount()
         let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
-        let entries = (0..<3).map { ManifestEntry(itemID: UUID(), revision: 1, contentHash: [UInt8](repeating: UInt8($0), count: 32)) }
+        let entries = (0..<3).map {
+            ManifestEntry(itemID: UUID(), revision: 1, contentHash: [UInt8](repeating: UInt8($0), count: 32))
+        }
         let base = keyring.authenticate(Manifest(counter: 5, entries: entries))
         #expect(keyring.authenticate(Manifest(counter: 5, entries: entries.reversed())) == base)
         #expect(keyring.authenticate(Manifest(counter: 5, entries: Array(entries.dropLast()))) != base)

@@ -26,7 +26,9 @@ struct Add: ParsableCommand {
         let vault = try VaultConnector(secrets: reader).open()
         var item = Item(type: type, title: flags.title ?? "", now: Date())
         try flags.apply(to: &item, isNew: true)
-        if item.title.isEmpty, !reader.isScripted, let title = Terminal.ask("Title: ", hidden: false) { item.title = title }
+        if item.title.isEmpty, !reader.isScripted, let title = Terminal.ask("Title: ", hidden: false) {
+            item.title = title
+        }
         if !reader.isScripted {
             for field in item.fields where !field.kind.isSecret && field.value.isEmpty {
                 let label = type.template.first { $0.name == field.name }?.label ?? field.name

@@ -1,7 +1,7 @@
 import ArgumentParser
+import CofferAgent
 import CofferModel
 import Foundation
-import CofferAgent
 
 /// `coffer agent`: the background process `coffer unlock` starts; not for direct use.
 struct Agent: ParsableCommand {

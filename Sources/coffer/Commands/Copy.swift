@@ -56,13 +56,21 @@ struct Clipboard {
         let environment = ProcessInfo.processInfo.environment
         let candidates: [(Bool, [String], [String])] = [
             (environment["WAYLAND_DISPLAY"] != nil, ["wl-copy"], ["wl-paste", "--no-newline"]),
-            (environment["DISPLAY"] != nil, ["xclip", "-selection", "clipboard"], ["xclip", "-selection", "clipboard", "-o"]),
+            (
+                environment["DISPLAY"] != nil, ["xclip", "-selection", "clipboard"],
+                ["xclip", "-selection", "clipboard", "-o"]
+            ),
             (environment["DISPLAY"] != nil, ["xsel", "--clipboard", "--input"], ["xsel", "--clipboard", "--output"]),
         ]
         for (isUsable, copy, paste) in candidates where isUsable {
-            if let path = which(copy[0]) { return Clipboard(copyCommand: [path] + copy.dropFirst(), pasteCommand: paste) }
+            if let path = which(copy[0]) {
+                return Clipboard(copyCommand: [path] + copy.dropFirst(), pasteCommand: paste)
+            }
         }
-        throw AgentFailure(.invalidInput, "No clipboard is available: install wl-clipboard (Wayland), xclip or xsel (X11) and run inside a desktop session. `coffer get` prints the value instead.")
+        throw AgentFailure(
+            .invalidInput,
+            "No clipboard is available: install wl-clipboard (Wayland), xclip or xsel (X11) and run inside a desktop session. `coffer get` prints the value instead."
+        )
     }
 
     /// Feeds the value on standard input, never as an argument.

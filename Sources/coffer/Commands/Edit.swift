@@ -13,7 +13,9 @@ struct Edit: ParsableCommand {
 
     @OptionGroup var flags: ItemFlags
 
-    @Option(name: .customLong("set-secret"), help: "A secret field to change (e.g. password); its new value is asked for or read from standard input.")
+    @Option(
+        name: .customLong("set-secret"),
+        help: "A secret field to change (e.g. password); its new value is asked for or read from standard input.")
     var secretNames: [String] = []
 
     @Option(name: .customLong("remove-field"), help: "A custom field to remove.")

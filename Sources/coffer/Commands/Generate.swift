@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import CofferModel
+import Foundation
 
 /// `coffer generate`: prints a new password or passphrase.
 struct Generate: ParsableCommand {
@@ -45,14 +45,16 @@ struct Generate: ParsableCommand {
     func run() throws {
         let recipe: PasswordRecipe
         if passphrase {
-            recipe = .passphrase(PassphraseRecipe(wordCount: words, separator: separator, capitalizes: capitalize, includesDigit: digit))
+            recipe = .passphrase(
+                PassphraseRecipe(wordCount: words, separator: separator, capitalizes: capitalize, includesDigit: digit))
         } else {
             var classes = Set(CharacterClass.allCases)
             if noSymbols { classes.remove(.symbols) }
             if noDigits { classes.remove(.digits) }
             if noUppercase { classes.remove(.uppercase) }
             if noLowercase { classes.remove(.lowercase) }
-            recipe = .characters(CharacterRecipe(length: length, classes: classes, excludesLookAlikes: excludeLookAlikes))
+            recipe = .characters(
+                CharacterRecipe(length: length, classes: classes, excludesLookAlikes: excludeLookAlikes))
         }
         let password = try PasswordGenerator().generate(recipe)
         print(password)

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Foundation
 import CofferAgent
 import CofferModel
+import Foundation
 
 /// `coffer get NAME [FIELD]`: prints one bare value, for scripts.
 struct Get: ParsableCommand {
@@ -28,7 +28,9 @@ enum FieldLookup {
     static func value(of field: String, in item: Item) throws -> String {
         guard let value = item.value(of: field) else {
             let names = item.allFields.filter { !$0.value.isEmpty }.map(\.name) + ["title", "url", "notes"]
-            throw AgentFailure(.notFound, "\"\(item.title)\" has no field \"\(field)\". Fields with values: \(names.joined(separator: ", ")).")
+            throw AgentFailure(
+                .notFound,
+                "\"\(item.title)\" has no field \"\(field)\". Fields with values: \(names.joined(separator: ", ")).")
         }
         guard !value.isEmpty else {
             throw AgentFailure(.notFound, "The field \"\(field)\" of \"\(item.title)\" is empty.")

@@ -21,13 +21,17 @@ struct Init: ParsableCommand {
         let paths = ProfilePaths()
         let reader = secrets.reader()
         guard !FileManager.default.fileExists(atPath: paths.vaultFile) else {
-            throw AgentFailure(.noVault, "A vault already exists at \(paths.vaultFile); nothing was changed. Use another COFFER_HOME for a second vault.")
+            throw AgentFailure(
+                .noVault,
+                "A vault already exists at \(paths.vaultFile); nothing was changed. Use another COFFER_HOME for a second vault."
+            )
         }
         let password = try MasterPasswordPrompt(reader: reader).newPassword()
         var parameters = KDFParameters.default
         if let kdfMemoryMib { parameters.memoryKiB = kdfMemoryMib * 1024 }
         let (keyring, recoveryCode) = try VaultSetup.create(paths: paths, password: password, parameters: parameters)
-        print("""
+        print(
+            """
             Your vault is ready: \(paths.vaultFile)
 
             RECOVERY KIT — write this code down or print it, and keep it somewhere safe.
@@ -39,7 +43,8 @@ struct Init: ParsableCommand {
             your vault without one of the two.
             """)
         if !noUnlock {
-            try AgentLauncher.unlock(paths: paths, keyring: keyring, timeoutSeconds: AgentServer.defaultIdleTimeoutSeconds)
+            try AgentLauncher.unlock(
+                paths: paths, keyring: keyring, timeoutSeconds: AgentServer.defaultIdleTimeoutSeconds)
             Terminal.note("Unlocked for 15 minutes of inactivity; `coffer lock` locks now.")
         }
     }
@@ -54,7 +59,8 @@ struct MasterPasswordPrompt {
         if !reader.isScripted {
             let again = try reader.require("Repeat the master password: ")
             guard again == password else {
-                throw AgentFailure(.invalidInput, "The two passwords differ; nothing was created. Run the command again.")
+                throw AgentFailure(
+                    .invalidInput, "The two passwords differ; nothing was created. Run the command again.")
             }
         }
         let estimator = try StrengthEstimator()
@@ -67,7 +73,8 @@ struct MasterPasswordPrompt {
             for advice in estimate.suggestions { Terminal.note("  - \(advice)") }
             Terminal.note("  A passphrase such as \"\(suggestion)\" is easy to remember and hard to guess.")
             if !reader.isScripted && !Terminal.confirm("Use the weak password anyway?") {
-                throw AgentFailure(.invalidInput, "Nothing was created. Run the command again with a stronger password.")
+                throw AgentFailure(
+                    .invalidInput, "Nothing was created. Run the command again with a stronger password.")
             }
         case .acceptable:
             break

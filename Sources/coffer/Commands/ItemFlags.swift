@@ -23,10 +23,14 @@ struct ItemFlags: ParsableArguments {
     @Option(help: "Notes.")
     var notes: String?
 
-    @Option(name: .customLong("field"), help: "A non-secret field as NAME=VALUE, or NAME:KIND=VALUE with KIND text, url, email or date.")
+    @Option(
+        name: .customLong("field"),
+        help: "A non-secret field as NAME=VALUE, or NAME:KIND=VALUE with KIND text, url, email or date.")
     var fields: [String] = []
 
-    @Option(name: .customLong("secret-field"), help: "A hidden custom field NAME; its value is asked for (or read from standard input).")
+    @Option(
+        name: .customLong("secret-field"),
+        help: "A hidden custom field NAME; its value is asked for (or read from standard input).")
     var secretFields: [String] = []
 
     @Flag(inversion: .prefixedNo, help: "Mark as favourite.")
@@ -49,15 +53,19 @@ struct ItemFlags: ParsableArguments {
         for assignment in fields {
             let (name, kind, value) = try Self.parse(assignment)
             guard item.kind(of: name)?.isSecret != true else {
-                throw AgentFailure(.invalidInput, "'\(name)' is a secret field; use --secret-field \(name) so its value is not on the command line.")
+                throw AgentFailure(
+                    .invalidInput,
+                    "'\(name)' is a secret field; use --secret-field \(name) so its value is not on the command line.")
             }
             item.setValue(value, of: name, kind: kind)
         }
         if generate {
             guard item.kind(of: "password") != nil else {
-                throw AgentFailure(.invalidInput, "A \(item.type.displayName.lowercased()) has no password field to generate.")
+                throw AgentFailure(
+                    .invalidInput, "A \(item.type.displayName.lowercased()) has no password field to generate.")
             }
-            item.setValue(try PasswordGenerator().generate(.characters(CharacterRecipe(length: length))), of: "password")
+            item.setValue(
+                try PasswordGenerator().generate(.characters(CharacterRecipe(length: length))), of: "password")
         }
     }
 
@@ -71,7 +79,10 @@ struct ItemFlags: ParsableArguments {
         if let colon = name.firstIndex(of: ":") {
             let kindName = String(name[name.index(after: colon)...])
             guard let parsed = FieldKind(rawValue: kindName.lowercased()), !parsed.isSecret else {
-                throw AgentFailure(.invalidInput, "'\(kindName)' is not a field kind for --field: use text, url, email or date (secrets go through --secret-field).")
+                throw AgentFailure(
+                    .invalidInput,
+                    "'\(kindName)' is not a field kind for --field: use text, url, email or date (secrets go through --secret-field)."
+                )
             }
             kind = parsed
             name = String(name[..<colon])

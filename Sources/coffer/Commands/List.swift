@@ -1,7 +1,7 @@
 import ArgumentParser
+import CofferAgent
 import CofferModel
 import Foundation
-import CofferAgent
 
 /// `coffer list`: lists items, filtered by type, tag, favourite or trash.
 struct List: ParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
+import CofferAgent
 import CofferModel
 import Foundation
-import CofferAgent
 
 /// `coffer lock`: drops the account key from the agent.
 struct Lock: ParsableCommand {

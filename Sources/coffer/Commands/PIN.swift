@@ -1,7 +1,7 @@
 import ArgumentParser
+import CofferAgent
 import CofferModel
 import Foundation
-import CofferAgent
 
 /// `coffer pin`: quick unlock by PIN, kept in the agent's memory only.
 struct PIN: ParsableCommand {
@@ -15,7 +15,8 @@ struct PIN: ParsableCommand {
         subcommands: [Set.self, Clear.self])
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a PIN for quick unlock (the vault must be unlocked).")
+        static let configuration = CommandConfiguration(
+            abstract: "Set a PIN for quick unlock (the vault must be unlocked).")
 
         @Flag(name: .customLong("pin-stdin"), help: "Read the PIN from standard input.")
         var pinStandardInput = false
@@ -35,7 +36,8 @@ struct PIN: ParsableCommand {
     }
 
     struct Clear: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Turn quick unlock off and erase the PIN-wrapped key.")
+        static let configuration = CommandConfiguration(
+            abstract: "Turn quick unlock off and erase the PIN-wrapped key.")
 
         func run() throws {
             guard let agent = AgentClient.connectIfRunning(ProfilePaths()) else {

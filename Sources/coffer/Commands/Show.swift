@@ -1,7 +1,7 @@
 import ArgumentParser
-import Foundation
 import CofferAgent
 import CofferModel
+import Foundation
 
 /// `coffer show NAME`: prints an item, secrets masked unless `--reveal`.
 struct Show: ParsableCommand {

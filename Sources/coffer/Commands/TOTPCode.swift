@@ -5,7 +5,8 @@ import Foundation
 
 /// `coffer totp NAME`: prints the current one-time code of an item.
 struct TOTPCode: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "totp", abstract: "Print an item's current one-time code.")
+    static let configuration = CommandConfiguration(
+        commandName: "totp", abstract: "Print an item's current one-time code.")
 
     @Argument(help: "The item's title or id.")
     var name: String
@@ -23,11 +24,15 @@ struct TOTPCode: ParsableCommand {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
         let item = try vault.item(.resolve(name: name, scope: .live))
         guard let field = item.allFields.first(where: { $0.kind == .totp && !$0.value.isEmpty }) else {
-            throw AgentFailure(.notFound, "\"\(item.title)\" has no one-time password; add one with `coffer edit \"\(item.title)\" --set-secret totp`.")
+            throw AgentFailure(
+                .notFound,
+                "\"\(item.title)\" has no one-time password; add one with `coffer edit \"\(item.title)\" --set-secret totp`."
+            )
         }
         let totp = try TOTP(parsing: field.value)
         let now = Date()
-        let report = Report(code: totp.code(at: now), secondsRemaining: totp.secondsRemaining(at: now), period: totp.period)
+        let report = Report(
+            code: totp.code(at: now), secondsRemaining: totp.secondsRemaining(at: now), period: totp.period)
         if output.json { return try Output.json(report) }
         print(report.code)
         Terminal.note("Valid for \(report.secondsRemaining) more second(s).")

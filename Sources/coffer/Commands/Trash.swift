@@ -1,7 +1,7 @@
 import ArgumentParser
+import CofferAgent
 import CofferModel
 import Foundation
-import CofferAgent
 
 /// `coffer rm NAME`: moves an item to the trash.
 struct Remove: ParsableCommand {
@@ -17,7 +17,9 @@ struct Remove: ParsableCommand {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
         let item = try vault.item(.resolve(name: name, scope: .live))
         _ = try vault.item(.trash(id: item.id))
-        Terminal.note("Moved \"\(item.title)\" to the trash; `coffer restore \(item.id.uuidString.lowercased().prefix(8))` brings it back.")
+        Terminal.note(
+            "Moved \"\(item.title)\" to the trash; `coffer restore \(item.id.uuidString.lowercased().prefix(8))` brings it back."
+        )
     }
 }
 
@@ -60,7 +62,10 @@ struct Purge: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        let items = all ? try vault.items(.list(ItemFilter(scope: .trash))) : [try vault.item(.resolve(name: name ?? "", scope: .trash))]
+        let items =
+            all
+            ? try vault.items(.list(ItemFilter(scope: .trash)))
+            : [try vault.item(.resolve(name: name ?? "", scope: .trash))]
         guard !items.isEmpty else { return Terminal.note("The trash is empty.") }
         let what = items.count == 1 ? "\"\(items[0].title)\"" : "\(items.count) items"
         if !yes {

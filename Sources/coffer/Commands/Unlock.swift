@@ -1,7 +1,7 @@
 import ArgumentParser
-import CofferModel
-import CofferCrypto
 import CofferAgent
+import CofferCrypto
+import CofferModel
 import CofferStore
 import CofferVault
 import Foundation
@@ -10,7 +10,9 @@ import Foundation
 struct Unlock: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Unlock the vault in the background agent, so other commands need no password.",
-        discussion: "Uses the PIN when quick unlock is set (`coffer pin set`); --password asks for the master password instead.")
+        discussion:
+            "Uses the PIN when quick unlock is set (`coffer pin set`); --password asks for the master password instead."
+    )
 
     @OptionGroup var secrets: SecretOptions
 
@@ -50,7 +52,9 @@ struct Unlock: ParsableCommand {
         let masterPassword = try reader.require("Master password: ")
         let (_, keyring) = try VaultSetup.unlock(paths: paths, password: masterPassword)
         try AgentLauncher.unlock(paths: paths, keyring: keyring, timeoutSeconds: timeoutSeconds)
-        Terminal.note("Unlocked; the agent locks after \(timeoutSeconds / 60 > 0 ? "\(timeoutSeconds / 60) min" : "\(timeoutSeconds) s") of inactivity.")
+        Terminal.note(
+            "Unlocked; the agent locks after \(timeoutSeconds / 60 > 0 ? "\(timeoutSeconds / 60) min" : "\(timeoutSeconds) s") of inactivity."
+        )
     }
 }
 
@@ -77,7 +81,8 @@ enum LockTimeout {
         let multiplier = trimmed.last.flatMap { units[$0] } ?? 60
         let number = trimmed.last.map { units[$0] != nil } == true ? String(trimmed.dropLast()) : trimmed
         guard let value = Int(number), value > 0, value * multiplier <= 7 * 24 * 3600 else {
-            throw AgentFailure(.invalidInput, "'\(text)' is not a lock timeout: use e.g. 15m, 90s or 2h (at most a week).")
+            throw AgentFailure(
+                .invalidInput, "'\(text)' is not a lock timeout: use e.g. 15m, 90s or 2h (at most a week).")
         }
         return value * multiplier
     }

@@ -1,0 +1,55 @@
+import Benchmark
+import CofferAgent
+import CofferCrypto
+import CofferModel
+import CofferStore
+import CofferVault
+import Foundation
+
+/// Budgets (issue 2): `coffer get` with the agent unlocked, median under 25 ms as a whole process;
+/// searching a 100,000-item vault in the agent under 150 ms; plus sealing and bulk opening.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(10))
+
+    let keyring = Keyring(accountID: UUID(), epoch: 1, accountKey: .random())
+    let sample = BenchmarkFixtures.sampleItem()
+
+    Benchmark("Seal one item") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try keyring.seal(sample, revision: 1)) }
+    }
+
+    let sealed = try? keyring.seal(sample, revision: 1)
+    Benchmark("Open one item") { benchmark in
+        guard let sealed else { return }
+        for _ in benchmark.scaledIterations { blackHole(try keyring.open(sealed)) }
+    }
+
+    Benchmark("Bulk open 100,000 items", configuration: .init(maxIterations: 5)) { benchmark in
+        let records = try BenchmarkFixtures.records(count: 100_000, keyring: keyring)
+        benchmark.startMeasurement()
+        for record in records { blackHole(try keyring.open(record)) }
+    }
+
+    Benchmark("Open a 100,000-item vault file in a session", configuration: .init(maxIterations: 3)) { benchmark in
+        let fixture = try BenchmarkFixtures.largeVault()
+        benchmark.startMeasurement()
+        blackHole(try VaultSession(store: VaultStore.open(at: fixture.path), keyring: fixture.keyring))
+    }
+
+    Benchmark("Search a 100,000-item vault in the agent", configuration: .init(maxIterations: 50)) { benchmark in
+        let session = try BenchmarkFixtures.largeSession()
+        benchmark.startMeasurement()
+        for query in ["gml", "bank", "user4242", "example.org/7"] {
+            blackHole(session.search(query, filter: ItemFilter()))
+        }
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark("coffer get as a whole process, agent unlocked", configuration: .init(maxIterations: 200)) { benchmark in
+        let agent = try BenchmarkFixtures.unlockedProfile()
+        benchmark.startMeasurement()
+        let result = try agent.run(["get", "Benchmark login", "password"])
+        benchmark.stopMeasurement()
+        precondition(result == "bench-password\n", "coffer get printed \(result)")
+    }
+}

@@ -1,0 +1,29 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Coffer's speed budgets, measured with package-benchmark. Kept out of the main package so
+/// `make test` does not build the benchmark tooling; run them with `make bench`.
+let package = Package(
+    name: "CofferBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(
+            url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CofferBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "CofferCrypto", package: "Coffer"),
+                .product(name: "CofferModel", package: "Coffer"),
+                .product(name: "CofferVault", package: "Coffer"),
+                .product(name: "CofferStore", package: "Coffer"),
+                .product(name: "CofferAgent", package: "Coffer"),
+            ],
+            path: "Benchmarks/CofferBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    ]
+)

@@ -1,0 +1,48 @@
+# Coffer — the two commands a newcomer needs are `make run` and `make test`.
+
+PREFIX ?= /usr/local
+SWIFT ?= swift
+SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev
+
+.PHONY: run test install deps check-swift format lint bench clean
+
+check-swift:
+	@command -v $(SWIFT) >/dev/null 2>&1 || { \
+		echo "error: Swift 6.1 or newer is needed; install it from https://www.swift.org/install/linux/" >&2; exit 1; }
+
+deps: check-swift
+	@./scripts/ensure-packages.sh $(SYSTEM_PACKAGES)
+
+## Build the coffer CLI and show its help (the sync server arrives with issue 3).
+run: deps
+	$(SWIFT) build --product coffer
+	@echo
+	@.build/debug/coffer --help
+	@echo
+	@echo "The coffer CLI is at $$(pwd)/.build/debug/coffer; try: .build/debug/coffer init"
+
+## Run every test: formatting, unit tests, end-to-end tests with the real binary.
+test: deps lint
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+lint: check-swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format: check-swift
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+## Release build into $(PREFIX)/bin.
+install: deps
+	$(SWIFT) build -c release --product coffer
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/coffer" "$(DESTDIR)$(PREFIX)/bin/coffer"
+
+## Benchmarks (package-benchmark), in their own package so `make test` stays fast.
+bench: deps
+	$(SWIFT) build -c release --product coffer
+	cd Benchmarks && COFFER_BINARY="$$(cd .. && $(SWIFT) build -c release --show-bin-path)/coffer" \
+		$(SWIFT) package --allow-writing-to-package-directory benchmark
+
+clean:
+	rm -rf .build Benchmarks/.build
