@@ -165,6 +165,23 @@ struct LocalVaultTests {
         #expect(try cli.ok(["get", "Router"]) == "router-pass\n")
     }
 
+    @Test("the agent locks by itself after its idle timeout")
+    func idleTimeout() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin", "--no-unlock"], stdin: Self.password + "\n")
+        try cli.ok(["unlock", "--password-stdin", "--timeout", "1s"], stdin: Self.password + "\n")
+        let socket = cli.home.appendingPathComponent("agent/agent.sock").path
+        #expect(FileManager.default.fileExists(atPath: socket))
+        // Wait for the agent to lock and exit (it removes its socket), with a generous deadline.
+        let deadline = Date().addingTimeInterval(15)
+        while FileManager.default.fileExists(atPath: socket) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(!FileManager.default.fileExists(atPath: socket))
+        let result = try cli.run(["get", "anything"])
+        #expect(result.status == 3)
+    }
+
     @Test("the agent socket and vault are owner-only")
     func permissions() throws {
         let cli = try CofferCLI()
