@@ -1,0 +1,351 @@
+public import Foundation
+
+// The JSON bodies of the Coffer HTTP API, shared by the server and the client.
+// `docs/openapi.yaml` is their description; a test checks that every route matches it.
+// Byte strings are standard base64 (Foundation's `Data` coding).
+
+/// Argon2id parameters as they travel; the client validates them before use.
+public struct WireKDF: Codable, Sendable, Equatable {
+    /// Memory in KiB.
+    public var memoryKiB: UInt32
+    /// Passes.
+    public var iterations: UInt32
+    /// Lanes.
+    public var parallelism: UInt32
+
+    /// Creates parameters.
+    public init(memoryKiB: UInt32, iterations: UInt32, parallelism: UInt32) {
+        self.memoryKiB = memoryKiB
+        self.iterations = iterations
+        self.parallelism = parallelism
+    }
+}
+
+/// `POST /api/v1/prelogin`.
+public struct PreloginRequest: Codable, Sendable {
+    /// The account's e-mail address.
+    public var email: String
+    /// Creates a request.
+    public init(email: String) { self.email = email }
+}
+
+/// What a client needs to derive the master key. Unknown addresses get stable fake values.
+public struct PreloginResponse: Codable, Sendable, Equatable {
+    /// Argon2id parameters.
+    public var kdf: WireKDF
+    /// The account's salt.
+    public var salt: Data
+    /// Creates a response.
+    public init(kdf: WireKDF, salt: Data) {
+        self.kdf = kdf
+        self.salt = salt
+    }
+}
+
+/// The device making a request, named by the user.
+public struct DeviceInfo: Codable, Sendable, Equatable {
+    /// Chosen by the device when it first signs in, and kept.
+    public var id: UUID
+    /// Shown in device lists and account events, e.g. "alice-laptop".
+    public var name: String
+    /// Creates a device description.
+    public init(id: UUID, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// `POST /api/v1/register`: a new account with its keys already wrapped by the client.
+public struct RegisterRequest: Codable, Sendable {
+    /// The account's e-mail address.
+    public var email: String
+    /// Chosen by the client; bound into every ciphertext.
+    public var accountID: UUID
+    /// Argon2id parameters.
+    public var kdf: WireKDF
+    /// 16 random bytes.
+    public var salt: Data
+    /// HKDF(master key, "coffer/v1/auth"); the server stores only its SHA-256.
+    public var authKey: Data
+    /// HKDF(recovery code, "coffer/v1/recovery-auth"); the server stores only its SHA-256.
+    public var recoveryAuthKey: Data
+    /// The account key wrapped by the password.
+    public var passwordWrappedKey: Data
+    /// The account key wrapped by the recovery code.
+    public var recoveryWrappedKey: Data
+    /// The registering device.
+    public var device: DeviceInfo
+
+    /// Creates a request.
+    public init(
+        email: String, accountID: UUID, kdf: WireKDF, salt: Data, authKey: Data, recoveryAuthKey: Data,
+        passwordWrappedKey: Data, recoveryWrappedKey: Data, device: DeviceInfo
+    ) {
+        self.email = email
+        self.accountID = accountID
+        self.kdf = kdf
+        self.salt = salt
+        self.authKey = authKey
+        self.recoveryAuthKey = recoveryAuthKey
+        self.passwordWrappedKey = passwordWrappedKey
+        self.recoveryWrappedKey = recoveryWrappedKey
+        self.device = device
+    }
+}
+
+/// `POST /api/v1/login`.
+public struct LoginRequest: Codable, Sendable {
+    /// The account's e-mail address.
+    public var email: String
+    /// HKDF(master key, "coffer/v1/auth").
+    public var authKey: Data
+    /// The device signing in.
+    public var device: DeviceInfo
+    /// Creates a request.
+    public init(email: String, authKey: Data, device: DeviceInfo) {
+        self.email = email
+        self.authKey = authKey
+        self.device = device
+    }
+}
+
+/// Tokens for a signed-in device.
+public struct SessionResponse: Codable, Sendable {
+    /// The account.
+    public var accountID: UUID
+    /// Sent as `Authorization: Bearer …`; short-lived.
+    public var accessToken: String
+    /// Seconds until the access token expires.
+    public var expiresIn: Int
+    /// Exchanged for new tokens at `/api/v1/token/refresh`; single use, per device.
+    public var refreshToken: String
+    /// Creates a response.
+    public init(accountID: UUID, accessToken: String, expiresIn: Int, refreshToken: String) {
+        self.accountID = accountID
+        self.accessToken = accessToken
+        self.expiresIn = expiresIn
+        self.refreshToken = refreshToken
+    }
+}
+
+/// `POST /api/v1/token/refresh` and `/api/v1/logout`.
+public struct RefreshRequest: Codable, Sendable {
+    /// The current refresh token.
+    public var refreshToken: String
+    /// Creates a request.
+    public init(refreshToken: String) { self.refreshToken = refreshToken }
+}
+
+/// `GET /api/v1/account`: what a signed-in device needs to open the vault.
+public struct AccountState: Codable, Sendable, Equatable {
+    /// The account.
+    public var accountID: UUID
+    /// Its e-mail address.
+    public var email: String
+    /// Whether the address was confirmed through the mailed link.
+    public var emailVerified: Bool
+    /// The key epoch.
+    public var epoch: UInt32
+    /// Argon2id parameters.
+    public var kdf: WireKDF
+    /// The salt.
+    public var salt: Data
+    /// The account key wrapped by the password.
+    public var passwordWrappedKey: Data
+    /// The account key wrapped by the recovery code.
+    public var recoveryWrappedKey: Data
+
+    /// Creates a state.
+    public init(
+        accountID: UUID, email: String, emailVerified: Bool, epoch: UInt32, kdf: WireKDF, salt: Data,
+        passwordWrappedKey: Data, recoveryWrappedKey: Data
+    ) {
+        self.accountID = accountID
+        self.email = email
+        self.emailVerified = emailVerified
+        self.epoch = epoch
+        self.kdf = kdf
+        self.salt = salt
+        self.passwordWrappedKey = passwordWrappedKey
+        self.recoveryWrappedKey = recoveryWrappedKey
+    }
+}
+
+/// One sealed item as the server stores it: ids and counters in clear, the rest opaque.
+public struct WireRecord: Codable, Sendable, Equatable {
+    /// The item.
+    public var id: UUID
+    /// Its revision.
+    public var revision: Int64
+    /// The per-account sequence number of the write that produced this revision.
+    public var sequence: Int64
+    /// A tombstone: the item was purged; `wrappedKey` and `content` are absent.
+    public var isDeleted: Bool
+    /// The item key wrapped by the account key.
+    public var wrappedKey: Data?
+    /// The sealed content.
+    public var content: Data?
+
+    /// Creates a record.
+    public init(id: UUID, revision: Int64, sequence: Int64, isDeleted: Bool, wrappedKey: Data?, content: Data?) {
+        self.id = id
+        self.revision = revision
+        self.sequence = sequence
+        self.isDeleted = isDeleted
+        self.wrappedKey = wrappedKey
+        self.content = content
+    }
+}
+
+/// `GET /api/v1/sync?after=CURSOR`.
+public struct PullResponse: Codable, Sendable {
+    /// Records written after the cursor, in sequence order.
+    public var records: [WireRecord]
+    /// Pass as `after` next time.
+    public var cursor: Int64
+    /// More records wait; pull again.
+    public var hasMore: Bool
+    /// Creates a response.
+    public init(records: [WireRecord], cursor: Int64, hasMore: Bool) {
+        self.records = records
+        self.cursor = cursor
+        self.hasMore = hasMore
+    }
+}
+
+/// One change a client pushes: the new revision of an item, based on the revision it last saw.
+public struct PushChange: Codable, Sendable, Equatable {
+    /// The item.
+    public var id: UUID
+    /// The revision this change was made from; 0 for a new item.
+    public var baseRevision: Int64
+    /// Must be `baseRevision + 1`.
+    public var revision: Int64
+    /// A tombstone.
+    public var isDeleted: Bool
+    /// The item key wrapped by the account key.
+    public var wrappedKey: Data?
+    /// The sealed content.
+    public var content: Data?
+
+    /// Creates a change.
+    public init(id: UUID, baseRevision: Int64, revision: Int64, isDeleted: Bool, wrappedKey: Data?, content: Data?) {
+        self.id = id
+        self.baseRevision = baseRevision
+        self.revision = revision
+        self.isDeleted = isDeleted
+        self.wrappedKey = wrappedKey
+        self.content = content
+    }
+}
+
+/// `POST /api/v1/sync`.
+public struct PushRequest: Codable, Sendable {
+    /// The changes, applied in one transaction.
+    public var changes: [PushChange]
+    /// Creates a request.
+    public init(changes: [PushChange]) { self.changes = changes }
+}
+
+/// The outcome of a push: accepted writes and, for stale bases, the current records.
+public struct PushResponse: Codable, Sendable {
+    /// Accepted changes with the sequence each got.
+    public var accepted: [WireRecord]
+    /// Changes refused because their base is no longer current: the current records, to merge.
+    public var conflicts: [WireRecord]
+    /// Creates a response.
+    public init(accepted: [WireRecord], conflicts: [WireRecord]) {
+        self.accepted = accepted
+        self.conflicts = conflicts
+    }
+}
+
+/// The vault manifest as the server keeps it: a counter and a blob MACed by the client.
+public struct WireManifest: Codable, Sendable, Equatable {
+    /// Only grows.
+    public var counter: Int64
+    /// Opaque to the server.
+    public var blob: Data
+    /// Creates a manifest.
+    public init(counter: Int64, blob: Data) {
+        self.counter = counter
+        self.blob = blob
+    }
+}
+
+/// `PUT /api/v1/manifest`: replace the manifest only if the server's counter is still `expectedCounter`.
+public struct ManifestUpdate: Codable, Sendable {
+    /// The counter the client based its change on.
+    public var expectedCounter: Int64
+    /// The new manifest.
+    public var manifest: WireManifest
+    /// Creates an update.
+    public init(expectedCounter: Int64, manifest: WireManifest) {
+        self.expectedCounter = expectedCounter
+        self.manifest = manifest
+    }
+}
+
+/// A signed-in device, for `GET /api/v1/devices`.
+public struct DeviceSummary: Codable, Sendable, Equatable {
+    /// The device.
+    public var id: UUID
+    /// Its name.
+    public var name: String
+    /// First sign-in.
+    public var createdAt: Date
+    /// Last request.
+    public var lastSeenAt: Date
+    /// Whether this is the device asking.
+    public var isCurrent: Bool
+    /// Creates a summary.
+    public init(id: UUID, name: String, createdAt: Date, lastSeenAt: Date, isCurrent: Bool) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.isCurrent = isCurrent
+    }
+}
+
+/// What happened to an account, for `GET /api/v1/account/events`.
+public struct AccountEvent: Codable, Sendable, Equatable {
+    /// What happened.
+    public var kind: AccountEventKind
+    /// When.
+    public var at: Date
+    /// From which device, when known.
+    public var deviceName: String?
+    /// From which client address.
+    public var clientAddress: String?
+    /// Creates an event.
+    public init(kind: AccountEventKind, at: Date, deviceName: String?, clientAddress: String?) {
+        self.kind = kind
+        self.at = at
+        self.deviceName = deviceName
+        self.clientAddress = clientAddress
+    }
+}
+
+/// The kinds of account event.
+public enum AccountEventKind: String, Codable, Sendable, CaseIterable {
+    case register
+    case emailVerified = "email-verified"
+    case newDevice = "new-device"
+    case deviceRevoked = "device-revoked"
+    case logout
+    case refreshTokenReplayed = "refresh-token-replayed"
+}
+
+/// Every error body: a stable code for programs and a sentence for people.
+public struct ErrorBody: Codable, Sendable, Equatable {
+    /// Stable, e.g. `invalid-credentials`.
+    public var code: String
+    /// What is wrong and what to do.
+    public var message: String
+    /// Creates a body.
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}

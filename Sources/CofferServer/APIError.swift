@@ -1,0 +1,47 @@
+public import CofferAPI
+import Foundation
+public import Hummingbird
+
+/// An error the API returns as `{code, message}` with a 4xx (or 503) status.
+///
+/// Its message never contains a token, key, verifier or ciphertext: it is shown to users and logged.
+public struct APIError: HTTPResponseError, Sendable {
+    /// The HTTP status.
+    public let status: HTTPResponse.Status
+    /// A stable code.
+    public let code: String
+    /// The sentence for people.
+    public let message: String
+    /// Extra headers, such as `Retry-After`.
+    public let headers: HTTPFields
+
+    /// Creates an error.
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    /// Encodes the error as JSON.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try JSONEncoder().encode(ErrorBody(code: code, message: message))
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static let unauthorized = APIError(
+        .unauthorized, "unauthorized", "Sign in again: the access token is missing, expired or revoked.")
+    static let invalidCredentials = APIError(
+        .unauthorized, "invalid-credentials", "The e-mail address or password is not correct.")
+
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "invalid-request", message) }
+
+    static func tooManyRequests(retryAfter seconds: Int) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(seconds)
+        return APIError(
+            .tooManyRequests, "rate-limited", "Too many attempts; try again in \(seconds) seconds.", headers: headers)
+    }
+}

@@ -1,0 +1,77 @@
+import CofferAPI
+import Crypto
+public import Foundation
+public import Hummingbird
+public import Logging
+public import Prometheus
+
+/// Builds the Hummingbird application: routes are thin adapters over the storage and mail passed in.
+public enum CofferServerApplication {
+    /// The application for `configuration`; `onRunning` learns the bound port (useful with port 0).
+    public static func build(
+        configuration: ServerConfiguration, storage: any ServerStorage, mail: any MailTransport,
+        registry: PrometheusCollectorRegistry, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let boundPort = BoundPort()
+        let router = makeRouter(
+            configuration: configuration, storage: storage, mail: mail, registry: registry,
+            publicURL: { configuration.effectivePublicURL(boundPort: boundPort.value) })
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "coffer-server"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                boundPort.value = port
+                await onRunning(port)
+            },
+            logger: logger)
+    }
+
+    /// Every route of the API, with its middleware; `routes` lists them for the OpenAPI check.
+    public static func makeRouter(
+        configuration: ServerConfiguration, storage: any ServerStorage, mail: any MailTransport,
+        registry: PrometheusCollectorRegistry, publicURL: @escaping @Sendable () -> String
+    ) -> Router<CofferRequestContext> {
+        let router = Router(context: CofferRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        let authenticated = router.group().add(middleware: BearerAuthenticator(storage: storage))
+        AccountRoutes(
+            storage: storage, mail: mail, publicURL: publicURL,
+            fakePrelogin: FakePrelogin(secret: loadOrCreateSecret(in: configuration.dataDirectory)),
+            perEmail: RateLimiter(limit: 10, window: .seconds(300)),
+            perAddress: RateLimiter(limit: 100, window: .seconds(300))
+        ).register(on: router, authenticated: authenticated)
+        SyncRoutes(storage: storage).register(on: authenticated)
+        OperationsRoutes(storage: storage, registry: registry).register(on: router)
+        return router
+    }
+
+    /// The server's own secret (for stable fake pre-login salts), kept in the data directory.
+    static func loadOrCreateSecret(in directory: URL) -> SymmetricKey {
+        let url = directory.appendingPathComponent("server-secret")
+        if let data = try? Data(contentsOf: url), data.count == 32 { return SymmetricKey(data: data) }
+        let key = SymmetricKey(size: .bits256)
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let bytes = key.withUnsafeBytes { Data($0) }
+        if FileManager.default.createFile(atPath: url.path, contents: bytes, attributes: [.posixPermissions: 0o600]) {
+            return key
+        }
+        return key
+    }
+}
+
+/// The port the server bound, known only once it runs.
+///
+/// `@unchecked Sendable` is sound: every access goes through `lock`.
+final class BoundPort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port = 0
+
+    var value: Int {
+        get { lock.withLock { port } }
+        set { lock.withLock { port = newValue } }
+    }
+}

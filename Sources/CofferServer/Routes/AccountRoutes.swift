@@ -1,0 +1,258 @@
+import CofferAPI
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+
+/// Pre-login, register, login, tokens, devices, account state and events.
+struct AccountRoutes: Sendable {
+    let storage: any ServerStorage
+    let mail: any MailTransport
+    let publicURL: @Sendable () -> String
+    let fakePrelogin: FakePrelogin
+    let perEmail: RateLimiter
+    let perAddress: RateLimiter
+    static let accessTokenLifetime: TimeInterval = 15 * 60
+    static let defaultKDF = WireKDF(memoryKiB: 64 * 1024, iterations: 3, parallelism: 4)
+
+    func register(on router: Router<CofferRequestContext>, authenticated: RouterGroup<CofferRequestContext>) {
+        router.post("/api/v1/prelogin") { request, context in try await prelogin(request, context) }
+        router.post("/api/v1/register") { request, context in try await register(request, context) }
+        router.post("/api/v1/login") { request, context in try await login(request, context) }
+        router.post("/api/v1/token/refresh") { request, context in try await refresh(request, context) }
+        router.post("/api/v1/logout") { request, context in try await logout(request, context) }
+        router.get("/verify-email") { request, context in try await verifyEmail(request, context) }
+        authenticated.get("/api/v1/account") { _, context in try await accountState(context) }
+        authenticated.get("/api/v1/devices") { _, context in try await devices(context) }
+        authenticated.delete("/api/v1/devices/:deviceID") { _, context in try await revoke(context) }
+        authenticated.get("/api/v1/account/events") { _, context in try await events(context) }
+    }
+
+    private func limit(email: String?, context: CofferRequestContext) async throws {
+        if let wait = await perAddress.attempt(context.clientAddress) {
+            throw APIError.tooManyRequests(retryAfter: wait)
+        }
+        if let email, let wait = await perEmail.attempt(email) { throw APIError.tooManyRequests(retryAfter: wait) }
+    }
+
+    static func normalize(_ email: String) throws -> String {
+        let trimmed = email.trimmingCharacters(in: .whitespaces).lowercased()
+        let parts = trimmed.split(separator: "@")
+        guard trimmed.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+            !trimmed.contains(where: { $0.isWhitespace || $0.isNewline })
+        else { throw APIError.badRequest("'\(email.prefix(80))' is not an e-mail address.") }
+        return trimmed
+    }
+
+    private func prelogin(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
+        PreloginResponse
+    > {
+        let body = try await request.decode(as: PreloginRequest.self, context: context)
+        let email = try Self.normalize(body.email)
+        if let account = try await storage.account(email: email) {
+            return JSONResponse(PreloginResponse(kdf: account.kdf, salt: account.salt))
+        }
+        return JSONResponse(PreloginResponse(kdf: Self.defaultKDF, salt: fakePrelogin.salt(for: email)))
+    }
+
+    private func register(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
+        SessionResponse
+    > {
+        let body = try await request.decode(as: RegisterRequest.self, context: context)
+        let email = try Self.normalize(body.email)
+        try await limit(email: email, context: context)
+        try Validation.key(body.authKey, "authKey")
+        try Validation.key(body.recoveryAuthKey, "recoveryAuthKey")
+        try Validation.salt(body.salt)
+        try Validation.kdf(body.kdf)
+        try Validation.box(body.passwordWrappedKey, "passwordWrappedKey")
+        try Validation.box(body.recoveryWrappedKey, "recoveryWrappedKey")
+        try Validation.deviceName(body.device.name)
+        let now = Date()
+        let account = StoredAccount(
+            id: body.accountID, email: email, emailVerified: false, epoch: 1, kdf: body.kdf, salt: body.salt,
+            authVerifier: Tokens.verifier(of: body.authKey),
+            recoveryVerifier: Tokens.verifier(of: body.recoveryAuthKey),
+            passwordWrappedKey: body.passwordWrappedKey, recoveryWrappedKey: body.recoveryWrappedKey, createdAt: now)
+        guard try await storage.account(id: body.accountID) == nil, try await storage.createAccount(account) else {
+            throw APIError(
+                .conflict, "account-exists",
+                "An account with this e-mail address already exists; sign in with `coffer login`.")
+        }
+        try await storage.recordEvent(
+            accountID: account.id,
+            event: AccountEvent(
+                kind: .register, at: now, deviceName: body.device.name, clientAddress: context.clientAddress))
+        try await sendVerification(to: email, accountID: account.id)
+        return JSONResponse(
+            try await startSession(accountID: account.id, device: body.device, context: context, isNewAccount: true),
+            status: .created)
+    }
+
+    private func sendVerification(to email: String, accountID: UUID) async throws {
+        let token = Tokens.generate()
+        try await storage.addVerificationToken(
+            hash: Tokens.hash(token), accountID: accountID, expiresAt: Date().addingTimeInterval(7 * 86_400))
+        try await mail.send(
+            MailMessage(
+                to: email, subject: "Confirm your Coffer e-mail address",
+                body: """
+                    Welcome to Coffer.
+
+                    Your account works already. Confirm this address so it can be used to recover or reset
+                    your account if you ever need to:
+
+                    \(publicURL())/verify-email?token=\(token)
+
+                    The link works for 7 days. If you did not create a Coffer account, ignore this message.
+                    """))
+    }
+
+    private func login(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
+        SessionResponse
+    > {
+        let body = try await request.decode(as: LoginRequest.self, context: context)
+        let email = try Self.normalize(body.email)
+        try await limit(email: email, context: context)
+        try Validation.deviceName(body.device.name)
+        guard let account = try await storage.account(email: email),
+            Tokens.constantTimeEquals(Tokens.verifier(of: body.authKey), account.authVerifier)
+        else {
+            Counter(label: "coffer_login_failures_total").increment()
+            throw APIError.invalidCredentials
+        }
+        return JSONResponse(
+            try await startSession(accountID: account.id, device: body.device, context: context, isNewAccount: false))
+    }
+
+    private func startSession(accountID: UUID, device: DeviceInfo, context: CofferRequestContext, isNewAccount: Bool)
+        async throws -> SessionResponse
+    {
+        let now = Date()
+        let refresh = Tokens.generate()
+        let isNewDevice = try await storage.signIn(
+            accountID: accountID, device: device, refreshHash: Tokens.hash(refresh), now: now)
+        if isNewDevice && !isNewAccount {
+            try await storage.recordEvent(
+                accountID: accountID,
+                event: AccountEvent(
+                    kind: .newDevice, at: now, deviceName: device.name, clientAddress: context.clientAddress))
+        }
+        let access = Tokens.generate()
+        try await storage.addAccessToken(
+            hash: Tokens.hash(access), accountID: accountID, deviceID: device.id,
+            expiresAt: now.addingTimeInterval(Self.accessTokenLifetime))
+        return SessionResponse(
+            accountID: accountID, accessToken: access, expiresIn: Int(Self.accessTokenLifetime), refreshToken: refresh)
+    }
+
+    private func refresh(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
+        SessionResponse
+    > {
+        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        try await limit(email: nil, context: context)
+        let newRefresh = Tokens.generate()
+        switch try await storage.rotateRefreshToken(
+            oldHash: Tokens.hash(body.refreshToken), newHash: Tokens.hash(newRefresh), now: Date())
+        {
+        case .rotated(let accountID, let deviceID):
+            let access = Tokens.generate()
+            try await storage.addAccessToken(
+                hash: Tokens.hash(access), accountID: accountID, deviceID: deviceID,
+                expiresAt: Date().addingTimeInterval(Self.accessTokenLifetime))
+            return JSONResponse(
+                SessionResponse(
+                    accountID: accountID, accessToken: access, expiresIn: Int(Self.accessTokenLifetime),
+                    refreshToken: newRefresh))
+        case .replayed(let accountID, _):
+            try await storage.recordEvent(
+                accountID: accountID,
+                event: AccountEvent(
+                    kind: .refreshTokenReplayed, at: Date(), deviceName: nil, clientAddress: context.clientAddress))
+            throw APIError(
+                .unauthorized, "refresh-token-reused",
+                "This sign-in was used twice, so the device was signed out to be safe. Sign in again with `coffer login`."
+            )
+        case .unknown:
+            throw APIError(
+                .unauthorized, "invalid-refresh-token",
+                "The sign-in has expired or was revoked. Sign in again with `coffer login`.")
+        }
+    }
+
+    private func logout(_ request: Request, _ context: CofferRequestContext) async throws -> HTTPResponse.Status {
+        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        // Rotating to a random value we immediately forget ends the session whoever holds the old token.
+        if case .rotated(let accountID, let deviceID) = try await storage.rotateRefreshToken(
+            oldHash: Tokens.hash(body.refreshToken), newHash: Tokens.hash(Tokens.generate()), now: Date())
+        {
+            _ = try await storage.revokeDevice(accountID: accountID, deviceID: deviceID)
+            try await storage.recordEvent(
+                accountID: accountID,
+                event: AccountEvent(kind: .logout, at: Date(), deviceName: nil, clientAddress: context.clientAddress))
+        }
+        return .noContent
+    }
+
+    private func verifyEmail(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        guard let token = request.uri.queryParameters.get("token"), token.count < 200 else {
+            throw APIError.badRequest("The link is incomplete: copy the whole link from the e-mail.")
+        }
+        try await limit(email: nil, context: context)
+        guard let accountID = try await storage.useVerificationToken(hash: Tokens.hash(token), now: Date()) else {
+            return HTMLPage.response(
+                status: .gone, title: "This link no longer works",
+                text: "The confirmation link was already used or has expired. Sign in with coffer to get a new one.")
+        }
+        try await storage.recordEvent(
+            accountID: accountID,
+            event: AccountEvent(kind: .emailVerified, at: Date(), deviceName: nil, clientAddress: context.clientAddress)
+        )
+        return HTMLPage.response(
+            status: .ok, title: "Address confirmed",
+            text: "Your e-mail address is confirmed. It can now be used to recover your account.")
+    }
+
+    private func accountState(_ context: CofferRequestContext) async throws -> JSONResponse<AccountState> {
+        let session = try context.requireSession()
+        guard let account = try await storage.account(id: session.accountID) else { throw APIError.unauthorized }
+        return JSONResponse(
+            AccountState(
+                accountID: account.id, email: account.email, emailVerified: account.emailVerified, epoch: account.epoch,
+                kdf: account.kdf, salt: account.salt, passwordWrappedKey: account.passwordWrappedKey,
+                recoveryWrappedKey: account.recoveryWrappedKey))
+    }
+
+    private func devices(_ context: CofferRequestContext) async throws -> JSONResponse<[DeviceSummary]> {
+        let session = try context.requireSession()
+        let devices = try await storage.devices(accountID: session.accountID)
+        return JSONResponse(
+            devices.map {
+                DeviceSummary(
+                    id: $0.id, name: $0.name, createdAt: $0.createdAt, lastSeenAt: $0.lastSeenAt,
+                    isCurrent: $0.id == session.deviceID)
+            })
+    }
+
+    private func revoke(_ context: CofferRequestContext) async throws -> HTTPResponse.Status {
+        let session = try context.requireSession()
+        guard let deviceID = context.parameters.get("deviceID", as: UUID.self) else {
+            throw APIError.badRequest("The device id is not a UUID.")
+        }
+        guard try await storage.revokeDevice(accountID: session.accountID, deviceID: deviceID) else {
+            throw APIError(
+                .notFound, "device-not-found", "No signed-in device has that id; `coffer devices` lists them.")
+        }
+        try await storage.recordEvent(
+            accountID: session.accountID,
+            event: AccountEvent(
+                kind: .deviceRevoked, at: Date(), deviceName: session.deviceName, clientAddress: context.clientAddress))
+        return .noContent
+    }
+
+    private func events(_ context: CofferRequestContext) async throws -> JSONResponse<[AccountEvent]> {
+        let session = try context.requireSession()
+        return JSONResponse(try await storage.events(accountID: session.accountID, limit: 500))
+    }
+}

@@ -1,0 +1,87 @@
+import CofferAPI
+import Foundation
+import Hummingbird
+
+/// A JSON body with a chosen status; dates as ISO 8601.
+struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator, Sendable {
+    let body: Body
+    let status: HTTPResponse.Status
+
+    init(_ body: Body, status: HTTPResponse.Status = .ok) {
+        self.body = body
+        self.status = status
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try Self.encoder.encode(body)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// A minimal server-rendered page, for links opened from mail.
+enum HTMLPage {
+    static func response(status: HTTPResponse.Status, title: String, text: String) -> Response {
+        let escape = { (value: String) in
+            value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;")
+        }
+        let html = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) — Coffer</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1"></head>
+            <body><main><h1>\(escape(title))</h1><p>\(escape(text))</p></main></body></html>
+            """
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// Shape checks on opaque values, so garbage is refused with a clear 400 instead of being stored.
+enum Validation {
+    static func key(_ data: Data, _ name: String) throws {
+        guard data.count == 32 else { throw APIError.badRequest("\(name) must be 32 bytes (base64).") }
+    }
+
+    static func salt(_ data: Data) throws {
+        guard data.count == 16 else { throw APIError.badRequest("salt must be 16 bytes (base64).") }
+    }
+
+    /// A sealed box: version byte 1 and at least the fixed overhead.
+    static func box(_ data: Data, _ name: String) throws {
+        guard data.count >= 61, data.count <= 4 * 1024 * 1024, data.first == 1 else {
+            throw APIError.badRequest("\(name) is not a Coffer sealed box.")
+        }
+    }
+
+    static func kdf(_ kdf: CofferAPIKDF) throws {
+        guard kdf.memoryKiB >= 19 * 1024, kdf.memoryKiB <= 4 * 1024 * 1024, kdf.iterations >= 2, kdf.iterations <= 64,
+            kdf.parallelism >= 1, kdf.parallelism <= 64
+        else { throw APIError.badRequest("The KDF parameters are outside the accepted range (m ≥ 19 MiB, t ≥ 2).") }
+    }
+
+    static func deviceName(_ name: String) throws {
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 100,
+            !name.contains(where: { $0.isNewline })
+        else { throw APIError.badRequest("The device name must be 1 to 100 characters on one line.") }
+    }
+}
+
+typealias CofferAPIKDF = WireKDF
+
+extension CofferRequestContext {
+    /// The authenticated session; the authentication middleware guarantees it on protected routes.
+    func requireSession() throws -> AuthenticatedSession {
+        guard let session else { throw APIError.unauthorized }
+        return session
+    }
+}

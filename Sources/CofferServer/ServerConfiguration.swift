@@ -1,0 +1,47 @@
+public import Foundation
+public import Logging
+
+/// The server's settings; `coffer-server` reads them from flags, `COFFER_SERVER_*` variables and an
+/// optional JSON file (in that order of precedence). Documented in docs/operations.md.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind.
+    public var host = "127.0.0.1"
+    /// Port to bind; 0 picks a free one.
+    public var port = 8080
+    /// The URL users reach the server at, for links in mail.
+    public var publicURL: String?
+    /// Where the SQLite database and the mail directory live.
+    public var dataDirectory = URL(fileURLWithPath: "data")
+    /// Days a reset account's old data stays in quarantine.
+    public var quarantineRetentionDays = 30
+    /// How mail is delivered.
+    public var mail: MailSetting = .file
+    /// The From address of mail.
+    public var mailSender = "Coffer <no-reply@localhost>"
+    /// Log level.
+    public var logLevel: Logger.Level = .info
+
+    /// How mail leaves the server.
+    public enum MailSetting: Sendable, Equatable {
+        /// `.eml` files under `DATA/mail/`.
+        case file
+        /// Piped to a sendmail-compatible command.
+        case sendmail(command: [String])
+    }
+
+    /// The defaults.
+    public init() {}
+
+    /// The URL links in mail point at.
+    public func effectivePublicURL(boundPort: Int) -> String {
+        publicURL ?? "http://\(host):\(boundPort)"
+    }
+
+    /// The mail transport the settings describe.
+    public func mailTransport() -> any MailTransport {
+        switch mail {
+        case .file: FileMailTransport(directory: dataDirectory.appendingPathComponent("mail"), sender: mailSender)
+        case .sendmail(let command): SendmailTransport(command: command, sender: mailSender)
+        }
+    }
+}

@@ -1,0 +1,360 @@
+public import CofferAPI
+public import Foundation
+import GRDB
+
+/// The embedded default: one SQLite file in the data directory, through GRDB.
+///
+/// SQL is kept to what PostgreSQL also accepts (no SQLite-only types or upserts beyond
+/// `ON CONFLICT`), so the PostgreSQL implementation can share the statements and migrations.
+public final class SQLiteServerStorage: ServerStorage {
+    private let database: DatabasePool
+
+    /// Opens (creating if needed) `coffer.sqlite` in `directory`.
+    public init(directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(
+            path: directory.appendingPathComponent("coffer.sqlite").path, configuration: configuration)
+    }
+
+    /// Implements .
+    public func migrate() async throws {
+        try ServerSchema.migrator.migrate(database)
+    }
+
+    /// Implements .
+    public func checkReadiness() async throws {
+        _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Implements .
+    public func createAccount(_ account: StoredAccount) async throws -> Bool {
+        try await database.write { db in
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE email = ?", arguments: [account.email]) != nil {
+                return false
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO accounts (id, email, email_verified, epoch, kdf_memory_kib, kdf_iterations, kdf_parallelism,
+                      salt, auth_verifier, recovery_verifier, password_wrapped_key, recovery_wrapped_key,
+                      last_sequence, manifest_counter, manifest_blob, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, NULL, ?)
+                    """,
+                arguments: [
+                    account.id.uuidString.lowercased(), account.email, account.emailVerified, Int64(account.epoch),
+                    Int64(account.kdf.memoryKiB), Int64(account.kdf.iterations), Int64(account.kdf.parallelism),
+                    account.salt, account.authVerifier, account.recoveryVerifier, account.passwordWrappedKey,
+                    account.recoveryWrappedKey, account.createdAt,
+                ])
+            return true
+        }
+    }
+
+    /// Implements .
+    public func account(email: String) async throws -> StoredAccount? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE email = ?", arguments: [email]).map(Self.account)
+        }
+    }
+
+    /// Implements .
+    public func account(id: UUID) async throws -> StoredAccount? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id.uuidString.lowercased()])
+                .map(Self.account)
+        }
+    }
+
+    private static func account(_ row: Row) -> StoredAccount {
+        StoredAccount(
+            id: UUID(uuidString: row["id"]) ?? UUID(), email: row["email"], emailVerified: row["email_verified"],
+            epoch: UInt32(clamping: row["epoch"] as Int64),
+            kdf: WireKDF(
+                memoryKiB: UInt32(clamping: row["kdf_memory_kib"] as Int64),
+                iterations: UInt32(clamping: row["kdf_iterations"] as Int64),
+                parallelism: UInt32(clamping: row["kdf_parallelism"] as Int64)),
+            salt: row["salt"], authVerifier: row["auth_verifier"], recoveryVerifier: row["recovery_verifier"],
+            passwordWrappedKey: row["password_wrapped_key"], recoveryWrappedKey: row["recovery_wrapped_key"],
+            createdAt: row["created_at"])
+    }
+
+    /// Implements .
+    public func addVerificationToken(hash: Data, accountID: UUID, expiresAt: Date) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO verification_tokens (token_hash, account_id, expires_at, used) VALUES (?, ?, ?, 0)",
+                arguments: [hash, accountID.uuidString.lowercased(), expiresAt])
+        }
+    }
+
+    /// Implements .
+    public func useVerificationToken(hash: Data, now: Date) async throws -> UUID? {
+        try await database.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT account_id, expires_at, used FROM verification_tokens WHERE token_hash = ?",
+                    arguments: [hash]),
+                (row["used"] as Int64) == 0, (row["expires_at"] as Date) > now
+            else { return nil }
+            let accountID: String = row["account_id"]
+            try db.execute(sql: "UPDATE verification_tokens SET used = 1 WHERE token_hash = ?", arguments: [hash])
+            try db.execute(sql: "UPDATE accounts SET email_verified = 1 WHERE id = ?", arguments: [accountID])
+            return UUID(uuidString: accountID)
+        }
+    }
+
+    /// Implements .
+    public func signIn(accountID: UUID, device: DeviceInfo, refreshHash: Data, now: Date) async throws -> Bool {
+        let account = accountID.uuidString.lowercased()
+        let deviceID = device.id.uuidString.lowercased()
+        return try await database.write { db in
+            let exists =
+                try Int.fetchOne(
+                    db, sql: "SELECT 1 FROM devices WHERE account_id = ? AND id = ?", arguments: [account, deviceID])
+                != nil
+            if exists {
+                try db.execute(
+                    sql: """
+                        UPDATE devices SET name = ?, refresh_hash = ?, previous_refresh_hash = NULL, revoked = 0, last_seen_at = ?
+                        WHERE account_id = ? AND id = ?
+                        """,
+                    arguments: [device.name, refreshHash, now, account, deviceID])
+            } else {
+                try db.execute(
+                    sql: """
+                        INSERT INTO devices (account_id, id, name, refresh_hash, previous_refresh_hash, revoked, created_at, last_seen_at)
+                        VALUES (?, ?, ?, ?, NULL, 0, ?, ?)
+                        """,
+                    arguments: [account, deviceID, device.name, refreshHash, now, now])
+            }
+            return !exists
+        }
+    }
+
+    /// Implements .
+    public func addAccessToken(hash: Data, accountID: UUID, deviceID: UUID, expiresAt: Date) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO access_tokens (token_hash, account_id, device_id, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [hash, accountID.uuidString.lowercased(), deviceID.uuidString.lowercased(), expiresAt])
+            try db.execute(
+                sql: "DELETE FROM access_tokens WHERE expires_at < ?", arguments: [Date().addingTimeInterval(-3600)])
+        }
+    }
+
+    /// Implements .
+    public func session(accessHash: Data, now: Date) async throws -> AuthenticatedSession? {
+        try await database.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.account_id, t.device_id, d.name FROM access_tokens t
+                        JOIN devices d ON d.account_id = t.account_id AND d.id = t.device_id
+                        WHERE t.token_hash = ? AND t.expires_at > ? AND d.revoked = 0
+                        """,
+                    arguments: [accessHash, now]),
+                let account = UUID(uuidString: row["account_id"]), let device = UUID(uuidString: row["device_id"])
+            else { return nil }
+            return AuthenticatedSession(accountID: account, deviceID: device, deviceName: row["name"])
+        }
+    }
+
+    /// Implements .
+    public func rotateRefreshToken(oldHash: Data, newHash: Data, now: Date) async throws -> RefreshOutcome {
+        try await database.write { db in
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT account_id, id FROM devices WHERE refresh_hash = ? AND revoked = 0",
+                arguments: [oldHash]),
+                let account = UUID(uuidString: row["account_id"]), let device = UUID(uuidString: row["id"])
+            {
+                try db.execute(
+                    sql: """
+                        UPDATE devices SET previous_refresh_hash = refresh_hash, refresh_hash = ?, last_seen_at = ?
+                        WHERE account_id = ? AND id = ?
+                        """,
+                    arguments: [newHash, now, row["account_id"] as String, row["id"] as String])
+                return .rotated(accountID: account, deviceID: device)
+            }
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT account_id, id FROM devices WHERE previous_refresh_hash = ? AND revoked = 0",
+                arguments: [oldHash]),
+                let account = UUID(uuidString: row["account_id"]), let device = UUID(uuidString: row["id"])
+            {
+                try Self.revoke(db, account: row["account_id"], device: row["id"])
+                return .replayed(accountID: account, deviceID: device)
+            }
+            return .unknown
+        }
+    }
+
+    /// Implements .
+    public func revokeDevice(accountID: UUID, deviceID: UUID) async throws -> Bool {
+        try await database.write { db in
+            let account = accountID.uuidString.lowercased()
+            let device = deviceID.uuidString.lowercased()
+            guard
+                try Int.fetchOne(
+                    db, sql: "SELECT 1 FROM devices WHERE account_id = ? AND id = ? AND revoked = 0",
+                    arguments: [account, device]) != nil
+            else { return false }
+            try Self.revoke(db, account: account, device: device)
+            return true
+        }
+    }
+
+    private static func revoke(_ db: Database, account: String, device: String) throws {
+        try db.execute(
+            sql:
+                "UPDATE devices SET revoked = 1, refresh_hash = NULL, previous_refresh_hash = NULL WHERE account_id = ? AND id = ?",
+            arguments: [account, device])
+        try db.execute(
+            sql: "DELETE FROM access_tokens WHERE account_id = ? AND device_id = ?", arguments: [account, device])
+    }
+
+    /// Implements .
+    public func devices(accountID: UUID) async throws -> [StoredDevice] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT id, name, created_at, last_seen_at FROM devices WHERE account_id = ? AND revoked = 0 ORDER BY created_at",
+                arguments: [accountID.uuidString.lowercased()]
+            ).compactMap { row in
+                UUID(uuidString: row["id"]).map {
+                    StoredDevice(
+                        id: $0, name: row["name"], createdAt: row["created_at"], lastSeenAt: row["last_seen_at"])
+                }
+            }
+        }
+    }
+
+    /// Implements .
+    public func pull(accountID: UUID, after cursor: Int64, limit: Int) async throws -> PullResponse {
+        try await database.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT item_id, revision, sequence, is_deleted, wrapped_key, content FROM records
+                    WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?
+                    """,
+                arguments: [accountID.uuidString.lowercased(), cursor, limit + 1])
+            let records = rows.prefix(limit).compactMap(Self.record)
+            return PullResponse(records: records, cursor: records.last?.sequence ?? cursor, hasMore: rows.count > limit)
+        }
+    }
+
+    private static func record(_ row: Row) -> WireRecord? {
+        guard let id = UUID(uuidString: row["item_id"]) else { return nil }
+        return WireRecord(
+            id: id, revision: row["revision"], sequence: row["sequence"], isDeleted: (row["is_deleted"] as Int64) != 0,
+            wrappedKey: row["wrapped_key"], content: row["content"])
+    }
+
+    /// Implements .
+    public func push(accountID: UUID, changes: [PushChange], now: Date) async throws -> PushResponse {
+        let account = accountID.uuidString.lowercased()
+        return try await database.write { db in
+            var accepted: [WireRecord] = []
+            var conflicts: [WireRecord] = []
+            var sequence =
+                try Int64.fetchOne(db, sql: "SELECT last_sequence FROM accounts WHERE id = ?", arguments: [account])
+                ?? 0
+            for change in changes {
+                let current = try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT item_id, revision, sequence, is_deleted, wrapped_key, content FROM records WHERE account_id = ? AND item_id = ?",
+                    arguments: [account, change.id.uuidString.lowercased()]
+                ).flatMap(Self.record)
+                guard (current?.revision ?? 0) == change.baseRevision else {
+                    if let current { conflicts.append(current) }
+                    continue
+                }
+                sequence += 1
+                try db.execute(
+                    sql: """
+                        INSERT INTO records (account_id, item_id, revision, sequence, is_deleted, wrapped_key, content, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (account_id, item_id) DO UPDATE SET revision = excluded.revision,
+                          sequence = excluded.sequence, is_deleted = excluded.is_deleted,
+                          wrapped_key = excluded.wrapped_key, content = excluded.content, updated_at = excluded.updated_at
+                        """,
+                    arguments: [
+                        account, change.id.uuidString.lowercased(), change.revision, sequence, change.isDeleted ? 1 : 0,
+                        change.isDeleted ? nil : change.wrappedKey, change.isDeleted ? nil : change.content, now,
+                    ])
+                accepted.append(
+                    WireRecord(
+                        id: change.id, revision: change.revision, sequence: sequence, isDeleted: change.isDeleted,
+                        wrappedKey: nil, content: nil))
+            }
+            try db.execute(sql: "UPDATE accounts SET last_sequence = ? WHERE id = ?", arguments: [sequence, account])
+            return PushResponse(accepted: accepted, conflicts: conflicts)
+        }
+    }
+
+    /// Implements .
+    public func manifest(accountID: UUID) async throws -> WireManifest? {
+        try await database.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT manifest_counter, manifest_blob FROM accounts WHERE id = ?",
+                    arguments: [accountID.uuidString.lowercased()]),
+                let blob = row["manifest_blob"] as Data?
+            else { return nil }
+            return WireManifest(counter: row["manifest_counter"], blob: blob)
+        }
+    }
+
+    /// Implements .
+    public func updateManifest(accountID: UUID, expectedCounter: Int64, manifest: WireManifest) async throws
+        -> WireManifest?
+    {
+        let account = accountID.uuidString.lowercased()
+        return try await database.write { db in
+            let current = try Int64.fetchOne(
+                db, sql: "SELECT manifest_counter FROM accounts WHERE id = ?", arguments: [account])
+            guard current == expectedCounter, manifest.counter > expectedCounter else {
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT manifest_counter, manifest_blob FROM accounts WHERE id = ?", arguments: [account])
+                return WireManifest(counter: row?["manifest_counter"] ?? 0, blob: row?["manifest_blob"] ?? Data())
+            }
+            try db.execute(
+                sql: "UPDATE accounts SET manifest_counter = ?, manifest_blob = ? WHERE id = ?",
+                arguments: [manifest.counter, manifest.blob, account])
+            return nil
+        }
+    }
+
+    /// Implements .
+    public func recordEvent(accountID: UUID, event: AccountEvent) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO account_events (account_id, kind, at, device_name, client_address) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    accountID.uuidString.lowercased(), event.kind.rawValue, event.at, event.deviceName,
+                    event.clientAddress,
+                ])
+        }
+    }
+
+    /// Implements .
+    public func events(accountID: UUID, limit: Int) async throws -> [AccountEvent] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT kind, at, device_name, client_address FROM account_events WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+                arguments: [accountID.uuidString.lowercased(), limit]
+            ).compactMap { row in
+                AccountEventKind(rawValue: row["kind"]).map {
+                    AccountEvent(
+                        kind: $0, at: row["at"], deviceName: row["device_name"], clientAddress: row["client_address"])
+                }
+            }
+        }
+    }
+}

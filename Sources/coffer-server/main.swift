@@ -1,0 +1,132 @@
+import ArgumentParser
+import CofferServer
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// `coffer-server`: configuration and start-up; the routes live in CofferServer.
+@main
+struct CofferServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coffer-server",
+        abstract: "The Coffer sync server: stores and relays ciphertext it cannot read.",
+        discussion: """
+            Settings come from these flags, then COFFER_SERVER_* environment variables (HOST, PORT, PUBLIC_URL, \
+            DATA_DIR, QUARANTINE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL), then the JSON file named by \
+            --config or COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
+            """)
+
+    @Option(help: "Address to bind (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to bind; 0 picks a free one (default 8080).")
+    var port: Int?
+
+    @Option(help: "Directory for the database and the mail folder (default ./data).")
+    var dataDir: String?
+
+    @Option(help: "The URL users reach this server at, for links in mail.")
+    var publicURL: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    @Option(help: "A JSON configuration file.")
+    var config: String?
+
+    func run() async throws {
+        let settings = try ConfigurationLoader(
+            flags: [
+                "host": host, "port": port.map(String.init), "dataDir": dataDir, "publicURL": publicURL,
+                "logLevel": logLevel,
+            ],
+            environment: ProcessInfo.processInfo.environment, configFile: config
+        ).load()
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "coffer-server")
+        let storage = try SQLiteServerStorage(directory: settings.dataDirectory)
+        try await storage.migrate()
+        let app = CofferServerApplication.build(
+            configuration: settings, storage: storage, mail: settings.mailTransport(), registry: registry,
+            logger: logger,
+            onRunning: { port in
+                logger.notice("coffer-server listening on http://\(settings.host):\(port)")
+            })
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Merges flags, environment variables and a JSON file into a `ServerConfiguration`.
+struct ConfigurationLoader {
+    let flags: [String: String?]
+    let environment: [String: String]
+    let configFile: String?
+
+    /// Keys of the JSON file and the environment variable each maps to.
+    static let keys: [(json: String, environment: String)] = [
+        ("host", "COFFER_SERVER_HOST"), ("port", "COFFER_SERVER_PORT"), ("publicURL", "COFFER_SERVER_PUBLIC_URL"),
+        ("dataDir", "COFFER_SERVER_DATA_DIR"), ("quarantineDays", "COFFER_SERVER_QUARANTINE_DAYS"),
+        ("mail", "COFFER_SERVER_MAIL"), ("sendmailCommand", "COFFER_SERVER_SENDMAIL_COMMAND"),
+        ("mailFrom", "COFFER_SERVER_MAIL_FROM"), ("logLevel", "COFFER_SERVER_LOG_LEVEL"),
+    ]
+
+    func load() throws -> ServerConfiguration {
+        var file: [String: String] = [:]
+        if let path = configFile ?? environment["COFFER_SERVER_CONFIG"] {
+            guard let data = FileManager.default.contents(atPath: path),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { throw ValidationError("The configuration file \(path) is missing or not a JSON object.") }
+            for (key, value) in object { file[key] = "\(value)" }
+        }
+        func value(_ key: String) -> String? {
+            let environmentName = Self.keys.first { $0.json == key }?.environment ?? ""
+            return (flags[key] ?? nil) ?? environment[environmentName] ?? file[key]
+        }
+        var settings = ServerConfiguration()
+        if let host = value("host") { settings.host = host }
+        if let port = value("port") {
+            guard let number = Int(port), (0...65535).contains(number) else {
+                throw ValidationError("The port '\(port)' is not a number from 0 to 65535.")
+            }
+            settings.port = number
+        }
+        settings.publicURL = value("publicURL")
+        if let directory = value("dataDir") { settings.dataDirectory = URL(fileURLWithPath: directory) }
+        if let days = value("quarantineDays") {
+            guard let number = Int(days), number >= 1 else {
+                throw ValidationError("quarantineDays must be a whole number of days, at least 1.")
+            }
+            settings.quarantineRetentionDays = number
+        }
+        switch value("mail") ?? "file" {
+        case "file": settings.mail = .file
+        case "sendmail":
+            let command =
+                value("sendmailCommand")?.split(separator: " ").map(String.init) ?? ["/usr/sbin/sendmail", "-t", "-i"]
+            settings.mail = .sendmail(command: command)
+        case let other: throw ValidationError("The mail transport '\(other)' is unknown: use file or sendmail.")
+        }
+        if let sender = value("mailFrom") { settings.mailSender = sender }
+        if let level = value("logLevel") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw ValidationError(
+                    "The log level '\(level)' is unknown: use trace, debug, info, notice, warning, error or critical.")
+            }
+            settings.logLevel = parsed
+        }
+        return settings
+    }
+}

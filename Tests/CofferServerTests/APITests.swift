@@ -1,0 +1,208 @@
+import CofferAPI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Prometheus
+import Testing
+import Yams
+
+@testable import CofferServer
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A registered account on a running server, with helpers to call the API as a client would.
+struct TestAccount {
+    let server: ServerProcess
+    let email: String
+    let authKey: Data
+    let device: DeviceInfo
+    var session: SessionResponse
+
+    static func sealedBox(_ marker: String = "") -> Data {
+        Data([1]) + Data((0..<60).map { _ in UInt8.random(in: 0...255) }) + Data(marker.utf8)
+    }
+
+    static func register(on server: ServerProcess, email: String = "user-\(UUID().uuidString.prefix(6))@example.org")
+        async throws -> TestAccount
+    {
+        let authKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let device = DeviceInfo(id: UUID(), name: "test-device")
+        let request = RegisterRequest(
+            email: email, accountID: UUID(), kdf: WireKDF(memoryKiB: 19456, iterations: 2, parallelism: 1),
+            salt: Data(repeating: 7, count: 16), authKey: authKey, recoveryAuthKey: Data(repeating: 9, count: 32),
+            passwordWrappedKey: sealedBox(), recoveryWrappedKey: sealedBox(), device: device)
+        let reply = try await HTTP.send(
+            "POST", server.url + "/api/v1/register", body: try JSONEncoder().encode(request))
+        #expect(reply.status == 201, "\(String(decoding: reply.body, as: UTF8.self))")
+        let session = try JSONDecoder().decode(SessionResponse.self, from: reply.body)
+        return TestAccount(server: server, email: email, authKey: authKey, device: device, session: session)
+    }
+}
+
+@Suite("The HTTP API against the real server", .serialized)
+struct APITests {
+    @Test("every route the server serves is in docs/openapi.yaml, and every documented route is served")
+    func openAPIMatchesRoutes() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString)")
+        let router = CofferServerApplication.makeRouter(
+            configuration: ServerConfiguration(), storage: try SQLiteServerStorage(directory: directory),
+            mail: FileMailTransport(directory: directory, sender: "x"), registry: .init(), publicURL: { "" })
+        let served = Set(
+            router.routes.map { route in
+                let path = "\(route.path)".split(separator: "/").map {
+                    $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0)
+                }
+                return "\(route.method.rawValue.uppercased()) /" + path.joined(separator: "/")
+            })
+        let document = try #require(try Yams.load(yaml: OpenAPIDocument.text) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let documented = Set(
+            paths.flatMap { path, operations in
+                operations.keys.filter { ["get", "post", "put", "delete", "patch"].contains($0) }.map {
+                    "\($0.uppercased()) \(path)"
+                }
+            })
+        #expect(
+            served == documented,
+            "served but undocumented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))"
+        )
+    }
+
+    @Test("bad requests get a 4xx JSON {code, message}, never a 5xx")
+    func badRequests() async throws {
+        let server = try ServerProcess()
+        let account = try await TestAccount.register(on: server)
+        let token = account.session.accessToken
+        let cases: [(String, String, Data?, String?, Int)] = [
+            ("POST", "/api/v1/login", Data("{not json".utf8), nil, 400),
+            ("POST", "/api/v1/login", HTTP.json(["email": 42, "authKey": "x"]), nil, 400),
+            ("POST", "/api/v1/prelogin", HTTP.json(["email": "not-an-address"]), nil, 400),
+            ("POST", "/api/v1/register", Data(repeating: 0x61, count: 20 * 1024 * 1024), nil, 413),
+            ("GET", "/api/v1/account", nil, "bogus-token", 401),
+            ("GET", "/api/v1/account", nil, nil, 401),
+            ("GET", "/api/v1/sync?after=-5", nil, token, 400),
+            ("GET", "/api/v1/sync?after=abc", nil, token, 400),
+            (
+                "POST", "/api/v1/sync",
+                HTTP.json([
+                    "changes": [["id": UUID().uuidString, "baseRevision": 0, "revision": 5, "isDeleted": false]]
+                ]), token, 400
+            ),
+            ("POST", "/api/v1/sync", HTTP.json(["changes": "nope"]), token, 400),
+            ("DELETE", "/api/v1/devices/not-a-uuid", nil, token, 400),
+            ("DELETE", "/api/v1/devices/\(UUID().uuidString)", nil, token, 404),
+            ("POST", "/api/v1/token/refresh", HTTP.json(["refreshToken": "never-issued"]), nil, 401),
+            ("GET", "/no/such/route", nil, nil, 404),
+        ]
+        for (method, path, body, bearer, status) in cases {
+            let reply = try await HTTP.send(method, server.url + path, body: body, token: bearer)
+            #expect(
+                reply.status == status,
+                "\(method) \(path): \(reply.status) \(String(decoding: reply.body.prefix(200), as: UTF8.self))")
+            let error = try? JSONDecoder().decode(ErrorBody.self, from: reply.body)
+            #expect(error != nil && error?.message.isEmpty == false, "\(method) \(path) body is not {code, message}")
+        }
+        #expect(server.exitStatus == nil)
+    }
+
+    @Test("a replayed refresh token is refused and signs the device out")
+    func replayedRefreshToken() async throws {
+        let server = try ServerProcess()
+        let account = try await TestAccount.register(on: server)
+        let first = try await HTTP.send(
+            "POST", server.url + "/api/v1/token/refresh",
+            body: HTTP.json(["refreshToken": account.session.refreshToken]))
+        #expect(first.status == 200)
+        let rotated = try JSONDecoder().decode(SessionResponse.self, from: first.body)
+        let replay = try await HTTP.send(
+            "POST", server.url + "/api/v1/token/refresh",
+            body: HTTP.json(["refreshToken": account.session.refreshToken]))
+        #expect(replay.status == 401)
+        #expect(try JSONDecoder().decode(ErrorBody.self, from: replay.body).code == "refresh-token-reused")
+        let afterReplay = try await HTTP.send("GET", server.url + "/api/v1/account", token: rotated.accessToken)
+        #expect(afterReplay.status == 401)
+    }
+
+    @Test("login and register are rate limited per address with 429 and Retry-After")
+    func rateLimits() async throws {
+        let server = try ServerProcess()
+        var last: HTTP.Reply?
+        for _ in 0..<12 {
+            last = try await HTTP.send(
+                "POST", server.url + "/api/v1/login",
+                body: try JSONEncoder().encode(
+                    LoginRequest(
+                        email: "victim@example.org", authKey: Data(count: 32), device: DeviceInfo(id: UUID(), name: "x")
+                    )))
+        }
+        #expect(last?.status == 429)
+        #expect(Int(last?.headers["retry-after"] ?? "") ?? 0 > 0)
+    }
+
+    @Test("pre-login answers unknown addresses with stable fake parameters")
+    func fakePrelogin() async throws {
+        let server = try ServerProcess()
+        let body = HTTP.json(["email": "nobody@example.org"])
+        let first = try await HTTP.send("POST", server.url + "/api/v1/prelogin", body: body)
+        let second = try await HTTP.send("POST", server.url + "/api/v1/prelogin", body: body)
+        #expect(first.status == 200)
+        #expect(
+            try JSONDecoder().decode(PreloginResponse.self, from: first.body)
+                == JSONDecoder().decode(PreloginResponse.self, from: second.body))
+        let account = try await TestAccount.register(on: server)
+        let real = try await HTTP.send(
+            "POST", server.url + "/api/v1/prelogin", body: HTTP.json(["email": account.email]))
+        #expect(try JSONDecoder().decode(PreloginResponse.self, from: real.body).salt == Data(repeating: 7, count: 16))
+    }
+
+    @Test("push, conflicts and pull; data survives a SIGKILL; canaries never reach the database, log or mail")
+    func syncAndDurability() async throws {
+        let server = try ServerProcess()
+        let account = try await TestAccount.register(on: server, email: "canary-mail-5d1e@example.org")
+        let token = account.session.accessToken
+        let id = UUID()
+        let push = PushRequest(changes: [
+            PushChange(
+                id: id, baseRevision: 0, revision: 1, isDeleted: false,
+                wrappedKey: TestAccount.sealedBox(), content: TestAccount.sealedBox())
+        ])
+        let pushed = try await HTTP.send(
+            "POST", server.url + "/api/v1/sync", body: try JSONEncoder().encode(push), token: token)
+        #expect(pushed.status == 200)
+        #expect(try JSONDecoder().decode(PushResponse.self, from: pushed.body).accepted.count == 1)
+        let stale = try await HTTP.send(
+            "POST", server.url + "/api/v1/sync", body: try JSONEncoder().encode(push), token: token)
+        let conflict = try JSONDecoder().decode(PushResponse.self, from: stale.body)
+        #expect(conflict.accepted.isEmpty && conflict.conflicts.map(\.id) == [id])
+
+        server.kill()
+        try server.start()
+        let pulled = try await HTTP.send("GET", server.url + "/api/v1/sync?after=0", token: token)
+        let records = try JSONDecoder().decode(PullResponse.self, from: pulled.body)
+        #expect(records.records.map(\.id) == [id])
+        // The only secret this API sees is the auth key; it must not be stored or logged.
+        let bytes = try server.allBytes()
+        #expect(bytes.range(of: account.authKey) == nil)
+        #expect(bytes.range(of: Data(account.authKey.base64EncodedString().utf8)) == nil)
+        #expect(bytes.range(of: Data(token.utf8)) == nil)
+        #expect(bytes.range(of: Data(account.session.refreshToken.utf8)) == nil)
+    }
+
+    @Test("registration mails a verification link that works once")
+    func verificationMail() async throws {
+        let server = try ServerProcess()
+        _ = try await TestAccount.register(on: server)
+        let mailDirectory = server.dataDirectory.appendingPathComponent("mail")
+        let files = try FileManager.default.contentsOfDirectory(atPath: mailDirectory.path).filter {
+            $0.hasSuffix(".eml")
+        }
+        #expect(files.count == 1)
+        let message = try String(contentsOf: mailDirectory.appendingPathComponent(files[0]), encoding: .utf8)
+        let link = try #require(message.split(separator: "\r\n").first { $0.contains("/verify-email?token=") })
+        let path = String(link[link.range(of: "/verify-email")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
+        #expect(try await HTTP.send("GET", server.url + path).status == 200)
+        #expect(try await HTTP.send("GET", server.url + path).status == 410)
+    }
+}
