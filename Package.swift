@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         .systemLibrary(
@@ -61,16 +62,32 @@ let package = Package(
             dependencies: ["CofferVault", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: sharedSwiftSettings
         ),
+        .target(
+            name: "CofferClient",
+            dependencies: [
+                "CofferAPI", "CofferStore", "CofferVault", "CofferModel", "CofferCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
         .target(name: "CSystemSupport"),
         .target(
             name: "CofferAgent",
-            dependencies: ["CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CSystemSupport"],
+            dependencies: [
+                "CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CofferClient", "CofferAPI",
+                "CSystemSupport",
+            ],
             swiftSettings: sharedSwiftSettings
         ),
         .executableTarget(
             name: "coffer",
             dependencies: [
-                "CofferAgent", "CofferModel", "CofferVault", "CofferCrypto", "CofferStore", "CSystemSupport",
+                "CofferAgent", "CofferModel", "CofferVault", "CofferCrypto", "CofferStore", "CofferClient", "CofferAPI",
+                "CSystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,3 +1,4 @@
+import CofferClient
 import CofferCrypto
 public import CofferModel
 import CofferStore
@@ -38,6 +39,12 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
         case invalidInput
         case storage
         case agentUnavailable
+        /// The server could not be reached; local data is intact.
+        case offline
+        /// The server refused or failed the request.
+        case server
+        /// The device's session on the server ended.
+        case signedOut
     }
 
     /// What went wrong.
@@ -79,6 +86,16 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             default: self.init(.integrity, crypto.description)
             }
         case let model as CofferModelError: self.init(.invalidInput, model.description)
+        case let client as CofferClientError:
+            switch client {
+            case .unreachable: self.init(.offline, client.description)
+            case .manifestMismatch, .rollback: self.init(.integrity, client.description)
+            case .signedOut: self.init(.signedOut, client.description)
+            case .server(let status, _, _) where status == 401: self.init(.wrongSecret, client.description)
+            case .server(let status, _, _) where status == 429: self.init(.storage, client.description)
+            case .server, .invalidResponse: self.init(.server, client.description)
+            case .notSynced: self.init(.invalidInput, client.description)
+            }
         default: self.init(.storage, "Unexpected error (\(type(of: error))).")
         }
     }

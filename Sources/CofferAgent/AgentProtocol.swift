@@ -1,3 +1,5 @@
+public import CofferAPI
+public import CofferClient
 public import CofferModel
 public import Foundation
 
@@ -22,6 +24,16 @@ public enum AgentRequest: Codable, Sendable {
     case clearPIN
     case lock
     case agentState
+    /// Syncs with the server now.
+    case sync
+    /// Lists the account's signed-in devices.
+    case devices
+    /// Signs a device out.
+    case revokeDevice(id: UUID)
+    /// Lists the account's events.
+    case accountEvents
+    /// Signs this device out and makes the vault local-only.
+    case logout
 }
 
 /// The answer to an `AgentRequest`.
@@ -31,6 +43,9 @@ public enum AgentResponse: Codable, Sendable {
     case items([Item])
     case status(VaultStatus)
     case agentState(AgentState)
+    case syncReport(SyncReport)
+    case devices([DeviceSummary])
+    case events([AccountEvent])
     case failure(AgentFailure)
 }
 

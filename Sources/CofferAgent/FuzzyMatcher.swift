@@ -1,4 +1,5 @@
 import CofferModel
+import Foundation
 
 /// Scores items against a typed query: substrings rank first, then in-order characters
 /// (`gml` finds "GMail"), with title matches worth more than usernames, URLs or tags.
@@ -7,11 +8,26 @@ struct FuzzyMatcher: Sendable {
     struct Haystack: Sendable {
         let title: [UInt8]
         let other: [UInt8]
+        /// Favourites first, then by folded title: cheap to compare when sorting 100,000 items.
+        let sortKey: SortKey
 
         init(_ item: Item) {
             title = FuzzyMatcher.fold(item.title)
+            sortKey = SortKey(isFavorite: item.isFavorite, title: item.title.lowercased(), id: item.id.uuidString)
             let others = [item.subtitle] + item.urls + item.tags
             other = FuzzyMatcher.fold(others.joined(separator: " "))
+        }
+    }
+
+    /// The order listings use.
+    struct SortKey: Comparable, Sendable {
+        let isFavorite: Bool
+        let title: String
+        let id: String
+
+        static func < (lhs: SortKey, rhs: SortKey) -> Bool {
+            if lhs.isFavorite != rhs.isFavorite { return lhs.isFavorite }
+            return lhs.title != rhs.title ? lhs.title < rhs.title : lhs.id < rhs.id
         }
     }
 

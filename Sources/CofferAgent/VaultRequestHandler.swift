@@ -1,4 +1,5 @@
 import CofferModel
+import CofferStore
 import Foundation
 
 /// Serves the vault part of the protocol on an unlocked session; the agent and the in-process
@@ -8,6 +9,17 @@ struct VaultRequestHandler {
     let isLocked: Bool
     let pinEnabled: Bool
 
+    /// Runs a change, then syncs it when the vault is connected and the server answers; offline,
+    /// the change simply waits for the next sync.
+    private func syncingAfter(_ change: () throws -> Item) throws -> Item {
+        let item = try change()
+        if (try? session.store.syncState()) != nil {
+            _ = try? ServerRequestHandler(store: session.store, keyring: session.keyring).handle(.sync)
+            try? session.refreshIfChanged()
+        }
+        return item
+    }
+
     func handle(_ request: AgentRequest) -> AgentResponse {
         do {
             try session.refreshIfChanged()
@@ -16,11 +28,15 @@ struct VaultRequestHandler {
             case .list(let filter): return .items(session.list(filter))
             case .search(let query, let filter): return .items(session.search(query, filter: filter))
             case .resolve(let name, let scope): return .item(try session.resolve(name, scope: scope))
-            case .add(let item): return .item(try session.add(item))
-            case .update(let item): return .item(try session.update(item))
-            case .trash(let id): return .item(try session.trash(id))
-            case .restore(let id): return .item(try session.restore(id))
-            case .purge(let id): return .item(try session.purge(id))
+            case .add(let item): return .item(try syncingAfter { try session.add(item) })
+            case .update(let item): return .item(try syncingAfter { try session.update(item) })
+            case .trash(let id): return .item(try syncingAfter { try session.trash(id) })
+            case .restore(let id): return .item(try syncingAfter { try session.restore(id) })
+            case .purge(let id): return .item(try syncingAfter { try session.purge(id) })
+            case .sync, .devices, .revokeDevice, .accountEvents, .logout:
+                let response = try ServerRequestHandler(store: session.store, keyring: session.keyring).handle(request)
+                try session.refreshIfChanged()
+                return response
             case .unlock, .unlockWithPIN, .setPIN, .clearPIN, .lock, .agentState:
                 return .failure(AgentFailure(.invalidInput, "That request needs a running agent: run `coffer unlock`."))
             }

@@ -58,20 +58,23 @@ public final class VaultSession {
 
     /// Items passing `filter`, favourites first, then by title.
     public func list(_ filter: ItemFilter) -> [Item] {
-        items.values.filter(filter.matches).sorted(by: Self.displayOrder)
+        items.values.filter(filter.matches).map { ($0, sortKey($0)) }.sorted { $0.1 < $1.1 }.map(\.0)
+    }
+
+    private func sortKey(_ item: Item) -> FuzzyMatcher.SortKey {
+        haystacks[item.id]?.sortKey ?? FuzzyMatcher.Haystack(item).sortKey
     }
 
     /// Items matching `query` fuzzily over titles, usernames, URLs and tags, best first.
     public func search(_ query: String, filter: ItemFilter) -> [Item] {
         let matcher = FuzzyMatcher(query: query)
         guard !matcher.isEmpty else { return list(filter) }
-        var scored: [(score: Int, item: Item)] = []
+        var scored: [(score: Int, key: FuzzyMatcher.SortKey, item: Item)] = []
         for (id, item) in items where filter.matches(item) {
             guard let haystack = haystacks[id], let score = matcher.score(haystack) else { continue }
-            scored.append((score, item))
+            scored.append((score, haystack.sortKey, item))
         }
-        return scored.sorted { $0.score != $1.score ? $0.score > $1.score : Self.displayOrder($0.item, $1.item) }
-            .map(\.item)
+        return scored.sorted { $0.score != $1.score ? $0.score > $1.score : $0.key < $1.key }.map(\.item)
     }
 
     /// The one item `name` refers to: an id, an id prefix, or an exact title (ignoring case).
@@ -102,7 +105,7 @@ public final class VaultSession {
         AgentFailure(
             .ambiguous,
             "\"\(name)\" matches \(matches.count) items; name one by its id (shown below).",
-            candidates: matches.sorted(by: Self.displayOrder).map(ItemSummary.init))
+            candidates: matches.sorted { sortKey($0) < sortKey($1) }.map(ItemSummary.init))
     }
 
     /// Counts for `coffer status`.
@@ -216,11 +219,5 @@ public final class VaultSession {
             items[id] = nil
             haystacks[id] = nil
         }
-    }
-
-    static func displayOrder(_ lhs: Item, _ rhs: Item) -> Bool {
-        if lhs.isFavorite != rhs.isFavorite { return lhs.isFavorite }
-        let order = lhs.title.localizedCaseInsensitiveCompare(rhs.title)
-        return order != .orderedSame ? order == .orderedAscending : lhs.id.uuidString < rhs.id.uuidString
     }
 }

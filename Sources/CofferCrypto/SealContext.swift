@@ -8,6 +8,7 @@ public enum SealPurpose: String, Sendable, CaseIterable {
     case itemKey = "item-key"
     case itemContent = "item-content"
     case backupBody = "backup-body"
+    case sessionToken = "session-token"
 }
 
 /// The associated data bound into every sealed box: where it belongs.

@@ -25,6 +25,25 @@ enum Schema {
                 table.column("content", .blob).notNull()
             }
         }
+        migrator.registerMigration("v2: sync state and per-item sync metadata") { db in
+            try db.create(table: "syncState") { table in
+                table.column("id", .integer).primaryKey().check { $0 == 1 }
+                table.column("serverURL", .text).notNull()
+                table.column("email", .text).notNull()
+                table.column("deviceID", .text).notNull()
+                table.column("deviceName", .text).notNull()
+                table.column("sealedRefreshToken", .blob)
+                table.column("cursor", .integer).notNull()
+                table.column("serverManifestCounter", .integer).notNull()
+            }
+            try db.create(table: "itemSync") { table in
+                table.column("id", .text).primaryKey()
+                table.column("syncedRevision", .integer).notNull()
+                table.column("baseWrappedKey", .blob)
+                table.column("baseContent", .blob)
+                table.column("isDirty", .integer).notNull()
+            }
+        }
         return migrator
     }()
 }

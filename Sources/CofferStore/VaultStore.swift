@@ -78,8 +78,14 @@ public struct VaultStore: Sendable {
             guard let account = try AccountRow.fetchOne(db), UInt64(account.manifestCounter) == expectedCounter else {
                 throw CofferStoreError.concurrentChange
             }
-            for record in change.upserts { try ItemRow(record).save(db) }
-            for id in change.deletions { _ = try ItemRow.deleteOne(db, key: id.uuidString.lowercased()) }
+            for record in change.upserts {
+                try ItemRow(record).save(db)
+                try SyncSchema.markDirty(db, id: record.id)
+            }
+            for id in change.deletions {
+                _ = try ItemRow.deleteOne(db, key: id.uuidString.lowercased())
+                try SyncSchema.markPurged(db, id: id)
+            }
             try db.execute(
                 sql: "UPDATE account SET manifestCounter = ?, manifestMAC = ? WHERE id = 1",
                 arguments: [Int64(change.manifest.counter), Data(change.manifest.mac)])
@@ -91,6 +97,9 @@ public struct VaultStore: Sendable {
         guard let row else { throw .corruptDatabase(path: path) }
         return row
     }
+
+    func readDatabase<T>(_ body: (Database) throws -> T) throws(CofferStoreError) -> T { try read(body) }
+    func writeDatabase(_ body: (Database) throws -> Void) throws(CofferStoreError) { try write(body) }
 
     private func read<T>(_ body: (Database) throws -> T) throws(CofferStoreError) -> T {
         do {

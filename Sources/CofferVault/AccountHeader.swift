@@ -49,6 +49,20 @@ public struct AccountHeader: Sendable, Equatable {
         return (header, accountKey, recoveryCode)
     }
 
+    /// Derives the master key for `password` with this header's salt and parameters.
+    public func masterKey(password: String) throws(CofferCryptoError) -> MasterKey {
+        try Argon2id.deriveMasterKey(password: password, salt: salt, parameters: kdfParameters)
+    }
+
+    /// The same account key under a fresh recovery code; the old code stops opening this header.
+    public func rotatingRecoveryCode(accountKey: AccountKey) -> (header: AccountHeader, recoveryCode: RecoveryCode) {
+        let code = RecoveryCode.random()
+        var header = self
+        header.recoveryWrappedKey = accountKey.wrapped(
+            by: code.wrapKey(), context: Self.recoveryContext(accountID, epoch))
+        return (header, code)
+    }
+
     /// Opens the account key with the master password.
     public func unlock(password: String) throws -> AccountKey {
         let masterKey = try Argon2id.deriveMasterKey(password: password, salt: salt, parameters: kdfParameters)

@@ -17,7 +17,9 @@ struct Coffer: ParsableCommand {
             Init.self, Unlock.self, Lock.self, Status.self,
             Add.self, Edit.self, Show.self, Get.self, List.self, Search.self,
             Remove.self, Restore.self, Purge.self,
-            Generate.self, TOTPCode.self, Copy.self, PIN.self, Completion.self,
+            Generate.self, TOTPCode.self, Copy.self, PIN.self,
+            Register.self, Login.self, Logout.self, Sync.self, Devices.self, Account.self,
+            Completion.self,
             Agent.self, ClipboardClear.self,
         ]
     )

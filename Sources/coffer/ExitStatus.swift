@@ -12,6 +12,8 @@ enum ExitStatus: Int32 {
     case integrity = 5
     case noVault = 6
     case invalidInput = 7
+    case offline = 8
+    case server = 9
 
     init(_ kind: AgentFailure.Kind) {
         switch kind {
@@ -22,6 +24,8 @@ enum ExitStatus: Int32 {
         case .noVault: self = .noVault
         case .invalidInput: self = .invalidInput
         case .storage, .agentUnavailable: self = .failure
+        case .offline: self = .offline
+        case .server, .signedOut: self = .server
         }
     }
 }

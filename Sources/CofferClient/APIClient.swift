@@ -1,0 +1,139 @@
+import AsyncHTTPClient
+public import CofferAPI
+public import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// The Coffer HTTP API from the client's side: one method per endpoint, JSON in and out.
+public struct APIClient: Sendable {
+    /// The server's base URL, without a trailing slash.
+    public let baseURL: String
+    private static let timeout = TimeAmount.seconds(30)
+
+    /// A client for `baseURL`.
+    public init(baseURL: String) throws(CofferClientError) {
+        var url = baseURL.trimmingCharacters(in: .whitespaces)
+        while url.hasSuffix("/") { url.removeLast() }
+        guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+            parsed.host != nil
+        else {
+            throw .invalidResponse("'\(baseURL)' is not an http:// or https:// URL")
+        }
+        self.baseURL = url
+    }
+
+    /// `POST /api/v1/prelogin`.
+    public func prelogin(email: String) async throws(CofferClientError) -> PreloginResponse {
+        try await send(.POST, "/api/v1/prelogin", body: PreloginRequest(email: email))
+    }
+
+    /// `POST /api/v1/register`.
+    public func register(_ request: RegisterRequest) async throws(CofferClientError) -> SessionResponse {
+        try await send(.POST, "/api/v1/register", body: request)
+    }
+
+    /// `POST /api/v1/login`.
+    public func login(_ request: LoginRequest) async throws(CofferClientError) -> SessionResponse {
+        try await send(.POST, "/api/v1/login", body: request)
+    }
+
+    /// `POST /api/v1/token/refresh`.
+    public func refresh(_ refreshToken: String) async throws(CofferClientError) -> SessionResponse {
+        try await send(.POST, "/api/v1/token/refresh", body: RefreshRequest(refreshToken: refreshToken))
+    }
+
+    /// `POST /api/v1/logout`.
+    public func logout(_ refreshToken: String) async throws(CofferClientError) {
+        let _: Empty = try await send(.POST, "/api/v1/logout", body: RefreshRequest(refreshToken: refreshToken))
+    }
+
+    /// `GET /api/v1/account`.
+    public func account(token: String) async throws(CofferClientError) -> AccountState {
+        try await send(.GET, "/api/v1/account", body: Empty?.none, token: token)
+    }
+
+    /// `GET /api/v1/devices`.
+    public func devices(token: String) async throws(CofferClientError) -> [DeviceSummary] {
+        try await send(.GET, "/api/v1/devices", body: Empty?.none, token: token)
+    }
+
+    /// `DELETE /api/v1/devices/{id}`.
+    public func revokeDevice(_ id: UUID, token: String) async throws(CofferClientError) {
+        let _: Empty = try await send(
+            .DELETE, "/api/v1/devices/\(id.uuidString.lowercased())", body: Empty?.none, token: token)
+    }
+
+    /// `GET /api/v1/account/events`.
+    public func events(token: String) async throws(CofferClientError) -> [AccountEvent] {
+        try await send(.GET, "/api/v1/account/events", body: Empty?.none, token: token)
+    }
+
+    /// `GET /api/v1/sync?after=`.
+    public func pull(after cursor: Int64, token: String) async throws(CofferClientError) -> PullResponse {
+        try await send(.GET, "/api/v1/sync?after=\(cursor)", body: Empty?.none, token: token)
+    }
+
+    /// `POST /api/v1/sync`.
+    public func push(_ changes: [PushChange], token: String) async throws(CofferClientError) -> PushResponse {
+        try await send(.POST, "/api/v1/sync", body: PushRequest(changes: changes), token: token)
+    }
+
+    /// `GET /api/v1/manifest`; `nil` when the account has none yet.
+    public func manifest(token: String) async throws(CofferClientError) -> WireManifest? {
+        do {
+            return try await send(.GET, "/api/v1/manifest", body: Empty?.none, token: token)
+        } catch .server(404, _, _) {
+            return nil
+        }
+    }
+
+    /// `PUT /api/v1/manifest`; returns `false` when the counter moved on.
+    public func updateManifest(_ update: ManifestUpdate, token: String) async throws(CofferClientError) -> Bool {
+        do {
+            let _: Empty = try await send(.PUT, "/api/v1/manifest", body: update, token: token)
+            return true
+        } catch .server(409, _, _) {
+            return false
+        }
+    }
+
+    private struct Empty: Codable {}
+
+    private func send<Body: Encodable, Response: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: Body?, token: String? = nil
+    ) async throws(CofferClientError) -> Response {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            guard let data = try? JSONEncoder().encode(body) else { throw .invalidResponse("request encoding") }
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: data))
+        }
+        let status: Int
+        let data: Data
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: Self.timeout)
+            status = Int(response.status.code)
+            data = Data(buffer: try await response.body.collect(upTo: 256 * 1024 * 1024))
+        } catch {
+            throw .unreachable(server: baseURL)
+        }
+        guard (200..<300).contains(status) else {
+            if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+                throw .server(status: status, code: error.code, message: error.message)
+            }
+            throw .invalidResponse("HTTP \(status)")
+        }
+        if Response.self == Empty.self, let empty = Empty() as? Response { return empty }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(Response.self, from: data)
+        } catch {
+            throw .invalidResponse("unexpected body for \(path.split(separator: "?")[0])")
+        }
+    }
+}

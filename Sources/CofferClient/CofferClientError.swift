@@ -1,0 +1,43 @@
+public import Foundation
+
+/// What can go wrong talking to a server or syncing, as a sentence the user can act on.
+public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The server did not answer.
+    case unreachable(server: String)
+    /// The server answered with an error body.
+    case server(status: Int, code: String, message: String)
+    /// The server answered something that is not the API.
+    case invalidResponse(String)
+    /// The server's data does not match the vault's manifest: something was dropped, injected or rolled back.
+    case manifestMismatch(String)
+    /// The server served an older manifest than this device has seen.
+    case rollback(seen: Int64, served: Int64)
+    /// This vault is not connected to a server.
+    case notSynced
+    /// The session ended; the user must sign in again.
+    case signedOut(String)
+
+    /// The sentence shown to the user.
+    public var description: String {
+        switch self {
+        case .unreachable(let server):
+            return
+                "Cannot reach the server at \(server). Your changes are kept on this device and sync when it is back."
+        case .server(_, _, let message):
+            return message
+        case .invalidResponse(let detail):
+            return "The server gave an answer Coffer does not understand (\(detail)). Check the server URL."
+        case .manifestMismatch(let detail):
+            return
+                "The server's copy does not match your vault's signed manifest (\(detail)). Nothing from this sync was applied; your local data is unchanged. The server may be faulty or tampered with."
+        case .rollback(let seen, let served):
+            return
+                "The server sent an older state of your vault (version \(served), this device has seen \(seen)). Nothing was applied; your local data is unchanged."
+        case .notSynced:
+            return
+                "This vault is not connected to a server. Connect it with `coffer register --server URL --email ADDRESS`."
+        case .signedOut(let message):
+            return "\(message) Your data on this device is kept; sign in again with `coffer login`."
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import ArgumentParser
+import CofferAPI
+import CofferAgent
+import CofferClient
+import CofferCrypto
+import CofferModel
+import CofferStore
+import CofferVault
+import Foundation
+
+/// Options shared by `register` and `login`.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "The server's URL, e.g. http://127.0.0.1:8080.")
+    var server: String
+
+    @Option(help: "Your e-mail address on that server.")
+    var email: String
+
+    @Option(help: "This device's name in device lists and account events (default: the host name).")
+    var deviceName: String?
+
+    var resolvedDeviceName: String { deviceName ?? ProcessInfo.processInfo.hostName }
+}
+
+/// `coffer register`: creates an account on a server for this vault (or a new vault) and uploads it.
+struct Register: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create an account on a sync server and upload this vault (a new one is created if there is none).",
+        discussion: """
+            The server receives only ciphertext. Registering issues a new recovery code, shown once: the old one \
+            (from `coffer init`) stops working, so write the new one down.
+            """)
+
+    @OptionGroup var options: ServerOptions
+    @OptionGroup var secrets: SecretOptions
+
+    func run() throws {
+        let paths = ProfilePaths()
+        let reader = secrets.reader()
+        let exists = FileManager.default.fileExists(atPath: paths.vaultFile)
+        let password =
+            exists ? try reader.require("Master password: ") : try MasterPasswordPrompt(reader: reader).newPassword()
+        if !exists { try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory) }
+        let (server, email, device, file) = (options.server, options.email, options.resolvedDeviceName, paths.vaultFile)
+        let result = try AsyncBridge.wait {
+            try await AccountFlows.register(
+                server: server, email: email, password: password, deviceName: device, vaultFile: file,
+                createIfMissing: true)
+        }
+        print(
+            """
+            Registered \(email) on \(server); \(result.report.pushed) item(s) uploaded. The server stores only ciphertext.
+
+            RECOVERY KIT — write this code down or print it, and keep it somewhere safe.
+
+                Recovery code: \(result.recoveryCode.formatted)
+
+            It replaces any earlier recovery code for this vault. With your master password or this code you can
+            always open your vault; nobody else, including the server's operator, can.
+            """)
+        try AgentLauncher.unlock(
+            paths: paths, keyring: result.keyring, timeoutSeconds: try LockTimeout.seconds(flag: nil))
+        Terminal.note("Check your mail to confirm the address (needed for account recovery by e-mail).")
+    }
+}
+
+/// `coffer login`: signs a new device in and downloads the vault.
+struct Login: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign this device in to an existing account and download the vault.")
+
+    @OptionGroup var options: ServerOptions
+    @OptionGroup var secrets: SecretOptions
+
+    func run() throws {
+        let paths = ProfilePaths()
+        let password = try secrets.reader().require("Master password: ")
+        try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
+        let (server, email, device, file) = (options.server, options.email, options.resolvedDeviceName, paths.vaultFile)
+        let result = try AsyncBridge.wait {
+            try await AccountFlows.login(
+                server: server, email: email, password: password, deviceName: device, vaultFile: file)
+        }
+        try AgentLauncher.unlock(
+            paths: paths, keyring: result.keyring, timeoutSeconds: try LockTimeout.seconds(flag: nil))
+        Terminal.note("Signed in as \(email); \(result.report.pulled) item(s) downloaded.")
+    }
+}
+
+/// `coffer logout`: signs this device out; the local vault stays, local-only.
+struct Logout: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign this device out of the server; the vault stays on this device and stops syncing.")
+
+    @OptionGroup var secrets: SecretOptions
+
+    func run() throws {
+        try VaultConnector(secrets: secrets.reader()).open().perform(.logout)
+        Terminal.note(
+            "Signed out. The vault stays on this device; `coffer register` or `coffer login` connects it again.")
+    }
+}
+
+/// `coffer sync`: syncs now.
+struct Sync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sync with the server now (changes also sync automatically when the server is reachable).")
+
+    @OptionGroup var secrets: SecretOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let vault = try VaultConnector(secrets: secrets.reader()).open()
+        switch try vault.send(.sync) {
+        case .syncReport(let report):
+            if output.json { return try Output.json(report) }
+            Terminal.note(
+                "Synced: \(report.pulled) received, \(report.pushed) sent\(report.conflictCopies > 0 ? ", \(report.conflictCopies) conflict copy(ies) kept — search for \"conflict copy\"" : "")."
+            )
+        case .failure(let failure): throw failure
+        default: throw AgentFailure(.agentUnavailable, "The agent gave an unexpected answer.")
+        }
+    }
+}
+
+/// `coffer devices`: lists or signs out devices.
+struct Devices: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the devices signed in to your account, or sign one out.",
+        subcommands: [List.self, Revoke.self],
+        defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List signed-in devices.")
+        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let vault = try VaultConnector(secrets: secrets.reader()).open()
+            guard case .devices(let devices) = try vault.send(.devices) else {
+                throw AgentFailure(.server, "The device list could not be fetched.")
+            }
+            if output.json { return try Output.json(devices) }
+            for device in devices {
+                print(
+                    "\(device.id.uuidString.lowercased())  \(device.name)\(device.isCurrent ? "  (this device)" : "")  last seen \(device.lastSeenAt.formatted())"
+                )
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sign a device out (its local data stays on it).")
+        @Argument(help: "The device's id, from `coffer devices`.")
+        var id: String
+        @OptionGroup var secrets: SecretOptions
+
+        func run() throws {
+            guard let uuid = UUID(uuidString: id) else {
+                throw AgentFailure(.invalidInput, "'\(id)' is not a device id; `coffer devices` lists them.")
+            }
+            let vault = try VaultConnector(secrets: secrets.reader()).open()
+            if case .failure(let failure) = try vault.send(.revokeDevice(id: uuid)) { throw failure }
+            Terminal.note("Signed the device out.")
+        }
+    }
+}
+
+/// `coffer account`: what happened to the account.
+struct Account: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Account information from the server.", subcommands: [Events.self])
+
+    struct Events: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "What happened to your account: registration, new devices, sign-outs… with time, device and address.")
+        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let vault = try VaultConnector(secrets: secrets.reader()).open()
+            guard case .events(let events) = try vault.send(.accountEvents) else {
+                throw AgentFailure(.server, "The events could not be fetched.")
+            }
+            if output.json { return try Output.json(events) }
+            for event in events {
+                print(
+                    "\(event.at.formatted())  \(event.kind.rawValue)  \(event.deviceName ?? "-")  \(event.clientAddress ?? "-")"
+                )
+            }
+        }
+    }
+}
