@@ -143,7 +143,7 @@ let package = Package(
             swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferEndToEndTests",
-            dependencies: ["coffer", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["coffer", "coffer-server", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: sharedSwiftSettings),
     ]
 )

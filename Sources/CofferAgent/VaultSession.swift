@@ -18,7 +18,7 @@ public final class VaultSession {
     private var items: [UUID: Item] = [:]
     private var records: [UUID: SealedItem] = [:]
     private var manifestEntries: [UUID: ManifestEntry] = [:]
-    private var haystacks: [UUID: FuzzyMatcher.Haystack] = [:]
+    private var index = SearchIndex([])
     private var manifestState = ManifestState(counter: 0, mac: [])
 
     /// Opens every record, checking each one and the manifest over all of them.
@@ -50,7 +50,7 @@ public final class VaultSession {
         items = opened
         records = Dictionary(uniqueKeysWithValues: loaded.map { ($0.id, $0) })
         manifestEntries = entries
-        haystacks = opened.mapValues(FuzzyMatcher.Haystack.init)
+        index = SearchIndex(opened.values)
         manifestState = state
     }
 
@@ -58,23 +58,18 @@ public final class VaultSession {
 
     /// Items passing `filter`, favourites first, then by title.
     public func list(_ filter: ItemFilter) -> [Item] {
-        items.values.filter(filter.matches).map { ($0, sortKey($0)) }.sorted { $0.1 < $1.1 }.map(\.0)
+        index.list(filter).compactMap { items[$0] }
     }
 
     private func sortKey(_ item: Item) -> FuzzyMatcher.SortKey {
-        haystacks[item.id]?.sortKey ?? FuzzyMatcher.Haystack(item).sortKey
+        index.sortKey(item.id) ?? FuzzyMatcher.Haystack(item).sortKey
     }
 
     /// Items matching `query` fuzzily over titles, usernames, URLs and tags, best first.
     public func search(_ query: String, filter: ItemFilter) -> [Item] {
         let matcher = FuzzyMatcher(query: query)
         guard !matcher.isEmpty else { return list(filter) }
-        var scored: [(score: Int, key: FuzzyMatcher.SortKey, item: Item)] = []
-        for (id, item) in items where filter.matches(item) {
-            guard let haystack = haystacks[id], let score = matcher.score(haystack) else { continue }
-            scored.append((score, haystack.sortKey, item))
-        }
-        return scored.sorted { $0.score != $1.score ? $0.score > $1.score : $0.key < $1.key }.map(\.item)
+        return index.search(matcher, filter: filter).compactMap { items[$0] }
     }
 
     /// The one item `name` refers to: an id, an id prefix, or an exact title (ignoring case).
@@ -212,12 +207,12 @@ public final class VaultSession {
         for (record, item) in upserts {
             records[record.id] = record
             items[record.id] = item
-            haystacks[record.id] = FuzzyMatcher.Haystack(item)
+            index.update(item)
         }
         for id in deletions {
             records[id] = nil
             items[id] = nil
-            haystacks[id] = nil
+            index.remove(id)
         }
     }
 }

@@ -11,6 +11,16 @@ public struct APIClient: Sendable {
     public let baseURL: String
     private static let timeout = TimeAmount.seconds(30)
 
+    /// One client for the process, like `HTTPClient.shared`, but failing fast when the server is down:
+    /// an unreachable server must not hold a command for the whole request timeout, since every
+    /// change works offline and syncs later anyway.
+    private static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(5)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// A client for `baseURL`.
     public init(baseURL: String) throws(CofferClientError) {
         var url = baseURL.trimmingCharacters(in: .whitespaces)
@@ -115,7 +125,7 @@ public struct APIClient: Sendable {
         let status: Int
         let data: Data
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: Self.timeout)
+            let response = try await Self.http.execute(request, timeout: Self.timeout)
             status = Int(response.status.code)
             data = Data(buffer: try await response.body.collect(upTo: 256 * 1024 * 1024))
         } catch {

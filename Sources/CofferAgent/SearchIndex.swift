@@ -1,0 +1,104 @@
+import CofferModel
+import Foundation
+
+/// The opened vault's listing and search index: one compact entry per item in an array, so a
+/// search over 100,000 items touches contiguous memory and compares integers when sorting.
+struct SearchIndex {
+    struct Entry {
+        let id: UUID
+        let haystack: FuzzyMatcher.Haystack
+        let type: ItemType
+        let isTrashed: Bool
+        let isFavorite: Bool
+        let tags: [String]
+
+        init(_ item: Item) {
+            id = item.id
+            haystack = FuzzyMatcher.Haystack(item)
+            type = item.type
+            isTrashed = item.isTrashed
+            isFavorite = item.isFavorite
+            tags = item.tags.map { $0.lowercased() }
+        }
+
+        func passes(_ filter: ItemFilter, tag: String?) -> Bool {
+            switch filter.scope {
+            case .live: if isTrashed { return false }
+            case .trash: if !isTrashed { return false }
+            case .all: break
+            }
+            if let type = filter.type, type != self.type { return false }
+            if filter.favoritesOnly && !isFavorite { return false }
+            if let tag, !tags.contains(tag) { return false }
+            return true
+        }
+    }
+
+    private var entries: [Entry] = []
+    private var positions: [UUID: Int] = [:]
+    /// Each entry's place in display order; rebuilt lazily after changes.
+    private var ranks: [Int] = []
+    private var ranksAreStale = true
+
+    init(_ items: some Sequence<Item>) {
+        for item in items { update(item) }
+    }
+
+    mutating func update(_ item: Item) {
+        let entry = Entry(item)
+        if let position = positions[item.id] {
+            entries[position] = entry
+        } else {
+            positions[item.id] = entries.count
+            entries.append(entry)
+        }
+        ranksAreStale = true
+    }
+
+    mutating func remove(_ id: UUID) {
+        guard let position = positions.removeValue(forKey: id) else { return }
+        let last = entries.count - 1
+        if position != last {
+            entries[position] = entries[last]
+            positions[entries[position].id] = position
+        }
+        entries.removeLast()
+        ranksAreStale = true
+    }
+
+    /// Ids passing `filter`, in display order (favourites first, then by title).
+    mutating func list(_ filter: ItemFilter) -> [UUID] {
+        refreshRanks()
+        let tag = filter.tag?.lowercased()
+        var matches: [(rank: Int, id: UUID)] = []
+        for (position, entry) in entries.enumerated() where entry.passes(filter, tag: tag) {
+            matches.append((ranks[position], entry.id))
+        }
+        return matches.sorted { $0.rank < $1.rank }.map(\.id)
+    }
+
+    /// Ids matching `matcher` and passing `filter`, best first.
+    mutating func search(_ matcher: FuzzyMatcher, filter: ItemFilter) -> [UUID] {
+        refreshRanks()
+        let tag = filter.tag?.lowercased()
+        var matches: [(score: Int, rank: Int, id: UUID)] = []
+        for (position, entry) in entries.enumerated() where entry.passes(filter, tag: tag) {
+            guard let score = matcher.score(entry.haystack) else { continue }
+            matches.append((score, ranks[position], entry.id))
+        }
+        return matches.sorted { $0.score != $1.score ? $0.score > $1.score : $0.rank < $1.rank }.map(\.id)
+    }
+
+    /// The display-order key of an item in the index.
+    func sortKey(_ id: UUID) -> FuzzyMatcher.SortKey? {
+        positions[id].map { entries[$0].haystack.sortKey }
+    }
+
+    private mutating func refreshRanks() {
+        guard ranksAreStale else { return }
+        let order = entries.indices.sorted { entries[$0].haystack.sortKey < entries[$1].haystack.sortKey }
+        ranks = [Int](repeating: 0, count: entries.count)
+        for (rank, position) in order.enumerated() { ranks[position] = rank }
+        ranksAreStale = false
+    }
+}

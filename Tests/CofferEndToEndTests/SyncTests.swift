@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+import Testing
+
+/// Two real `coffer` profiles and the real `coffer-server` on 127.0.0.1.
+@Suite("sync between two devices through the real server", .serialized)
+struct SyncTests {
+    static let password = "tundra-walrus-pebble-orchid-42"
+
+    /// A server and two signed-in profiles, A (registered) and B (logged in).
+    struct TwoDevices {
+        let server: TestServer
+        let a: CofferCLI
+        let b: CofferCLI
+        let email = "alice-\(UUID().uuidString.prefix(6))@example.org"
+
+        init(itemsBeforeB: (CofferCLI) throws -> Void = { _ in }) throws {
+            server = try TestServer()
+            a = try CofferCLI()
+            b = try CofferCLI()
+            try a.ok(
+                [
+                    "register", "--server", server.url, "--email", email, "--device-name", "device-A",
+                    "--password-stdin",
+                ],
+                stdin: SyncTests.password + "\n")
+            try itemsBeforeB(a)
+            try b.ok(
+                ["login", "--server", server.url, "--email", email, "--device-name", "device-B", "--password-stdin"],
+                stdin: SyncTests.password + "\n")
+        }
+    }
+
+    static func titles(_ cli: CofferCLI, _ extra: [String] = []) throws -> [String] {
+        let list = try #require(try cli.json(["list", "--json"] + extra) as? [[String: Any]])
+        return list.compactMap { $0["title"] as? String }.sorted()
+    }
+
+    @Test("A registers and adds 50 items; B logs in and lists the same 50")
+    func fiftyItems() throws {
+        let devices = try TwoDevices { a in
+            for index in 0..<50 {
+                try a.ok(
+                    ["add", "login", "--title", "Site \(index)", "--username", "user\(index)", "--password-stdin"],
+                    stdin: "password-\(index)\n")
+            }
+        }
+        #expect(try Self.titles(devices.b).count == 50)
+        #expect(try Self.titles(devices.b) == Self.titles(devices.a))
+        #expect(try devices.b.ok(["get", "Site 42", "password"]) == "password-42\n")
+    }
+
+    @Test(
+        "offline edits of different fields merge; of the same field both versions survive; a delete reaches B's trash")
+    func offlineEditsMerge() throws {
+        let devices = try TwoDevices { a in
+            try a.ok(
+                ["add", "login", "--title", "Mail", "--username", "alice", "--password-stdin"], stdin: "original\n")
+            try a.ok(["add", "note", "--title", "Plans", "--notes", "v1"])
+            try a.ok(["add", "note", "--title", "Old", "--notes", "bye"])
+        }
+        let (a, b, server) = (devices.a, devices.b, devices.server)
+        // B goes offline (the server stops), edits; A edits meanwhile.
+        server.stop()
+        try b.ok(["edit", "Mail", "--username", "alice.b"])
+        try b.ok(["edit", "Plans", "--notes", "from B"])
+        try server.start()
+        try a.ok(["edit", "Mail", "--set-secret", "password", "--password-stdin"], stdin: "changed-by-A\n")
+        try a.ok(["edit", "Plans", "--notes", "from A"])
+        try a.ok(["rm", "Old"])
+        try b.ok(["sync"])
+        try a.ok(["sync"])
+        for device in [a, b] {
+            #expect(try device.ok(["get", "Mail", "username"]) == "alice.b\n")
+            #expect(try device.ok(["get", "Mail", "password"]) == "changed-by-A\n")
+            let titles = try Self.titles(device)
+            #expect(titles.contains("Plans"))
+            let copies = titles.filter { $0.hasPrefix("Plans (conflict copy from device-B") }
+            #expect(copies.count == 1, "\(titles)")
+            #expect(try Self.titles(device, ["--trash"]) == ["Old"])
+        }
+        let notes = Set(try [a.ok(["get", "Plans", "notes"])] + [a.ok(["search", "conflict copy", "--json"])])
+        #expect(notes.first { $0.contains("from A") } != nil)
+    }
+
+    @Test("the server killed with SIGKILL and restarted: the client syncs again, nothing lost or duplicated")
+    func serverKilled() throws {
+        let devices = try TwoDevices()
+        let (a, b, server) = (devices.a, devices.b, devices.server)
+        for index in 0..<5 { try a.ok(["add", "note", "--title", "Before \(index)"]) }
+        server.kill()
+        for index in 0..<5 { try a.ok(["add", "note", "--title", "During \(index)"]) }
+        #expect(try a.run(["sync"]).status == 8)
+        try server.start()
+        try a.ok(["sync"])
+        try b.ok(["sync"])
+        let titles = try Self.titles(b)
+        #expect(titles.count == 10)
+        #expect(Set(titles).count == 10)
+    }
+
+    @Test("canaries in every field never reach the server's database, log or mail")
+    func canaries() throws {
+        let devices = try TwoDevices()
+        try devices.a.ok(
+            [
+                "add", "login", "--title", "CANARY-title-e7b3", "--username", "CANARY-user-e7b3", "--url",
+                "https://canary-e7b3.example",
+                "--tag", "CANARY-tag-e7b3", "--notes", "CANARY-notes-e7b3", "--field", "extra=CANARY-field-e7b3",
+                "--password-stdin",
+            ],
+            stdin: "CANARY-pass-e7b3\n")
+        try devices.b.ok(["sync"])
+        #expect(try devices.b.ok(["get", "CANARY-title-e7b3", "password"]) == "CANARY-pass-e7b3\n")
+        let bytes = try devices.server.allBytes()
+        #expect(bytes.range(of: Data("e7b3".utf8)) == nil)
+        #expect(bytes.range(of: Data(Self.password.utf8)) == nil)
+    }
+
+    @Test("a server that drops an item, swaps ciphertexts or serves an old manifest is caught; local data is kept")
+    func tamperingServer() throws {
+        let devices = try TwoDevices { a in
+            try a.ok(["add", "note", "--title", "First", "--notes", "one"])
+            try a.ok(["add", "note", "--title", "Second", "--notes", "two"])
+        }
+        let (a, b, server) = (devices.a, devices.b, devices.server)
+        // A fresh device C sees a server that dropped a record.
+        let database = try DatabaseQueue(path: server.dataDirectory.appendingPathComponent("coffer.sqlite").path)
+        let saved = try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM records") }
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM records WHERE rowid = (SELECT min(rowid) FROM records)")
+        }
+        let c = try CofferCLI()
+        let dropped = try c.run(
+            ["login", "--server", server.url, "--email", devices.email, "--password-stdin"], stdin: Self.password + "\n"
+        )
+        #expect(dropped.status == 5, "\(dropped.stderr)")
+        #expect(dropped.stderr.contains("manifest"))
+
+        // Put it back, then swap two items' ciphertexts.
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM records")
+            for row in saved {
+                try db.execute(
+                    sql:
+                        "INSERT INTO records (account_id, item_id, revision, sequence, is_deleted, wrapped_key, content, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        row["account_id"], row["item_id"], row["revision"], row["sequence"], row["is_deleted"],
+                        row["wrapped_key"], row["content"], row["updated_at"],
+                    ])
+            }
+            try db.execute(sql: "UPDATE records SET sequence = sequence + 100")
+            let rows = try Row.fetchAll(db, sql: "SELECT item_id, content FROM records ORDER BY item_id")
+            try db.execute(
+                sql: "UPDATE records SET content = ? WHERE item_id = ?",
+                arguments: [rows[1]["content"] as Data, rows[0]["item_id"] as String])
+            try db.execute(
+                sql: "UPDATE records SET content = ? WHERE item_id = ?",
+                arguments: [rows[0]["content"] as Data, rows[1]["item_id"] as String])
+        }
+        let swapped = try b.run(["sync"])
+        #expect(swapped.status == 5, "\(swapped.stderr)")
+        #expect(try Self.titles(b) == ["First", "Second"])
+        #expect(try b.ok(["get", "First", "notes"]) == "one\n")
+
+        // Restore the records, then serve an older manifest.
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM records")
+            for row in saved {
+                try db.execute(
+                    sql:
+                        "INSERT INTO records (account_id, item_id, revision, sequence, is_deleted, wrapped_key, content, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        row["account_id"], row["item_id"], row["revision"], row["sequence"], row["is_deleted"],
+                        row["wrapped_key"], row["content"], row["updated_at"],
+                    ])
+            }
+        }
+        let oldManifest = try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT manifest_counter, manifest_blob FROM accounts")!
+        }
+        try a.ok(["add", "note", "--title", "Third"])
+        try b.ok(["sync"])
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE accounts SET manifest_counter = ?, manifest_blob = ?",
+                arguments: [oldManifest["manifest_counter"] as Int64, oldManifest["manifest_blob"] as Data])
+        }
+        let rolledBack = try b.run(["sync"])
+        #expect(rolledBack.status == 5, "\(rolledBack.stderr)")
+        #expect(rolledBack.stderr.contains("older state"))
+        #expect(try Self.titles(b) == ["First", "Second", "Third"])
+    }
+}
