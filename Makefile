@@ -1,4 +1,5 @@
 # Coffer — the two commands a newcomer needs are `make run` and `make test`.
+# `make install` installs both programs (coffer and coffer-server) into $(PREFIX)/bin.
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
@@ -13,13 +14,18 @@ check-swift:
 deps: check-swift
 	@./scripts/ensure-packages.sh $(SYSTEM_PACKAGES)
 
-## Build the coffer CLI and show its help (the sync server arrives with issue 3).
+## Build coffer and coffer-server, then start the server on 127.0.0.1:8080 with its data under ./data.
 run: deps
 	$(SWIFT) build --product coffer
+	$(SWIFT) build --product coffer-server
 	@echo
-	@.build/debug/coffer --help
+	@echo "coffer-server is starting with its SQLite database in ./data (Ctrl-C stops it)."
+	@echo "In another terminal, point the CLI at it:"
+	@echo "    export PATH=\"$$(pwd)/.build/debug:\$$PATH\""
+	@echo "    coffer register --server http://127.0.0.1:8080 --email you@example.com"
+	@echo "Mail (the address confirmation link) is written to ./data/mail/."
 	@echo
-	@echo "The coffer CLI is at $$(pwd)/.build/debug/coffer; try: .build/debug/coffer init"
+	.build/debug/coffer-server --host 127.0.0.1 --port 8080 --data-dir ./data
 
 ## Run every test: formatting, unit tests, end-to-end tests with the real binary.
 test: deps lint
@@ -39,8 +45,10 @@ RELEASE = $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-
 ## Release build into $(PREFIX)/bin.
 install: deps
 	$(RELEASE) --product coffer
+	$(RELEASE) --product coffer-server
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(RELEASE) --show-bin-path)/coffer" "$(DESTDIR)$(PREFIX)/bin/coffer"
+	install -m 0755 "$$($(RELEASE) --show-bin-path)/coffer-server" "$(DESTDIR)$(PREFIX)/bin/coffer-server"
 
 ## Benchmarks (package-benchmark), in their own package so `make test` stays fast.
 bench: deps

@@ -192,3 +192,48 @@ struct SyncTests {
         #expect(try Self.titles(b) == ["First", "Second", "Third"])
     }
 }
+
+@Suite("joining a server", .serialized)
+struct JoiningTests {
+    @Test("register turns an existing local vault into a synced one and uploads its items")
+    func registerExistingVault() throws {
+        let server = try TestServer()
+        let a = try CofferCLI()
+        try a.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        for title in ["One", "Two", "Three"] { try a.ok(["add", "note", "--title", title]) }
+        let output = try a.ok(
+            ["register", "--server", server.url, "--email", "bob@example.org", "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+        #expect(output.contains("3 item(s) uploaded"))
+        #expect(output.contains("Recovery code:"))
+        let b = try CofferCLI()
+        try b.ok(
+            ["login", "--server", server.url, "--email", "bob@example.org", "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+        #expect(try SyncTests.titles(b) == ["One", "Three", "Two"])
+        let wrong = try CofferCLI()
+        let refused = try wrong.run(
+            ["login", "--server", server.url, "--email", "bob@example.org", "--password-stdin"],
+            stdin: "not-the-password-at-all\n")
+        #expect(refused.status == 4)
+        #expect(!FileManager.default.fileExists(atPath: wrong.vaultFile.path))
+    }
+
+    @Test("devices lists both devices; revoking B makes B's next sync say it was signed out, keeping its data")
+    func devices() throws {
+        let devices = try SyncTests.TwoDevices { a in try a.ok(["add", "note", "--title", "Kept"]) }
+        let list = try #require(try devices.a.json(["devices", "--json"]) as? [[String: Any]])
+        #expect(Set(list.compactMap { $0["name"] as? String }) == ["device-A", "device-B"])
+        let bID = try #require(list.first { $0["name"] as? String == "device-B" }?["id"] as? String)
+        try devices.a.ok(["devices", "revoke", bID])
+        let result = try devices.b.run(["sync"])
+        #expect(result.status == 9, "\(result.stderr)")
+        #expect(result.stderr.contains("sign in again"))
+        #expect(try SyncTests.titles(devices.b) == ["Kept"])
+        let events = try #require(try devices.a.json(["account", "events", "--json"]) as? [[String: Any]])
+        #expect(
+            Set(events.compactMap { $0["kind"] as? String }).isSuperset(of: [
+                "register", "new-device", "device-revoked",
+            ]))
+    }
+}

@@ -206,3 +206,40 @@ struct APITests {
         #expect(try await HTTP.send("GET", server.url + path).status == 410)
     }
 }
+
+@Suite("Operations")
+struct OperationsTests {
+    @Test("health, readiness and metrics answer; metrics count requests by route and failed logins")
+    func healthAndMetrics() async throws {
+        let server = try ServerProcess()
+        #expect(try await HTTP.send("GET", server.url + "/health").status == 200)
+        #expect(try await HTTP.send("GET", server.url + "/health/ready").status == 200)
+        _ = try await HTTP.send(
+            "POST", server.url + "/api/v1/login",
+            body: try JSONEncoder().encode(
+                LoginRequest(
+                    email: "nobody@example.org", authKey: Data(count: 32), device: DeviceInfo(id: UUID(), name: "x"))))
+        let metrics = String(decoding: try await HTTP.send("GET", server.url + "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("coffer_login_failures_total"))
+        #expect(metrics.contains("http_route=\"/api/v1/login\""))
+        #expect(metrics.contains("http_response_status_code=\"401\""))
+    }
+
+    @Test("the sendmail transport pipes an RFC 5322 message to the configured command")
+    func sendmail() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sendmail-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let output = directory.appendingPathComponent("message.eml")
+        let transport = SendmailTransport(
+            command: ["/bin/sh", "-c", "cat > '\(output.path)'"], sender: "Coffer <no-reply@example.org>")
+        try await transport.send(MailMessage(to: "alice@example.org", subject: "Hello", body: "Line one\nLine two"))
+        let message = try String(contentsOf: output, encoding: .utf8)
+        #expect(message.contains("To: alice@example.org\r\n"))
+        #expect(message.contains("From: Coffer <no-reply@example.org>\r\n"))
+        #expect(message.contains("\r\n\r\nLine one\r\nLine two"))
+        let failing = SendmailTransport(command: ["/bin/false"], sender: "x")
+        await #expect(throws: MailError.self) {
+            try await failing.send(MailMessage(to: "a@b.c", subject: "s", body: "b"))
+        }
+    }
+}
