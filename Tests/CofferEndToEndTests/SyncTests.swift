@@ -117,6 +117,22 @@ struct SyncTests {
         #expect(bytes.range(of: Data(Self.password.utf8)) == nil)
     }
 
+    /// Puts saved server rows back, as a server restoring its records would.
+    static func restore(_ rows: [Row], in db: Database) throws {
+        for row in rows {
+            try db.execute(
+                sql: """
+                    INSERT INTO records (account_id, item_id, revision, sequence, is_deleted, wrapped_key, content, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    row["account_id"], row["item_id"], row["revision"], row["sequence"], row["is_deleted"],
+                    row["wrapped_key"],
+                    row["content"], row["updated_at"],
+                ])
+        }
+    }
+
     @Test("a server that drops an item, swaps ciphertexts or serves an old manifest is caught; local data is kept")
     func tamperingServer() throws {
         let devices = try TwoDevices { a in
@@ -140,15 +156,7 @@ struct SyncTests {
         // Put it back, then swap two items' ciphertexts.
         try database.write { db in
             try db.execute(sql: "DELETE FROM records")
-            for row in saved {
-                try db.execute(
-                    sql:
-                        "INSERT INTO records (account_id, item_id, revision, sequence, is_deleted, wrapped_key, content, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        row["account_id"], row["item_id"], row["revision"], row["sequence"], row["is_deleted"],
-                        row["wrapped_key"], row["content"], row["updated_at"],
-                    ])
-            }
+            try Self.restore(saved, in: db)
             try db.execute(sql: "UPDATE records SET sequence = sequence + 100")
             let rows = try Row.fetchAll(db, sql: "SELECT item_id, content FROM records ORDER BY item_id")
             try db.execute(
@@ -166,15 +174,7 @@ struct SyncTests {
         // Restore the records, then serve an older manifest.
         try database.write { db in
             try db.execute(sql: "DELETE FROM records")
-            for row in saved {
-                try db.execute(
-                    sql:
-                        "INSERT INTO records (account_id, item_id, revision, sequence, is_deleted, wrapped_key, content, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        row["account_id"], row["item_id"], row["revision"], row["sequence"], row["is_deleted"],
-                        row["wrapped_key"], row["content"], row["updated_at"],
-                    ])
-            }
+            try Self.restore(saved, in: db)
         }
         let oldManifest = try database.read { db in
             try Row.fetchOne(db, sql: "SELECT manifest_counter, manifest_blob FROM accounts")!
