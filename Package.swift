@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "CofferVault", targets: ["CofferVault"]),
         .library(name: "CofferStore", targets: ["CofferStore"]),
         .library(name: "CofferAgent", targets: ["CofferAgent"]),
+        .library(name: "CofferClient", targets: ["CofferClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),

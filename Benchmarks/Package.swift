@@ -21,6 +21,7 @@ let package = Package(
                 .product(name: "CofferVault", package: "Coffer"),
                 .product(name: "CofferStore", package: "Coffer"),
                 .product(name: "CofferAgent", package: "Coffer"),
+                .product(name: "CofferClient", package: "Coffer"),
             ],
             path: "Benchmarks/CofferBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

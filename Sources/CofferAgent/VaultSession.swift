@@ -46,7 +46,8 @@ public final class VaultSession {
             )
         }
         var opened: [UUID: Item] = [:]
-        for record in loaded { opened[record.id] = try keyring.open(record) }
+        opened.reserveCapacity(loaded.count)
+        for item in try ParallelOpener.open(loaded, with: keyring) { opened[item.id] = item }
         items = opened
         records = Dictionary(uniqueKeysWithValues: loaded.map { ($0.id, $0) })
         manifestEntries = entries

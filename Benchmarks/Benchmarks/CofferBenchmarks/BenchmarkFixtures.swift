@@ -37,8 +37,11 @@ enum BenchmarkFixtures {
     }
 
     static func largeSession() throws -> VaultSession {
+        if let cached = SessionCache.value { return cached }
         let fixture = try largeVault()
-        return try VaultSession(store: VaultStore.open(at: fixture.path), keyring: fixture.keyring)
+        let session = try VaultSession(store: VaultStore.open(at: fixture.path), keyring: fixture.keyring)
+        SessionCache.value = session
+        return session
     }
 
     /// A profile with one login, unlocked in a real agent started by the real binary.
@@ -96,4 +99,9 @@ enum LargeVaultCache {
 /// See `LargeVaultCache`.
 enum ProfileCache {
     nonisolated(unsafe) static var value: CofferProcess?
+}
+
+/// See `LargeVaultCache`.
+enum SessionCache {
+    nonisolated(unsafe) static var value: VaultSession?
 }
