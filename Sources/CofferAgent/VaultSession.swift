@@ -117,9 +117,13 @@ public final class VaultSession {
                 byType[item.type, default: 0] += 1
             }
         }
+        let sync = try? store.syncState()
+        let pending = (try? store.syncMetadata().values.filter(\.isDirty).count) ?? 0
         return VaultStatus(
-            items: live, itemsByType: byType, trash: trash, locked: isLocked,
-            vaultPath: store.path, pinEnabled: pinEnabled)
+            items: live, itemsByType: byType, trash: trash, locked: isLocked, vaultPath: store.path,
+            pinEnabled: pinEnabled,
+            server: sync?.serverURL, email: sync?.email, pendingChanges: sync == nil ? 0 : pending)
+
     }
 
     // MARK: - Changing

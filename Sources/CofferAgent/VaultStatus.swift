@@ -14,10 +14,21 @@ public struct VaultStatus: Codable, Sendable, Equatable {
     public var vaultPath: String
     /// Whether quick unlock by PIN is set in the agent.
     public var pinEnabled: Bool
+    /// The sync server, for a connected vault.
+    public var server: String?
+    /// The account's e-mail address on that server.
+    public var email: String?
+    /// Local changes not yet on the server.
+    public var pendingChanges: Int
 
     /// Creates a status.
-    public init(items: Int, itemsByType: [ItemType: Int], trash: Int, locked: Bool, vaultPath: String, pinEnabled: Bool)
-    {
+    public init(
+        items: Int, itemsByType: [ItemType: Int], trash: Int, locked: Bool, vaultPath: String, pinEnabled: Bool,
+        server: String? = nil, email: String? = nil, pendingChanges: Int = 0
+    ) {
+        self.server = server
+        self.email = email
+        self.pendingChanges = pendingChanges
         self.items = items
         self.itemsByType = itemsByType
         self.trash = trash

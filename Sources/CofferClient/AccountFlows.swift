@@ -58,13 +58,12 @@ public enum AccountFlows {
         return (keyring, recoveryCode, report)
     }
 
-    /// Signs this device in to an existing account and downloads the vault into a new file at `vaultFile`.
+    /// Signs this device in to an existing account and downloads the vault into a new file at
+    /// `vaultFile`; when that file already holds the same account, signs it in again instead.
     public static func login(
         server: String, email: String, password: String, deviceName: String, vaultFile: String
     ) async throws -> (keyring: Keyring, report: SyncReport) {
-        guard !FileManager.default.fileExists(atPath: vaultFile) else {
-            throw CofferStoreError.vaultExists(path: vaultFile)
-        }
+        let existing = FileManager.default.fileExists(atPath: vaultFile) ? try VaultStore.open(at: vaultFile) : nil
         let api = try APIClient(baseURL: server)
         let prelogin = try await api.prelogin(email: email)
         let parameters = KDFParameters(
@@ -89,6 +88,22 @@ public enum AccountFlows {
         }
         let accountKey = try header.unlock(masterKey: masterKey)
         let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
+        if let existing {
+            // Signing in again (after a sign-out or a revoked session): keep every local item and
+            // sync from the start; the manifest check and the merge handle what the server has.
+            let local = try existing.header()
+            guard local.accountID == header.accountID, local.epoch == header.epoch else {
+                throw CofferStoreError.vaultExists(path: vaultFile)
+            }
+            let previous = try existing.syncState()
+            try existing.saveSyncState(
+                SyncState(
+                    serverURL: api.baseURL, email: email, deviceID: device.id, deviceName: deviceName,
+                    sealedRefreshToken: keyring.sealToken(session.refreshToken), cursor: 0,
+                    serverManifestCounter: previous?.serverManifestCounter ?? 0))
+            let report = try await SyncEngine(store: existing, keyring: keyring).sync()
+            return (keyring, report)
+        }
         let directory = (vaultFile as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

@@ -230,6 +230,12 @@ struct JoiningTests {
         #expect(result.status == 9, "\(result.stderr)")
         #expect(result.stderr.contains("sign in again"))
         #expect(try SyncTests.titles(devices.b) == ["Kept"])
+        try devices.b.ok(
+            ["login", "--server", devices.server.url, "--email", devices.email, "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+        try devices.b.ok(["add", "note", "--title", "After sign-in"])
+        try devices.a.ok(["sync"])
+        #expect(try SyncTests.titles(devices.a) == ["After sign-in", "Kept"])
         let events = try #require(try devices.a.json(["account", "events", "--json"]) as? [[String: Any]])
         #expect(
             Set(events.compactMap { $0["kind"] as? String }).isSuperset(of: [

@@ -21,6 +21,9 @@ struct Status: ParsableCommand {
         let items: Int?
         let trash: Int?
         let byType: [String: Int]?
+        let server: String?
+        let email: String?
+        let pendingChanges: Int?
     }
 
     func run() throws {
@@ -38,7 +41,8 @@ struct Status: ParsableCommand {
         let report = Report(
             vault: paths.vaultFile, exists: true, locked: status?.locked ?? true, pin: pin,
             items: status?.items, trash: status?.trash,
-            byType: status.map { Dictionary(uniqueKeysWithValues: $0.itemsByType.map { ($0.key.rawValue, $0.value) }) })
+            byType: status.map { Dictionary(uniqueKeysWithValues: $0.itemsByType.map { ($0.key.rawValue, $0.value) }) },
+            server: status?.server, email: status?.email, pendingChanges: status?.pendingChanges)
         if output.json { return try Output.json(report) }
         print("Vault: \(paths.vaultFile)")
         print("State: \(report.locked ? "locked" : "unlocked")\(pin ? " (quick unlock by PIN is on)" : "")")
@@ -51,5 +55,11 @@ struct Status: ParsableCommand {
             if let count = status.itemsByType[type], count > 0 { print("  \(type.displayName): \(count)") }
         }
         print("Trash: \(status.trash)")
+        if let server = status.server {
+            let pending = status.pendingChanges == 0 ? "in sync" : "\(status.pendingChanges) change(s) waiting to sync"
+            print("Sync: \(status.email ?? "") on \(server), \(pending)")
+        } else {
+            print("Sync: local only (`coffer register --server URL --email ADDRESS` connects it)")
+        }
     }
 }
