@@ -205,11 +205,15 @@ public struct PullResponse: Codable, Sendable {
     public var cursor: Int64
     /// More records wait; pull again.
     public var hasMore: Bool
+    /// The counter of the manifest the server holds now, so a device with nothing new can skip
+    /// downloading it (a counter lower than one seen before is still caught as a rollback).
+    public var manifestCounter: Int64
     /// Creates a response.
-    public init(records: [WireRecord], cursor: Int64, hasMore: Bool) {
+    public init(records: [WireRecord], cursor: Int64, hasMore: Bool, manifestCounter: Int64) {
         self.records = records
         self.cursor = cursor
         self.hasMore = hasMore
+        self.manifestCounter = manifestCounter
     }
 }
 

@@ -85,14 +85,25 @@ public struct SyncEngine: Sendable {
         var state = state
         var pulled: [WireRecord] = []
         var cursor = state.cursor
+        var announcedCounter: Int64 = 0
         while true {
             let page = try await api.pull(after: cursor, token: token)
             pulled += page.records
             cursor = page.cursor
+            announcedCounter = page.manifestCounter
             if !page.hasMore { break }
         }
-        let serverManifest = try await api.manifest(token: token)
+        guard announcedCounter >= state.serverManifestCounter else {
+            throw CofferClientError.rollback(seen: state.serverManifestCounter, served: announcedCounter)
+        }
         var metadata = try store.syncMetadata()
+        // Nothing new on either side: the manifest already verified at this counter stands, and
+        // nothing is applied, so there is nothing to check or to write.
+        if pulled.isEmpty, announcedCounter == state.serverManifestCounter, !metadata.values.contains(where: \.isDirty)
+        {
+            return SyncReport(pulled: 0, pushed: 0, conflictCopies: 0)
+        }
+        let serverManifest = try await api.manifest(token: token)
         var serverView = ServerView(metadata: metadata)
         serverView.apply(pulled)
         let manifestCounter = try verify(serverManifest, against: serverView, state: state)

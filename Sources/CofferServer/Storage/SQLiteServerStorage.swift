@@ -241,7 +241,13 @@ public final class SQLiteServerStorage: ServerStorage {
                     """,
                 arguments: [accountID.uuidString.lowercased(), cursor, limit + 1])
             let records = rows.prefix(limit).compactMap(Self.record)
-            return PullResponse(records: records, cursor: records.last?.sequence ?? cursor, hasMore: rows.count > limit)
+            let counter =
+                try Int64.fetchOne(
+                    db, sql: "SELECT manifest_counter FROM accounts WHERE id = ?",
+                    arguments: [accountID.uuidString.lowercased()])
+            return PullResponse(
+                records: records, cursor: records.last?.sequence ?? cursor, hasMore: rows.count > limit,
+                manifestCounter: counter ?? 0)
         }
     }
 
