@@ -65,7 +65,9 @@ final class SyncFixture: Sendable {
         process.arguments = [
             "--host", "127.0.0.1", "--port", String(port), "--data-dir", data.path, "--log-level", "warning",
         ]
+        // Detached from the benchmark's pipes, or the benchmark runner waits for the server to exit.
         process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         url = "http://127.0.0.1:\(port)"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
