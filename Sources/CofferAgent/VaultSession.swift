@@ -118,7 +118,7 @@ public final class VaultSession {
             }
         }
         let sync = try? store.syncState()
-        let pending = (try? store.syncMetadata().values.filter(\.isDirty).count) ?? 0
+        let pending = (try? store.pendingChangeCount()) ?? 0
         return VaultStatus(
             items: live, itemsByType: byType, trash: trash, locked: isLocked, vaultPath: store.path,
             pinEnabled: pinEnabled,

@@ -15,8 +15,7 @@ public enum VaultSetup {
         let (header, accountKey, recoveryCode) = try AccountHeader.create(password: password, parameters: parameters)
         let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
-        let emptyMAC = keyring.authenticate(Manifest(counter: 0, entries: []))
-        _ = try VaultStore.create(at: paths.vaultFile, header: header, manifestMAC: emptyMAC)
+        _ = try VaultStore.create(at: paths.vaultFile, header: header, keyring: keyring)
         return (keyring, recoveryCode)
     }
 

@@ -29,7 +29,7 @@ public enum AccountFlows {
                 accountID: created.header.accountID, epoch: created.header.epoch, accountKey: created.accountKey)
             store = try VaultStore.create(
                 at: vaultFile, header: created.header,
-                manifestMAC: keyring.authenticate(Manifest(counter: 0, entries: [])))
+                keyring: keyring)
         }
         let header = try store.header()
         let masterKey = try header.masterKey(password: password)
@@ -108,7 +108,7 @@ public enum AccountFlows {
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let store = try VaultStore.create(
-            at: vaultFile, header: header, manifestMAC: keyring.authenticate(Manifest(counter: 0, entries: [])))
+            at: vaultFile, header: header, keyring: keyring)
         try store.saveSyncState(
             SyncState(
                 serverURL: api.baseURL, email: email, deviceID: device.id, deviceName: deviceName,

@@ -110,7 +110,7 @@ public struct SyncEngine: Sendable {
 
         // 2. Apply: accept remote records, merge into local edits.
         var records = Dictionary(uniqueKeysWithValues: try store.allRecords().map { ($0.id, $0) })
-        var outcome = Outcome()
+        var outcome = Outcome(deviceName: state.deviceName)
         for record in pulled {
             try integrate(record, records: &records, metadata: &metadata, outcome: &outcome, isPull: true)
         }
@@ -203,6 +203,8 @@ public struct SyncEngine: Sendable {
     }
 
     private struct Outcome {
+        /// Names conflict copies.
+        let deviceName: String
         var touched = Set<UUID>()
         var conflictCopies = 0
     }
@@ -240,10 +242,8 @@ public struct SyncEngine: Sendable {
         }
         let baseItem = try meta.base.map { try keyring.open($0) }
         let localItem = try keyring.open(local)
-        let state = try store.syncState()
         let merge = ItemMerge.merge(
-            base: baseItem, local: localItem, remote: remoteItem, deviceName: state?.deviceName ?? "this device",
-            now: now())
+            base: baseItem, local: localItem, remote: remoteItem, deviceName: outcome.deviceName, now: now())
         if merge.merged == remoteItem {
             records[remote.id] = remoteRecord
             metadata[remote.id] = ItemSyncMetadata(syncedRevision: remote.revision, base: remoteRecord, isDirty: false)

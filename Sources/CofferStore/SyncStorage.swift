@@ -109,6 +109,11 @@ extension VaultStore {
         }
     }
 
+    /// How many items changed here since the last sync (cheap: no records are read).
+    public func pendingChangeCount() throws(CofferStoreError) -> Int {
+        try readDatabase { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM itemSync WHERE isDirty = 1") ?? 0 }
+    }
+
     /// Replaces the account header (KDF parameters, salt and wrapped keys), e.g. after rotating the recovery code.
     public func replaceHeader(_ header: AccountHeader) throws(CofferStoreError) {
         try writeDatabase { db in

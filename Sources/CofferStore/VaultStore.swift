@@ -20,15 +20,16 @@ public struct VaultStore: Sendable {
         return store
     }
 
-    /// Creates a vault file holding `header`, its first (empty) manifest MAC, and nothing else.
-    public static func create(
-        at path: String, header: AccountHeader, manifestMAC: [UInt8]
-    ) throws(CofferStoreError) -> VaultStore {
+    /// Creates a vault file holding `header`, the empty manifest signed by `keyring`, and nothing else.
+    public static func create(at path: String, header: AccountHeader, keyring: Keyring) throws(CofferStoreError)
+        -> VaultStore
+    {
         guard !FileManager.default.fileExists(atPath: path) else { throw .vaultExists(path: path) }
         let store = try VaultStore(path: path)
         try store.migrate()
+        let emptyMAC = keyring.authenticate(Manifest(counter: 0, entries: []))
         try store.write { db in
-            try AccountRow(header: header, manifestCounter: 0, manifestMAC: manifestMAC).insert(db)
+            try AccountRow(header: header, manifestCounter: 0, manifestMAC: emptyMAC).insert(db)
         }
         return store
     }
