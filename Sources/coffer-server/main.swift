@@ -39,6 +39,8 @@ struct CofferServerCommand: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
+        // A mail command that exits early must not kill the server through SIGPIPE; writes report EPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let settings = try ConfigurationLoader(
             flags: [
                 "host": host, "port": port.map(String.init), "dataDir": dataDir, "publicURL": publicURL,

@@ -17,6 +17,7 @@ final class CofferCLI {
             "coffer-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         executable = try Self.locateBinary()
+        signal(SIGPIPE, SIG_IGN)
     }
 
     deinit {
@@ -61,7 +62,9 @@ final class CofferCLI {
         let input = Pipe()
         process.standardInput = input
         try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        // A command may exit before reading all of its input (a usage error, a killed process):
+        // that is an EPIPE for the test to ignore, not a SIGPIPE that kills the test runner.
+        if let stdin { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         process.waitUntilExit()
         return Result(

@@ -226,7 +226,7 @@ struct LocalVaultTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            input.fileHandleForWriting.write(Data((script + "\n").utf8))
+            try? input.fileHandleForWriting.write(contentsOf: Data((script + "\n").utf8))
             try? input.fileHandleForWriting.close()
             if round % 2 == 0 { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()

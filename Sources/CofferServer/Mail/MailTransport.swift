@@ -90,10 +90,13 @@ public struct SendmailTransport: MailTransport {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        input.fileHandleForWriting.write(Data(message.rfc5322(from: sender).utf8))
-        try input.fileHandleForWriting.close()
+        // A command that exits without reading its input makes the write fail with EPIPE; its exit
+        // status is what explains the failure, so that is what is reported.
+        let written =
+            (try? input.fileHandleForWriting.write(contentsOf: Data(message.rfc5322(from: sender).utf8))) != nil
+        try? input.fileHandleForWriting.close()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw MailError.commandFailed(process.terminationStatus) }
+        guard process.terminationStatus == 0, written else { throw MailError.commandFailed(process.terminationStatus) }
     }
 }
 

@@ -83,7 +83,7 @@ struct Clipboard {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        input.fileHandleForWriting.write(Data(value.utf8))
+        try input.fileHandleForWriting.write(contentsOf: Data(value.utf8))
         try input.fileHandleForWriting.close()
         process.waitUntilExit()
     }
