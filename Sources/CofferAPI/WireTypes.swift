@@ -339,6 +339,38 @@ public enum AccountEventKind: String, Codable, Sendable, CaseIterable {
     case deviceRevoked = "device-revoked"
     case logout
     case refreshTokenReplayed = "refresh-token-replayed"
+    case passwordChanged = "password-changed"
+    case recoveryKitRotated = "recovery-kit-rotated"
+    case recovery
+    case resetRequested = "reset-requested"
+    case reset
+    case resetCompleted = "reset-completed"
+    case quarantineRecovery = "quarantine-recovery"
+    case quarantinePurged = "quarantine-purged"
+    case quarantineExpired = "quarantine-expired"
+    case portalSignIn = "portal-sign-in"
+
+    /// A sentence for people, as `coffer account events` and the portal show it.
+    public var description: String {
+        switch self {
+        case .register: "Account created"
+        case .emailVerified: "E-mail address confirmed"
+        case .newDevice: "Signed in from a new device"
+        case .deviceRevoked: "A device was signed out"
+        case .logout: "A device signed out"
+        case .refreshTokenReplayed: "A sign-in was used twice; that device was signed out"
+        case .passwordChanged: "Master password changed"
+        case .recoveryKitRotated: "New recovery kit made; the previous recovery code stopped working"
+        case .recovery: "Password reset with the recovery code"
+        case .resetRequested: "Account reset requested"
+        case .reset: "Account reset; the previous data was quarantined"
+        case .resetCompleted: "New password and keys set after the reset"
+        case .quarantineRecovery: "Data from before a reset was downloaded to be recovered"
+        case .quarantinePurged: "Quarantined data from before a reset was deleted on request"
+        case .quarantineExpired: "Quarantined data from before a reset expired and was deleted"
+        case .portalSignIn: "Signed in to the account portal"
+        }
+    }
 }
 
 /// Every error body: a stable code for programs and a sentence for people.
@@ -347,9 +379,12 @@ public struct ErrorBody: Codable, Sendable, Equatable {
     public var code: String
     /// What is wrong and what to do.
     public var message: String
+    /// Facts a client may act on, e.g. when and from where an account was reset.
+    public var details: [String: String]?
     /// Creates a body.
-    public init(code: String, message: String) {
+    public init(code: String, message: String, details: [String: String]? = nil) {
         self.code = code
         self.message = message
+        self.details = details
     }
 }

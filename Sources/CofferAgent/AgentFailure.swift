@@ -70,7 +70,7 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
         case let failure as AgentFailure: self = failure
         case let vault as CofferVaultError:
             switch vault {
-            case .wrongPassword, .wrongRecoveryCode: self.init(.wrongSecret, vault.description)
+            case .wrongPassword, .wrongRecoveryCode, .wrongSecretFor: self.init(.wrongSecret, vault.description)
             case .integrity, .corruptRecord: self.init(.integrity, vault.description)
             }
         case let store as CofferStoreError:
@@ -90,7 +90,8 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             switch client {
             case .unreachable: self.init(.offline, client.description)
             case .manifestMismatch, .rollback: self.init(.integrity, client.description)
-            case .signedOut: self.init(.signedOut, client.description)
+            case .signedOut, .accountReset: self.init(.signedOut, client.description)
+            case .lifecycle: self.init(.invalidInput, client.description)
             case .server(let status, _, _) where status == 401: self.init(.wrongSecret, client.description)
             case .server(let status, _, _) where status == 429: self.init(.storage, client.description)
             case .server, .invalidResponse: self.init(.server, client.description)

@@ -34,6 +34,9 @@ public enum AgentRequest: Codable, Sendable {
     case accountEvents
     /// Signs this device out and makes the vault local-only.
     case logout
+    /// Adds items recovered from an older key epoch (a device archive or the server's quarantine),
+    /// re-encrypted under the current account key; see ``VaultSession/mergeRecovered(_:)``.
+    case mergeRecovered([Item])
 }
 
 /// The answer to an `AgentRequest`.
@@ -46,6 +49,7 @@ public enum AgentResponse: Codable, Sendable {
     case syncReport(SyncReport)
     case devices([DeviceSummary])
     case events([AccountEvent])
+    case merged(RecoveryMerge)
     case failure(AgentFailure)
 }
 
@@ -72,7 +76,7 @@ public struct AgentState: Codable, Sendable, Equatable {
 /// Framing shared by both ends of the socket.
 public enum AgentProtocol {
     /// Bumped on any incompatible change to the enums above.
-    public static let version = 1
+    public static let version = 2
     /// The largest frame either side accepts (a listing of a very large vault fits).
     static let maximumFrame = 512 * 1024 * 1024
 

@@ -33,6 +33,13 @@ struct VaultRequestHandler {
             case .trash(let id): return .item(try syncingAfter { try session.trash(id) })
             case .restore(let id): return .item(try syncingAfter { try session.restore(id) })
             case .purge(let id): return .item(try syncingAfter { try session.purge(id) })
+            case .mergeRecovered(let recovered):
+                let merge = try session.mergeRecovered(recovered)
+                if merge.added + merge.updated > 0, (try? session.store.syncState()) != nil {
+                    _ = try? ServerRequestHandler(store: session.store, keyring: session.keyring).handle(.sync)
+                    try? session.refreshIfChanged()
+                }
+                return .merged(merge)
             case .sync, .devices, .revokeDevice, .accountEvents, .logout:
                 let response = try ServerRequestHandler(store: session.store, keyring: session.keyring).handle(request)
                 try session.refreshIfChanged()

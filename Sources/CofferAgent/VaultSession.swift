@@ -196,6 +196,33 @@ public final class VaultSession {
         return changed
     }
 
+    /// Brings in items recovered from an older key epoch, sealed under this vault's keys, in one
+    /// transaction. Items keep their ids, so recovering the same data twice adds nothing twice: an item
+    /// already here stays unless the recovered copy is newer, in which case it becomes a new revision
+    /// (the current one stays in the item's history through the usual edit path).
+    public func mergeRecovered(_ recovered: [Item]) throws -> RecoveryMerge {
+        var upserts: [(SealedItem, Item)] = []
+        var merge = RecoveryMerge(added: 0, updated: 0, unchanged: 0)
+        for item in recovered {
+            if let current = items[item.id], let record = records[item.id] {
+                guard item != current, item.modified > current.modified else {
+                    merge.unchanged += 1
+                    continue
+                }
+                var newer = item
+                newer.recordEdit(from: current, at: item.modified)
+                upserts.append(
+                    (try keyring.seal(newer, revision: record.revision + 1, existingKey: record.wrappedKey), newer))
+                merge.updated += 1
+            } else {
+                upserts.append((try keyring.seal(item, revision: 1), item))
+                merge.added += 1
+            }
+        }
+        if !upserts.isEmpty { try commit(upserts: upserts) }
+        return merge
+    }
+
     /// Writes records and the resulting manifest in one transaction, then updates memory.
     private func commit(upserts: [(SealedItem, Item)], deletions: [UUID] = []) throws {
         var entries = manifestEntries

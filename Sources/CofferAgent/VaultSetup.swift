@@ -22,8 +22,18 @@ public enum VaultSetup {
     /// Opens the vault file and derives its account key from `password`.
     public static func unlock(paths: ProfilePaths, password: String) throws -> (store: VaultStore, keyring: Keyring) {
         let store = try VaultStore.open(at: paths.vaultFile)
-        let header = try store.header()
-        return (store, try Keyring(header: header, password: password))
+        return (store, try keyring(store: store, password: password))
+    }
+
+    /// The keyring `password` opens: the current header's, or, while a password change is pending
+    /// (interrupted before the server confirmed it), the new header's, so neither password is lost.
+    public static func keyring(store: VaultStore, password: String) throws -> Keyring {
+        do {
+            return try Keyring(header: store.header(), password: password)
+        } catch CofferVaultError.wrongPassword {
+            guard let pending = try store.pendingHeader() else { throw CofferVaultError.wrongPassword }
+            return try Keyring(header: pending, password: password)
+        }
     }
 
     /// Rebuilds a keyring from an account key handed over by another process.

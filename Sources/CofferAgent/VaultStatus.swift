@@ -37,3 +37,13 @@ public struct VaultStatus: Codable, Sendable, Equatable {
         self.pinEnabled = pinEnabled
     }
 }
+
+/// What recovering items from an older key epoch did.
+public struct RecoveryMerge: Codable, Sendable, Equatable {
+    /// Items that were not in the vault.
+    public var added: Int
+    /// Items the recovered copy was newer for.
+    public var updated: Int
+    /// Items already here as recovered (or newer here).
+    public var unchanged: Int
+}

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CofferStore
 public import CofferAPI
 public import Foundation
 import NIOCore
@@ -108,9 +109,9 @@ public struct APIClient: Sendable {
         }
     }
 
-    private struct Empty: Codable {}
+    struct Empty: Codable {}
 
-    private func send<Body: Encodable, Response: Decodable>(
+    func send<Body: Encodable, Response: Decodable>(
         _ method: HTTPMethod, _ path: String, body: Body?, token: String? = nil
     ) async throws(CofferClientError) -> Response {
         var request = HTTPClientRequest(url: baseURL + path)
@@ -133,6 +134,12 @@ public struct APIClient: Sendable {
         }
         guard (200..<300).contains(status) else {
             if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+                if error.code == "account-reset" {
+                    let notice = AccountResetNotice(
+                        resetAt: error.details?["resetAt"], resetFrom: error.details?["resetFrom"],
+                        epoch: error.details?["epoch"].flatMap { UInt32($0) } ?? 0)
+                    throw .accountReset(notice, message: error.message)
+                }
                 throw .server(status: status, code: error.code, message: error.message)
             }
             throw .invalidResponse("HTTP \(status)")

@@ -40,11 +40,8 @@ public enum AccountFlows {
         let session = try await api.register(
             RegisterRequest(
                 email: email, accountID: header.accountID,
-                kdf: WireKDF(
-                    memoryKiB: header.kdfParameters.memoryKiB, iterations: header.kdfParameters.iterations,
-                    parallelism: header.kdfParameters.parallelism),
-                salt: Data(header.salt), authKey: masterKey.authKey().withUnsafeBytes { Data($0) },
-                recoveryAuthKey: recoveryCode.authKey().withUnsafeBytes { Data($0) },
+                kdf: WireKDF(header.kdfParameters),
+                salt: Data(header.salt), authKey: masterKey.authKey().data, recoveryAuthKey: recoveryCode.authKey().data,
                 passwordWrappedKey: rotated.passwordWrappedKey.bytes,
                 recoveryWrappedKey: rotated.recoveryWrappedKey.bytes,
                 device: device))
@@ -59,62 +56,87 @@ public enum AccountFlows {
     }
 
     /// Signs this device in to an existing account and downloads the vault into a new file at
-    /// `vaultFile`; when that file already holds the same account, signs it in again instead.
+    /// `vaultFile`; when that file already holds the same account, signs it in again instead (after a
+    /// password change elsewhere it adopts the new password; after a reset it archives the old epoch).
     public static func login(
         server: String, email: String, password: String, deviceName: String, vaultFile: String
     ) async throws -> (keyring: Keyring, report: SyncReport) {
-        let existing = FileManager.default.fileExists(atPath: vaultFile) ? try VaultStore.open(at: vaultFile) : nil
         let api = try APIClient(baseURL: server)
         let prelogin = try await api.prelogin(email: email)
-        let parameters = KDFParameters(
-            memoryKiB: prelogin.kdf.memoryKiB, iterations: prelogin.kdf.iterations,
-            parallelism: prelogin.kdf.parallelism)
+        let parameters = KDFParameters(wire: prelogin.kdf)
         let masterKey = try Argon2id.deriveMasterKey(
             password: password, salt: Array(prelogin.salt), parameters: parameters)
-        let device = DeviceInfo(id: UUID(), name: deviceName)
-        let request = LoginRequest(
-            email: email, authKey: masterKey.authKey().withUnsafeBytes { Data($0) }, device: device)
+        let device = DeviceInfo(id: try existingDeviceID(vaultFile) ?? UUID(), name: deviceName)
+        let request = LoginRequest(email: email, authKey: masterKey.authKey().data, device: device)
         let session = try await signIn(api, request)
         let state = try await api.account(token: session.accessToken)
-        // A missing or empty key blob is an error: fail closed, never generate new keys here.
-        let header = AccountHeader(
-            accountID: state.accountID, epoch: state.epoch,
-            kdfParameters: KDFParameters(
-                memoryKiB: state.kdf.memoryKiB, iterations: state.kdf.iterations, parallelism: state.kdf.parallelism),
-            salt: Array(state.salt), passwordWrappedKey: try SealedBox(bytes: state.passwordWrappedKey),
-            recoveryWrappedKey: try SealedBox(bytes: state.recoveryWrappedKey))
+        let header = try AccountHeader(state)
         guard header.kdfParameters == parameters, header.salt == Array(prelogin.salt) else {
             throw CofferClientError.invalidResponse("the account's key parameters changed during sign-in")
         }
         let accountKey = try header.unlock(masterKey: masterKey)
         let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
-        if let existing {
-            // Signing in again (after a sign-out or a revoked session): keep every local item and
-            // sync from the start; the manifest check and the merge handle what the server has.
+        let report = try await attach(
+            api: api, email: email, header: header, keyring: keyring, session: session, device: device,
+            vaultFile: vaultFile)
+        return (keyring, report)
+    }
+
+    /// This profile's device id on its server, when the vault file already has one.
+    static func existingDeviceID(_ vaultFile: String) throws -> UUID? {
+        guard FileManager.default.fileExists(atPath: vaultFile) else { return nil }
+        return try VaultStore.open(at: vaultFile).syncState()?.deviceID
+    }
+
+    /// Makes the vault file at `vaultFile` hold the account as the server now has it, then syncs.
+    ///
+    /// - No file: a new one is created and downloaded.
+    /// - Same account and key epoch: local items stay; the server's header (a new password) is adopted
+    ///   only after proving it holds the same account key (it must sign the local manifest).
+    /// - Same account, older epoch (the account was reset): the file is archived, never deleted, and a
+    ///   new one is created; `coffer recover --from-device` moves the archived items in.
+    static func attach(
+        api: APIClient, email: String, header: AccountHeader, keyring: Keyring, session: SessionResponse,
+        device: DeviceInfo, vaultFile: String
+    ) async throws -> SyncReport {
+        let store: VaultStore
+        var previous: SyncState?
+        if FileManager.default.fileExists(atPath: vaultFile) {
+            let existing = try VaultStore.open(at: vaultFile)
             let local = try existing.header()
-            guard local.accountID == header.accountID, local.epoch == header.epoch else {
-                throw CofferStoreError.vaultExists(path: vaultFile)
+            guard local.accountID == header.accountID else { throw CofferStoreError.vaultExists(path: vaultFile) }
+            if local.epoch == header.epoch {
+                guard try existing.manifestVerifies(with: keyring) else {
+                    throw CofferClientError.lifecycle(
+                        "The vault on this device does not open with this account's key, so it was left as it is. Move \(vaultFile) aside to sign in here."
+                    )
+                }
+                try existing.replaceHeader(header)
+                try existing.discardPendingHeader()
+                previous = try existing.syncState()
+                store = existing
+            } else if local.epoch < header.epoch {
+                _ = try VaultArchive.archive(vaultFile: vaultFile)
+                CrashPoint.reached("reset.archived")
+                store = try VaultStore.create(at: vaultFile, header: header, keyring: keyring)
+            } else {
+                throw CofferClientError.lifecycle(
+                    "This device holds a newer key epoch (\(local.epoch)) than the server (\(header.epoch)); the server may have been restored from an old backup. Nothing was changed."
+                )
             }
-            let previous = try existing.syncState()
-            try existing.saveSyncState(
-                SyncState(
-                    serverURL: api.baseURL, email: email, deviceID: device.id, deviceName: deviceName,
-                    sealedRefreshToken: keyring.sealToken(session.refreshToken), cursor: 0,
-                    serverManifestCounter: previous?.serverManifestCounter ?? 0))
-            let report = try await SyncEngine(store: existing, keyring: keyring).sync()
-            return (keyring, report)
+        } else {
+            let directory = (vaultFile as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            store = try VaultStore.create(at: vaultFile, header: header, keyring: keyring)
         }
-        let directory = (vaultFile as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let store = try VaultStore.create(
-            at: vaultFile, header: header, keyring: keyring)
+        try store.saveResetNotice(nil)
         try store.saveSyncState(
             SyncState(
-                serverURL: api.baseURL, email: email, deviceID: device.id, deviceName: deviceName,
-                sealedRefreshToken: keyring.sealToken(session.refreshToken), cursor: 0, serverManifestCounter: 0))
-        let report = try await SyncEngine(store: store, keyring: keyring).sync()
-        return (keyring, report)
+                serverURL: api.baseURL, email: email, deviceID: device.id, deviceName: device.name,
+                sealedRefreshToken: keyring.sealToken(session.refreshToken), cursor: 0,
+                serverManifestCounter: previous?.serverManifestCounter ?? 0))
+        return try await SyncEngine(store: store, keyring: keyring).sync()
     }
 
     /// Logs in, reporting a refused auth key as a wrong password.
@@ -134,5 +156,24 @@ public enum AccountFlows {
             try? await api.logout(try keyring.openToken(sealed))
         }
         try store.saveSyncState(nil)
+    }
+}
+
+extension KDFParameters {
+    /// Parameters a server sent; the floor is checked again where they are used (Argon2id refuses
+    /// anything below it), so a server cannot talk a client into a weak derivation.
+    init(wire kdf: WireKDF) {
+        self.init(memoryKiB: kdf.memoryKiB, iterations: kdf.iterations, parallelism: kdf.parallelism)
+    }
+}
+
+extension AccountHeader {
+    /// The account's header as the server holds it. A missing or empty key blob is an error: fail
+    /// closed, never generate new keys here.
+    init(_ state: AccountState) throws {
+        self.init(
+            accountID: state.accountID, epoch: state.epoch, kdfParameters: KDFParameters(wire: state.kdf),
+            salt: Array(state.salt), passwordWrappedKey: try SealedBox(bytes: state.passwordWrappedKey),
+            recoveryWrappedKey: try SealedBox(bytes: state.recoveryWrappedKey))
     }
 }

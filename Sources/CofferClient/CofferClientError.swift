@@ -1,3 +1,4 @@
+public import CofferStore
 public import Foundation
 
 /// What can go wrong talking to a server or syncing, as a sentence the user can act on.
@@ -16,6 +17,10 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
     case notSynced
     /// The session ended; the user must sign in again.
     case signedOut(String)
+    /// The account was reset elsewhere: this device keeps its data and may move it into the new account.
+    case accountReset(AccountResetNotice, message: String)
+    /// A lifecycle step that cannot go on, with what to do instead.
+    case lifecycle(String)
 
     /// The sentence shown to the user.
     public var description: String {
@@ -38,6 +43,8 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
                 "This vault is not connected to a server. Connect it with `coffer register --server URL --email ADDRESS`."
         case .signedOut(let message):
             return "\(message) Your data on this device is kept; sign in again with `coffer login`."
+        case .accountReset(_, let message), .lifecycle(let message):
+            return message
         }
     }
 }

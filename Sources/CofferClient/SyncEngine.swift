@@ -51,6 +51,10 @@ public struct SyncEngine: Sendable {
         do {
             return try await api.refresh(token)
         } catch {
+            if case .accountReset(let notice, _) = error {
+                // Remembered so `coffer status` can say when and from where, even offline; local data stays.
+                try store.saveResetNotice(notice)
+            }
             if case .server(401, _, let message) = error { throw CofferClientError.signedOut(message) }
             throw error
         }
@@ -59,6 +63,7 @@ public struct SyncEngine: Sendable {
     /// Runs one sync; retries when another device moved the manifest meanwhile.
     public func sync() async throws -> SyncReport {
         let (api, token, state) = try await session()
+        try await KeyChanges.settlePendingHeader(store: store, api: api, token: token)
         // Another device may be between its push and its manifest update, or may win the manifest
         // compare-and-swap: both show up as a mismatch that a fresh attempt resolves. A mismatch that
         // persists is reported.
@@ -184,12 +189,19 @@ public struct SyncEngine: Sendable {
         guard Int64(manifest.counter) == wire.counter else {
             throw CofferClientError.manifestMismatch("the manifest's counter was changed")
         }
+        try Self.check(manifest, served: view.entries)
+        return wire.counter
+    }
+
+    /// Compares what the server served, item id → (revision, content hash), with a signed manifest:
+    /// anything missing, injected, replaced or rolled back is an error, never applied.
+    static func check(_ manifest: Manifest, served: [UUID: (Int64, [UInt8])]) throws(CofferClientError) {
         var expected: [UUID: (Int64, [UInt8])] = [:]
         for entry in manifest.entries { expected[entry.itemID] = (entry.revision, entry.contentHash) }
-        let missing = expected.keys.filter { view.entries[$0] == nil }
-        let injected = view.entries.keys.filter { expected[$0] == nil }
+        let missing = expected.keys.filter { served[$0] == nil }
+        let injected = served.keys.filter { expected[$0] == nil }
         let changed = expected.keys.filter { id in
-            guard let served = view.entries[id], let listed = expected[id] else { return false }
+            guard let served = served[id], let listed = expected[id] else { return false }
             return served.0 != listed.0 || served.1 != listed.1
         }
         guard missing.isEmpty, injected.isEmpty, changed.isEmpty else {
@@ -197,9 +209,8 @@ public struct SyncEngine: Sendable {
             if !missing.isEmpty { parts.append("\(missing.count) item(s) missing") }
             if !injected.isEmpty { parts.append("\(injected.count) item(s) not in the manifest") }
             if !changed.isEmpty { parts.append("\(changed.count) item(s) replaced or rolled back") }
-            throw CofferClientError.manifestMismatch(parts.joined(separator: ", "))
+            throw .manifestMismatch(parts.joined(separator: ", "))
         }
-        return wire.counter
     }
 
     private struct Outcome {

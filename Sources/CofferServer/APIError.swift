@@ -14,18 +14,24 @@ public struct APIError: HTTPResponseError, Sendable {
     public let message: String
     /// Extra headers, such as `Retry-After`.
     public let headers: HTTPFields
+    /// Facts for the client (``ErrorBody/details``).
+    public let details: [String: String]?
 
     /// Creates an error.
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, headers: HTTPFields = [:]) {
+    public init(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, headers: HTTPFields = [:],
+        details: [String: String]? = nil
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.details = details
     }
 
     /// Encodes the error as JSON.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = try JSONEncoder().encode(ErrorBody(code: code, message: message))
+        let body = try JSONEncoder().encode(ErrorBody(code: code, message: message, details: details))
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))

@@ -38,15 +38,43 @@ public enum CofferServerApplication {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
         let authenticated = router.group().add(middleware: BearerAuthenticator(storage: storage))
-        AccountRoutes(
+        let limits = AbuseLimits.standard()
+        let accounts = AccountRoutes(
             storage: storage, mail: mail, publicURL: publicURL,
-            fakePrelogin: FakePrelogin(secret: loadOrCreateSecret(in: configuration.dataDirectory)),
-            perEmail: RateLimiter(limit: 10, window: .seconds(300)),
-            perAddress: RateLimiter(limit: 100, window: .seconds(300))
-        ).register(on: router, authenticated: authenticated)
+            fakePrelogin: FakePrelogin(secret: loadOrCreateSecret(in: configuration.dataDirectory)), limits: limits)
+        accounts.register(on: router, authenticated: authenticated)
+        let lifecycle = lifecycle(configuration: configuration, storage: storage, mail: mail, publicURL: publicURL)
+        LifecycleRoutes(accounts: accounts, lifecycle: lifecycle, limits: limits)
+            .register(on: router, authenticated: authenticated)
+        PortalRoutes(lifecycle: lifecycle, limits: limits).register(on: router)
         SyncRoutes(storage: storage).register(on: authenticated)
         OperationsRoutes(storage: storage, registry: registry).register(on: router)
         return router
+    }
+
+    static func lifecycle(
+        configuration: ServerConfiguration, storage: any ServerStorage, mail: any MailTransport,
+        publicURL: @escaping @Sendable () -> String
+    ) -> AccountLifecycle {
+        AccountLifecycle(
+            storage: storage, mail: mail, publicURL: publicURL,
+            retentionDays: configuration.quarantineRetentionDays,
+            codeLifetime: TimeInterval(configuration.emailCodeLifetimeSeconds))
+    }
+
+    /// Purges expired quarantines now and then every hour, for as long as the server runs.
+    public static func quarantineJanitor(configuration: ServerConfiguration, storage: any ServerStorage, logger: Logger)
+        async
+    {
+        while !Task.isCancelled {
+            do {
+                let purged = try await storage.purgeExpiredQuarantines(now: Date())
+                if purged > 0 { logger.info("purged expired quarantines", metadata: ["count": "\(purged)"]) }
+            } catch {
+                logger.error("quarantine purge failed", metadata: ["error.type": "\(type(of: error))"])
+            }
+            try? await Task.sleep(for: .seconds(3600))
+        }
     }
 
     /// The server's own secret (for stable fake pre-login salts), kept in the data directory.

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory = URL(fileURLWithPath: "data")
     /// Days a reset account's old data stays in quarantine.
     public var quarantineRetentionDays = 30
+    /// How long e-mailed codes and reset links work, in seconds (security.md: one hour).
+    public var emailCodeLifetimeSeconds = 3600
     /// How mail is delivered.
     public var mail: MailSetting = .file
     /// The From address of mail.

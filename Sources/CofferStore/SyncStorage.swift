@@ -116,19 +116,7 @@ extension VaultStore {
 
     /// Replaces the account header (KDF parameters, salt and wrapped keys), e.g. after rotating the recovery code.
     public func replaceHeader(_ header: AccountHeader) throws(CofferStoreError) {
-        try writeDatabase { db in
-            try db.execute(
-                sql: """
-                    UPDATE account SET accountID = ?, epoch = ?, kdfMemoryKiB = ?, kdfIterations = ?, kdfParallelism = ?,
-                      salt = ?, passwordWrappedKey = ?, recoveryWrappedKey = ? WHERE id = 1
-                    """,
-                arguments: [
-                    header.accountID.uuidString.lowercased(), Int64(header.epoch),
-                    Int64(header.kdfParameters.memoryKiB),
-                    Int64(header.kdfParameters.iterations), Int64(header.kdfParameters.parallelism), Data(header.salt),
-                    header.passwordWrappedKey.bytes, header.recoveryWrappedKey.bytes,
-                ])
-        }
+        try writeDatabase { db in try VaultStore.updateHeader(db, header) }
     }
 
     /// Marks every stored item as changed, so the next sync uploads it (a local vault joining a server).

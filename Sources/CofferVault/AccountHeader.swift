@@ -33,20 +33,35 @@ public struct AccountHeader: Sendable, Equatable {
     /// A brand-new account: a random account key wrapped by the password and by a fresh recovery code.
     ///
     /// Returns the recovery code so it can be shown once in the recovery kit.
+    ///
+    /// An account reset calls this with the account's id and its next `epoch`: a new account key that
+    /// nothing sealed under the old epoch can be confused with.
     public static func create(
-        password: String, parameters: KDFParameters = .default, accountID: UUID = UUID()
+        password: String, parameters: KDFParameters = .default, accountID: UUID = UUID(), epoch: UInt32 = 1
     ) throws(CofferCryptoError) -> (header: AccountHeader, accountKey: AccountKey, recoveryCode: RecoveryCode) {
         let accountKey = AccountKey.random()
         let recoveryCode = RecoveryCode.random()
-        let salt = secureRandomBytes(count: 16)
-        let masterKey = try Argon2id.deriveMasterKey(password: password, salt: salt, parameters: parameters)
-        let recoveryWrapped = accountKey.wrapped(by: recoveryCode.wrapKey(), context: recoveryContext(accountID, 1))
-        var header = AccountHeader(
-            accountID: accountID, epoch: 1, kdfParameters: parameters, salt: salt,
+        let recoveryWrapped = accountKey.wrapped(
+            by: recoveryCode.wrapKey(), context: recoveryContext(accountID, epoch))
+        let unfinished = AccountHeader(
+            accountID: accountID, epoch: epoch, kdfParameters: parameters, salt: [],
             passwordWrappedKey: recoveryWrapped, recoveryWrappedKey: recoveryWrapped)
+        let header = try unfinished.rewrapped(password: password, accountKey: accountKey, parameters: parameters).header
+        return (header, accountKey, recoveryCode)
+    }
+
+    /// The same account key under a new password, with a fresh salt: a password change or a recovery.
+    /// Returns the new master key too, whose auth key the server must learn.
+    public func rewrapped(password: String, accountKey: AccountKey, parameters: KDFParameters)
+        throws(CofferCryptoError) -> (header: AccountHeader, masterKey: MasterKey)
+    {
+        var header = self
+        header.salt = secureRandomBytes(count: 16)
+        header.kdfParameters = parameters
+        let masterKey = try Argon2id.deriveMasterKey(password: password, salt: header.salt, parameters: parameters)
         // The password wrap binds the header's own parameters and salt, so it is made from the header.
         header.passwordWrappedKey = accountKey.wrapped(by: masterKey.passwordWrapKey(), context: header.passwordContext)
-        return (header, accountKey, recoveryCode)
+        return (header, masterKey)
     }
 
     /// Derives the master key for `password` with this header's salt and parameters.

@@ -7,6 +7,8 @@ public enum CofferVaultError: Error, Equatable, Sendable, CustomStringConvertibl
     case wrongPassword
     /// The recovery code does not open the account key.
     case wrongRecoveryCode
+    /// A secret that does not open something, with which secrets would.
+    case wrongSecretFor(String)
     /// A stored record or the manifest failed its integrity check.
     case integrity(String)
     /// Stored data could not be decoded.
@@ -19,6 +21,8 @@ public enum CofferVaultError: Error, Equatable, Sendable, CustomStringConvertibl
             return "That master password is not correct. Nothing was changed; try again (or use your recovery kit)."
         case .wrongRecoveryCode:
             return "That recovery code does not open this account. Check it against your recovery kit."
+        case .wrongSecretFor(let explanation):
+            return explanation
         case .integrity(let detail):
             return
                 "Integrity check failed: \(detail). The vault file was modified outside Coffer; nothing was changed. Restore it from a backup or another device."

@@ -65,9 +65,25 @@ struct CofferServerCommand: AsyncParsableCommand {
             onRunning: { port in
                 logger.notice("coffer-server listening on http://\(settings.host):\(port)")
             })
+        let janitor = QuarantineJanitor(configuration: settings, storage: storage, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: [app, janitor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// Purges quarantines whose retention ended, hourly, until the server shuts down.
+struct QuarantineJanitor: Service {
+    let configuration: ServerConfiguration
+    let storage: any ServerStorage
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await CofferServerApplication.quarantineJanitor(
+                configuration: configuration, storage: storage, logger: logger)
+        }
     }
 }
 

@@ -12,6 +12,23 @@ enum Tokens {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// A code people type from an e-mail: 8 characters from an alphabet without look-alikes (40 bits),
+    /// shown as `XXXX-XXXX`. Wrong guesses are limited per code and per address.
+    static func emailCode() -> String {
+        let alphabet = Array("ABCDEFGHJKMNPQRSTVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        let characters = (0..<8).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
+        return String(characters[0..<4]) + "-" + String(characters[4...])
+    }
+
+    /// The hash of an e-mail code as typed: case, spaces and dashes do not matter.
+    static func hashEmailCode(_ typed: String) -> Data {
+        hash(String(typed.uppercased().filter { $0.isLetter || $0.isNumber }.prefix(64)))
+    }
+
+    /// A verifier no key hashes to, for an account waiting for new keys after a reset.
+    static func unmatchableVerifier() -> Data { Data(SHA256.hash(data: Data(generate().utf8))).prefix(31) }
+
     /// What the database keeps instead of the token.
     static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
 

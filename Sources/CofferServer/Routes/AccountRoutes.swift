@@ -11,8 +11,7 @@ struct AccountRoutes: Sendable {
     let mail: any MailTransport
     let publicURL: @Sendable () -> String
     let fakePrelogin: FakePrelogin
-    let perEmail: RateLimiter
-    let perAddress: RateLimiter
+    let limits: AbuseLimits
     static let accessTokenLifetime: TimeInterval = 15 * 60
     static let defaultKDF = WireKDF(memoryKiB: 64 * 1024, iterations: 3, parallelism: 4)
 
@@ -30,10 +29,7 @@ struct AccountRoutes: Sendable {
     }
 
     private func limit(email: String?, context: CofferRequestContext) async throws {
-        if let wait = await perAddress.attempt(context.clientAddress) {
-            throw APIError.tooManyRequests(retryAfter: wait)
-        }
-        if let email, let wait = await perEmail.attempt(email) { throw APIError.tooManyRequests(retryAfter: wait) }
+        try await limits.check(email: email, address: context.clientAddress)
     }
 
     static func normalize(_ email: String) throws -> String {
@@ -116,9 +112,9 @@ struct AccountRoutes: Sendable {
         let email = try Self.normalize(body.email)
         try await limit(email: email, context: context)
         try Validation.deviceName(body.device.name)
-        guard let account = try await storage.account(email: email),
-            Tokens.constantTimeEquals(Tokens.verifier(of: body.authKey), account.authVerifier)
-        else {
+        let account = try await storage.account(email: email)
+        if let account, account.awaitingKeys { throw LifecycleRoutes.resetPending(account) }
+        guard let account, Tokens.constantTimeEquals(Tokens.verifier(of: body.authKey), account.authVerifier) else {
             Counter(label: "coffer_login_failures_total").increment()
             throw APIError.invalidCredentials
         }
@@ -126,7 +122,8 @@ struct AccountRoutes: Sendable {
             try await startSession(accountID: account.id, device: body.device, context: context, isNewAccount: false))
     }
 
-    private func startSession(accountID: UUID, device: DeviceInfo, context: CofferRequestContext, isNewAccount: Bool)
+    /// Signs a device in: a refresh token for the device, a short-lived access token, a new-device event.
+    func startSession(accountID: UUID, device: DeviceInfo, context: CofferRequestContext, isNewAccount: Bool)
         async throws -> SessionResponse
     {
         let now = Date()
@@ -174,10 +171,33 @@ struct AccountRoutes: Sendable {
                 .unauthorized, "refresh-token-reused",
                 "This sign-in was used twice, so the device was signed out to be safe. Sign in again with `coffer login`."
             )
+        case .revoked(let accountID, let reason):
+            throw try await revokedError(accountID: accountID, reason: reason)
         case .unknown:
             throw APIError(
                 .unauthorized, "invalid-refresh-token",
                 "The sign-in has expired or was revoked. Sign in again with `coffer login`.")
+        }
+    }
+
+    /// Tells a signed-out device what happened to the account and what to do, in words and in details.
+    private func revokedError(accountID: UUID, reason: RevocationReason) async throws -> APIError {
+        let account = try await storage.account(id: accountID)
+        switch reason {
+        case .passwordChanged, .recovered:
+            return APIError(
+                .unauthorized, reason.rawValue,
+                "The account's master password was changed on another device, so this device was signed out. Its data stays here: sign in with the new password (`coffer login`)."
+            )
+        case .accountReset:
+            let at = account?.resetAt.map { $0.formatted(.iso8601) } ?? "recently"
+            let from = account?.resetFrom ?? "an unknown address"
+            var details = ["resetFrom": from, "epoch": String(account?.epoch ?? 0)]
+            details["resetAt"] = account?.resetAt.map { $0.formatted(.iso8601) }
+            return APIError(
+                .unauthorized, reason.rawValue,
+                "The account was reset on \(at) from \(from). This device keeps every item it holds. Sign in with the new password (`coffer login`), then `coffer recover --from-device` moves these items into the account.",
+                details: details)
         }
     }
 

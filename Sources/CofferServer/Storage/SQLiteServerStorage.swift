@@ -7,7 +7,7 @@ import GRDB
 /// SQL is kept to what PostgreSQL also accepts (no SQLite-only types or upserts beyond
 /// `ON CONFLICT`), so the PostgreSQL implementation can share the statements and migrations.
 public final class SQLiteServerStorage: ServerStorage {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     /// Opens (creating if needed) `coffer.sqlite` in `directory`.
     public init(directory: URL) throws {
@@ -67,7 +67,7 @@ public final class SQLiteServerStorage: ServerStorage {
     }
 
     private static func account(_ row: Row) -> StoredAccount {
-        StoredAccount(
+        var account = StoredAccount(
             id: UUID(uuidString: row["id"]) ?? UUID(), email: row["email"], emailVerified: row["email_verified"],
             epoch: UInt32(clamping: row["epoch"] as Int64),
             kdf: WireKDF(
@@ -77,6 +77,10 @@ public final class SQLiteServerStorage: ServerStorage {
             salt: row["salt"], authVerifier: row["auth_verifier"], recoveryVerifier: row["recovery_verifier"],
             passwordWrappedKey: row["password_wrapped_key"], recoveryWrappedKey: row["recovery_wrapped_key"],
             createdAt: row["created_at"])
+        account.awaitingKeys = (row["awaiting_keys"] as Int64? ?? 0) != 0
+        account.resetAt = row["reset_at"]
+        account.resetFrom = row["reset_from"]
+        return account
     }
 
     /// Implements .
@@ -116,7 +120,8 @@ public final class SQLiteServerStorage: ServerStorage {
             if exists {
                 try db.execute(
                     sql: """
-                        UPDATE devices SET name = ?, refresh_hash = ?, previous_refresh_hash = NULL, revoked = 0, last_seen_at = ?
+                        UPDATE devices SET name = ?, refresh_hash = ?, previous_refresh_hash = NULL, revoked = 0,
+                          revoked_reason = NULL, last_seen_at = ?
                         WHERE account_id = ? AND id = ?
                         """,
                     arguments: [device.name, refreshHash, now, account, deviceID])
@@ -185,6 +190,18 @@ public final class SQLiteServerStorage: ServerStorage {
                 try Self.revoke(db, account: row["account_id"], device: row["id"])
                 return .replayed(accountID: account, deviceID: device)
             }
+            if let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT account_id, revoked_reason FROM devices
+                    WHERE refresh_hash = ? AND revoked = 1 AND revoked_reason IS NOT NULL
+                    """,
+                arguments: [oldHash]),
+                let account = UUID(uuidString: row["account_id"]),
+                let reason = RevocationReason(rawValue: row["revoked_reason"])
+            {
+                return .revoked(accountID: account, reason: reason)
+            }
             return .unknown
         }
     }
@@ -204,10 +221,26 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
+    /// Signs devices out because of an account change: their refresh hash stays, so a later refresh
+    /// can be told why it no longer works.
+    static func revokeAll(_ db: Database, account: String, except device: UUID?, reason: RevocationReason) throws {
+        let keep = device?.uuidString.lowercased() ?? ""
+        try db.execute(
+            sql: """
+                UPDATE devices SET revoked = 1, previous_refresh_hash = NULL, revoked_reason = ?
+                WHERE account_id = ? AND id <> ? AND revoked = 0
+                """,
+            arguments: [reason.rawValue, account, keep])
+        try db.execute(
+            sql: "DELETE FROM access_tokens WHERE account_id = ? AND device_id <> ?", arguments: [account, keep])
+    }
+
     private static func revoke(_ db: Database, account: String, device: String) throws {
         try db.execute(
-            sql:
-                "UPDATE devices SET revoked = 1, refresh_hash = NULL, previous_refresh_hash = NULL WHERE account_id = ? AND id = ?",
+            sql: """
+                UPDATE devices SET revoked = 1, refresh_hash = NULL, previous_refresh_hash = NULL, revoked_reason = NULL
+                WHERE account_id = ? AND id = ?
+                """,
             arguments: [account, device])
         try db.execute(
             sql: "DELETE FROM access_tokens WHERE account_id = ? AND device_id = ?", arguments: [account, device])
@@ -336,15 +369,13 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func recordEvent(accountID: UUID, event: AccountEvent) async throws {
-        try await database.write { db in
-            try db.execute(
-                sql:
-                    "INSERT INTO account_events (account_id, kind, at, device_name, client_address) VALUES (?, ?, ?, ?, ?)",
-                arguments: [
-                    accountID.uuidString.lowercased(), event.kind.rawValue, event.at, event.deviceName,
-                    event.clientAddress,
-                ])
-        }
+        try await database.write { db in try Self.insert(event, accountID: accountID.uuidString.lowercased(), db) }
+    }
+
+    static func insert(_ event: AccountEvent, accountID: String, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO account_events (account_id, kind, at, device_name, client_address) VALUES (?, ?, ?, ?, ?)",
+            arguments: [accountID, event.kind.rawValue, event.at, event.deviceName, event.clientAddress])
     }
 
     /// Implements .

@@ -7,8 +7,37 @@ enum ServerSchema {
         migrator.registerMigration("v1: accounts, devices, tokens, records, events") { db in
             for statement in v1 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v2: account lifecycle (reset, quarantine, e-mail codes)") { db in
+            for statement in v2 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
+
+    /// Password change, recovery and reset: a reset account waits for new keys, its old epoch's keys
+    /// and records move to the quarantine tables, and signed-out devices remember why.
+    static let v2 = [
+        "ALTER TABLE accounts ADD COLUMN awaiting_keys INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE accounts ADD COLUMN reset_at TIMESTAMP",
+        "ALTER TABLE accounts ADD COLUMN reset_from TEXT",
+        "ALTER TABLE devices ADD COLUMN revoked_reason TEXT",
+        """
+        CREATE TABLE email_codes (
+          code_hash BLOB NOT NULL, account_id TEXT NOT NULL, purpose TEXT NOT NULL, expires_at TIMESTAMP NOT NULL,
+          used INTEGER NOT NULL, failed_attempts INTEGER NOT NULL, PRIMARY KEY (account_id, purpose, code_hash))
+        """,
+        """
+        CREATE TABLE quarantined_epochs (
+          account_id TEXT NOT NULL, epoch BIGINT NOT NULL, kdf_memory_kib BIGINT, kdf_iterations BIGINT,
+          kdf_parallelism BIGINT, salt BLOB, password_wrapped_key BLOB, recovery_wrapped_key BLOB,
+          manifest_counter BIGINT, manifest_blob BLOB, record_count BIGINT NOT NULL, reset_at TIMESTAMP NOT NULL,
+          reset_from TEXT, expires_at TIMESTAMP NOT NULL, purged_at TIMESTAMP, PRIMARY KEY (account_id, epoch))
+        """,
+        """
+        CREATE TABLE quarantined_records (
+          account_id TEXT NOT NULL, epoch BIGINT NOT NULL, item_id TEXT NOT NULL, revision BIGINT NOT NULL,
+          is_deleted INTEGER NOT NULL, wrapped_key BLOB, content BLOB, PRIMARY KEY (account_id, epoch, item_id))
+        """,
+    ]
 
     static let v1 = [
         """

@@ -45,6 +45,40 @@ public protocol ServerStorage: Sendable {
     /// Replaces the manifest only if its counter is `expectedCounter`; returns the current one otherwise.
     func updateManifest(accountID: UUID, expectedCounter: Int64, manifest: WireManifest) async throws -> WireManifest?
 
+    // MARK: Account lifecycle (each method is one transaction, so a crash leaves before or after)
+
+    /// Swaps the password keys of `epoch` and signs out every device but `keepDevice` with `reason`;
+    /// `false` when the account is at another epoch or waits for keys after a reset.
+    func replacePasswordKeys(
+        accountID: UUID, epoch: UInt32, keys: StoredPasswordKeys, keepDevice: UUID?, reason: RevocationReason,
+        event: AccountEvent
+    ) async throws -> Bool
+    /// Swaps the recovery keys of `epoch`; `false` when the account is at another epoch.
+    func replaceRecoveryKeys(accountID: UUID, epoch: UInt32, keys: StoredRecoveryKeys, event: AccountEvent)
+        async throws -> Bool
+    /// Remembers a one-time code (hashed) until `expiresAt`.
+    func addEmailCode(hash: Data, accountID: UUID, purpose: String, expiresAt: Date) async throws
+    /// Checks a code, counting wrong ones against every live code of that purpose; `consume` uses it up.
+    func checkEmailCode(hash: Data, accountID: UUID, purpose: String, now: Date, consume: Bool) async throws
+        -> EmailCodeCheck
+    /// Quarantines the current epoch (keys, manifest, records), starts the next one waiting for keys
+    /// and signs every device out; returns the new epoch.
+    func resetAccount(accountID: UUID, now: Date, from address: String?, quarantineUntil: Date, event: AccountEvent)
+        async throws -> UInt32
+    /// Installs the first keys of a reset account's new epoch; `false` unless it waits for keys at `epoch`.
+    func installKeysAfterReset(
+        accountID: UUID, epoch: UInt32, password: StoredPasswordKeys, recovery: StoredRecoveryKeys,
+        event: AccountEvent
+    ) async throws -> Bool
+    /// Every quarantine of the account, purged ones included (so a client can say when they went).
+    func quarantines(accountID: UUID) async throws -> [QuarantineSummary]
+    /// The records of a quarantined epoch; `nil` when there is none or it was purged.
+    func quarantinedRecords(accountID: UUID, epoch: UInt32) async throws -> [WireRecord]?
+    /// Deletes the account's quarantined data now; returns how many epochs were purged.
+    func purgeQuarantine(accountID: UUID, now: Date, event: AccountEvent) async throws -> Int
+    /// Deletes every quarantine past its expiry, recording an event for each; returns how many.
+    func purgeExpiredQuarantines(now: Date) async throws -> Int
+
     /// Appends an account event.
     func recordEvent(accountID: UUID, event: AccountEvent) async throws
     /// The account's events, newest first.
@@ -75,6 +109,12 @@ public struct StoredAccount: Sendable, Equatable {
     public var recoveryWrappedKey: Data
     /// When it was created.
     public var createdAt: Date
+    /// Reset, and waiting for a client to set the new epoch's keys.
+    public var awaitingKeys = false
+    /// When the last reset happened.
+    public var resetAt: Date?
+    /// From which client address.
+    public var resetFrom: String?
 
     /// Creates an account value.
     public init(
@@ -113,6 +153,48 @@ public enum RefreshOutcome: Sendable, Equatable {
     case rotated(accountID: UUID, deviceID: UUID)
     /// An already used token came back: someone copied it. The device is signed out.
     case replayed(accountID: UUID, deviceID: UUID)
+    /// The device was signed out by an account change; the client is told which.
+    case revoked(accountID: UUID, reason: RevocationReason)
     /// Not a token this server issued (or the device was revoked).
     case unknown
+}
+
+/// Why an account change signed a device out, so the device can say what to do next.
+public enum RevocationReason: String, Sendable {
+    /// The password changed elsewhere: sign in with the new one, local data stays.
+    case passwordChanged = "password-changed"
+    /// The password was reset with the recovery code.
+    case recovered
+    /// The account was reset: a new key epoch, the old data quarantined.
+    case accountReset = "account-reset"
+}
+
+/// A new password's keys as stored: a verifier, never the auth key.
+public struct StoredPasswordKeys: Sendable, Equatable {
+    /// Argon2id parameters.
+    public var kdf: WireKDF
+    /// The salt.
+    public var salt: Data
+    /// SHA-256 of the auth key.
+    public var authVerifier: Data
+    /// Ciphertext.
+    public var passwordWrappedKey: Data
+}
+
+/// A new recovery code's keys as stored.
+public struct StoredRecoveryKeys: Sendable, Equatable {
+    /// SHA-256 of the recovery auth key.
+    public var recoveryVerifier: Data
+    /// Ciphertext.
+    public var recoveryWrappedKey: Data
+}
+
+/// The outcome of checking a one-time code.
+public enum EmailCodeCheck: Sendable, Equatable {
+    /// Known, unused, unexpired.
+    case valid
+    /// Wrong, used or expired.
+    case invalid
+    /// Too many wrong attempts: every live code of that purpose was cancelled.
+    case exhausted
 }

@@ -17,6 +17,9 @@ struct Init: ParsableCommand {
     @Option(help: .hidden)
     var kdfMemoryMib: UInt32?
 
+    @Option(help: "Also write a printable HTML page of the recovery kit to this file.")
+    var recoveryKitHTML: String?
+
     func run() throws {
         let paths = ProfilePaths()
         let reader = secrets.reader()
@@ -30,18 +33,8 @@ struct Init: ParsableCommand {
         var parameters = KDFParameters.default
         if let kdfMemoryMib { parameters.memoryKiB = kdfMemoryMib * 1024 }
         let (keyring, recoveryCode) = try VaultSetup.create(paths: paths, password: password, parameters: parameters)
-        print(
-            """
-            Your vault is ready: \(paths.vaultFile)
-
-            RECOVERY KIT — write this code down or print it, and keep it somewhere safe.
-
-                Recovery code: \(recoveryCode.formatted)
-
-            Your master password opens the vault. If you forget it, this recovery code opens it
-            instead. Coffer never sees either of them: nobody, including Coffer's support, can open
-            your vault without one of the two.
-            """)
+        print("Your vault is ready: \(paths.vaultFile)\n")
+        try RecoveryKit(code: recoveryCode, email: nil, server: nil).show(htmlPath: recoveryKitHTML)
         if !noUnlock {
             try AgentLauncher.unlock(
                 paths: paths, keyring: keyring, timeoutSeconds: AgentServer.defaultIdleTimeoutSeconds)

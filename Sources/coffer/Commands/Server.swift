@@ -34,6 +34,9 @@ struct Register: ParsableCommand {
     @OptionGroup var options: ServerOptions
     @OptionGroup var secrets: SecretOptions
 
+    @Option(help: "Also write a printable HTML page of the recovery kit to this file.")
+    var recoveryKitHTML: String?
+
     func run() throws {
         let paths = ProfilePaths()
         let reader = secrets.reader()
@@ -48,16 +51,10 @@ struct Register: ParsableCommand {
                 createIfMissing: true)
         }
         print(
-            """
-            Registered \(email) on \(server); \(result.report.pushed) item(s) uploaded. The server stores only ciphertext.
-
-            RECOVERY KIT — write this code down or print it, and keep it somewhere safe.
-
-                Recovery code: \(result.recoveryCode.formatted)
-
-            It replaces any earlier recovery code for this vault. With your master password or this code you can
-            always open your vault; nobody else, including the server's operator, can.
-            """)
+            "Registered \(email) on \(server); \(result.report.pushed) item(s) uploaded. The server stores only ciphertext.\n"
+        )
+        try RecoveryKit(code: result.recoveryCode, email: email, server: server).show(htmlPath: recoveryKitHTML)
+        Terminal.note("This recovery code replaces the one `coffer init` showed for this vault, if any.")
         try AgentLauncher.unlock(
             paths: paths, keyring: result.keyring, timeoutSeconds: try LockTimeout.seconds(flag: nil))
         Terminal.note("Check your mail to confirm the address (needed for account recovery by e-mail).")
@@ -67,23 +64,34 @@ struct Register: ParsableCommand {
 /// `coffer login`: signs a new device in and downloads the vault.
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Sign this device in to an existing account and download the vault.")
+        abstract: "Sign this device in to an existing account and download the vault.",
+        discussion: """
+            On a device that was signed out (after a password change elsewhere, or a reset), this signs the \
+            same vault in again and keeps every local item; --server and --email default to the profile's.
+            """)
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var address: AccountAddressOptions
     @OptionGroup var secrets: SecretOptions
 
     func run() throws {
         let paths = ProfilePaths()
+        let (server, email, device) = try address.resolve(paths)
         let password = try secrets.reader().require("Master password: ")
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
-        let (server, email, device, file) = (options.server, options.email, options.resolvedDeviceName, paths.vaultFile)
+        _ = AgentHandoff.lock(paths)
+        let file = paths.vaultFile
         let result = try AsyncBridge.wait {
             try await AccountFlows.login(
                 server: server, email: email, password: password, deviceName: device, vaultFile: file)
         }
-        try AgentLauncher.unlock(
-            paths: paths, keyring: result.keyring, timeoutSeconds: try LockTimeout.seconds(flag: nil))
+        try AgentHandoff.unlock(paths, result.keyring)
         Terminal.note("Signed in as \(email); \(result.report.pulled) item(s) downloaded.")
+        let before = BeforeResetHoldings.read(paths: paths).itemCount
+        if before > 0 {
+            Terminal.note(
+                "This device keeps \(before) item(s) from before the account reset; `coffer recover --from-device` moves them into the account."
+            )
+        }
     }
 }
 
@@ -169,7 +177,8 @@ struct Devices: ParsableCommand {
 /// `coffer account`: what happened to the account.
 struct Account: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Account information from the server.", subcommands: [Events.self])
+        abstract: "Your account on the server: what happened to it, reset, quarantine.",
+        subcommands: [Events.self, AccountReset.self, PurgeQuarantine.self])
 
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -185,8 +194,10 @@ struct Account: ParsableCommand {
             }
             if output.json { return try Output.json(events) }
             for event in events {
+                let when = event.at.formatted(
+                    Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeZone: .gmt))
                 print(
-                    "\(event.at.formatted())  \(event.kind.rawValue)  \(event.deviceName ?? "-")  \(event.clientAddress ?? "-")"
+                    "\(when)  \(event.kind.description)  (device: \(event.deviceName ?? "-"), from: \(event.clientAddress ?? "-"))"
                 )
             }
         }

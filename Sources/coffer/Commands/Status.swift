@@ -24,6 +24,9 @@ struct Status: ParsableCommand {
         let server: String?
         let email: String?
         let pendingChanges: Int?
+        let accountReset: AccountResetNotice?
+        let itemsFromBeforeReset: Int
+        let beforeResetArchives: [BeforeResetHoldings.Archive]
     }
 
     func run() throws {
@@ -38,14 +41,18 @@ struct Status: ParsableCommand {
             status = try VaultConnector(secrets: secrets.reader()).open().status()
         }
         let pin = (try? AgentClient.connectIfRunning(paths)?.state().hasPIN) == true
+        let holdings = BeforeResetHoldings.read(paths: paths)
         let report = Report(
             vault: paths.vaultFile, exists: true, locked: status?.locked ?? true, pin: pin,
             items: status?.items, trash: status?.trash,
             byType: status.map { Dictionary(uniqueKeysWithValues: $0.itemsByType.map { ($0.key.rawValue, $0.value) }) },
-            server: status?.server, email: status?.email, pendingChanges: status?.pendingChanges)
+            server: status?.server, email: status?.email, pendingChanges: status?.pendingChanges,
+            accountReset: holdings.notice, itemsFromBeforeReset: holdings.itemCount,
+            beforeResetArchives: holdings.archives)
         if output.json { return try Output.json(report) }
         print("Vault: \(paths.vaultFile)")
         print("State: \(report.locked ? "locked" : "unlocked")\(pin ? " (quick unlock by PIN is on)" : "")")
+        printReset(holdings)
         guard let status else {
             print("Unlock with `coffer unlock` to see what the vault holds.")
             return
@@ -60,6 +67,25 @@ struct Status: ParsableCommand {
             print("Sync: \(status.email ?? "") on \(server), \(pending)")
         } else {
             print("Sync: local only (`coffer register --server URL --email ADDRESS` connects it)")
+        }
+    }
+
+    /// What happened when the account was reset elsewhere, and where this device's old items are.
+    private func printReset(_ holdings: BeforeResetHoldings) {
+        if let notice = holdings.notice {
+            print(
+                "Account reset: on \(notice.resetAt ?? "an unknown date") from \(notice.resetFrom ?? "an unknown address") (not by this device)."
+            )
+        }
+        guard holdings.itemCount > 0 else { return }
+        print("From before the reset: \(holdings.itemCount) item(s) kept on this device; nothing was deleted.")
+        if holdings.itemsInVault > 0 {
+            print(
+                "  Sign in with the new password (`coffer login`), then `coffer recover --from-device` moves them into the account."
+            )
+        } else {
+            for archive in holdings.archives { print("  \(archive.items) in \(archive.path)") }
+            print("  `coffer recover --from-device` moves them into the account (it asks for the old password).")
         }
     }
 }

@@ -1,0 +1,258 @@
+public import Foundation
+
+// Bodies of the account-lifecycle endpoints: password change, recovery kit, recovery by code,
+// account reset and the quarantine of a reset account's old data (docs/openapi.yaml).
+
+/// A password-derived key set made by the client: the server stores the verifier of `authKey`,
+/// never the key, and the wrapped account key as ciphertext.
+public struct PasswordKeys: Codable, Sendable, Equatable {
+    /// Argon2id parameters for the new password.
+    public var kdf: WireKDF
+    /// A new random salt.
+    public var salt: Data
+    /// The new auth key (the server keeps only its verifier).
+    public var authKey: Data
+    /// The account key wrapped by the new password.
+    public var passwordWrappedKey: Data
+    /// Creates a key set.
+    public init(kdf: WireKDF, salt: Data, authKey: Data, passwordWrappedKey: Data) {
+        self.kdf = kdf
+        self.salt = salt
+        self.authKey = authKey
+        self.passwordWrappedKey = passwordWrappedKey
+    }
+}
+
+/// A recovery-code-derived key set made by the client.
+public struct RecoveryKeys: Codable, Sendable, Equatable {
+    /// The recovery auth key (the server keeps only its verifier).
+    public var recoveryAuthKey: Data
+    /// The account key wrapped by the recovery code.
+    public var recoveryWrappedKey: Data
+    /// Creates a key set.
+    public init(recoveryAuthKey: Data, recoveryWrappedKey: Data) {
+        self.recoveryAuthKey = recoveryAuthKey
+        self.recoveryWrappedKey = recoveryWrappedKey
+    }
+}
+
+/// `POST /api/v1/account/password`: the same account key under a new password.
+public struct PasswordChangeRequest: Codable, Sendable {
+    /// Proves the caller knows the current password, not just a session.
+    public var currentAuthKey: Data
+    /// The epoch the keys were made for; a reset in between refuses the change.
+    public var epoch: UInt32
+    /// The new password's keys.
+    public var keys: PasswordKeys
+    /// Creates a request.
+    public init(currentAuthKey: Data, epoch: UInt32, keys: PasswordKeys) {
+        self.currentAuthKey = currentAuthKey
+        self.epoch = epoch
+        self.keys = keys
+    }
+}
+
+/// `POST /api/v1/account/recovery-kit`: the same account key under a new recovery code.
+public struct RecoveryKitRequest: Codable, Sendable {
+    /// Proves the caller knows the current password.
+    public var currentAuthKey: Data
+    /// The epoch the keys were made for.
+    public var epoch: UInt32
+    /// The new recovery code's keys.
+    public var keys: RecoveryKeys
+    /// Creates a request.
+    public init(currentAuthKey: Data, epoch: UInt32, keys: RecoveryKeys) {
+        self.currentAuthKey = currentAuthKey
+        self.epoch = epoch
+        self.keys = keys
+    }
+}
+
+/// What an e-mailed one-time code is for.
+public enum EmailCodePurpose: String, Codable, Sendable {
+    /// Setting a new password with the recovery code.
+    case recover
+    /// Resetting the account (or finishing a reset started in the portal).
+    case reset
+}
+
+/// `POST /api/v1/account/email-code`: mails a one-time code; the answer never says whether the address exists.
+public struct EmailCodeRequest: Codable, Sendable {
+    /// The account's address.
+    public var email: String
+    /// What the code will be good for.
+    public var purpose: EmailCodePurpose
+    /// Creates a request.
+    public init(email: String, purpose: EmailCodePurpose) {
+        self.email = email
+        self.purpose = purpose
+    }
+}
+
+/// `POST /api/v1/recover/prelogin`: checks the e-mail code and the recovery code and returns what
+/// the recovery code unwraps. The code is not used up until `POST /api/v1/recover`.
+public struct RecoverPreloginRequest: Codable, Sendable {
+    /// The account's address.
+    public var email: String
+    /// The code from the e-mail.
+    public var emailCode: String
+    /// Derived from the recovery code.
+    public var recoveryAuthKey: Data
+    /// Creates a request.
+    public init(email: String, emailCode: String, recoveryAuthKey: Data) {
+        self.email = email
+        self.emailCode = emailCode
+        self.recoveryAuthKey = recoveryAuthKey
+    }
+}
+
+/// The recovery-wrapped account key and the identity it is bound to.
+public struct RecoverPreloginResponse: Codable, Sendable, Equatable {
+    /// The account.
+    public var accountID: UUID
+    /// The key epoch.
+    public var epoch: UInt32
+    /// The account key wrapped by the recovery code.
+    public var recoveryWrappedKey: Data
+    /// Creates a response.
+    public init(accountID: UUID, epoch: UInt32, recoveryWrappedKey: Data) {
+        self.accountID = accountID
+        self.epoch = epoch
+        self.recoveryWrappedKey = recoveryWrappedKey
+    }
+}
+
+/// `POST /api/v1/recover`: a new password for the same account key; every other device is signed out.
+public struct RecoverRequest: Codable, Sendable {
+    /// The account's address.
+    public var email: String
+    /// The code from the e-mail (used up by this request).
+    public var emailCode: String
+    /// Derived from the recovery code.
+    public var recoveryAuthKey: Data
+    /// The epoch the keys were made for.
+    public var epoch: UInt32
+    /// The new password's keys.
+    public var keys: PasswordKeys
+    /// This device.
+    public var device: DeviceInfo
+    /// Creates a request.
+    public init(
+        email: String, emailCode: String, recoveryAuthKey: Data, epoch: UInt32, keys: PasswordKeys, device: DeviceInfo
+    ) {
+        self.email = email
+        self.emailCode = emailCode
+        self.recoveryAuthKey = recoveryAuthKey
+        self.epoch = epoch
+        self.keys = keys
+        self.device = device
+    }
+}
+
+/// `POST /api/v1/account/reset/check`: what a reset code allows, before anything changes.
+public struct ResetCheckRequest: Codable, Sendable {
+    /// The account's address.
+    public var email: String
+    /// The code from the e-mail or the portal.
+    public var code: String
+    /// Creates a request.
+    public init(email: String, code: String) {
+        self.email = email
+        self.code = code
+    }
+}
+
+/// What a reset would do, and what still works without one.
+public struct ResetCheckResponse: Codable, Sendable, Equatable {
+    /// The account (it keeps its id across resets).
+    public var accountID: UUID
+    /// The epoch the new keys must be made for.
+    public var newEpoch: UInt32
+    /// Whether the reset already happened (in the portal) and only new keys are missing.
+    public var awaitingKeys: Bool
+    /// Devices still signed in: each one still holds the data and can move it into the new account.
+    public var devices: [DeviceSummary]
+    /// Days the current data stays in quarantine after a reset.
+    public var quarantineDays: Int
+    /// Creates a response.
+    public init(accountID: UUID, newEpoch: UInt32, awaitingKeys: Bool, devices: [DeviceSummary], quarantineDays: Int)
+    {
+        self.accountID = accountID
+        self.newEpoch = newEpoch
+        self.awaitingKeys = awaitingKeys
+        self.devices = devices
+        self.quarantineDays = quarantineDays
+    }
+}
+
+/// `POST /api/v1/account/reset`: quarantines the current epoch (unless the portal already did) and
+/// installs a new account key made by this client.
+public struct ResetRequest: Codable, Sendable {
+    /// The account's address.
+    public var email: String
+    /// The code (used up by this request).
+    public var code: String
+    /// The epoch the keys were made for (`newEpoch` from the check).
+    public var epoch: UInt32
+    /// The new password's keys.
+    public var passwordKeys: PasswordKeys
+    /// The new recovery code's keys.
+    public var recoveryKeys: RecoveryKeys
+    /// This device.
+    public var device: DeviceInfo
+    /// Creates a request.
+    public init(
+        email: String, code: String, epoch: UInt32, passwordKeys: PasswordKeys, recoveryKeys: RecoveryKeys,
+        device: DeviceInfo
+    ) {
+        self.email = email
+        self.code = code
+        self.epoch = epoch
+        self.passwordKeys = passwordKeys
+        self.recoveryKeys = recoveryKeys
+        self.device = device
+    }
+}
+
+/// One reset's quarantined data, for `GET /api/v1/account/quarantine`. The keys are absent once purged.
+public struct QuarantineSummary: Codable, Sendable, Equatable {
+    /// The old epoch.
+    public var epoch: UInt32
+    /// When the account was reset.
+    public var resetAt: Date
+    /// From which client address.
+    public var resetFrom: String?
+    /// When it will be deleted.
+    public var expiresAt: Date
+    /// When it was deleted (on request or at expiry); `nil` while it can still be recovered.
+    public var purgedAt: Date?
+    /// Records held, including deleted ones.
+    public var recordCount: Int
+    /// The old password's Argon2id parameters.
+    public var kdf: WireKDF?
+    /// The old password's salt.
+    public var salt: Data?
+    /// The old account key wrapped by the old password.
+    public var passwordWrappedKey: Data?
+    /// The old account key wrapped by the old recovery code.
+    public var recoveryWrappedKey: Data?
+    /// The old manifest.
+    public var manifest: WireManifest?
+    /// Creates a summary.
+    public init(
+        epoch: UInt32, resetAt: Date, resetFrom: String?, expiresAt: Date, purgedAt: Date?, recordCount: Int,
+        kdf: WireKDF?, salt: Data?, passwordWrappedKey: Data?, recoveryWrappedKey: Data?, manifest: WireManifest?
+    ) {
+        self.epoch = epoch
+        self.resetAt = resetAt
+        self.resetFrom = resetFrom
+        self.expiresAt = expiresAt
+        self.purgedAt = purgedAt
+        self.recordCount = recordCount
+        self.kdf = kdf
+        self.salt = salt
+        self.passwordWrappedKey = passwordWrappedKey
+        self.recoveryWrappedKey = recoveryWrappedKey
+        self.manifest = manifest
+    }
+}

@@ -1,0 +1,57 @@
+public import CofferAPI
+public import Foundation
+import NIOHTTP1
+
+extension APIClient {
+    /// `POST /api/v1/account/password`.
+    public func changePassword(_ request: PasswordChangeRequest, token: String) async throws(CofferClientError) {
+        let _: Empty = try await send(.POST, "/api/v1/account/password", body: request, token: token)
+    }
+
+    /// `POST /api/v1/account/recovery-kit`.
+    public func rotateRecoveryKit(_ request: RecoveryKitRequest, token: String) async throws(CofferClientError) {
+        let _: Empty = try await send(.POST, "/api/v1/account/recovery-kit", body: request, token: token)
+    }
+
+    /// `POST /api/v1/account/email-code`.
+    public func requestEmailCode(_ request: EmailCodeRequest) async throws(CofferClientError) {
+        let _: Empty = try await send(.POST, "/api/v1/account/email-code", body: request)
+    }
+
+    /// `POST /api/v1/recover/prelogin`.
+    public func recoverPrelogin(_ request: RecoverPreloginRequest) async throws(CofferClientError)
+        -> RecoverPreloginResponse
+    {
+        try await send(.POST, "/api/v1/recover/prelogin", body: request)
+    }
+
+    /// `POST /api/v1/recover`.
+    public func recover(_ request: RecoverRequest) async throws(CofferClientError) -> SessionResponse {
+        try await send(.POST, "/api/v1/recover", body: request)
+    }
+
+    /// `POST /api/v1/account/reset/check`.
+    public func resetCheck(_ request: ResetCheckRequest) async throws(CofferClientError) -> ResetCheckResponse {
+        try await send(.POST, "/api/v1/account/reset/check", body: request)
+    }
+
+    /// `POST /api/v1/account/reset`.
+    public func reset(_ request: ResetRequest) async throws(CofferClientError) -> SessionResponse {
+        try await send(.POST, "/api/v1/account/reset", body: request)
+    }
+
+    /// `GET /api/v1/account/quarantine`.
+    public func quarantines(token: String) async throws(CofferClientError) -> [QuarantineSummary] {
+        try await send(.GET, "/api/v1/account/quarantine", body: Empty?.none, token: token)
+    }
+
+    /// `GET /api/v1/account/quarantine/{epoch}`.
+    public func quarantinedRecords(epoch: UInt32, token: String) async throws(CofferClientError) -> [WireRecord] {
+        try await send(.GET, "/api/v1/account/quarantine/\(epoch)", body: Empty?.none, token: token)
+    }
+
+    /// `DELETE /api/v1/account/quarantine`.
+    public func purgeQuarantine(token: String) async throws(CofferClientError) {
+        let _: Empty = try await send(.DELETE, "/api/v1/account/quarantine", body: Empty?.none, token: token)
+    }
+}

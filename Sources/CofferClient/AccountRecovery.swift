@@ -1,0 +1,185 @@
+public import CofferAPI
+public import CofferCrypto
+public import CofferModel
+public import CofferStore
+public import CofferVault
+public import Foundation
+
+/// The ways back into an account when the password is gone: the recovery code (same data, new
+/// password), an account reset (new key epoch, old data quarantined), and recovering the
+/// quarantined data with an old password or recovery code.
+public enum AccountRecovery {
+    /// Asks the server to e-mail a one-time code; the answer is the same whether or not the account exists.
+    public static func requestCode(server: String, email: String, purpose: EmailCodePurpose) async throws {
+        try await APIClient(baseURL: server).requestEmailCode(EmailCodeRequest(email: email, purpose: purpose))
+    }
+
+    /// Sets a new password with the e-mailed code and the recovery code. The account key, and so every
+    /// item, stays the same; every other device is signed out and asks for the new password.
+    public static func recover(
+        server: String, email: String, emailCode: String, recoveryCode: RecoveryCode, newPassword: String,
+        deviceName: String, vaultFile: String
+    ) async throws -> (keyring: Keyring, report: SyncReport) {
+        let api = try APIClient(baseURL: server)
+        let recoveryAuthKey = recoveryCode.authKey().data
+        let found = try await api.recoverPrelogin(
+            RecoverPreloginRequest(email: email, emailCode: emailCode, recoveryAuthKey: recoveryAuthKey))
+        let wrapped = try SealedBox(bytes: found.recoveryWrappedKey)
+        let recovered = AccountHeader(
+            accountID: found.accountID, epoch: found.epoch, kdfParameters: .default, salt: [],
+            passwordWrappedKey: wrapped, recoveryWrappedKey: wrapped)
+        let accountKey = try recovered.unlock(recoveryCode: recoveryCode)
+        let (header, masterKey) = try recovered.rewrapped(
+            password: newPassword, accountKey: accountKey, parameters: .default)
+        let device = DeviceInfo(id: try AccountFlows.existingDeviceID(vaultFile) ?? UUID(), name: deviceName)
+        let session = try await api.recover(
+            RecoverRequest(
+                email: email, emailCode: emailCode, recoveryAuthKey: recoveryAuthKey, epoch: header.epoch,
+                keys: KeyChanges.passwordKeys(header, masterKey), device: device))
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
+        let report = try await AccountFlows.attach(
+            api: api, email: email, header: header, keyring: keyring, session: session, device: device,
+            vaultFile: vaultFile)
+        return (keyring, report)
+    }
+
+    /// What a reset code allows, before anything changes.
+    public static func checkReset(server: String, email: String, code: String) async throws -> ResetCheckResponse {
+        try await APIClient(baseURL: server).resetCheck(ResetCheckRequest(email: email, code: code))
+    }
+
+    /// Resets the account (unless the portal already did) with a new account key made here, signs
+    /// this device in to the new epoch, and archives this device's old-epoch vault file.
+    public static func reset(
+        server: String, email: String, code: String, check: ResetCheckResponse, newPassword: String,
+        deviceName: String, vaultFile: String
+    ) async throws -> (keyring: Keyring, recoveryCode: RecoveryCode, report: SyncReport) {
+        let api = try APIClient(baseURL: server)
+        let (header, accountKey, recoveryCode) = try AccountHeader.create(
+            password: newPassword, accountID: check.accountID, epoch: check.newEpoch)
+        let masterKey = try header.masterKey(password: newPassword)
+        let device = DeviceInfo(id: try AccountFlows.existingDeviceID(vaultFile) ?? UUID(), name: deviceName)
+        let session = try await api.reset(
+            ResetRequest(
+                email: email, code: code, epoch: header.epoch, passwordKeys: KeyChanges.passwordKeys(header, masterKey),
+                recoveryKeys: RecoveryKeys(
+                    recoveryAuthKey: recoveryCode.authKey().data,
+                    recoveryWrappedKey: header.recoveryWrappedKey.bytes),
+                device: device))
+        CrashPoint.reached("reset.server-reset")
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
+        let report = try await AccountFlows.attach(
+            api: api, email: email, header: header, keyring: keyring, session: session, device: device,
+            vaultFile: vaultFile)
+        return (keyring, recoveryCode, report)
+    }
+
+    /// A secret from before a reset.
+    public enum OldSecret: Sendable {
+        /// The master password in force before the reset.
+        case password(String)
+        /// The recovery code in force before the reset.
+        case recoveryCode(RecoveryCode)
+    }
+
+    /// Items of one quarantined epoch, opened and checked against its signed manifest.
+    public struct QuarantinedItems: Sendable {
+        /// The old epoch.
+        public var epoch: UInt32
+        /// When the account left it.
+        public var resetAt: Date
+        /// Its items, trashed ones included.
+        public var items: [Item]
+    }
+
+    /// Downloads and opens every quarantined epoch that `secret` opens.
+    public static func quarantinedItems(store: VaultStore, keyring: Keyring, secret: OldSecret) async throws
+        -> [QuarantinedItems]
+    {
+        let (api, token, _) = try await SyncEngine(store: store, keyring: keyring).session()
+        let all = try await api.quarantines(token: token).filter { $0.epoch < keyring.epoch }
+        let live = all.filter { $0.purgedAt == nil }
+        guard !live.isEmpty else {
+            if let gone = all.first(where: { $0.purgedAt != nil }), let purgedAt = gone.purgedAt {
+                throw CofferClientError.lifecycle(
+                    "The data from before the reset of \(day(gone.resetAt)) was deleted from the server on \(day(purgedAt)). Only a backup made before the reset, or a device that still holds the data (run `coffer recover --from-device` there), can bring it back."
+                )
+            }
+            throw CofferClientError.lifecycle(
+                "The server holds no data from before a reset for this account, so there is nothing to recover.")
+        }
+        var opened: [QuarantinedItems] = []
+        for quarantine in live {
+            guard let oldKeyring = try open(quarantine, accountID: keyring.accountID, secret: secret) else { continue }
+            let records = try await api.quarantinedRecords(epoch: quarantine.epoch, token: token)
+            opened.append(
+                QuarantinedItems(
+                    epoch: quarantine.epoch, resetAt: quarantine.resetAt,
+                    items: try verifiedItems(records, manifest: quarantine.manifest, keyring: oldKeyring)))
+        }
+        guard !opened.isEmpty else {
+            let dates = live.map { day($0.resetAt) }.joined(separator: ", ")
+            let what =
+                switch secret {
+                case .password: "That password does not open"
+                case .recoveryCode: "That recovery code does not open"
+                }
+            throw CofferVaultError.wrongSecretFor(
+                "\(what) the data from before the reset of \(dates). It opens with the master password in force before that reset (--old-password), or with the recovery code from the recovery kit in force then (--old-recovery-code)."
+            )
+        }
+        return opened
+    }
+
+    /// Deletes the account's quarantined data now. Irreversible; the caller confirms first.
+    public static func purgeQuarantine(store: VaultStore, keyring: Keyring) async throws {
+        let (api, token, _) = try await SyncEngine(store: store, keyring: keyring).session()
+        try await api.purgeQuarantine(token: token)
+    }
+
+    /// The old epoch's keyring, or `nil` when `secret` is not the one that opens it.
+    private static func open(_ quarantine: QuarantineSummary, accountID: UUID, secret: OldSecret) throws -> Keyring? {
+        guard let kdf = quarantine.kdf, let salt = quarantine.salt, let password = quarantine.passwordWrappedKey,
+            let recovery = quarantine.recoveryWrappedKey
+        else { return nil }
+        let header = AccountHeader(
+            accountID: accountID, epoch: quarantine.epoch, kdfParameters: KDFParameters(wire: kdf), salt: Array(salt),
+            passwordWrappedKey: try SealedBox(bytes: password), recoveryWrappedKey: try SealedBox(bytes: recovery))
+        do {
+            let accountKey =
+                switch secret {
+                case .password(let password): try header.unlock(password: password)
+                case .recoveryCode(let code): try header.unlock(recoveryCode: code)
+                }
+            return Keyring(accountID: accountID, epoch: quarantine.epoch, accountKey: accountKey)
+        } catch CofferVaultError.wrongPassword, CofferVaultError.wrongRecoveryCode {
+            return nil
+        }
+    }
+
+    /// Opens quarantined records after checking them against the old epoch's signed manifest.
+    private static func verifiedItems(_ records: [WireRecord], manifest: WireManifest?, keyring: Keyring) throws
+        -> [Item]
+    {
+        let sealed = try records.filter { !$0.isDeleted }.map { record in
+            guard let key = record.wrappedKey, let content = record.content else {
+                throw CofferClientError.manifestMismatch("a quarantined item arrived without content")
+            }
+            return SealedItem(
+                id: record.id, revision: record.revision, wrappedKey: try SealedBox(bytes: key),
+                content: try SealedBox(bytes: content))
+        }
+        if let manifest {
+            try SyncEngine.check(
+                try keyring.decodeManifest(manifest.blob),
+                served: Dictionary(uniqueKeysWithValues: sealed.map { ($0.id, ($0.revision, $0.contentHash)) }))
+        } else if !sealed.isEmpty {
+            throw CofferClientError.manifestMismatch("the quarantined items have no signed manifest")
+        }
+        return try sealed.map { try keyring.open($0) }
+    }
+
+    static func day(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day())
+    }
+}

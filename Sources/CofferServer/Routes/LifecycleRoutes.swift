@@ -1,0 +1,266 @@
+import CofferAPI
+import Foundation
+import Hummingbird
+
+/// Password change, recovery kit, recovery by code, account reset and quarantine (the JSON API).
+///
+/// Every key arrives wrapped by the client; the server compares verifiers in constant time and
+/// swaps keys in one transaction, so an interrupted change leaves the old or the new state.
+struct LifecycleRoutes: Sendable {
+    let accounts: AccountRoutes
+    let lifecycle: AccountLifecycle
+    let limits: AbuseLimits
+
+    var storage: any ServerStorage { lifecycle.storage }
+
+    func register(on router: Router<CofferRequestContext>, authenticated: RouterGroup<CofferRequestContext>) {
+        authenticated.post("/api/v1/account/password") { request, context in
+            try await changePassword(request, context)
+        }
+        authenticated.post("/api/v1/account/recovery-kit") { request, context in
+            try await rotateRecoveryKit(request, context)
+        }
+        authenticated.get("/api/v1/account/quarantine") { _, context in try await quarantines(context) }
+        authenticated.get("/api/v1/account/quarantine/:epoch") { _, context in try await quarantined(context) }
+        authenticated.delete("/api/v1/account/quarantine") { _, context in try await purge(context) }
+        router.post("/api/v1/account/email-code") { request, context in try await emailCode(request, context) }
+        router.post("/api/v1/recover/prelogin") { request, context in try await recoverPrelogin(request, context) }
+        router.post("/api/v1/recover") { request, context in try await recover(request, context) }
+        router.post("/api/v1/account/reset/check") { request, context in try await resetCheck(request, context) }
+        router.post("/api/v1/account/reset") { request, context in try await reset(request, context) }
+    }
+
+    // MARK: Signed in
+
+    /// The account of the session, after checking that the caller also knows the current password.
+    private func reauthenticated(_ currentAuthKey: Data, _ context: CofferRequestContext) async throws
+        -> StoredAccount
+    {
+        let session = try context.requireSession()
+        guard let account = try await storage.account(id: session.accountID) else { throw APIError.unauthorized }
+        try await limits.check(email: account.email, address: context.clientAddress)
+        guard Tokens.constantTimeEquals(Tokens.verifier(of: currentAuthKey), account.authVerifier) else {
+            throw APIError(.forbidden, "wrong-password", "The current password is not correct; nothing was changed.")
+        }
+        return account
+    }
+
+    private func changePassword(_ request: Request, _ context: CofferRequestContext) async throws
+        -> HTTPResponse.Status
+    {
+        let body = try await request.decode(as: PasswordChangeRequest.self, context: context)
+        let stored = try Self.validated(body.keys)
+        let account = try await reauthenticated(body.currentAuthKey, context)
+        let session = try context.requireSession()
+        guard
+            try await storage.replacePasswordKeys(
+                accountID: account.id, epoch: body.epoch, keys: stored, keepDevice: session.deviceID,
+                reason: .passwordChanged,
+                event: AccountEvent(
+                    kind: .passwordChanged, at: Date(), deviceName: session.deviceName,
+                    clientAddress: context.clientAddress))
+        else { throw Self.epochMoved }
+        return .noContent
+    }
+
+    private func rotateRecoveryKit(_ request: Request, _ context: CofferRequestContext) async throws
+        -> HTTPResponse.Status
+    {
+        let body = try await request.decode(as: RecoveryKitRequest.self, context: context)
+        let stored = try Self.validated(body.keys)
+        let account = try await reauthenticated(body.currentAuthKey, context)
+        let session = try context.requireSession()
+        guard
+            try await storage.replaceRecoveryKeys(
+                accountID: account.id, epoch: body.epoch, keys: stored,
+                event: AccountEvent(
+                    kind: .recoveryKitRotated, at: Date(), deviceName: session.deviceName,
+                    clientAddress: context.clientAddress))
+        else { throw Self.epochMoved }
+        return .noContent
+    }
+
+    private func quarantines(_ context: CofferRequestContext) async throws -> JSONResponse<[QuarantineSummary]> {
+        let session = try context.requireSession()
+        try await lifecycle.purgeExpired()
+        return JSONResponse(try await storage.quarantines(accountID: session.accountID))
+    }
+
+    private func quarantined(_ context: CofferRequestContext) async throws -> JSONResponse<[WireRecord]> {
+        let session = try context.requireSession()
+        guard let epoch = context.parameters.get("epoch", as: UInt32.self) else {
+            throw APIError.badRequest("The epoch must be a whole number; GET /api/v1/account/quarantine lists them.")
+        }
+        try await lifecycle.purgeExpired()
+        guard let records = try await storage.quarantinedRecords(accountID: session.accountID, epoch: epoch) else {
+            let known = try await storage.quarantines(accountID: session.accountID).first { $0.epoch == epoch }
+            if let known, let purgedAt = known.purgedAt {
+                throw APIError(
+                    .gone, "quarantine-purged",
+                    "The data from before the reset of \(known.resetAt.formatted(.iso8601)) was deleted on \(purgedAt.formatted(.iso8601)). Only a backup made before the reset, or a device that still holds the data, can bring it back."
+                )
+            }
+            throw APIError(.notFound, "no-quarantine", "No data from key epoch \(epoch) is in quarantine.")
+        }
+        try await storage.recordEvent(
+            accountID: session.accountID,
+            event: AccountEvent(
+                kind: .quarantineRecovery, at: Date(), deviceName: session.deviceName,
+                clientAddress: context.clientAddress))
+        return JSONResponse(records)
+    }
+
+    private func purge(_ context: CofferRequestContext) async throws -> HTTPResponse.Status {
+        let session = try context.requireSession()
+        _ = try await storage.purgeQuarantine(
+            accountID: session.accountID, now: Date(),
+            event: AccountEvent(
+                kind: .quarantinePurged, at: Date(), deviceName: session.deviceName,
+                clientAddress: context.clientAddress))
+        return .noContent
+    }
+
+    // MARK: Signed out: recovery and reset by e-mail code
+
+    private func emailCode(_ request: Request, _ context: CofferRequestContext) async throws -> HTTPResponse.Status {
+        let body = try await request.decode(as: EmailCodeRequest.self, context: context)
+        let email = try AccountRoutes.normalize(body.email)
+        try await limits.check(email: email, address: context.clientAddress)
+        if let account = try await storage.account(email: email), body.purpose == .reset || !account.awaitingKeys {
+            try await lifecycle.sendCode(to: account, purpose: body.purpose, address: context.clientAddress)
+        }
+        return .accepted
+    }
+
+    /// The account a code is for, after the rate limits; unknown addresses look like wrong codes.
+    private func codeAccount(_ email: String, _ context: CofferRequestContext) async throws -> StoredAccount {
+        let email = try AccountRoutes.normalize(email)
+        try await limits.check(email: email, address: context.clientAddress)
+        guard let account = try await storage.account(email: email) else {
+            throw APIError(
+                .unauthorized, "invalid-email-code",
+                "That code is wrong, used or expired. Codes work once; request a new one.")
+        }
+        return account
+    }
+
+    /// Checks the e-mail code and the recovery code of an active account.
+    private func recoveryAccount(email: String, code: String, recoveryAuthKey: Data, _ context: CofferRequestContext)
+        async throws -> StoredAccount
+    {
+        let account = try await codeAccount(email, context)
+        try await lifecycle.verifyCode(code, account: account, purpose: .recover)
+        guard !account.awaitingKeys else { throw Self.resetPending(account) }
+        guard Tokens.constantTimeEquals(Tokens.verifier(of: recoveryAuthKey), account.recoveryVerifier) else {
+            throw APIError(
+                .unauthorized, "invalid-recovery-code",
+                "That recovery code does not open this account. Check it against your recovery kit; the newest kit counts."
+            )
+        }
+        return account
+    }
+
+    private func recoverPrelogin(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
+        RecoverPreloginResponse
+    > {
+        let body = try await request.decode(as: RecoverPreloginRequest.self, context: context)
+        let account = try await recoveryAccount(
+            email: body.email, code: body.emailCode, recoveryAuthKey: body.recoveryAuthKey, context)
+        return JSONResponse(
+            RecoverPreloginResponse(
+                accountID: account.id, epoch: account.epoch, recoveryWrappedKey: account.recoveryWrappedKey))
+    }
+
+    private func recover(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
+        SessionResponse
+    > {
+        let body = try await request.decode(as: RecoverRequest.self, context: context)
+        let stored = try Self.validated(body.keys)
+        try Validation.deviceName(body.device.name)
+        let account = try await recoveryAccount(
+            email: body.email, code: body.emailCode, recoveryAuthKey: body.recoveryAuthKey, context)
+        guard
+            try await storage.replacePasswordKeys(
+                accountID: account.id, epoch: body.epoch, keys: stored, keepDevice: nil, reason: .recovered,
+                event: AccountEvent(
+                    kind: .recovery, at: Date(), deviceName: body.device.name, clientAddress: context.clientAddress))
+        else { throw Self.epochMoved }
+        try await lifecycle.verifyCode(body.emailCode, account: account, purpose: .recover, consume: true)
+        return JSONResponse(
+            try await accounts.startSession(
+                accountID: account.id, device: body.device, context: context, isNewAccount: false))
+    }
+
+    private func resetCheck(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
+        ResetCheckResponse
+    > {
+        let body = try await request.decode(as: ResetCheckRequest.self, context: context)
+        let account = try await codeAccount(body.email, context)
+        try await lifecycle.verifyCode(body.code, account: account, purpose: .reset)
+        let devices = try await storage.devices(accountID: account.id).map {
+            DeviceSummary(id: $0.id, name: $0.name, createdAt: $0.createdAt, lastSeenAt: $0.lastSeenAt, isCurrent: false)
+        }
+        return JSONResponse(
+            ResetCheckResponse(
+                accountID: account.id, newEpoch: account.awaitingKeys ? account.epoch : account.epoch + 1,
+                awaitingKeys: account.awaitingKeys, devices: devices, quarantineDays: lifecycle.retentionDays))
+    }
+
+    private func reset(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
+        SessionResponse
+    > {
+        let body = try await request.decode(as: ResetRequest.self, context: context)
+        let password = try Self.validated(body.passwordKeys)
+        let recovery = try Self.validated(body.recoveryKeys)
+        try Validation.deviceName(body.device.name)
+        let account = try await codeAccount(body.email, context)
+        try await lifecycle.verifyCode(body.code, account: account, purpose: .reset)
+        let expected = account.awaitingKeys ? account.epoch : account.epoch + 1
+        guard body.epoch == expected else { throw Self.epochMoved }
+        _ = try await lifecycle.reset(account, address: context.clientAddress, deviceName: body.device.name)
+        guard
+            try await storage.installKeysAfterReset(
+                accountID: account.id, epoch: body.epoch, password: password, recovery: recovery,
+                event: AccountEvent(
+                    kind: .resetCompleted, at: Date(), deviceName: body.device.name,
+                    clientAddress: context.clientAddress))
+        else { throw Self.epochMoved }
+        // Used up last: a crash before this point leaves a code that finishes the reset when retried.
+        try await lifecycle.verifyCode(body.code, account: account, purpose: .reset, consume: true)
+        return JSONResponse(
+            try await accounts.startSession(
+                accountID: account.id, device: body.device, context: context, isNewAccount: true),
+            status: .created)
+    }
+
+    // MARK: Shared checks
+
+    static let epochMoved = APIError(
+        .conflict, "epoch-changed",
+        "The account's keys changed meanwhile (a reset or another change); nothing was changed. Sign in again and retry."
+    )
+
+    static func resetPending(_ account: StoredAccount) -> APIError {
+        APIError(
+            .conflict, "account-reset-pending",
+            "This account was reset\(account.resetAt.map { " on \($0.formatted(.iso8601))" } ?? "") and waits for a new password: finish with `coffer account reset --server URL --email \(account.email)`, which e-mails you a code."
+        )
+    }
+
+    static func validated(_ keys: PasswordKeys) throws -> StoredPasswordKeys {
+        try Validation.key(keys.authKey, "authKey")
+        try Validation.salt(keys.salt)
+        try Validation.kdf(keys.kdf)
+        try Validation.box(keys.passwordWrappedKey, "passwordWrappedKey")
+        return StoredPasswordKeys(
+            kdf: keys.kdf, salt: keys.salt, authVerifier: Tokens.verifier(of: keys.authKey),
+            passwordWrappedKey: keys.passwordWrappedKey)
+    }
+
+    static func validated(_ keys: RecoveryKeys) throws -> StoredRecoveryKeys {
+        try Validation.key(keys.recoveryAuthKey, "recoveryAuthKey")
+        try Validation.box(keys.recoveryWrappedKey, "recoveryWrappedKey")
+        return StoredRecoveryKeys(
+            recoveryVerifier: Tokens.verifier(of: keys.recoveryAuthKey), recoveryWrappedKey: keys.recoveryWrappedKey)
+    }
+}

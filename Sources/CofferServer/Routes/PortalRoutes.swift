@@ -1,0 +1,280 @@
+import CofferAPI
+import Foundation
+import Hummingbird
+import Mustache
+
+/// The account portal: server-rendered pages (Mustache, no JavaScript) for people who cannot sign in.
+///
+/// "Forgot your password?" first lists what still works without a reset, then sends a one-time link
+/// (one hour); the reset itself needs a typed confirmation and ends with a setup code for the CLI,
+/// which makes the new keys (the server never can). Activity is shown after an e-mailed code.
+/// There are no cookies: each form carries its own one-time token, so there is no session to forge.
+struct PortalRoutes: Sendable {
+    let lifecycle: AccountLifecycle
+    let limits: AbuseLimits
+    let templates: MustacheLibrary
+
+    /// The phrase typed to confirm a reset.
+    static let confirmationPhrase = "reset my account"
+
+    init(lifecycle: AccountLifecycle, limits: AbuseLimits) {
+        self.lifecycle = lifecycle
+        self.limits = limits
+        self.templates = Self.loadTemplates()
+    }
+
+    private var storage: any ServerStorage { lifecycle.storage }
+
+    func register(on router: Router<CofferRequestContext>) {
+        router.get("/portal") { _, _ in page("index", ["title": "Your Coffer account"]) }
+        router.get("/portal/forgot") { _, _ in
+            page("forgot", ["title": "Forgot your password?", "serverURL": lifecycle.publicURL()])
+        }
+        router.post("/portal/forgot") { request, context in try await forgot(request, context) }
+        router.get("/portal/reset") { request, context in try await resetPage(request, context) }
+        router.post("/portal/reset") { request, context in try await reset(request, context) }
+        router.get("/portal/activity") { _, _ in
+            page("activity", ["title": "Account activity", "askEmail": true])
+        }
+        router.post("/portal/activity") { request, context in try await activityCode(request, context) }
+        router.post("/portal/activity/code") { request, context in try await activity(request, context) }
+    }
+
+    // MARK: Forgot password → link → reset
+
+    private struct EmailForm: Decodable { var email: String }
+    private struct ResetForm: Decodable {
+        var account: String
+        var token: String
+        var confirmation: String?
+    }
+    private struct CodeForm: Decodable {
+        var email: String
+        var code: String
+    }
+
+    private func forgot(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let form = try await decode(EmailForm.self, request, context)
+        guard let email = try? AccountRoutes.normalize(form.email) else {
+            return message(
+                .badRequest, "Forgot your password?", "That is not an e-mail address. Go back and check it.",
+                kind: "error", next: ("/portal/forgot", "Try again"))
+        }
+        try await limits.check(email: email, address: context.clientAddress)
+        if let account = try await storage.account(email: email) {
+            let token = try await lifecycle.issue(Tokens.generate(), for: account, purpose: "reset-link")
+            try await storage.recordEvent(
+                accountID: account.id,
+                event: AccountEvent(
+                    kind: .resetRequested, at: Date(), deviceName: nil, clientAddress: context.clientAddress))
+            let link = "\(lifecycle.publicURL())/portal/reset?account=\(account.id.uuidString.lowercased())&token=\(token)"
+            try await lifecycle.mail.send(
+                MailMessage(
+                    to: account.email, subject: "Reset your Coffer account?",
+                    body: """
+                        Someone (hopefully you) asked to reset your Coffer account from the web portal.
+
+                        Open this link to see what still works without a reset, and to reset if nothing does:
+
+                        \(link)
+
+                        The link works once, for one hour. Nothing changes until you confirm on that page.
+                        If this was not you, ignore this message; your account stays as it is.
+                        """))
+        }
+        return message(
+            .ok, "Check your mail",
+            "If an account exists for \(email), we sent it a link. It works once, for one hour. Nothing changes until you confirm on the page it opens.",
+            kind: "ok", next: nil)
+    }
+
+    /// The account and token of a reset link, or the page that says why the link no longer works.
+    private func linkAccount(account: String?, token: String?, _ context: CofferRequestContext) async throws
+        -> Result<(StoredAccount, String), LinkRefused>
+    {
+        guard let account, let id = UUID(uuidString: account), let token, token.count < 200 else {
+            return .failure(LinkRefused(response: expired(.badRequest, "The link is incomplete: copy the whole link from the e-mail.")))
+        }
+        try await limits.check(email: account, address: context.clientAddress)
+        guard let stored = try await storage.account(id: id) else { return .failure(LinkRefused(response: expired(.gone))) }
+        do {
+            try await lifecycle.verify(token, account: stored, purpose: "reset-link", consume: false)
+        } catch is APIError {
+            return .failure(LinkRefused(response: expired(.gone)))
+        }
+        return .success((stored, token))
+    }
+
+    private struct LinkRefused: Error { let response: Response }
+
+    private func expired(_ status: HTTPResponse.Status, _ text: String? = nil) -> Response {
+        message(
+            status, "This link no longer works",
+            text
+                ?? "Reset links work once, for one hour, and this one was already used or has expired. Nothing was changed. You can ask for a new link.",
+            kind: "error", next: ("/portal/forgot", "Ask for a new link"))
+    }
+
+    private func resetPage(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        switch try await linkAccount(account: query.get("account"), token: query.get("token"), context) {
+        case .failure(let refused): return refused.response
+        case .success(let (account, token)): return try await resetForm(account, token: token, error: nil)
+        }
+    }
+
+    private func resetForm(_ account: StoredAccount, token: String, error: String?) async throws -> Response {
+        let devices = try await storage.devices(accountID: account.id)
+        var values: [String: Any] = [
+            "title": "Reset your Coffer account?", "email": account.email, "serverURL": lifecycle.publicURL(),
+            "account": account.id.uuidString.lowercased(), "token": token,
+            "confirmationPhrase": Self.confirmationPhrase, "quarantineDays": lifecycle.retentionDays,
+            "quarantineUntil": Self.day(Date().addingTimeInterval(Double(lifecycle.retentionDays) * 86_400)),
+            "hasDevices": !devices.isEmpty,
+            "devices": devices.map {
+                ["name": $0.name, "created": Self.time($0.createdAt), "lastSeen": Self.time($0.lastSeenAt)]
+            },
+        ]
+        if let error { values["error"] = error }
+        return page("reset", values, status: error == nil ? .ok : .badRequest)
+    }
+
+    private func reset(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let form = try await decode(ResetForm.self, request, context)
+        switch try await linkAccount(account: form.account, token: form.token, context) {
+        case .failure(let refused): return refused.response
+        case .success(let (account, token)):
+            let typed = (form.confirmation ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+            guard typed == Self.confirmationPhrase else {
+                return try await resetForm(
+                    account, token: token,
+                    error: "Nothing was changed: type \"\(Self.confirmationPhrase)\" exactly to confirm the reset.")
+            }
+            _ = try await lifecycle.reset(account, address: context.clientAddress, deviceName: "web portal")
+            try await lifecycle.verify(token, account: account, purpose: "reset-link", consume: true)
+            let setupCode = try await lifecycle.issue(
+                Tokens.emailCode(), for: account, purpose: EmailCodePurpose.reset.rawValue)
+            return page(
+                "reset-done",
+                [
+                    "title": "Account reset", "email": account.email, "serverURL": lifecycle.publicURL(),
+                    "setupCode": setupCode,
+                    "quarantineUntil": Self.day(
+                        Date().addingTimeInterval(Double(lifecycle.retentionDays) * 86_400)),
+                ])
+        }
+    }
+
+    // MARK: Activity, after an e-mailed code
+
+    private func activityCode(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let form = try await decode(EmailForm.self, request, context)
+        guard let email = try? AccountRoutes.normalize(form.email) else {
+            return page(
+                "activity",
+                ["title": "Account activity", "askEmail": true, "error": "That is not an e-mail address."],
+                status: .badRequest)
+        }
+        try await limits.check(email: email, address: context.clientAddress)
+        if let account = try await storage.account(email: email) {
+            let code = try await lifecycle.issue(Tokens.emailCode(), for: account, purpose: "portal")
+            try await lifecycle.mail.send(
+                MailMessage(
+                    to: account.email, subject: "Your Coffer code: \(code)",
+                    body: """
+                        Your one-time code: \(code)
+
+                        It shows your Coffer account's activity in the portal. It works once, for one hour.
+                        If this was not you, ignore this message.
+                        """))
+        }
+        return page("activity", ["title": "Account activity", "askCode": true, "email": email])
+    }
+
+    private func activity(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let form = try await decode(CodeForm.self, request, context)
+        let email = (try? AccountRoutes.normalize(form.email)) ?? ""
+        try await limits.check(email: email, address: context.clientAddress)
+        let refused: [String: Any] = [
+            "title": "Account activity", "askCode": true, "email": email,
+            "error": "That code is wrong, used or expired. Codes work once, for one hour; after five wrong tries, ask for a new one.",
+        ]
+        guard let account = try await storage.account(email: email) else {
+            return page("activity", refused, status: .unauthorized)
+        }
+        do {
+            try await lifecycle.verify(form.code, account: account, purpose: "portal", consume: true)
+        } catch is APIError {
+            return page("activity", refused, status: .unauthorized)
+        }
+        try await storage.recordEvent(
+            accountID: account.id,
+            event: AccountEvent(kind: .portalSignIn, at: Date(), deviceName: nil, clientAddress: context.clientAddress))
+        let events = try await storage.events(accountID: account.id, limit: 500)
+        return page(
+            "activity",
+            [
+                "title": "Account activity", "showEvents": true, "email": account.email,
+                "events": events.map {
+                    [
+                        "at": Self.time($0.at), "what": $0.kind.description, "device": $0.deviceName ?? "—",
+                        "address": $0.clientAddress ?? "—",
+                    ]
+                },
+            ])
+    }
+
+    // MARK: Rendering
+
+    private func decode<Form: Decodable>(_ type: Form.Type, _ request: Request, _ context: CofferRequestContext)
+        async throws -> Form
+    {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        do {
+            return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body))
+        } catch {
+            throw APIError.badRequest("The form is incomplete; go back and fill in every field.")
+        }
+    }
+
+    private func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let html = templates.render(values, withTemplate: template) ?? "<!doctype html><p>Page missing.</p>"
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+        headers[.init("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    private func message(
+        _ status: HTTPResponse.Status, _ title: String, _ text: String, kind: String, next: (String, String)?
+    ) -> Response {
+        var values: [String: Any] = ["title": title, "text": text, "kind": kind]
+        if let next { values["next"] = ["href": next.0, "label": next.1] }
+        return page("message", values, status: status)
+    }
+
+    private static func loadTemplates() -> MustacheLibrary {
+        var templates: [String: MustacheTemplate] = [:]
+        for name in ["head", "foot", "index", "forgot", "message", "reset", "reset-done", "activity"] {
+            guard
+                let url = Bundle.module.url(
+                    forResource: name, withExtension: "mustache", subdirectory: "Resources/portal"),
+                let text = try? String(contentsOf: url, encoding: .utf8),
+                let template = try? MustacheTemplate(string: text)
+            else { preconditionFailure("The portal template \(name).mustache is missing from the server's resources.") }
+            templates[name] = template
+        }
+        return MustacheLibrary(templates: templates)
+    }
+
+    static func time(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeZone: .gmt))
+    }
+
+    static func day(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day())
+    }
+}
+

@@ -1,0 +1,421 @@
+import ArgumentParser
+import CofferAPI
+import CofferAgent
+import CofferClient
+import CofferCrypto
+import CofferModel
+import CofferStore
+import CofferVault
+import Foundation
+
+/// `--server` and `--email` for commands that may run with no signed-in vault; they default to the
+/// profile's own server and address.
+struct AccountAddressOptions: ParsableArguments {
+    @Option(help: "The server's URL (default: this profile's server).")
+    var server: String?
+
+    @Option(help: "The account's e-mail address (default: this profile's).")
+    var email: String?
+
+    @Option(help: "This device's name in device lists and account events (default: the host name).")
+    var deviceName: String?
+
+    /// The server and address to use, from the flags or the profile's vault.
+    func resolve(_ paths: ProfilePaths) throws -> (server: String, email: String, deviceName: String) {
+        let state =
+            FileManager.default.fileExists(atPath: paths.vaultFile)
+            ? try? VaultStore.open(at: paths.vaultFile).syncState() : nil
+        guard let server = server ?? state?.serverURL, let email = email ?? state?.email else {
+            throw AgentFailure(
+                .invalidInput, "Which account? Pass --server URL --email ADDRESS (this profile is not connected to one).")
+        }
+        return (server, email, deviceName ?? state?.deviceName ?? ProcessInfo.processInfo.hostName)
+    }
+}
+
+/// Keeps the agent out of the way while a command replaces the vault file, and hands it the new
+/// keys afterwards, so it never writes to a file that moved.
+enum AgentHandoff {
+    /// Locks a running agent; returns whether one ran.
+    static func lock(_ paths: ProfilePaths) -> Bool {
+        guard let agent = AgentClient.connectIfRunning(paths) else { return false }
+        _ = try? agent.send(.lock)
+        return true
+    }
+
+    /// Unlocks the agent (starting it if needed) with `keyring`.
+    static func unlock(_ paths: ProfilePaths, _ keyring: Keyring) throws {
+        try AgentLauncher.unlock(paths: paths, keyring: keyring, timeoutSeconds: try LockTimeout.seconds(flag: nil))
+    }
+}
+
+/// `coffer password change`.
+struct PasswordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "password", abstract: "Change the master password.", subcommands: [Change.self])
+
+    struct Change: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change the master password; every item stays as it is.",
+            discussion: """
+                Your items are not touched: the same vault key is locked again under the new password. Other \
+                devices are signed out and ask for the new password; they keep all their data. Backups made \
+                before the change still open with the old password. With --password-stdin, give the current \
+                password on the first line and the new one on the second.
+                """)
+
+        @OptionGroup var secrets: SecretOptions
+
+        func run() throws {
+            let paths = ProfilePaths()
+            let store = try VaultStore.open(at: paths.vaultFile)
+            let reader = secrets.reader()
+            let current = try reader.require("Current master password: ")
+            if !reader.isScripted {
+                Terminal.note(
+                    "Your items stay exactly as they are; only the lock on the vault key changes. Other devices will ask for the new password and keep their data."
+                )
+            }
+            let new = try MasterPasswordPrompt(reader: reader).newPassword()
+            let synced = try store.syncState() != nil
+            _ = try AsyncBridge.wait {
+                try await KeyChanges.changePassword(store: store, currentPassword: current, newPassword: new)
+            }
+            Terminal.note(
+                "Master password changed. Nothing in the vault was changed\(synced ? "; other devices were signed out and will ask for the new password" : ""). Backups made before now still open with the old password."
+            )
+        }
+    }
+}
+
+/// `coffer recovery-kit new`.
+struct RecoveryKitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recovery-kit", abstract: "Make a new recovery kit.", subcommands: [New.self])
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new recovery code; the previous one stops working.",
+            discussion: """
+                Use it when the old kit is lost or may have been seen. The new code opens the same vault; the \
+                old code stops opening the account at once (backups made before keep opening with it).
+                """)
+
+        @OptionGroup var secrets: SecretOptions
+
+        @Option(help: "Also write a printable HTML page of the kit to this file.")
+        var html: String?
+
+        func run() throws {
+            let paths = ProfilePaths()
+            let store = try VaultStore.open(at: paths.vaultFile)
+            let password = try secrets.reader().require("Master password: ")
+            let code = try AsyncBridge.wait { try await KeyChanges.rotateRecoveryCode(store: store, password: password) }
+            let state = try store.syncState()
+            try RecoveryKit(code: code, email: state?.email, server: state?.serverURL).show(htmlPath: html)
+            Terminal.note("The previous recovery code no longer opens your account.")
+        }
+    }
+}
+
+/// `coffer recover`: the ways back in, from the gentlest to the last resort.
+struct Recover: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Get back into your account, or bring back data from before an account reset.",
+        discussion: """
+            Forgot the master password? `coffer recover --email ADDRESS --server URL` e-mails you a code; then \
+            `coffer recover --code CODE --recovery-code -` sets a new password with your recovery code. Every \
+            item stays.
+
+            After an account reset, bring the old items into the new account:
+              --from-device            from this device (asks for the new password, then the old one,
+                                       unless the agent still has the old vault unlocked)
+              --old-password           from the server's quarantine, with the password used before the reset
+              --old-recovery-code CODE from the quarantine, with the recovery code in force before the reset
+            Recovering the same data twice adds nothing twice. Give recovery codes as `-` to read them
+            from standard input (after the passwords), which keeps them out of the process list.
+            """)
+
+    @OptionGroup var address: AccountAddressOptions
+    @OptionGroup var secrets: SecretOptions
+
+    @Option(help: "The one-time code from the e-mail.")
+    var code: String?
+
+    @Option(help: "Your recovery code (or - to read it from standard input).")
+    var recoveryCode: String?
+
+    @Flag(help: "Move this device's items from before a reset into the account.")
+    var fromDevice = false
+
+    @Flag(help: "Recover the quarantined data with the master password used before the reset.")
+    var oldPassword = false
+
+    @Option(help: "Recover the quarantined data with the recovery code in force before the reset (or -).")
+    var oldRecoveryCode: String?
+
+    @Option(help: "Write a printable HTML page of a new recovery kit here, when one is made.")
+    var recoveryKitHTML: String?
+
+    func validate() throws {
+        let modes = [fromDevice, oldPassword, oldRecoveryCode != nil, code != nil || recoveryCode != nil]
+        guard modes.filter({ $0 }).count <= 1 else {
+            throw ValidationError(
+                "Choose one of --from-device, --old-password, --old-recovery-code, or --code with --recovery-code.")
+        }
+    }
+
+    func run() throws {
+        let paths = ProfilePaths()
+        let reader = secrets.reader()
+        if fromDevice {
+            try RecoverFromDevice(paths: paths, reader: reader, address: address).run()
+        } else if oldPassword || oldRecoveryCode != nil {
+            try recoverQuarantine(paths: paths, reader: reader)
+        } else if let code {
+            try recoverWithCode(code, paths: paths, reader: reader)
+        } else {
+            let (server, email, _) = try address.resolve(paths)
+            try AsyncBridge.wait { try await AccountRecovery.requestCode(server: server, email: email, purpose: .recover) }
+            Terminal.note(
+                """
+                If \(email) has an account on \(server), a one-time code is on its way (valid for one hour).
+                Then run: coffer recover --server \(server) --email \(email) --code CODE --recovery-code -
+                and give your recovery code (from your recovery kit) and a new master password. Every item stays.
+                """)
+        }
+    }
+
+    private func recoverWithCode(_ code: String, paths: ProfilePaths, reader: SecretReader) throws {
+        let (server, email, device) = try address.resolve(paths)
+        guard let typed = recoveryCode else {
+            throw AgentFailure(.invalidInput, "Add --recovery-code CODE (or - to read it from standard input).")
+        }
+        let recovery = try RecoveryCode(parsing: typed == "-" ? try reader.require("Recovery code: ") : typed)
+        let password = try MasterPasswordPrompt(reader: reader).newPassword()
+        _ = AgentHandoff.lock(paths)
+        try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
+        let file = paths.vaultFile
+        let result = try AsyncBridge.wait {
+            try await AccountRecovery.recover(
+                server: server, email: email, emailCode: code, recoveryCode: recovery, newPassword: password,
+                deviceName: device, vaultFile: file)
+        }
+        try AgentHandoff.unlock(paths, result.keyring)
+        Terminal.note(
+            "New master password set; every item is still there (\(result.report.pulled) downloaded). Other devices were signed out and will ask for the new password. Your recovery code still works."
+        )
+    }
+
+    private func recoverQuarantine(paths: ProfilePaths, reader: SecretReader) throws {
+        let current = try reader.require("Current master password: ")
+        let (store, keyring) = try CurrentEpoch.signedIn(paths: paths, password: current, address: address)
+        let secret: AccountRecovery.OldSecret
+        if let oldRecoveryCode {
+            secret = .recoveryCode(
+                try RecoveryCode(
+                    parsing: oldRecoveryCode == "-" ? try reader.require("Old recovery code: ") : oldRecoveryCode))
+        } else {
+            secret = .password(try reader.require("Master password used before the reset: "))
+        }
+        let sets = try AsyncBridge.wait {
+            try await AccountRecovery.quarantinedItems(store: store, keyring: keyring, secret: secret)
+        }
+        let merge = try CurrentEpoch.merge(sets.flatMap(\.items), into: store, keyring: keyring)
+        try AgentHandoff.unlock(paths, keyring)
+        Terminal.note(
+            "Recovered from the server's quarantine: \(merge.added) item(s) added, \(merge.updated) updated, \(merge.unchanged) already here."
+        )
+    }
+}
+
+/// `coffer recover --from-device`.
+struct RecoverFromDevice {
+    let paths: ProfilePaths
+    let reader: SecretReader
+    let address: AccountAddressOptions
+
+    func run() throws {
+        // An agent still unlocked on the old epoch's vault can hand over its items without the old password.
+        var fromAgent: [Item]?
+        if let agent = AgentClient.connectIfRunning(paths), (try? agent.state().isUnlocked) == true,
+            let holdings = Optional(BeforeResetHoldings.read(paths: paths)), holdings.itemsInVault > 0
+        {
+            fromAgent = try agent.items(.list(ItemFilter(scope: .all)))
+        }
+        let current = try reader.require("Current master password: ")
+        let (store, keyring) = try CurrentEpoch.signedIn(paths: paths, password: current, address: address)
+        let items =
+            try fromAgent
+            ?? EpochRecovery.archivedItems(
+                paths: paths, accountID: keyring.accountID, before: keyring.epoch,
+                oldPassword: try reader.require("Master password this device used before the reset: "))
+        let merge = try CurrentEpoch.merge(items, into: store, keyring: keyring)
+        try AgentHandoff.unlock(paths, keyring)
+        Terminal.note(
+            "Moved this device's items from before the reset into the account: \(merge.added) added, \(merge.updated) updated, \(merge.unchanged) already there. The old vault file stays in \(VaultArchive.directory(besides: paths.vaultFile)) until you delete it."
+        )
+    }
+}
+
+/// The profile's vault at the account's current key epoch, signing in to it first when this device
+/// still holds an older epoch (which archives the old file).
+enum CurrentEpoch {
+    static func signedIn(paths: ProfilePaths, password: String, address: AccountAddressOptions) throws -> (
+        VaultStore, Keyring
+    ) {
+        let holdings = BeforeResetHoldings.read(paths: paths)
+        let needsSignIn =
+            holdings.itemsInVault > 0 || !FileManager.default.fileExists(atPath: paths.vaultFile)
+            || (try? VaultStore.open(at: paths.vaultFile).syncState()?.sealedRefreshToken) == nil
+        if needsSignIn {
+            let (server, email, device) = try address.resolve(paths)
+            _ = AgentHandoff.lock(paths)
+            try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
+            let file = paths.vaultFile
+            _ = try AsyncBridge.wait {
+                try await AccountFlows.login(
+                    server: server, email: email, password: password, deviceName: device, vaultFile: file)
+            }
+        }
+        let (store, keyring) = try VaultSetup.unlock(paths: paths, password: password)
+        return (store, keyring)
+    }
+
+    /// Re-encrypts `items` under the current keys and merges them in (syncing when connected).
+    static func merge(_ items: [Item], into store: VaultStore, keyring: Keyring) throws -> RecoveryMerge {
+        let vault = InProcessVault(session: try VaultSession(store: store, keyring: keyring))
+        switch try vault.send(.mergeRecovered(items)) {
+        case .merged(let merge): return merge
+        case .failure(let failure): throw failure
+        default: throw AgentFailure(.storage, "The recovered items could not be merged.")
+        }
+    }
+}
+
+/// `coffer account reset`.
+struct AccountReset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset",
+        abstract: "Reset the account: the last resort when both the password and the recovery code are lost.",
+        discussion: """
+            Without --code, e-mails a one-time code after listing what still works without a reset. With \
+            --code (from that e-mail, or from the web portal's reset page) it makes a new vault key and \
+            password. Your current data is NOT deleted: the server keeps it in quarantine (30 days by \
+            default), and this device keeps its copy; `coffer recover` brings it back with the old password, \
+            the old recovery code, or a device that still holds it.
+            """)
+
+    @OptionGroup var address: AccountAddressOptions
+    @OptionGroup var secrets: SecretOptions
+
+    @Option(help: "The one-time code from the e-mail or the portal.")
+    var code: String?
+
+    @Flag(help: "Do not ask for the typed confirmation (for scripts).")
+    var yes = false
+
+    @Option(help: "Write a printable HTML page of the new recovery kit here.")
+    var recoveryKitHTML: String?
+
+    static let confirmationPhrase = "reset my account"
+
+    func run() throws {
+        let paths = ProfilePaths()
+        let (server, email, device) = try address.resolve(paths)
+        guard let code else {
+            Terminal.note(
+                """
+                Before you reset, check what still works — each keeps all your data:
+                  • your recovery code:        coffer recover --server \(server) --email \(email)
+                  • a device still signed in:  coffer password change (on that device)
+                  • a backup:                  it opens with the password or recovery code in force when it was made
+                """)
+            try AsyncBridge.wait { try await AccountRecovery.requestCode(server: server, email: email, purpose: .reset) }
+            Terminal.note(
+                "If \(email) has an account on \(server), a one-time reset code is on its way (valid for one hour). Then run: coffer account reset --server \(server) --email \(email) --code CODE"
+            )
+            return
+        }
+        let check = try AsyncBridge.wait { try await AccountRecovery.checkReset(server: server, email: email, code: code) }
+        let local = BeforeResetHoldings.read(paths: paths)
+        let held = (try? VaultStore.open(at: paths.vaultFile).recordCount()) ?? 0
+        var lines = [
+            check.awaitingKeys
+                ? "The account was already reset; this sets its new password and vault key."
+                : "A reset gives the account a new vault key. Nothing is deleted: the server keeps the current data in quarantine for \(check.quarantineDays) days.",
+            "This device keeps its \(held + local.itemCount) item(s) in an archive file; `coffer recover --from-device` moves them into the new account.",
+        ]
+        if !check.devices.isEmpty {
+            lines.append(
+                "Signed-in devices still hold your data and will keep it: \(check.devices.map(\.name).joined(separator: ", ")).")
+        }
+        Terminal.note(lines.joined(separator: "\n"))
+        let reader = secrets.reader()
+        if !yes {
+            guard !reader.isScripted,
+                Terminal.ask("Type \"\(Self.confirmationPhrase)\" to reset \(email): ", hidden: false)?
+                    .trimmingCharacters(in: .whitespaces).lowercased() == Self.confirmationPhrase
+            else {
+                throw AgentFailure(
+                    .invalidInput,
+                    "Nothing was changed. Type \"\(Self.confirmationPhrase)\" when asked, or pass --yes in scripts.")
+            }
+        }
+        let password = try MasterPasswordPrompt(reader: reader).newPassword()
+        _ = AgentHandoff.lock(paths)
+        try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
+        let file = paths.vaultFile
+        let result = try AsyncBridge.wait {
+            try await AccountRecovery.reset(
+                server: server, email: email, code: code, check: check, newPassword: password, deviceName: device,
+                vaultFile: file)
+        }
+        print("The account \(email) was reset and this device is signed in with the new password.\n")
+        try RecoveryKit(code: result.recoveryCode, email: email, server: server).show(htmlPath: recoveryKitHTML)
+        try AgentHandoff.unlock(paths, result.keyring)
+        let archived = BeforeResetHoldings.read(paths: paths).itemCount
+        Terminal.note(
+            """
+            Your previous data is in quarantine on the server for \(check.quarantineDays) days\(archived > 0 ? ", and \(archived) item(s) from before are kept on this device" : "").
+            Bring it back with: coffer recover --from-device   (this device's copy, with the old password)
+                           or: coffer recover --old-password   (the server's quarantine)
+                           or: coffer recover --old-recovery-code -
+            """)
+    }
+}
+
+/// `coffer account purge-quarantine`.
+struct PurgeQuarantine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "purge-quarantine",
+        abstract: "Delete the data kept on the server from before an account reset, for good.",
+        discussion: """
+            After this, only a backup made before the reset or a device that still holds the data can bring \
+            it back. Asks for the master password, and for a typed confirmation unless --yes.
+            """)
+
+    @OptionGroup var secrets: SecretOptions
+
+    @Flag(help: "Do not ask for the typed confirmation (for scripts).")
+    var yes = false
+
+    func run() throws {
+        let paths = ProfilePaths()
+        let reader = secrets.reader()
+        if !yes {
+            Terminal.note(
+                "This deletes, for good, the server's copy of your data from before the account reset. Only a backup made before the reset, or a device that still holds the data, could bring it back."
+            )
+            guard !reader.isScripted,
+                Terminal.ask("Type \"delete\" to confirm: ", hidden: false)?.lowercased() == "delete"
+            else {
+                throw AgentFailure(
+                    .invalidInput, "Nothing was deleted. Type \"delete\" when asked, or pass --yes in scripts.")
+            }
+        }
+        let (store, keyring) = try VaultSetup.unlock(paths: paths, password: try reader.require("Master password: "))
+        try AsyncBridge.wait { try await AccountRecovery.purgeQuarantine(store: store, keyring: keyring) }
+        Terminal.note("The quarantined data from before the reset was deleted from the server.")
+    }
+}
