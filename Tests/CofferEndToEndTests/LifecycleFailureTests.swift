@@ -80,6 +80,16 @@ struct LifecycleFailureTests {
             let (data, response) = try await URLSession.shared.data(for: request)
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
         }
+        // An expired reset link: the hour passes (the server's clock is not ours to move, its data is).
+        _ = try await portal.post("/portal/forgot", ["email": account.email])
+        let link = try firstMatch(
+            "(http://\\S+/portal/reset\\?\\S+)", in: try portal.mail(to: account.email, containing: "/portal/reset"))
+        try portal.updateDatabase(
+            "UPDATE email_codes SET expires_at = '2000-01-01 00:00:00.000' WHERE purpose = 'reset-link'")
+        let expired = try await portal.get(link)
+        #expect(expired.status == 410 && expired.html.contains("no longer works") && expired.html.contains("Ask for a new link"))
+        let garbage = try await portal.get("/portal/reset?account=nope&token=%00%ff")
+        #expect(garbage.status == 400 || garbage.status == 410)
         try account.a.ok(["recover", "--server", account.server.url, "--email", account.email])
         let code = try portal.code(to: account.email)
         let wrongKey = Data(repeating: 1, count: 32).base64EncodedString()
@@ -94,21 +104,13 @@ struct LifecycleFailureTests {
         #expect(statuses.last?.contains("email-code-exhausted") == true, "\(statuses)")
         let (_, cancelled) = try await send(["email": account.email, "emailCode": code, "recoveryAuthKey": wrongKey])
         #expect(cancelled.contains("invalid-email-code") || cancelled.contains("exhausted"))
-        // And the address is then rate limited outright.
+        // And the address is then rate limited outright, in the API and in the portal.
         var last = 0
         for _ in 0..<5 { last = try await send(["email": account.email, "emailCode": code, "recoveryAuthKey": wrongKey]).0 }
         #expect(last == 429)
+        let limited = try await portal.post("/portal/forgot", ["email": account.email])
+        #expect(limited.status == 429 && limited.html.contains("Too many attempts"))
 
-        // An expired reset link: the hour passes (the server's clock is not ours to move, its data is).
-        _ = try await portal.post("/portal/forgot", ["email": account.email])
-        let link = try firstMatch(
-            "(http://\\S+/portal/reset\\?\\S+)", in: try portal.mail(to: account.email, containing: "/portal/reset"))
-        try portal.updateDatabase(
-            "UPDATE email_codes SET expires_at = '2000-01-01 00:00:00.000' WHERE purpose = 'reset-link'")
-        let expired = try await portal.get(link)
-        #expect(expired.status == 410 && expired.html.contains("no longer works") && expired.html.contains("Ask for a new link"))
-        let garbage = try await portal.get("/portal/reset?account=nope&token=%00%ff")
-        #expect(garbage.status == 400 || garbage.status == 410)
         #expect(try LifecycleTests.count(account.a) == 30, "nothing changed")
     }
 }

@@ -60,7 +60,7 @@ struct PortalRoutes: Sendable {
                 .badRequest, "Forgot your password?", "That is not an e-mail address. Go back and check it.",
                 kind: "error", next: ("/portal/forgot", "Try again"))
         }
-        try await limits.check(email: email, address: context.clientAddress)
+        if let refused = try await limited(email: email, context) { return refused }
         if let account = try await storage.account(email: email) {
             let token = try await lifecycle.issue(Tokens.generate(), for: account, purpose: "reset-link")
             try await storage.recordEvent(
@@ -95,7 +95,7 @@ struct PortalRoutes: Sendable {
         guard let account, let id = UUID(uuidString: account), let token, token.count < 200 else {
             return .failure(LinkRefused(response: expired(.badRequest, "The link is incomplete: copy the whole link from the e-mail.")))
         }
-        try await limits.check(email: account, address: context.clientAddress)
+        if let refused = try await limited(email: account, context) { return .failure(LinkRefused(response: refused)) }
         guard let stored = try await storage.account(id: id) else { return .failure(LinkRefused(response: expired(.gone))) }
         do {
             try await lifecycle.verify(token, account: stored, purpose: "reset-link", consume: false)
@@ -175,7 +175,7 @@ struct PortalRoutes: Sendable {
                 ["title": "Account activity", "askEmail": true, "error": "That is not an e-mail address."],
                 status: .badRequest)
         }
-        try await limits.check(email: email, address: context.clientAddress)
+        if let refused = try await limited(email: email, context) { return refused }
         if let account = try await storage.account(email: email) {
             let code = try await lifecycle.issue(Tokens.emailCode(), for: account, purpose: "portal")
             try await lifecycle.mail.send(
@@ -194,7 +194,7 @@ struct PortalRoutes: Sendable {
     private func activity(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let form = try await decode(CodeForm.self, request, context)
         let email = (try? AccountRoutes.normalize(form.email)) ?? ""
-        try await limits.check(email: email, address: context.clientAddress)
+        if let refused = try await limited(email: email, context) { return refused }
         let refused: [String: Any] = [
             "title": "Account activity", "askCode": true, "email": email,
             "error": "That code is wrong, used or expired. Codes work once, for one hour; after five wrong tries, ask for a new one.",
@@ -225,6 +225,20 @@ struct PortalRoutes: Sendable {
     }
 
     // MARK: Rendering
+
+    /// The rate limits, answered with a page rather than JSON; `nil` when the attempt may go on.
+    private func limited(email: String?, _ context: CofferRequestContext) async throws -> Response? {
+        do {
+            try await limits.check(email: email, address: context.clientAddress)
+            return nil
+        } catch let error as APIError where error.status == .tooManyRequests {
+            var response = message(
+                .tooManyRequests, "Too many attempts", error.message + " Nothing was changed.", kind: "error",
+                next: nil)
+            response.headers.append(contentsOf: error.headers)
+            return response
+        }
+    }
 
     private func decode<Form: Decodable>(_ type: Form.Type, _ request: Request, _ context: CofferRequestContext)
         async throws -> Form
