@@ -175,8 +175,7 @@ public struct ResetCheckResponse: Codable, Sendable, Equatable {
     /// Days the current data stays in quarantine after a reset.
     public var quarantineDays: Int
     /// Creates a response.
-    public init(accountID: UUID, newEpoch: UInt32, awaitingKeys: Bool, devices: [DeviceSummary], quarantineDays: Int)
-    {
+    public init(accountID: UUID, newEpoch: UInt32, awaitingKeys: Bool, devices: [DeviceSummary], quarantineDays: Int) {
         self.accountID = accountID
         self.newEpoch = newEpoch
         self.awaitingKeys = awaitingKeys

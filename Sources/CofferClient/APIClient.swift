@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import CofferStore
 public import CofferAPI
+import CofferStore
 public import Foundation
 import NIOCore
 import NIOFoundationCompat

@@ -41,7 +41,8 @@ public enum AccountFlows {
             RegisterRequest(
                 email: email, accountID: header.accountID,
                 kdf: WireKDF(header.kdfParameters),
-                salt: Data(header.salt), authKey: masterKey.authKey().data, recoveryAuthKey: recoveryCode.authKey().data,
+                salt: Data(header.salt), authKey: masterKey.authKey().data,
+                recoveryAuthKey: recoveryCode.authKey().data,
                 passwordWrappedKey: rotated.passwordWrappedKey.bytes,
                 recoveryWrappedKey: rotated.recoveryWrappedKey.bytes,
                 device: device))

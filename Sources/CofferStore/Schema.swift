@@ -47,19 +47,8 @@ enum Schema {
         migrator.registerMigration("v3: pending key change and reset notice") { db in
             // A password change or recovery-kit rotation in flight: the new header waits here until the
             // server has it, so a crash between the two leaves the old or the new password working.
-            try db.create(table: "pendingHeader") { table in
-                table.column("id", .integer).primaryKey().check { $0 == 1 }
-                table.column("accountID", .text).notNull()
-                table.column("epoch", .integer).notNull()
-                table.column("kdfMemoryKiB", .integer).notNull()
-                table.column("kdfIterations", .integer).notNull()
-                table.column("kdfParallelism", .integer).notNull()
-                table.column("salt", .blob).notNull()
-                table.column("passwordWrappedKey", .blob).notNull()
-                table.column("recoveryWrappedKey", .blob).notNull()
-                table.column("manifestCounter", .integer).notNull()
-                table.column("manifestMAC", .blob).notNull()
-            }
+            // Same columns as `account`, so one row type reads both.
+            try db.execute(sql: "CREATE TABLE pendingHeader AS SELECT * FROM account WHERE 0")
             try db.create(table: "resetNotice") { table in
                 table.column("id", .integer).primaryKey().check { $0 == 1 }
                 table.column("resetAt", .text)

@@ -38,7 +38,9 @@ struct RecoveryKit {
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
         let created = Date().formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day())
-        let account = email.map { "<p>Account: <strong>\(escape($0))</strong>\(server.map { " on \(escape($0))" } ?? "")</p>" } ?? ""
+        let account =
+            email.map { "<p>Account: <strong>\(escape($0))</strong>\(server.map { " on \(escape($0))" } ?? "")</p>" }
+            ?? ""
         let html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Coffer recovery kit</title>
@@ -60,7 +62,8 @@ struct RecoveryKit {
         }
         defer { try? handle.close() }
         try handle.write(contentsOf: Data(html.utf8))
-        Terminal.note("Printable recovery kit written to \(path) (only you can read it). Print it, then delete the file.")
+        Terminal.note(
+            "Printable recovery kit written to \(path) (only you can read it). Print it, then delete the file.")
     }
 
     /// Shows the kit as text, and as HTML at `htmlPath` when given.

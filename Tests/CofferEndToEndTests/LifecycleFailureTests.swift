@@ -64,7 +64,8 @@ struct LifecycleFailureTests {
             stdin: Self.newPassword + "\n")
         let status = try a.ok(["status"])
         #expect(status.contains("30 item(s) kept on this device"), "\(status)")
-        try a.ok(["recover", "--from-device", "--password-stdin"], stdin: Self.newPassword + "\n" + Self.oldPassword + "\n")
+        try a.ok(
+            ["recover", "--from-device", "--password-stdin"], stdin: Self.newPassword + "\n" + Self.oldPassword + "\n")
         #expect(try LifecycleTests.count(a) == 30)
     }
 
@@ -87,26 +88,33 @@ struct LifecycleFailureTests {
         try portal.updateDatabase(
             "UPDATE email_codes SET expires_at = '2000-01-01 00:00:00.000' WHERE purpose = 'reset-link'")
         let expired = try await portal.get(link)
-        #expect(expired.status == 410 && expired.html.contains("no longer works") && expired.html.contains("Ask for a new link"))
+        #expect(
+            expired.status == 410 && expired.html.contains("no longer works")
+                && expired.html.contains("Ask for a new link"))
         let garbage = try await portal.get("/portal/reset?account=nope&token=%00%ff")
         #expect(garbage.status == 400 || garbage.status == 410)
         try account.a.ok(["recover", "--server", account.server.url, "--email", account.email])
         let code = try portal.code(to: account.email)
         let wrongKey = Data(repeating: 1, count: 32).base64EncodedString()
         // A wrong recovery code with the right e-mail code is refused, and does not use the e-mail code up.
-        let (wrongRecovery, body) = try await send(["email": account.email, "emailCode": code, "recoveryAuthKey": wrongKey])
+        let (wrongRecovery, body) = try await send([
+            "email": account.email, "emailCode": code, "recoveryAuthKey": wrongKey,
+        ])
         #expect(wrongRecovery == 401 && body.contains("invalid-recovery-code"))
         // Five wrong e-mail codes cancel every live code, the right one included.
         var statuses: [String] = []
         for _ in 0..<5 {
-            statuses.append(try await send(["email": account.email, "emailCode": "AAAA-AAAA", "recoveryAuthKey": wrongKey]).1)
+            statuses.append(
+                try await send(["email": account.email, "emailCode": "AAAA-AAAA", "recoveryAuthKey": wrongKey]).1)
         }
         #expect(statuses.last?.contains("email-code-exhausted") == true, "\(statuses)")
         let (_, cancelled) = try await send(["email": account.email, "emailCode": code, "recoveryAuthKey": wrongKey])
         #expect(cancelled.contains("invalid-email-code") || cancelled.contains("exhausted"))
         // And the address is then rate limited outright, in the API and in the portal.
         var last = 0
-        for _ in 0..<5 { last = try await send(["email": account.email, "emailCode": code, "recoveryAuthKey": wrongKey]).0 }
+        for _ in 0..<5 {
+            last = try await send(["email": account.email, "emailCode": code, "recoveryAuthKey": wrongKey]).0
+        }
         #expect(last == 429)
         let limited = try await portal.post("/portal/forgot", ["email": account.email])
         #expect(limited.status == 429 && limited.html.contains("Too many attempts"))

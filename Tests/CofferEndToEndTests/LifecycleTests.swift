@@ -21,7 +21,10 @@ struct LifecycleTests {
             server = try TestServer()
             a = try CofferCLI()
             let registered = try a.ok(
-                ["register", "--server", server.url, "--email", email, "--device-name", "device-A", "--password-stdin"],
+                [
+                    "register", "--server", server.url, "--email", email, "--device-name", "device-A",
+                    "--password-stdin",
+                ],
                 stdin: LifecycleTests.oldPassword + "\n")
             recoveryCode = try firstMatch("Recovery code: ([A-Z0-9-]+)", in: registered)
             for index in 0..<30 {
@@ -80,7 +83,8 @@ struct LifecycleTests {
         #expect(forgot.status == 200 && forgot.html.contains("recovery code") && !forgot.html.contains("<script"))
         let sent = try await portal.post("/portal/forgot", ["email": account.email])
         #expect(sent.status == 200 && sent.html.contains("If an account exists"))
-        let link = try firstMatch("(http://\\S+/portal/reset\\?\\S+)", in: try portal.mail(to: account.email, containing: "/portal/reset"))
+        let link = try firstMatch(
+            "(http://\\S+/portal/reset\\?\\S+)", in: try portal.mail(to: account.email, containing: "/portal/reset"))
 
         let page = try await portal.get(link)
         #expect(page.status == 200)
@@ -101,7 +105,8 @@ struct LifecycleTests {
         #expect(done.status == 200)
         let setupCode = try firstMatch("id=\"setup-code\">([A-Z0-9-]+)<", in: done.html)
         let reused = try await portal.get(link)
-        #expect(reused.status == 410 && reused.html.contains("no longer works"), "a used link is refused with a clear page")
+        #expect(
+            reused.status == 410 && reused.html.contains("no longer works"), "a used link is refused with a clear page")
 
         // B syncs: it is told about the reset and keeps every item.
         let sync = try b.run(["sync"])
@@ -147,7 +152,24 @@ struct LifecycleTests {
         #expect(asked.status == 200)
         let activity = try await portal.post(
             "/portal/activity/code", ["email": account.email, "code": try portal.code(to: account.email)])
-        #expect(activity.status == 200 && activity.html.contains("Account reset;") && activity.html.contains("web portal"))
+        #expect(
+            activity.status == 200 && activity.html.contains("Account reset;") && activity.html.contains("web portal"))
+
+        // Through all of it the server saw no password, recovery code or item secret.
+        let serverBytes = try account.server.allBytes()
+        let newCode = try firstMatch("Recovery code: ([A-Z0-9-]+)", in: reset.stdout)
+        for canary in [Self.oldPassword, Self.newPassword, "secret-7", "user7", account.recoveryCode, newCode] {
+            #expect(serverBytes.range(of: Data(canary.utf8)) == nil, "\(canary) reached the server's files")
+            #expect(
+                serverBytes.range(of: Data(canary.replacingOccurrences(of: "-", with: "").utf8)) == nil,
+                "\(canary) reached the server's files")
+        }
+        for device in [account.a, b] {
+            let bytes = try device.allFileBytes()
+            for canary in ["secret-7", "user7", Self.newPassword, Self.oldPassword] {
+                #expect(bytes.range(of: Data(canary.utf8)) == nil, "\(canary) is in clear under COFFER_HOME")
+            }
+        }
     }
 
     @Test("no device left: the old password brings the 30 items back from quarantine; purge then explains")
@@ -161,7 +183,9 @@ struct LifecycleTests {
         let wrong = try c.run(
             ["recover", "--old-password", "--password-stdin"], stdin: Self.newPassword + "\nnot-the-old-one\n")
         #expect(wrong.status == 4)
-        #expect(wrong.stderr.contains("master password in force before that reset") && wrong.stderr.contains("--old-recovery-code"))
+        #expect(
+            wrong.stderr.contains("master password in force before that reset")
+                && wrong.stderr.contains("--old-recovery-code"))
 
         let recovered = try c.run(
             ["recover", "--old-password", "--password-stdin"], stdin: Self.newPassword + "\n" + Self.oldPassword + "\n")
@@ -172,13 +196,15 @@ struct LifecycleTests {
         #expect(twice.stderr.contains("0 item(s) added") && twice.stderr.contains("30 already here"))
         #expect(try Self.count(c) == 30, "recovering twice adds nothing twice")
 
-        let noConfirmation = try c.run(["account", "purge-quarantine", "--password-stdin"], stdin: Self.newPassword + "\n")
+        let noConfirmation = try c.run(
+            ["account", "purge-quarantine", "--password-stdin"], stdin: Self.newPassword + "\n")
         #expect(noConfirmation.status == 7 && noConfirmation.stderr.contains("Nothing was deleted"))
         try c.ok(["account", "purge-quarantine", "--yes", "--password-stdin"], stdin: Self.newPassword + "\n")
         let afterPurge = try c.run(
             ["recover", "--old-password", "--password-stdin"], stdin: Self.newPassword + "\n" + Self.oldPassword + "\n")
         #expect(afterPurge.status == 7)
-        #expect(afterPurge.stderr.contains("was deleted from the server") && afterPurge.stderr.contains("Only a backup"))
+        #expect(
+            afterPurge.stderr.contains("was deleted from the server") && afterPurge.stderr.contains("Only a backup"))
         #expect(try Self.count(c) == 30)
         #expect(try c.ok(["account", "events"]).contains("deleted on request"))
     }
@@ -225,7 +251,8 @@ struct LifecycleTests {
         #expect(try account.a.ok(["account", "events"]).contains("Master password changed"))
     }
 
-    @Test("recovery kit: a new code replaces the old one; `coffer recover` with e-mail and recovery code keeps the data")
+    @Test(
+        "recovery kit: a new code replaces the old one; `coffer recover` with e-mail and recovery code keeps the data")
     func recoveryKitAndRecover() throws {
         let account = try Account(withDeviceB: false)
         let kitFile = account.a.home.appendingPathComponent("kit.html").path
@@ -247,7 +274,8 @@ struct LifecycleTests {
                 "--recovery-code", "-", "--password-stdin",
             ],
             stdin: account.recoveryCode + "\n" + Self.newPassword + "\n")
-        #expect(stale.status == 4 && stale.stderr.contains("recovery code does not open"), "the old code stopped working")
+        #expect(
+            stale.status == 4 && stale.stderr.contains("recovery code does not open"), "the old code stopped working")
         let recovered = try c.run(
             [
                 "recover", "--server", account.server.url, "--email", account.email, "--code", emailCode,

@@ -38,7 +38,8 @@ struct WebPortal {
             request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         }
         let (data, response) = try await URLSession.shared.data(for: request)
-        return Page(status: (response as? HTTPURLResponse)?.statusCode ?? 0, html: String(decoding: data, as: UTF8.self))
+        return Page(
+            status: (response as? HTTPURLResponse)?.statusCode ?? 0, html: String(decoding: data, as: UTF8.self))
     }
 
     /// The newest mail to `email` whose text contains `marker`.

@@ -95,6 +95,27 @@ struct APITests {
             ("DELETE", "/api/v1/devices/\(UUID().uuidString)", nil, token, 404),
             ("POST", "/api/v1/token/refresh", HTTP.json(["refreshToken": "never-issued"]), nil, 401),
             ("GET", "/no/such/route", nil, nil, 404),
+            // Account lifecycle: malformed keys and codes are refused before anything is looked up.
+            ("POST", "/api/v1/account/password", HTTP.json(["currentAuthKey": "AA==", "epoch": 1]), token, 400),
+            (
+                "POST", "/api/v1/account/password",
+                HTTP.json([
+                    "currentAuthKey": Data(count: 32).base64EncodedString(), "epoch": 1,
+                    "keys": [
+                        "kdf": ["memoryKiB": 1, "iterations": 1, "parallelism": 1], "salt": "AA==", "authKey": "AA==",
+                        "passwordWrappedKey": "AA==",
+                    ],
+                ]), token, 400
+            ),
+            ("POST", "/api/v1/account/email-code", HTTP.json(["email": account.email, "purpose": "steal"]), nil, 400),
+            (
+                "POST", "/api/v1/recover/prelogin",
+                HTTP.json(["email": account.email, "emailCode": "NOPE-NOPE", "recoveryAuthKey": "AA=="]), nil, 401
+            ),
+            ("POST", "/api/v1/account/reset/check", HTTP.json(["email": "x@example.org", "code": "A"]), nil, 401),
+            ("POST", "/api/v1/account/reset", Data("[]".utf8), nil, 400),
+            ("GET", "/api/v1/account/quarantine/abc", nil, token, 400),
+            ("GET", "/api/v1/account/quarantine/7", nil, token, 404),
         ]
         for (method, path, body, bearer, status) in cases {
             let reply = try await HTTP.send(method, server.url + path, body: body, token: bearer)

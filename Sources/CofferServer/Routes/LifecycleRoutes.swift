@@ -56,9 +56,7 @@ struct LifecycleRoutes: Sendable {
             try await storage.replacePasswordKeys(
                 accountID: account.id, epoch: body.epoch, keys: stored, keepDevice: session.deviceID,
                 reason: .passwordChanged,
-                event: AccountEvent(
-                    kind: .passwordChanged, at: Date(), deviceName: session.deviceName,
-                    clientAddress: context.clientAddress))
+                event: context.event(.passwordChanged))
         else { throw Self.epochMoved }
         return .noContent
     }
@@ -73,9 +71,7 @@ struct LifecycleRoutes: Sendable {
         guard
             try await storage.replaceRecoveryKeys(
                 accountID: account.id, epoch: body.epoch, keys: stored,
-                event: AccountEvent(
-                    kind: .recoveryKitRotated, at: Date(), deviceName: session.deviceName,
-                    clientAddress: context.clientAddress))
+                event: context.event(.recoveryKitRotated))
         else { throw Self.epochMoved }
         return .noContent
     }
@@ -104,9 +100,7 @@ struct LifecycleRoutes: Sendable {
         }
         try await storage.recordEvent(
             accountID: session.accountID,
-            event: AccountEvent(
-                kind: .quarantineRecovery, at: Date(), deviceName: session.deviceName,
-                clientAddress: context.clientAddress))
+            event: context.event(.quarantineRecovery))
         return JSONResponse(records)
     }
 
@@ -114,9 +108,7 @@ struct LifecycleRoutes: Sendable {
         let session = try context.requireSession()
         _ = try await storage.purgeQuarantine(
             accountID: session.accountID, now: Date(),
-            event: AccountEvent(
-                kind: .quarantinePurged, at: Date(), deviceName: session.deviceName,
-                clientAddress: context.clientAddress))
+            event: context.event(.quarantinePurged))
         return .noContent
     }
 
@@ -182,8 +174,7 @@ struct LifecycleRoutes: Sendable {
         guard
             try await storage.replacePasswordKeys(
                 accountID: account.id, epoch: body.epoch, keys: stored, keepDevice: nil, reason: .recovered,
-                event: AccountEvent(
-                    kind: .recovery, at: Date(), deviceName: body.device.name, clientAddress: context.clientAddress))
+                event: context.event(.recovery, device: body.device.name))
         else { throw Self.epochMoved }
         try await lifecycle.verifyCode(body.emailCode, account: account, purpose: .recover, consume: true)
         return JSONResponse(
@@ -198,7 +189,8 @@ struct LifecycleRoutes: Sendable {
         let account = try await codeAccount(body.email, context)
         try await lifecycle.verifyCode(body.code, account: account, purpose: .reset)
         let devices = try await storage.devices(accountID: account.id).map {
-            DeviceSummary(id: $0.id, name: $0.name, createdAt: $0.createdAt, lastSeenAt: $0.lastSeenAt, isCurrent: false)
+            DeviceSummary(
+                id: $0.id, name: $0.name, createdAt: $0.createdAt, lastSeenAt: $0.lastSeenAt, isCurrent: false)
         }
         return JSONResponse(
             ResetCheckResponse(
@@ -221,9 +213,7 @@ struct LifecycleRoutes: Sendable {
         guard
             try await storage.installKeysAfterReset(
                 accountID: account.id, epoch: body.epoch, password: password, recovery: recovery,
-                event: AccountEvent(
-                    kind: .resetCompleted, at: Date(), deviceName: body.device.name,
-                    clientAddress: context.clientAddress))
+                event: context.event(.resetCompleted, device: body.device.name))
         else { throw Self.epochMoved }
         // Used up last: a crash before this point leaves a code that finishes the reset when retried.
         try await lifecycle.verifyCode(body.code, account: account, purpose: .reset, consume: true)
@@ -262,5 +252,12 @@ struct LifecycleRoutes: Sendable {
         try Validation.box(keys.recoveryWrappedKey, "recoveryWrappedKey")
         return StoredRecoveryKeys(
             recoveryVerifier: Tokens.verifier(of: keys.recoveryAuthKey), recoveryWrappedKey: keys.recoveryWrappedKey)
+    }
+}
+
+extension CofferRequestContext {
+    /// An account event happening now, from this request's address and (by default) its device.
+    func event(_ kind: AccountEventKind, device: String? = nil) -> AccountEvent {
+        AccountEvent(kind: kind, at: Date(), deviceName: device ?? session?.deviceName, clientAddress: clientAddress)
     }
 }

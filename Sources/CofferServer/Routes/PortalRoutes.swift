@@ -67,7 +67,8 @@ struct PortalRoutes: Sendable {
                 accountID: account.id,
                 event: AccountEvent(
                     kind: .resetRequested, at: Date(), deviceName: nil, clientAddress: context.clientAddress))
-            let link = "\(lifecycle.publicURL())/portal/reset?account=\(account.id.uuidString.lowercased())&token=\(token)"
+            let link =
+                "\(lifecycle.publicURL())/portal/reset?account=\(account.id.uuidString.lowercased())&token=\(token)"
             try await lifecycle.mail.send(
                 MailMessage(
                     to: account.email, subject: "Reset your Coffer account?",
@@ -93,10 +94,14 @@ struct PortalRoutes: Sendable {
         -> Result<(StoredAccount, String), LinkRefused>
     {
         guard let account, let id = UUID(uuidString: account), let token, token.count < 200 else {
-            return .failure(LinkRefused(response: expired(.badRequest, "The link is incomplete: copy the whole link from the e-mail.")))
+            return .failure(
+                LinkRefused(
+                    response: expired(.badRequest, "The link is incomplete: copy the whole link from the e-mail.")))
         }
         if let refused = try await limited(email: account, context) { return .failure(LinkRefused(response: refused)) }
-        guard let stored = try await storage.account(id: id) else { return .failure(LinkRefused(response: expired(.gone))) }
+        guard let stored = try await storage.account(id: id) else {
+            return .failure(LinkRefused(response: expired(.gone)))
+        }
         do {
             try await lifecycle.verify(token, account: stored, purpose: "reset-link", consume: false)
         } catch is APIError {
@@ -197,7 +202,8 @@ struct PortalRoutes: Sendable {
         if let refused = try await limited(email: email, context) { return refused }
         let refused: [String: Any] = [
             "title": "Account activity", "askCode": true, "email": email,
-            "error": "That code is wrong, used or expired. Codes work once, for one hour; after five wrong tries, ask for a new one.",
+            "error":
+                "That code is wrong, used or expired. Codes work once, for one hour; after five wrong tries, ask for a new one.",
         ]
         guard let account = try await storage.account(email: email) else {
             return page("activity", refused, status: .unauthorized)
@@ -291,4 +297,3 @@ struct PortalRoutes: Sendable {
         date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day())
     }
 }
-

@@ -83,7 +83,8 @@ extension SQLiteServerStorage {
                     db, sql: "SELECT 1 FROM email_codes WHERE \(live) AND failed_attempts >= ?",
                     arguments: [account, purpose, now, EmailCodes.maximumFailures]) != nil
             if exhausted {
-                try db.execute(sql: "UPDATE email_codes SET used = 1 WHERE \(live)", arguments: [account, purpose, now])
+                try db.execute(
+                    sql: "UPDATE email_codes SET used = 1 WHERE \(live)", arguments: [account, purpose, now])
             }
             return exhausted ? .exhausted : .invalid
         }
@@ -192,7 +193,8 @@ extension SQLiteServerStorage {
         return try await database.read { db in
             guard
                 try Int.fetchOne(
-                    db, sql: "SELECT 1 FROM quarantined_epochs WHERE account_id = ? AND epoch = ? AND purged_at IS NULL",
+                    db,
+                    sql: "SELECT 1 FROM quarantined_epochs WHERE account_id = ? AND epoch = ? AND purged_at IS NULL",
                     arguments: [account, Int64(epoch)]) != nil
             else { return nil }
             return try Row.fetchAll(

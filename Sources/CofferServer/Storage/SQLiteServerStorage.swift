@@ -374,7 +374,8 @@ public final class SQLiteServerStorage: ServerStorage {
 
     static func insert(_ event: AccountEvent, accountID: String, _ db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO account_events (account_id, kind, at, device_name, client_address) VALUES (?, ?, ?, ?, ?)",
+            sql:
+                "INSERT INTO account_events (account_id, kind, at, device_name, client_address) VALUES (?, ?, ?, ?, ?)",
             arguments: [accountID, event.kind.rawValue, event.at, event.deviceName, event.clientAddress])
     }
 

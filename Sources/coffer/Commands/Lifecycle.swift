@@ -27,7 +27,8 @@ struct AccountAddressOptions: ParsableArguments {
             ? try? VaultStore.open(at: paths.vaultFile).syncState() : nil
         guard let server = server ?? state?.serverURL, let email = email ?? state?.email else {
             throw AgentFailure(
-                .invalidInput, "Which account? Pass --server URL --email ADDRESS (this profile is not connected to one).")
+                .invalidInput,
+                "Which account? Pass --server URL --email ADDRESS (this profile is not connected to one).")
         }
         return (server, email, deviceName ?? state?.deviceName ?? ProcessInfo.processInfo.hostName)
     }
@@ -110,7 +111,9 @@ struct RecoveryKitCommand: ParsableCommand {
             let paths = ProfilePaths()
             let store = try VaultStore.open(at: paths.vaultFile)
             let password = try secrets.reader().require("Master password: ")
-            let code = try AsyncBridge.wait { try await KeyChanges.rotateRecoveryCode(store: store, password: password) }
+            let code = try AsyncBridge.wait {
+                try await KeyChanges.rotateRecoveryCode(store: store, password: password)
+            }
             let state = try store.syncState()
             try RecoveryKit(code: code, email: state?.email, server: state?.serverURL).show(htmlPath: html)
             Terminal.note("The previous recovery code no longer opens your account.")
@@ -176,7 +179,9 @@ struct Recover: ParsableCommand {
             try recoverWithCode(code, paths: paths, reader: reader)
         } else {
             let (server, email, _) = try address.resolve(paths)
-            try AsyncBridge.wait { try await AccountRecovery.requestCode(server: server, email: email, purpose: .recover) }
+            try AsyncBridge.wait {
+                try await AccountRecovery.requestCode(server: server, email: email, purpose: .recover)
+            }
             Terminal.note(
                 """
                 If \(email) has an account on \(server), a one-time code is on its way (valid for one hour).
@@ -331,13 +336,17 @@ struct AccountReset: ParsableCommand {
                   • a device still signed in:  coffer password change (on that device)
                   • a backup:                  it opens with the password or recovery code in force when it was made
                 """)
-            try AsyncBridge.wait { try await AccountRecovery.requestCode(server: server, email: email, purpose: .reset) }
+            try AsyncBridge.wait {
+                try await AccountRecovery.requestCode(server: server, email: email, purpose: .reset)
+            }
             Terminal.note(
                 "If \(email) has an account on \(server), a one-time reset code is on its way (valid for one hour). Then run: coffer account reset --server \(server) --email \(email) --code CODE"
             )
             return
         }
-        let check = try AsyncBridge.wait { try await AccountRecovery.checkReset(server: server, email: email, code: code) }
+        let check = try AsyncBridge.wait {
+            try await AccountRecovery.checkReset(server: server, email: email, code: code)
+        }
         let local = BeforeResetHoldings.read(paths: paths)
         let held = (try? VaultStore.open(at: paths.vaultFile).recordCount()) ?? 0
         var lines = [
@@ -348,7 +357,8 @@ struct AccountReset: ParsableCommand {
         ]
         if !check.devices.isEmpty {
             lines.append(
-                "Signed-in devices still hold your data and will keep it: \(check.devices.map(\.name).joined(separator: ", ")).")
+                "Signed-in devices still hold your data and will keep it: \(check.devices.map(\.name).joined(separator: ", "))."
+            )
         }
         Terminal.note(lines.joined(separator: "\n"))
         let reader = secrets.reader()

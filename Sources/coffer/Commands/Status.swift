@@ -32,7 +32,12 @@ struct Status: ParsableCommand {
     func run() throws {
         let paths = ProfilePaths()
         guard FileManager.default.fileExists(atPath: paths.vaultFile) else {
-            throw AgentFailure(.noVault, CofferStoreError.noVault(path: paths.vaultFile).description)
+            let kept = BeforeResetHoldings.read(paths: paths).itemCount
+            let note =
+                kept > 0
+                ? " \(kept) item(s) from before an account reset are kept in \(VaultArchive.directory(besides: paths.vaultFile)); sign in with `coffer login`, then `coffer recover --from-device` moves them into the account."
+                : ""
+            throw AgentFailure(.noVault, CofferStoreError.noVault(path: paths.vaultFile).description + note)
         }
         var status: VaultStatus?
         if let agent = AgentClient.connectIfRunning(paths), let state = try? agent.state(), state.isUnlocked {
