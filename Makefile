@@ -3,7 +3,7 @@
 
 PREFIX ?= /usr/local
 SWIFT ?= swift
-SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev
+SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 
 .PHONY: run test install deps check-swift format lint bench clean
 

@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "CofferVault", targets: ["CofferVault"]),
         .library(name: "CofferStore", targets: ["CofferStore"]),
         .library(name: "CofferAgent", targets: ["CofferAgent"]),
+        .library(name: "CofferBackup", targets: ["CofferBackup"]),
         .library(name: "CofferClient", targets: ["CofferClient"]),
     ],
     dependencies: [
@@ -42,6 +43,19 @@ let package = Package(
             name: "CArgon2",
             pkgConfig: "libargon2",
             providers: [.apt(["libargon2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "CofferBackup",
+            dependencies: [
+                "CZlib", "CofferCrypto", "CofferModel", "CofferVault",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: sharedSwiftSettings
         ),
         .target(
             name: "CofferCrypto",
@@ -81,7 +95,7 @@ let package = Package(
             name: "CofferAgent",
             dependencies: [
                 "CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CofferClient", "CofferAPI",
-                "CSystemSupport",
+                "CofferBackup", "CSystemSupport",
             ],
             swiftSettings: sharedSwiftSettings
         ),
@@ -89,7 +103,7 @@ let package = Package(
             name: "coffer",
             dependencies: [
                 "CofferAgent", "CofferModel", "CofferVault", "CofferCrypto", "CofferStore", "CofferClient", "CofferAPI",
-                "CSystemSupport",
+                "CofferBackup", "CSystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -141,6 +155,9 @@ let package = Package(
             name: "CofferModelTests", dependencies: ["CofferModel"], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferVaultTests", dependencies: ["CofferVault"], swiftSettings: sharedSwiftSettings),
+        .testTarget(
+            name: "CofferBackupTests", dependencies: ["CofferBackup", "CofferVault", "CofferModel"],
+            swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferStoreTests", dependencies: ["CofferStore", "CofferAgent"],
             swiftSettings: sharedSwiftSettings),

@@ -1,3 +1,4 @@
+import CofferBackup
 import CofferClient
 import CofferCrypto
 public import CofferModel
@@ -86,6 +87,13 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             default: self.init(.integrity, crypto.description)
             }
         case let model as CofferModelError: self.init(.invalidInput, model.description)
+        case let backup as BackupError:
+            switch backup {
+            case .wrongSecret: self.init(.wrongSecret, backup.description)
+            case .damaged: self.init(.integrity, backup.description)
+            case .notABackup, .newerVersion, .otherAccount: self.init(.invalidInput, backup.description)
+            case .io: self.init(.storage, backup.description)
+            }
         case let client as CofferClientError:
             switch client {
             case .unreachable: self.init(.offline, client.description)

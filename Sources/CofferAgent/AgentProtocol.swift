@@ -37,6 +37,8 @@ public enum AgentRequest: Codable, Sendable {
     /// Adds items recovered from an older key epoch (a device archive or the server's quarantine),
     /// re-encrypted under the current account key; see ``VaultSession/mergeRecovered(_:)``.
     case mergeRecovered([Item])
+    /// Makes, lists, verifies or restores backups, in the folder `settings` names.
+    case backup(BackupCommand, settings: BackupSettings)
 }
 
 /// The answer to an `AgentRequest`.
@@ -50,6 +52,9 @@ public enum AgentResponse: Codable, Sendable {
     case devices([DeviceSummary])
     case events([AccountEvent])
     case merged(RecoveryMerge)
+    case backupCreated(path: String)
+    case backups([BackupListing])
+    case restored(RestoreSummary)
     case failure(AgentFailure)
 }
 

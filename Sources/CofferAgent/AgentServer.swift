@@ -68,9 +68,16 @@ public final class AgentServer {
     private func idleTimeHasPassed() -> Bool { waitMilliseconds() == 0 }
 
     private func lockForInactivity() {
+        backUpBeforeLock()
         session = nil
         if pinEnvelope == nil { isFinished = true }
         lastActivity = .now
+    }
+
+    /// Changes the backup interval held back are backed up before the keys leave memory.
+    private func backUpBeforeLock() {
+        guard let session, let settings = try? BackupSettings(paths: paths) else { return }
+        try? BackupService(session: session, settings: settings).beforeLock()
     }
 
     private func serve(_ connection: UnixSocket) {
@@ -107,6 +114,7 @@ public final class AgentServer {
             if session == nil { isFinished = true }
             return .done
         case .lock:
+            backUpBeforeLock()
             session = nil
             if pinEnvelope == nil { isFinished = true }
             return .done
@@ -128,8 +136,12 @@ public final class AgentServer {
     private func unlock(_ makeKeyring: (VaultStore) throws -> Keyring, timeout: Int?) -> AgentResponse {
         do {
             let store = try VaultStore.open(at: paths.vaultFile)
-            session = try VaultSession(store: store, keyring: try makeKeyring(store))
+            let session = try VaultSession(store: store, keyring: try makeKeyring(store))
+            self.session = session
             if let timeout { idleTimeoutSeconds = max(1, timeout) }
+            if let settings = try? BackupSettings(paths: paths) {
+                try? BackupService(session: session, settings: settings).daily()
+            }
             return .agentState(state)
         } catch {
             return .failure(AgentFailure(error))

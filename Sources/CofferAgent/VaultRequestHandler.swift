@@ -11,13 +11,22 @@ struct VaultRequestHandler {
 
     /// Runs a change, then syncs it when the vault is connected and the server answers; offline,
     /// the change simply waits for the next sync.
-    private func syncingAfter(_ change: () throws -> Item) throws -> Item {
-        let item = try change()
+    private func syncingAfter<Result>(_ change: () throws -> Result) throws -> Result {
+        let result = try change()
+        afterChange()
+        return result
+    }
+
+    /// Syncs a change and makes the automatic backup when one is due; neither failing undoes it.
+    private func afterChange() {
+        guard session.changesSinceBackup else { return }
         if (try? session.store.syncState()) != nil {
             _ = try? ServerRequestHandler(store: session.store, keyring: session.keyring).handle(.sync)
             try? session.refreshIfChanged()
         }
-        return item
+        if let settings = try? BackupSettings(paths: ProfilePaths()) {
+            try? BackupService(session: session, settings: settings).afterChange()
+        }
     }
 
     func handle(_ request: AgentRequest) -> AgentResponse {
@@ -34,12 +43,11 @@ struct VaultRequestHandler {
             case .restore(let id): return .item(try syncingAfter { try session.restore(id) })
             case .purge(let id): return .item(try syncingAfter { try session.purge(id) })
             case .mergeRecovered(let recovered):
-                let merge = try session.mergeRecovered(recovered)
-                if merge.added + merge.updated > 0, (try? session.store.syncState()) != nil {
-                    _ = try? ServerRequestHandler(store: session.store, keyring: session.keyring).handle(.sync)
-                    try? session.refreshIfChanged()
-                }
-                return .merged(merge)
+                return .merged(try syncingAfter { try session.mergeRecovered(recovered) })
+            case .backup(let command, let settings):
+                let response = try BackupService(session: session, settings: settings).handle(command)
+                if case .restore = command { afterChange() }
+                return response
             case .sync, .devices, .revokeDevice, .accountEvents, .logout:
                 let response = try ServerRequestHandler(store: session.store, keyring: session.keyring).handle(request)
                 try session.refreshIfChanged()

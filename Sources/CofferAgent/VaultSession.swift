@@ -20,6 +20,8 @@ public final class VaultSession {
     private var manifestEntries: [UUID: ManifestEntry] = [:]
     private var index = SearchIndex([])
     private var manifestState = ManifestState(counter: 0, mac: [])
+    /// Whether items changed since the last backup this session made (automatic backups coalesce on it).
+    public var changesSinceBackup = false
 
     /// Opens every record, checking each one and the manifest over all of them.
     public init(store: VaultStore, keyring: Keyring, now: @escaping @Sendable () -> Date = Date.init) throws {
@@ -205,7 +207,7 @@ public final class VaultSession {
         var merge = RecoveryMerge(added: 0, updated: 0, unchanged: 0)
         for item in recovered {
             if let current = items[item.id], let record = records[item.id] {
-                guard item != current, item.modified > current.modified else {
+                guard !item.hasSameContent(as: current), item.modified > current.modified else {
                     merge.unchanged += 1
                     continue
                 }
@@ -223,6 +225,50 @@ public final class VaultSession {
         return merge
     }
 
+    /// Restores items from a backup in one transaction. `.merge` adds missing items and keeps the newer
+    /// of items in both; `.replace` also moves items the backup does not hold to the trash (where they
+    /// can still be restored) and puts every item back as the backup has it. `dryRun` only counts.
+    public func restore(_ restored: [Item], mode: RestoreMode, dryRun: Bool) throws -> RestoreSummary {
+        var summary = RestoreSummary(
+            safetyBackup: nil, added: 0, updated: 0, trashed: 0, unchanged: 0, dryRun: dryRun)
+        var upserts: [(SealedItem, Item)] = []
+        let inBackup = Set(restored.map(\.id))
+        for item in restored {
+            guard let current = items[item.id], let record = records[item.id] else {
+                summary.added += 1
+                if !dryRun { upserts.append((try keyring.seal(item, revision: 1), item)) }
+                continue
+            }
+            let takeBackup = !item.hasSameContent(as: current) && (mode == .replace || item.modified > current.modified)
+            guard takeBackup else {
+                summary.unchanged += 1
+                continue
+            }
+            summary.updated += 1
+            if !dryRun {
+                var restoredItem = item
+                restoredItem.recordEdit(from: current, at: now())
+                upserts.append(
+                    (
+                        try keyring.seal(restoredItem, revision: record.revision + 1, existingKey: record.wrappedKey),
+                        restoredItem
+                    ))
+            }
+        }
+        if mode == .replace {
+            for (id, current) in items where !inBackup.contains(id) && !current.isTrashed {
+                summary.trashed += 1
+                guard !dryRun, let record = records[id] else { continue }
+                var trashed = current
+                trashed.moveToTrash(at: now())
+                upserts.append(
+                    (try keyring.seal(trashed, revision: record.revision + 1, existingKey: record.wrappedKey), trashed))
+            }
+        }
+        if !upserts.isEmpty { try commit(upserts: upserts) }
+        return summary
+    }
+
     /// Writes records and the resulting manifest in one transaction, then updates memory.
     private func commit(upserts: [(SealedItem, Item)], deletions: [UUID] = []) throws {
         var entries = manifestEntries
@@ -236,6 +282,7 @@ public final class VaultSession {
             expectedCounter: manifestState.counter)
         manifestEntries = entries
         manifestState = state
+        changesSinceBackup = true
         for (record, item) in upserts {
             records[record.id] = record
             items[record.id] = item

@@ -228,6 +228,12 @@ public struct SyncEngine: Sendable {
         let local = records[remote.id]
         let meta = metadata[remote.id]
         outcome.touched.insert(remote.id)
+        if remote.isDeleted, local != nil, let meta, meta.isDirty, meta.syncedRevision == 0 {
+            // Deleted on the server, then created here again with the same id (restored from a backup
+            // or recovered from before a reset): the newer intent wins, pushed on top of the tombstone.
+            metadata[remote.id] = ItemSyncMetadata(syncedRevision: remote.revision, base: nil, isDirty: true)
+            return
+        }
         if remote.isDeleted {
             // Purged elsewhere: a copy here goes to this device's trash and stays local, never silently dropped.
             metadata[remote.id] = nil

@@ -130,3 +130,27 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
         Array(Set(tags.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })).sorted()
     }
 }
+
+extension Item {
+    /// Whether two items hold the same content, with times compared to the millisecond: stored items
+    /// keep milliseconds, so a copy read back from a file or a backup equals the one in memory.
+    public func hasSameContent(as other: Item) -> Bool {
+        normalized() == other.normalized()
+    }
+
+    private func normalized() -> Item {
+        let millisecond = { (date: Date) in
+            Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+        }
+        var copy = self
+        copy.created = millisecond(created)
+        copy.modified = millisecond(modified)
+        copy.trashedAt = trashedAt.map(millisecond)
+        copy.passwordHistory = passwordHistory.map {
+            var entry = $0
+            entry.replacedAt = millisecond(entry.replacedAt)
+            return entry
+        }
+        return copy
+    }
+}

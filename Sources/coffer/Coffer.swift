@@ -19,7 +19,7 @@ struct Coffer: ParsableCommand {
             Remove.self, Restore.self, Purge.self,
             Generate.self, TOTPCode.self, Copy.self, PIN.self,
             Register.self, Login.self, Logout.self, Sync.self, Devices.self, Account.self,
-            PasswordCommand.self, RecoveryKitCommand.self, Recover.self,
+            PasswordCommand.self, RecoveryKitCommand.self, Recover.self, BackupCommandGroup.self,
             Completion.self,
             Agent.self, ClipboardClear.self,
         ]

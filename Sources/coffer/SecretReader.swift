@@ -51,6 +51,12 @@ final class SecretReader {
         return value
     }
 
+    /// A secret given as `-` on the command line: the next line of standard input, whether or not
+    /// --password-stdin was passed (this reader's line count is kept when it was).
+    func standardInputLine(_ prompt: String) throws(AgentFailure) -> String {
+        try (fromStandardInput ? self : SecretReader(fromStandardInput: true)).require(prompt)
+    }
+
     /// Whether secrets come from a script rather than a person.
     var isScripted: Bool { fromStandardInput || !isTerminalAvailable }
 }

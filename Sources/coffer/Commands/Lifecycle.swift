@@ -196,7 +196,7 @@ struct Recover: ParsableCommand {
         guard let typed = recoveryCode else {
             throw AgentFailure(.invalidInput, "Add --recovery-code CODE (or - to read it from standard input).")
         }
-        let recovery = try RecoveryCode(parsing: typed == "-" ? try reader.require("Recovery code: ") : typed)
+        let recovery = try RecoveryCode(parsing: typed == "-" ? try reader.standardInputLine("Recovery code: ") : typed)
         let password = try MasterPasswordPrompt(reader: reader).newPassword()
         _ = AgentHandoff.lock(paths)
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
@@ -219,7 +219,8 @@ struct Recover: ParsableCommand {
         if let oldRecoveryCode {
             secret = .recoveryCode(
                 try RecoveryCode(
-                    parsing: oldRecoveryCode == "-" ? try reader.require("Old recovery code: ") : oldRecoveryCode))
+                    parsing: oldRecoveryCode == "-"
+                        ? try reader.standardInputLine("Old recovery code: ") : oldRecoveryCode))
         } else {
             secret = .password(try reader.require("Master password used before the reset: "))
         }

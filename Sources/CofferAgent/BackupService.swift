@@ -1,0 +1,263 @@
+public import CofferBackup
+import CofferCrypto
+public import CofferModel
+import CofferStore
+import CofferVault
+public import Foundation
+
+/// Where backups go and how many are kept; from the environment (README, "Configuration").
+public struct BackupSettings: Codable, Sendable, Equatable {
+    /// The folder: `COFFER_BACKUP_DIR`, default `backups/` next to the vault. Any folder works
+    /// (a cloud-drive folder, a USB stick): the files are sealed.
+    public var directory: String
+    /// At most one automatic backup per this many seconds after changes (`COFFER_BACKUP_INTERVAL`,
+    /// default 1h); `nil` turns automatic backups off.
+    public var interval: TimeInterval?
+    /// Which automatic backups to keep (`COFFER_BACKUP_KEEP`).
+    public var retention: BackupRetention
+
+    /// Reads the settings for `paths` from `environment`.
+    public init(paths: ProfilePaths, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        directory =
+            environment["COFFER_BACKUP_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? paths.dataDirectory + "/backups"
+        retention = try environment["COFFER_BACKUP_KEEP"].map { try BackupRetention(parsing: $0) } ?? BackupRetention()
+        switch environment["COFFER_BACKUP_INTERVAL"]?.lowercased() {
+        case nil, "": interval = 3600
+        case "off", "0": interval = nil
+        case let text?:
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+            guard let unit = text.last.flatMap({ units[$0] }), let value = Double(text.dropLast()), value > 0 else {
+                throw AgentFailure(
+                    .invalidInput, "COFFER_BACKUP_INTERVAL '\(text)' is not a duration: use e.g. 30m, 1h, 1d or off.")
+            }
+            interval = value * unit
+        }
+    }
+}
+
+/// A backup operation, as the CLI asks the agent (or its own session) for it.
+public enum BackupCommand: Codable, Sendable {
+    /// Make a backup now.
+    case create
+    /// List the folder.
+    case list
+    /// Open one completely.
+    case verify(path: String, secret: BackupSecretInput?)
+    /// Restore one.
+    case restore(path: String, mode: RestoreMode, dryRun: Bool, secret: BackupSecretInput?)
+}
+
+/// One backup as `coffer backup list` shows it.
+public struct BackupListing: Codable, Sendable, Equatable {
+    /// The file.
+    public var path: String
+    /// When it was made.
+    public var created: Date
+    /// Its size on disk.
+    public var size: Int
+    /// Live items, when the current keys open it.
+    public var items: Int?
+    /// Trashed items, when the current keys open it.
+    public var trash: Int?
+    /// The device that made it, when the current keys open it.
+    public var device: String?
+    /// Whether it was made automatically (and so is subject to retention).
+    public var automatic: Bool
+    /// The secrets that open it, in words.
+    public var opensWith: [String]
+}
+
+/// A secret for a backup the current keys do not open, as it travels to the agent.
+public enum BackupSecretInput: Codable, Sendable {
+    /// A master password in force when the backup was made.
+    case password(String)
+    /// A recovery code in force when the backup was made.
+    case recoveryCode(String)
+}
+
+/// What a restore did (or, for a dry run, would do).
+public struct RestoreSummary: Codable, Sendable, Equatable {
+    /// The backup of the state before the restore; `nil` for a dry run.
+    public var safetyBackup: String?
+    /// Items added.
+    public var added: Int
+    /// Items replaced by the backup's version.
+    public var updated: Int
+    /// Items moved to the trash (`--replace` only).
+    public var trashed: Int
+    /// Items left as they were.
+    public var unchanged: Int
+    /// Whether nothing was written.
+    public var dryRun: Bool
+}
+
+/// How a restore treats the items already in the vault.
+public enum RestoreMode: String, Codable, Sendable {
+    /// Add missing items; of items in both, keep the newer.
+    case merge
+    /// Make the vault hold the backup's items; others move to the trash, where they can be restored.
+    case replace
+}
+
+/// Backups of an unlocked session: made where the keys are (the agent, or the command's process).
+public struct BackupService {
+    let session: VaultSession
+    let settings: BackupSettings
+    let now: () -> Date
+
+    /// A service for `session`.
+    public init(session: VaultSession, settings: BackupSettings, now: @escaping () -> Date = Date.init) {
+        self.session = session
+        self.settings = settings
+        self.now = now
+    }
+
+    /// Writes a backup of every item (trash included); returns its path.
+    @discardableResult
+    public func create(automatic: Bool = false) throws -> String {
+        let header = try session.store.header()
+        let data = try BackupFile.make(
+            items: session.list(ItemFilter(scope: .all)), accountHeader: header, keyring: session.keyring,
+            deviceName: try? session.store.syncState()?.deviceName, now: now())
+        try ProfilePaths.makeOwnerOnlyDirectory(settings.directory)
+        let stamp = Self.stamp(now())
+        let name =
+            "coffer-\(stamp)-\(automatic ? "auto" : "manual")-\(UUID().uuidString.prefix(8).lowercased()).\(BackupFormat.fileExtension)"
+        let path = (settings.directory as NSString).appendingPathComponent(name)
+        let temporary = path + ".partial"
+        // Written whole, then renamed: a crash never leaves a half backup under a backup's name.
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
+        else { throw BackupError.io("cannot write in \(settings.directory); check that the folder is writable") }
+        do {
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        } catch {
+            throw BackupError.io("cannot write \(path): \(error.localizedDescription)")
+        }
+        session.changesSinceBackup = false
+        if automatic { try prune() }
+        return path
+    }
+
+    /// Every backup in the folder, newest first, with item counts where the current keys open it.
+    public func list() throws -> [BackupListing] {
+        let header = try session.store.header()
+        return files().compactMap { path -> BackupListing? in
+            guard let file = try? BackupFile.read(at: path) else { return nil }
+            let summary =
+                (file.header.accountID == header.accountID && file.header.epoch == header.epoch)
+                ? (try? file.open(with: session.keyring.accountKey))?.summary : nil
+            return BackupListing(
+                path: path, created: file.header.createdAt, size: file.size, items: summary?.items,
+                trash: summary?.trash, device: summary?.deviceName, automatic: path.contains("-auto-"),
+                opensWith: file.header.opensWith(current: header).map(\.description))
+        }.sorted { $0.created > $1.created }
+    }
+
+    /// Opens a backup completely (every item decoded) and describes it.
+    public func verify(_ path: String, secret: BackupSecretInput?) throws -> BackupListing {
+        let (file, contents) = try open(path, secret: secret)
+        return BackupListing(
+            path: path, created: file.header.createdAt, size: file.size, items: contents.summary.items,
+            trash: contents.summary.trash, device: contents.summary.deviceName, automatic: path.contains("-auto-"),
+            opensWith: file.header.opensWith(current: try session.store.header()).map(\.description))
+    }
+
+    /// Restores a backup into the vault; takes a backup of the current state first.
+    public func restore(_ path: String, mode: RestoreMode, dryRun: Bool, secret: BackupSecretInput?) throws
+        -> RestoreSummary
+    {
+        let (file, contents) = try open(path, secret: secret)
+        guard file.header.accountID == session.keyring.accountID else { throw BackupError.otherAccount }
+        let safety = dryRun ? nil : try create()
+        var summary = try session.restore(contents.items, mode: mode, dryRun: dryRun)
+        summary.safetyBackup = safety
+        return summary
+    }
+
+    /// Runs a command from the CLI.
+    public func handle(_ command: BackupCommand) throws -> AgentResponse {
+        switch command {
+        case .create: return .backupCreated(path: try create())
+        case .list: return .backups(try list())
+        case .verify(let path, let secret): return .backups([try verify(path, secret: secret)])
+        case .restore(let path, let mode, let dryRun, let secret):
+            return .restored(try restore(path, mode: mode, dryRun: dryRun, secret: secret))
+        }
+    }
+
+    /// After a change: an automatic backup if none was made within the interval.
+    public func afterChange() throws {
+        guard let interval = settings.interval, session.changesSinceBackup else { return }
+        if let newest = newestAutomatic(), now().timeIntervalSince(newest) < interval { return }
+        try create(automatic: true)
+    }
+
+    /// Before the keys leave memory (lock, idle timeout): back up changes the interval held back.
+    public func beforeLock() throws {
+        guard settings.interval != nil, session.changesSinceBackup else { return }
+        try create(automatic: true)
+    }
+
+    /// At unlock: the daily backup, when the newest automatic one is a day old.
+    public func daily() throws {
+        guard settings.interval != nil, !session.list(ItemFilter(scope: .all)).isEmpty else { return }
+        if let newest = newestAutomatic(), now().timeIntervalSince(newest) < 86_400 { return }
+        try create(automatic: true)
+    }
+
+    /// Deletes automatic backups the retention policy does not keep; manual ones are never deleted.
+    public func prune() throws {
+        let automatic = files().filter { $0.contains("-auto-") }.compactMap { path in
+            Self.date(fromName: path).map { (id: path, date: $0) }
+        }
+        let keep = settings.retention.kept(automatic)
+        for backup in automatic where !keep.contains(backup.id) {
+            try? FileManager.default.removeItem(atPath: backup.id)
+        }
+    }
+
+    private func open(_ path: String, secret: BackupSecretInput?) throws -> (BackupFile, BackupContents) {
+        let file = try BackupFile.read(at: path)
+        let header = try session.store.header()
+        let backupSecret: BackupSecret
+        switch secret {
+        case nil:
+            guard file.header.accountID == header.accountID, file.header.epoch == header.epoch else {
+                throw BackupError.wrongSecret(opensWith: file.header.opensWith(current: header).map(\.description))
+            }
+            backupSecret = .accountKey(session.keyring.accountKey)
+        case .password(let password): backupSecret = .password(password)
+        case .recoveryCode(let text): backupSecret = .recoveryCode(try RecoveryCode(parsing: text))
+        }
+        let key = try file.accountKey(for: backupSecret, currentHeader: header)
+        return (file, try file.open(with: key, currentHeader: header))
+    }
+
+    private func files() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: settings.directory)) ?? []
+        return names.filter { $0.hasSuffix("." + BackupFormat.fileExtension) }
+            .map { (settings.directory as NSString).appendingPathComponent($0) }
+    }
+
+    private func newestAutomatic() -> Date? {
+        files().filter { $0.contains("-auto-") }.compactMap(Self.date(fromName:)).max()
+    }
+
+    /// The time in a backup's name: UTC to the millisecond, so names sort by time.
+    static func stamp(_ date: Date) -> String { stampFormatter().string(from: date) }
+
+    /// The time in a backup's file name (`coffer-20261126T121600123Z-…`).
+    static func date(fromName path: String) -> Date? {
+        let name = (path as NSString).lastPathComponent
+        guard name.hasPrefix("coffer-") else { return nil }
+        return stampFormatter().date(from: String(name.dropFirst(7).prefix(19)))
+    }
+
+    private static func stampFormatter() -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmssSSS'Z'"
+        return formatter
+    }
+}

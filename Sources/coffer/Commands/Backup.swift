@@ -1,0 +1,165 @@
+import ArgumentParser
+import CofferAgent
+import CofferBackup
+import Foundation
+
+/// `coffer backup`: encrypted backups that say which secrets open them.
+struct BackupCommandGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Make, list, check and restore encrypted backups.",
+        discussion: """
+            Backups are made automatically after changes (at most one per COFFER_BACKUP_INTERVAL, default 1h, \
+            and before the agent locks) and daily, into COFFER_BACKUP_DIR (default: backups/ next to the \
+            vault; any folder works, the files are sealed). Automatic backups are thinned by COFFER_BACKUP_KEEP \
+            (default last=10,daily=14,weekly=8,monthly=12); ones you make are never deleted. Every backup opens \
+            with your current password while the vault key is unchanged, with the password in force when it \
+            was made, and with the recovery code in force then.
+            """,
+        subcommands: [Create.self, List.self, Verify.self, Restore.self])
+
+    /// Sends a backup command to the unlocked vault, retrying with the backup's own secret when the
+    /// current keys do not open it and one was given.
+    static func send(_ command: (BackupSecretInput?) -> BackupCommand, secrets: SecretOptions, recoveryCode: String?)
+        throws -> AgentResponse
+    {
+        let reader = secrets.reader()
+        let vault = try VaultConnector(secrets: reader).open()
+        let settings = try BackupSettings(paths: ProfilePaths())
+        var response = try vault.send(.backup(command(nil), settings: settings))
+        if case .failure(let failure) = response, failure.kind == .wrongSecret {
+            let secret: BackupSecretInput?
+            if let recoveryCode {
+                secret = .recoveryCode(
+                    recoveryCode == "-" ? try reader.standardInputLine("Recovery code: ") : recoveryCode)
+            } else if secrets.passwordStdin {
+                secret = .password(try reader.require("The backup's password: "))
+            } else if !reader.isScripted {
+                Terminal.note(failure.message)
+                secret = .password(try reader.require("Password that opens this backup: "))
+            } else {
+                secret = nil
+            }
+            if let secret { response = try vault.send(.backup(command(secret), settings: settings)) }
+        }
+        if case .failure(let failure) = response { throw failure }
+        return response
+    }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Back up the vault now; prints the new file's path.")
+        @OptionGroup var secrets: SecretOptions
+
+        func run() throws {
+            guard
+                case .backupCreated(let path) = try BackupCommandGroup.send(
+                    { _ in .create }, secrets: secrets, recoveryCode: nil)
+            else { throw AgentFailure(.storage, "The backup was not made.") }
+            print(path)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List backups: time, items, size, and which secrets open each.")
+        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            guard
+                case .backups(let backups) = try BackupCommandGroup.send(
+                    { _ in .list }, secrets: secrets, recoveryCode: nil)
+            else { throw AgentFailure(.storage, "The backups could not be listed.") }
+            if output.json { return try Output.json(backups) }
+            if backups.isEmpty { Terminal.note("No backups yet; `coffer backup create` makes one.") }
+            for backup in backups { print(Self.describe(backup)) }
+        }
+
+        static func describe(_ backup: BackupListing) -> String {
+            let when = backup.created.formatted(
+                Date.VerbatimFormatStyle(
+                    format:
+                        "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
+                    timeZone: .gmt, calendar: Calendar(identifier: .gregorian)))
+            let items =
+                backup.items.map { "\($0) item(s)\(backup.trash.map { $0 > 0 ? " + \($0) in trash" : "" } ?? "")" }
+                ?? "items sealed"
+            let size = ByteCountFormatter.string(fromByteCount: Int64(backup.size), countStyle: .file)
+            return """
+                \(when) UTC  \(items)  \(size)\(backup.automatic ? "  (automatic)" : "")
+                  \(backup.path)
+                  opens with: \(backup.opensWith.joined(separator: "; "))
+                """
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open a backup completely and check every item, changing nothing.")
+        @Argument(help: "The backup file.") var path: String
+        @OptionGroup var secrets: SecretOptions
+        @Option(help: "A recovery code that opens the backup (or - to read it from standard input).")
+        var recoveryCode: String?
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let file = absolute(path)
+            guard
+                case .backups(let result) = try BackupCommandGroup.send(
+                    { .verify(path: file, secret: $0) }, secrets: secrets, recoveryCode: recoveryCode),
+                let backup = result.first
+            else { throw AgentFailure(.storage, "The backup could not be checked.") }
+            if output.json { return try Output.json(backup) }
+            print("The backup is whole and opens.\n" + List.describe(backup))
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a backup into the vault (a backup of the current state is made first).",
+            discussion: """
+                --merge (the default) adds items the vault lacks and, of items in both, keeps the newer. \
+                --replace makes the vault hold what the backup holds: other items move to the trash, where \
+                `coffer restore` brings them back. With --password-stdin, the first line is the master password \
+                if the vault is locked, then the password that opens the backup if the current one does not.
+                """)
+        @Argument(help: "The backup file.") var path: String
+        @Flag(help: "Add missing items; keep the newer of items in both (default).") var merge = false
+        @Flag(help: "Hold exactly the backup's items; move the others to the trash.") var replace = false
+        @Flag(help: "Show what would change; change nothing.") var dryRun = false
+        @Option(help: "A recovery code that opens the backup (or - to read it from standard input).")
+        var recoveryCode: String?
+        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            guard !(merge && replace) else { throw ValidationError("Choose --merge or --replace, not both.") }
+        }
+
+        func run() throws {
+            let file = absolute(path)
+            let mode: RestoreMode = replace ? .replace : .merge
+            guard
+                case .restored(let summary) = try BackupCommandGroup.send(
+                    { .restore(path: file, mode: mode, dryRun: dryRun, secret: $0) }, secrets: secrets,
+                    recoveryCode: recoveryCode)
+            else { throw AgentFailure(.storage, "The backup could not be restored.") }
+            if output.json { return try Output.json(summary) }
+            let counts =
+                "\(summary.added) added, \(summary.updated) replaced by the backup's version, \(summary.trashed) moved to the trash, \(summary.unchanged) unchanged"
+            if summary.dryRun {
+                Terminal.note("Dry run, nothing changed. Restoring would give: \(counts).")
+            } else {
+                Terminal.note(
+                    "Restored: \(counts). The state before the restore was backed up to \(summary.safetyBackup ?? "-")."
+                )
+            }
+        }
+    }
+}
+
+/// A path as the user typed it, made absolute (the agent runs in another directory).
+private func absolute(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}

@@ -1,0 +1,126 @@
+import CofferBackup
+import CofferCrypto
+import CofferModel
+import CofferVault
+import Foundation
+import Testing
+
+@Suite("backup files: format, secrets, damage")
+struct BackupFileTests {
+    static let password = "harbor-lantern-quiet-meadow-3"
+
+    struct Fixture {
+        let header: AccountHeader
+        let keyring: Keyring
+        let recoveryCode: RecoveryCode
+        let items: [Item]
+        let data: Data
+
+        init(count: Int = 25) throws {
+            let (header, accountKey, recoveryCode) = try AccountHeader.create(
+                password: BackupFileTests.password, parameters: .minimum)
+            self.header = header
+            self.recoveryCode = recoveryCode
+            keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
+            var items = (0..<count).map { index in
+                var item = Item(type: .login, title: "Site \(index)", now: Date(timeIntervalSince1970: 1_700_000_000))
+                item.notes = "note \(index)"
+                return item
+            }
+            items[0].moveToTrash(at: Date(timeIntervalSince1970: 1_700_000_100))
+            self.items = items
+            data = try BackupFile.make(items: items, accountHeader: header, keyring: keyring, deviceName: "laptop")
+        }
+    }
+
+    @Test("a backup opens with the account key, the password and the recovery code in force, and holds every item")
+    func opensWithEachSecret() throws {
+        let fixture = try Fixture()
+        let file = try BackupFile.parse(fixture.data, name: "b")
+        for secret in [
+            BackupSecret.accountKey(fixture.keyring.accountKey), .password(Self.password),
+            .recoveryCode(fixture.recoveryCode),
+        ] {
+            let key = try file.accountKey(for: secret, currentHeader: fixture.header)
+            let contents = try file.open(with: key)
+            #expect(contents.items == fixture.items)
+            #expect(contents.summary == BackupSummary(items: 24, trash: 1, deviceName: "laptop"))
+        }
+        #expect(!String(decoding: fixture.data, as: UTF8.self).contains("Site 3"), "titles are sealed")
+    }
+
+    @Test("after a password change the old password still opens it and the listing says so")
+    func afterPasswordChange() throws {
+        let fixture = try Fixture()
+        let (changed, _) = try fixture.header.rewrapped(
+            password: "a-brand-new-password-42", accountKey: fixture.keyring.accountKey, parameters: .minimum)
+        let file = try BackupFile.parse(fixture.data, name: "b")
+        let secrets = file.header.opensWith(current: changed)
+        #expect(secrets.first == .currentPassword)
+        #expect(secrets.contains(.passwordInForce(file.header.createdAt)))
+        #expect(secrets.contains(.currentRecoveryCode))
+        #expect(
+            try file.open(with: file.accountKey(for: .password(Self.password), currentHeader: changed)).items.count
+                == 25)
+    }
+
+    @Test("a wrong password is refused with the secrets that would open it")
+    func wrongSecret() throws {
+        let fixture = try Fixture()
+        let file = try BackupFile.parse(fixture.data, name: "b")
+        #expect(throws: BackupError.self) { try file.accountKey(for: .password("nope"), currentHeader: nil) }
+        do {
+            _ = try file.accountKey(for: .password("nope"), currentHeader: nil)
+        } catch {
+            #expect(error.description.contains("the password in force on"))
+            #expect(error.description.contains("the recovery code in force on"))
+        }
+        let other = try Fixture(count: 1)
+        #expect(throws: BackupError.self) { try file.open(with: other.keyring.accountKey) }
+    }
+
+    @Test("every truncation and bit flips anywhere are refused cleanly, never opened wrong")
+    func damage() throws {
+        let fixture = try Fixture(count: 3)
+        let key = fixture.keyring.accountKey
+        for length in stride(from: 0, to: fixture.data.count, by: 7) {
+            let cut = fixture.data.prefix(length)
+            #expect(throws: BackupError.self) { try BackupFile.parse(cut, name: "cut").open(with: key) }
+        }
+        for position in stride(from: 14, to: fixture.data.count, by: 11) {
+            var flipped = fixture.data
+            flipped[position] ^= 0x20
+            #expect(throws: BackupError.self, "flip at \(position)") {
+                try BackupFile.parse(flipped, name: "flipped").open(with: key)
+            }
+        }
+    }
+
+    @Test("foreign files and newer versions get their own errors")
+    func foreignAndNewer() throws {
+        #expect(throws: BackupError.notABackup("x.csv")) {
+            try BackupFile.parse(Data("name,password\n".utf8), name: "x.csv")
+        }
+        var newer = try Fixture(count: 1).data
+        newer[9] = 9
+        #expect(throws: BackupError.newerVersion(found: 9, supported: 1)) { try BackupFile.parse(newer, name: "n") }
+    }
+
+    @Test("retention keeps the newest, then one per day, week and month")
+    func retention() throws {
+        let day: TimeInterval = 86_400
+        let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01
+        // Four backups a day for 120 days.
+        let backups = (0..<480).map { (id: $0, date: start.addingTimeInterval(Double($0) * day / 4)) }
+        let kept = BackupRetention(last: 3, daily: 5, weekly: 4, monthly: 3).kept(backups)
+        let newest = Set(479 - 2...479)
+        #expect(newest.isSubset(of: kept))
+        // Days: the newest backup of each of the last five days; weeks and months add older ones.
+        for offset in 0..<5 { #expect(kept.contains(479 - offset * 4)) }
+        #expect(kept.count <= 3 + 5 + 4 + 3)
+        #expect(kept.count >= 3 + 5)
+        #expect(!kept.contains(1), "a backup of no bucket's newest is dropped")
+        #expect(try BackupRetention(parsing: "last=2,monthly=0") == BackupRetention(last: 2, monthly: 0))
+        #expect(throws: BackupError.self) { try BackupRetention(parsing: "forever=1") }
+    }
+}
