@@ -27,10 +27,12 @@ run: deps
 	@echo
 	.build/debug/coffer-server --host 127.0.0.1 --port 8080 --data-dir ./data
 
-## Run every test: formatting, unit tests, end-to-end tests with the real binary.
+## Run every test: formatting, unit tests, end-to-end tests with the real binaries, and the web
+## portal in a real browser (chromium without JavaScript, driven by selenium).
 test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	./scripts/browser-tests.sh
 
 lint: check-swift
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift

@@ -22,6 +22,7 @@ let package = Package(
                 .product(name: "CofferStore", package: "Coffer"),
                 .product(name: "CofferAgent", package: "Coffer"),
                 .product(name: "CofferClient", package: "Coffer"),
+                .product(name: "CofferBackup", package: "Coffer"),
             ],
             path: "Benchmarks/CofferBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

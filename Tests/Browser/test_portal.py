@@ -1,0 +1,159 @@
+"""The account portal in a real browser: Debian's chromium with JavaScript turned off, driven by
+selenium, against the real coffer-server and the real coffer CLI.
+
+Run by `make test` through scripts/browser-tests.sh, which installs chromium, chromium-driver and
+selenium when they are missing and fails loudly when it cannot.
+"""
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import unittest
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+BIN = os.environ["COFFER_BIN_DIR"]
+OLD_PASSWORD = "tundra-walrus-pebble-orchid-42"
+NEW_PASSWORD = "glacier-harbor-violet-meadow-77"
+
+
+class Coffer:
+    """One `coffer` profile in its own COFFER_HOME."""
+
+    def __init__(self, root):
+        self.home = tempfile.mkdtemp(dir=root)
+
+    def run(self, *args, stdin=""):
+        env = dict(os.environ, COFFER_HOME=self.home)
+        return subprocess.run(
+            [os.path.join(BIN, "coffer"), *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+        )
+
+    def ok(self, *args, stdin=""):
+        result = self.run(*args, stdin=stdin)
+        assert result.returncode == 0, f"coffer {' '.join(args)}: {result.stderr}"
+        return result.stdout
+
+
+class PortalInBrowser(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="coffer-browser-")
+        cls.data = os.path.join(cls.root, "server")
+        cls.server = subprocess.Popen(
+            [os.path.join(BIN, "coffer-server"), "--port", "0", "--data-dir", cls.data],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for line in cls.server.stdout:
+            match = re.search(r"listening on (http://\S+)", line)
+            if match:
+                cls.url = match.group(1)
+                break
+        else:
+            raise RuntimeError("coffer-server did not start")
+        # Keep draining its log so the server never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in cls.server.stdout], daemon=True).start()
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]:
+            options.add_argument(argument)
+        # The portal must work without JavaScript: the browser runs none.
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+        service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+        cls.browser = webdriver.Chrome(options=options, service=service)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        cls.server.terminate()
+        cls.server.wait(timeout=30)
+        cls.server.stdout.close()
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    def mail(self, email, marker):
+        for path in sorted(glob.glob(os.path.join(self.data, "mail", "*.eml")), reverse=True):
+            with open(path, encoding="utf-8") as message:
+                text = message.read()
+            if email in text and marker in text:
+                return text
+        self.fail(f"no mail to {email} containing {marker}")
+
+    def page(self):
+        source = self.browser.page_source
+        self.assertNotIn("<script", source, "portal pages carry no JavaScript")
+        return self.browser.find_element(By.TAG_NAME, "body").text
+
+    def register(self, email):
+        laptop = Coffer(self.root)
+        laptop.ok("register", "--server", self.url, "--email", email, "--device-name", "laptop",
+                  "--password-stdin", stdin=OLD_PASSWORD + "\n")
+        for index in range(3):
+            laptop.ok("add", "login", "--title", f"Site {index}", "--password-stdin", stdin=f"secret-{index}\n")
+        return laptop
+
+    def test_forgot_password_reset_and_recovery(self):
+        email = "dana@example.org"
+        laptop = self.register(email)
+
+        self.browser.get(self.url + "/portal")
+        self.browser.find_element(By.LINK_TEXT, "Forgot your password?").click()
+        text = self.page()
+        self.assertIn("You have your recovery code", text, "what still works comes before any reset")
+        self.browser.find_element(By.ID, "email").send_keys(email)
+        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.assertIn("If an account exists", self.page())
+
+        link = re.search(r"(http://\S+/portal/reset\?\S+)", self.mail(email, "/portal/reset")).group(1)
+        self.browser.get(link)
+        text = self.page()
+        self.assertIn("laptop", text, "devices still signed in are listed")
+        self.assertIn("not deleted", text)
+
+        self.browser.find_element(By.ID, "confirmation").send_keys("ok")
+        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.assertIn("Nothing was changed", self.page())
+        self.browser.find_element(By.ID, "confirmation").send_keys("reset my account")
+        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.assertIn("was reset", self.page())
+        code = self.browser.find_element(By.ID, "setup-code").text
+        self.assertRegex(code, r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")
+
+        self.browser.get(link)
+        self.assertIn("no longer works", self.page(), "the link works once")
+
+        # The laptop finishes the reset with the code, then moves its own 3 items into the new account.
+        laptop.ok("account", "reset", "--server", self.url, "--email", email, "--code", code,
+                  "--password-stdin", "--yes", stdin=NEW_PASSWORD + "\n")
+        laptop.ok("recover", "--from-device", "--password-stdin", stdin=NEW_PASSWORD + "\n" + OLD_PASSWORD + "\n")
+        items = json.loads(laptop.ok("list", "--json"))
+        self.assertEqual(sorted(item["title"] for item in items), ["Site 0", "Site 1", "Site 2"])
+        laptop.run("lock")
+
+    def test_account_activity_after_an_emailed_code(self):
+        email = "erin@example.org"
+        laptop = self.register(email)
+        laptop.run("lock")
+        self.browser.get(self.url + "/portal/activity")
+        self.browser.find_element(By.ID, "email").send_keys(email)
+        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.assertIn("we sent it a code", self.page())
+        code = re.search(r"one-time code: ([A-Z0-9-]+)", self.mail(email, "one-time code")).group(1)
+        self.browser.find_element(By.ID, "code").send_keys("WRNG-CODE")
+        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.assertIn("That code is wrong", self.page())
+        self.browser.find_element(By.ID, "code").send_keys(code)
+        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        table = self.browser.find_element(By.ID, "events").text
+        self.assertIn("Account created", table)
+        self.assertIn("laptop", table)
+
+
+if __name__ == "__main__":
+    unittest.main()
