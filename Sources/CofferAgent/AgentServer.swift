@@ -18,6 +18,8 @@ public final class AgentServer {
     private var session: VaultSession?
     private var pinEnvelope: PINEnvelope?
     private var idleTimeoutSeconds = AgentServer.defaultIdleTimeoutSeconds
+    /// Steps run after the current answer is written (backups), so no command waits for them.
+    private var afterResponse: [() -> Void] = []
     private var lastActivity = ContinuousClock.now
     private var isFinished = false
 
@@ -68,14 +70,14 @@ public final class AgentServer {
     private func idleTimeHasPassed() -> Bool { waitMilliseconds() == 0 }
 
     private func lockForInactivity() {
-        backUpBeforeLock()
+        Self.backUpBeforeLock(session, paths: paths)
         session = nil
         if pinEnvelope == nil { isFinished = true }
         lastActivity = .now
     }
 
     /// Changes the backup interval held back are backed up before the keys leave memory.
-    private func backUpBeforeLock() {
+    private static func backUpBeforeLock(_ session: VaultSession?, paths: ProfilePaths) {
         guard let session, let settings = try? BackupSettings(paths: paths) else { return }
         try? BackupService(session: session, settings: settings).beforeLock()
     }
@@ -91,8 +93,11 @@ public final class AgentServer {
             response = .failure(AgentFailure(error))
         }
         lastActivity = .now
-        guard let data = try? AgentProtocol.encode(response) else { return }
-        try? connection.writeFrame(data)
+        if let data = try? AgentProtocol.encode(response) { try? connection.writeFrame(data) }
+        // Work the answer does not wait for (backups), done once the client has it.
+        let work = afterResponse
+        afterResponse = []
+        for step in work { step() }
     }
 
     private func handle(_ request: AgentRequest) -> AgentResponse {
@@ -114,7 +119,8 @@ public final class AgentServer {
             if session == nil { isFinished = true }
             return .done
         case .lock:
-            backUpBeforeLock()
+            let held = session
+            afterResponse.append { [paths] in Self.backUpBeforeLock(held, paths: paths) }
             session = nil
             if pinEnvelope == nil { isFinished = true }
             return .done
@@ -122,7 +128,9 @@ public final class AgentServer {
             return .agentState(state)
         default:
             guard let session else { return .failure(Self.lockedFailure) }
-            return VaultRequestHandler(session: session, isLocked: false, pinEnabled: pinEnvelope != nil).handle(
+            var handler = VaultRequestHandler(session: session, isLocked: false, pinEnabled: pinEnvelope != nil)
+            handler.schedule = { [unowned self] work in afterResponse.append(work) }
+            return handler.handle(
                 request)
         }
     }
@@ -139,8 +147,10 @@ public final class AgentServer {
             let session = try VaultSession(store: store, keyring: try makeKeyring(store))
             self.session = session
             if let timeout { idleTimeoutSeconds = max(1, timeout) }
-            if let settings = try? BackupSettings(paths: paths) {
-                try? BackupService(session: session, settings: settings).daily()
+            afterResponse.append { [paths] in
+                if let settings = try? BackupSettings(paths: paths) {
+                    try? BackupService(session: session, settings: settings).daily()
+                }
             }
             return .agentState(state)
         } catch {

@@ -8,6 +8,8 @@ struct VaultRequestHandler {
     let session: VaultSession
     let isLocked: Bool
     let pinEnabled: Bool
+    /// Runs work the answer need not wait for; the agent defers it until the answer is sent.
+    var schedule: (@escaping () -> Void) -> Void = { $0() }
 
     /// Runs a change, then syncs it when the vault is connected and the server answers; offline,
     /// the change simply waits for the next sync.
@@ -24,8 +26,10 @@ struct VaultRequestHandler {
             _ = try? ServerRequestHandler(store: session.store, keyring: session.keyring).handle(.sync)
             try? session.refreshIfChanged()
         }
-        if let settings = try? BackupSettings(paths: ProfilePaths()) {
-            try? BackupService(session: session, settings: settings).afterChange()
+        schedule { [session] in
+            if let settings = try? BackupSettings(paths: ProfilePaths()) {
+                try? BackupService(session: session, settings: settings).afterChange()
+            }
         }
     }
 
