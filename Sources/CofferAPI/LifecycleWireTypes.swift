@@ -255,3 +255,19 @@ public struct QuarantineSummary: Codable, Sendable, Equatable {
         self.manifest = manifest
     }
 }
+
+/// A backup kept on the server, for `GET /api/v1/backups`. The server cannot open it.
+public struct ServerBackup: Codable, Sendable, Equatable {
+    /// The backup's id (from its file header).
+    public var id: UUID
+    /// When the server received it.
+    public var storedAt: Date
+    /// Its size in bytes.
+    public var size: Int
+    /// Creates a description.
+    public init(id: UUID, storedAt: Date, size: Int) {
+        self.id = id
+        self.storedAt = storedAt
+        self.size = size
+    }
+}

@@ -55,6 +55,7 @@ public enum AgentResponse: Codable, Sendable {
     case backupCreated(path: String)
     case backups([BackupListing])
     case restored(RestoreSummary)
+    case serverBackups([ServerBackup])
     case failure(AgentFailure)
 }
 

@@ -1,4 +1,5 @@
 public import CofferBackup
+import CofferClient
 import CofferCrypto
 public import CofferModel
 import CofferStore
@@ -15,12 +16,16 @@ public struct BackupSettings: Codable, Sendable, Equatable {
     public var interval: TimeInterval?
     /// Which automatic backups to keep (`COFFER_BACKUP_KEEP`).
     public var retention: BackupRetention
+    /// Whether automatic backups are also kept on the sync server (`COFFER_BACKUP_UPLOAD=on`), so a
+    /// new device can restore them; off by default.
+    public var upload: Bool
 
     /// Reads the settings for `paths` from `environment`.
     public init(paths: ProfilePaths, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         directory =
             environment["COFFER_BACKUP_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? paths.dataDirectory + "/backups"
         retention = try environment["COFFER_BACKUP_KEEP"].map { try BackupRetention(parsing: $0) } ?? BackupRetention()
+        upload = ["on", "1", "yes", "true"].contains(environment["COFFER_BACKUP_UPLOAD"]?.lowercased() ?? "")
         switch environment["COFFER_BACKUP_INTERVAL"]?.lowercased() {
         case nil, "": interval = 3600
         case "off", "0": interval = nil
@@ -45,6 +50,12 @@ public enum BackupCommand: Codable, Sendable {
     case verify(path: String, secret: BackupSecretInput?)
     /// Restore one.
     case restore(path: String, mode: RestoreMode, dryRun: Bool, secret: BackupSecretInput?)
+    /// Keep a copy of one on the sync server.
+    case upload(path: String)
+    /// List the copies kept on the sync server.
+    case serverList
+    /// Download a copy from the sync server into the backup folder.
+    case download(id: UUID)
 }
 
 /// One backup as `coffer backup list` shows it.
@@ -134,7 +145,10 @@ public struct BackupService {
             throw BackupError.io("cannot write \(path): \(error.localizedDescription)")
         }
         session.changesSinceBackup = false
-        if automatic { try prune() }
+        if automatic {
+            try prune()
+            if settings.upload, (try? session.store.syncState()) != nil { try? upload(path) }
+        }
         return path
     }
 
@@ -182,6 +196,45 @@ public struct BackupService {
         case .verify(let path, let secret): return .backups([try verify(path, secret: secret)])
         case .restore(let path, let mode, let dryRun, let secret):
             return .restored(try restore(path, mode: mode, dryRun: dryRun, secret: secret))
+        case .upload(let path):
+            try upload(path)
+            return .backupCreated(path: path)
+        case .serverList:
+            return .serverBackups(try server { api, token in try await api.backups(token: token) })
+        case .download(let id):
+            return .backupCreated(path: try download(id))
+        }
+    }
+
+    /// Keeps a copy of the backup at `path` on the sync server (sealed: the server cannot open it).
+    public func upload(_ path: String) throws {
+        let file = try BackupFile.read(at: path)
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw BackupError.io("\(path) cannot be read")
+        }
+        try server { api, token in try await api.uploadBackup(id: file.header.backupID, bytes: bytes, token: token) }
+    }
+
+    /// Saves the server's copy of backup `id` into the backup folder; returns its path.
+    public func download(_ id: UUID) throws -> String {
+        let bytes = try server { api, token in try await api.downloadBackup(id: id, token: token) }
+        let file = try BackupFile.parse(bytes, name: "The server's copy")
+        try ProfilePaths.makeOwnerOnlyDirectory(settings.directory)
+        let path = (settings.directory as NSString).appendingPathComponent(
+            "coffer-\(Self.stamp(file.header.createdAt))-manual-\(id.uuidString.prefix(8).lowercased()).\(BackupFormat.fileExtension)"
+        )
+        guard FileManager.default.createFile(atPath: path, contents: bytes, attributes: [.posixPermissions: 0o600])
+        else {
+            throw BackupError.io("cannot write \(path)")
+        }
+        return path
+    }
+
+    private func server<T: Sendable>(_ body: @escaping @Sendable (APIClient, String) async throws -> T) throws -> T {
+        let engine = SyncEngine(store: session.store, keyring: session.keyring)
+        return try AsyncBridge.wait {
+            let (api, token, _) = try await engine.session()
+            return try await body(api, token)
         }
     }
 

@@ -55,3 +55,23 @@ extension APIClient {
         let _: Empty = try await send(.DELETE, "/api/v1/account/quarantine", body: Empty?.none, token: token)
     }
 }
+
+extension APIClient {
+    /// `PUT /api/v1/backups/{id}`: keeps a sealed backup file on the server.
+    public func uploadBackup(id: UUID, bytes: Data, token: String) async throws(CofferClientError) {
+        _ = try await exchange(
+            .PUT, "/api/v1/backups/\(id.uuidString.lowercased())", body: bytes, contentType: "application/octet-stream",
+            token: token)
+    }
+
+    /// `GET /api/v1/backups`.
+    public func backups(token: String) async throws(CofferClientError) -> [ServerBackup] {
+        try await send(.GET, "/api/v1/backups", body: Empty?.none, token: token)
+    }
+
+    /// `GET /api/v1/backups/{id}`: the file's bytes.
+    public func downloadBackup(id: UUID, token: String) async throws(CofferClientError) -> Data {
+        try await exchange(
+            .GET, "/api/v1/backups/\(id.uuidString.lowercased())", body: nil, contentType: "", token: token)
+    }
+}

@@ -114,14 +114,33 @@ public struct APIClient: Sendable {
     func send<Body: Encodable, Response: Decodable>(
         _ method: HTTPMethod, _ path: String, body: Body?, token: String? = nil
     ) async throws(CofferClientError) -> Response {
+        var bytes: Data?
+        if let body {
+            guard let data = try? JSONEncoder().encode(body) else { throw .invalidResponse("request encoding") }
+            bytes = data
+        }
+        let data = try await exchange(method, path, body: bytes, contentType: "application/json", token: token)
+        if Response.self == Empty.self, let empty = Empty() as? Response { return empty }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(Response.self, from: data)
+        } catch {
+            throw .invalidResponse("unexpected body for \(path.split(separator: "?")[0])")
+        }
+    }
+
+    /// One request and its answer's body; error bodies become ``CofferClientError`` values.
+    func exchange(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String, token: String?)
+        async throws(CofferClientError) -> Data
+    {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
-            guard let data = try? JSONEncoder().encode(body) else { throw .invalidResponse("request encoding") }
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: data))
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(ByteBuffer(data: body))
         }
         let status: Int
         let data: Data
@@ -144,13 +163,6 @@ public struct APIClient: Sendable {
             }
             throw .invalidResponse("HTTP \(status)")
         }
-        if Response.self == Empty.self, let empty = Empty() as? Response { return empty }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        do {
-            return try decoder.decode(Response.self, from: data)
-        } catch {
-            throw .invalidResponse("unexpected body for \(path.split(separator: "?")[0])")
-        }
+        return data
     }
 }

@@ -48,6 +48,7 @@ public enum CofferServerApplication {
             .register(on: router, authenticated: authenticated)
         PortalRoutes(lifecycle: lifecycle, limits: limits).register(on: router)
         SyncRoutes(storage: storage).register(on: authenticated)
+        BackupRoutes(storage: storage).register(on: authenticated)
         OperationsRoutes(storage: storage, registry: registry).register(on: router)
         return router
     }

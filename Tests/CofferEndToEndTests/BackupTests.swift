@@ -131,4 +131,25 @@ struct BackupTests {
         #expect(newest["items"] as? Int == 7, "the newest automatic backup holds the last change")
         #expect(try LifecycleTests.count(a) == 7)
     }
+
+    @Test("a backup kept on the server restores on a new device after the account was reset")
+    func serverCopyOnNewDevice() throws {
+        let account = try LifecycleTests.Account(withDeviceB: false)
+        let uploaded = try account.a.run(["backup", "create", "--upload"])
+        #expect(uploaded.status == 0 && uploaded.stderr.contains("kept on the sync server"), "\(uploaded.stderr)")
+
+        // Every device is lost; a new one resets the account and finds the backup on the server.
+        let c = try CofferCLI()
+        let reset = try account.resetWithCLI(on: c)
+        #expect(reset.status == 0, "\(reset.stderr)")
+        let listed = try #require(try c.json(["backup", "list", "--server", "--json"]) as? [[String: Any]])
+        #expect(listed.count == 1)
+        let id = try #require(listed.first?["id"] as? String)
+        let path = try c.ok(["backup", "download", id]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let restored = try c.run(
+            ["backup", "restore", path, "--merge", "--password-stdin"], stdin: Self.oldPassword + "\n")
+        #expect(restored.status == 0 && restored.stderr.contains("30 added"), "\(restored.stderr)")
+        #expect(try LifecycleTests.count(c) == 30)
+        #expect(try c.run(["backup", "download", "not-an-id"]).status == 7)
+    }
 }

@@ -269,3 +269,47 @@ enum EmailCodes {
     /// Wrong attempts after which every live code of that purpose is cancelled.
     static let maximumFailures: Int64 = 5
 }
+
+extension SQLiteServerStorage {
+    /// Implements ``ServerStorage/storeBackup(accountID:id:blob:now:keep:)``.
+    public func storeBackup(accountID: UUID, id: UUID, blob: Data, now: Date, keep: Int) async throws {
+        let account = accountID.uuidString.lowercased()
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO backups (account_id, id, created_at, size, blob) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (account_id, id) DO NOTHING
+                    """,
+                arguments: [account, id.uuidString.lowercased(), now, Int64(blob.count), blob])
+            try db.execute(
+                sql: """
+                    DELETE FROM backups WHERE account_id = ? AND id NOT IN (
+                      SELECT id FROM backups WHERE account_id = ? ORDER BY created_at DESC LIMIT ?)
+                    """,
+                arguments: [account, account, keep])
+        }
+    }
+
+    /// Implements ``ServerStorage/backups(accountID:)``.
+    public func backups(accountID: UUID) async throws -> [ServerBackup] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, created_at, size FROM backups WHERE account_id = ? ORDER BY created_at DESC",
+                arguments: [accountID.uuidString.lowercased()]
+            ).compactMap { row in
+                UUID(uuidString: row["id"]).map {
+                    ServerBackup(id: $0, storedAt: row["created_at"], size: Int(row["size"] as Int64))
+                }
+            }
+        }
+    }
+
+    /// Implements ``ServerStorage/backup(accountID:id:)``.
+    public func backup(accountID: UUID, id: UUID) async throws -> Data? {
+        try await database.read { db in
+            try Data.fetchOne(
+                db, sql: "SELECT blob FROM backups WHERE account_id = ? AND id = ?",
+                arguments: [accountID.uuidString.lowercased(), id.uuidString.lowercased()])
+        }
+    }
+}

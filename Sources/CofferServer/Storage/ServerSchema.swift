@@ -10,6 +10,14 @@ enum ServerSchema {
         migrator.registerMigration("v2: account lifecycle (reset, quarantine, e-mail codes)") { db in
             for statement in v2 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v3: backups stored for new devices") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE backups (
+                      account_id TEXT NOT NULL, id TEXT NOT NULL, created_at TIMESTAMP NOT NULL, size BIGINT NOT NULL,
+                      blob BLOB NOT NULL, PRIMARY KEY (account_id, id))
+                    """)
+        }
         return migrator
     }()
 

@@ -79,6 +79,15 @@ public protocol ServerStorage: Sendable {
     /// Deletes every quarantine past its expiry, recording an event for each; returns how many.
     func purgeExpiredQuarantines(now: Date) async throws -> Int
 
+    // MARK: Backups kept for new devices (opaque, sealed by the client)
+
+    /// Stores a backup, keeping only the account's newest `keep`.
+    func storeBackup(accountID: UUID, id: UUID, blob: Data, now: Date, keep: Int) async throws
+    /// The account's stored backups, newest first.
+    func backups(accountID: UUID) async throws -> [ServerBackup]
+    /// One stored backup's bytes.
+    func backup(accountID: UUID, id: UUID) async throws -> Data?
+
     /// Appends an account event.
     func recordEvent(accountID: UUID, event: AccountEvent) async throws
     /// The account's events, newest first.

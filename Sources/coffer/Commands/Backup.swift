@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferAPI
 import CofferAgent
 import CofferBackup
 import Foundation
@@ -16,7 +17,7 @@ struct BackupCommandGroup: ParsableCommand {
             with your current password while the vault key is unchanged, with the password in force when it \
             was made, and with the recovery code in force then.
             """,
-        subcommands: [Create.self, List.self, Verify.self, Restore.self])
+        subcommands: [Create.self, List.self, Verify.self, Restore.self, Download.self])
 
     /// Sends a backup command to the unlocked vault, retrying with the backup's own secret when the
     /// current keys do not open it and one was given.
@@ -50,6 +51,8 @@ struct BackupCommandGroup: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Back up the vault now; prints the new file's path.")
         @OptionGroup var secrets: SecretOptions
+        @Flag(help: "Also keep a copy on the sync server, so a new device can restore it.")
+        var upload = false
 
         func run() throws {
             guard
@@ -57,6 +60,10 @@ struct BackupCommandGroup: ParsableCommand {
                     { _ in .create }, secrets: secrets, recoveryCode: nil)
             else { throw AgentFailure(.storage, "The backup was not made.") }
             print(path)
+            if upload {
+                _ = try BackupCommandGroup.send({ _ in .upload(path: path) }, secrets: secrets, recoveryCode: nil)
+                Terminal.note("A copy is kept on the sync server (sealed; the server cannot open it).")
+            }
         }
     }
 
@@ -65,8 +72,11 @@ struct BackupCommandGroup: ParsableCommand {
             abstract: "List backups: time, items, size, and which secrets open each.")
         @OptionGroup var secrets: SecretOptions
         @OptionGroup var output: OutputOptions
+        @Flag(help: "List the copies kept on the sync server instead (`coffer backup download ID` fetches one).")
+        var server = false
 
         func run() throws {
+            if server { return try listServer() }
             guard
                 case .backups(let backups) = try BackupCommandGroup.send(
                     { _ in .list }, secrets: secrets, recoveryCode: nil)
@@ -74,6 +84,21 @@ struct BackupCommandGroup: ParsableCommand {
             if output.json { return try Output.json(backups) }
             if backups.isEmpty { Terminal.note("No backups yet; `coffer backup create` makes one.") }
             for backup in backups { print(Self.describe(backup)) }
+        }
+
+        private func listServer() throws {
+            guard
+                case .serverBackups(let backups) = try BackupCommandGroup.send(
+                    { _ in .serverList }, secrets: secrets, recoveryCode: nil)
+            else { throw AgentFailure(.server, "The server's backups could not be listed.") }
+            if output.json { return try Output.json(backups) }
+            if backups.isEmpty {
+                Terminal.note("The server keeps no backups; `coffer backup create --upload` stores one.")
+            }
+            for backup in backups {
+                let size = ByteCountFormatter.string(fromByteCount: Int64(backup.size), countStyle: .file)
+                print("\(backup.id.uuidString.lowercased())  stored \(backup.storedAt.formatted())  \(size)")
+            }
         }
 
         static func describe(_ backup: BackupListing) -> String {
@@ -155,6 +180,27 @@ struct BackupCommandGroup: ParsableCommand {
                     "Restored: \(counts). The state before the restore was backed up to \(summary.safetyBackup ?? "-")."
                 )
             }
+        }
+    }
+}
+
+extension BackupCommandGroup {
+    struct Download: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fetch a backup kept on the sync server into the backup folder; prints its path.")
+        @Argument(help: "The backup's id, from `coffer backup list --server`.") var id: String
+        @OptionGroup var secrets: SecretOptions
+
+        func run() throws {
+            guard let uuid = UUID(uuidString: id) else {
+                throw AgentFailure(
+                    .invalidInput, "'\(id)' is not a backup id; `coffer backup list --server` lists them.")
+            }
+            guard
+                case .backupCreated(let path) = try BackupCommandGroup.send(
+                    { _ in .download(id: uuid) }, secrets: secrets, recoveryCode: nil)
+            else { throw AgentFailure(.server, "The backup could not be downloaded.") }
+            print(path)
         }
     }
 }
