@@ -91,7 +91,7 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             switch backup {
             case .wrongSecret: self.init(.wrongSecret, backup.description)
             case .damaged: self.init(.integrity, backup.description)
-            case .notABackup, .newerVersion, .otherAccount: self.init(.invalidInput, backup.description)
+            case .notABackup, .newerVersion, .otherAccount, .unreadable: self.init(.invalidInput, backup.description)
             case .io: self.init(.storage, backup.description)
             }
         case let client as CofferClientError:

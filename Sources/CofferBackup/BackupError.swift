@@ -13,6 +13,8 @@ public enum BackupError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongSecret(opensWith: [String])
     /// A backup of another account.
     case otherAccount
+    /// The file named is not there or not readable.
+    case unreadable(String)
     /// Reading or writing failed.
     case io(String)
 
@@ -33,6 +35,9 @@ public enum BackupError: Error, Equatable, Sendable, CustomStringConvertible {
         case .otherAccount:
             return
                 "This backup belongs to another Coffer account; it opens only with that account's password or recovery code. Nothing was changed."
+        case .unreadable(let path):
+            return
+                "\(path) cannot be read: it does not exist or is not readable by you. `coffer backup list` shows your backups."
         case .io(let detail):
             return "The backup could not be read or written: \(detail)."
         }

@@ -110,7 +110,7 @@ public struct BackupFile: Sendable {
     /// Reads and checks the file's structure (signature, version, lengths); opens nothing.
     public static func read(at path: String) throws(BackupError) -> BackupFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .io("\(path) cannot be read (missing, or not readable by you)")
+            throw .unreadable(path)
         }
         return try parse(data, name: path)
     }

@@ -131,10 +131,14 @@ public enum AccountRecovery {
         return opened
     }
 
-    /// Deletes the account's quarantined data now. Irreversible; the caller confirms first.
-    public static func purgeQuarantine(store: VaultStore, keyring: Keyring) async throws {
+    /// Deletes the account's quarantined data now; returns how many resets' data went (0: none was
+    /// kept, nothing done). Irreversible; the caller confirms first.
+    public static func purgeQuarantine(store: VaultStore, keyring: Keyring) async throws -> Int {
         let (api, token, _) = try await SyncEngine(store: store, keyring: keyring).session()
+        let live = try await api.quarantines(token: token).filter { $0.purgedAt == nil }
+        guard !live.isEmpty else { return 0 }
         try await api.purgeQuarantine(token: token)
+        return live.count
     }
 
     /// The old epoch's keyring, or `nil` when `secret` is not the one that opens it.

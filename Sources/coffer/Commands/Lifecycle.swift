@@ -426,7 +426,10 @@ struct PurgeQuarantine: ParsableCommand {
             }
         }
         let (store, keyring) = try VaultSetup.unlock(paths: paths, password: try reader.require("Master password: "))
-        try AsyncBridge.wait { try await AccountRecovery.purgeQuarantine(store: store, keyring: keyring) }
-        Terminal.note("The quarantined data from before the reset was deleted from the server.")
+        let purged = try AsyncBridge.wait { try await AccountRecovery.purgeQuarantine(store: store, keyring: keyring) }
+        Terminal.note(
+            purged == 0
+                ? "The server keeps no data from before a reset; nothing was deleted."
+                : "The quarantined data from before the reset was deleted from the server.")
     }
 }
