@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "CofferStore", targets: ["CofferStore"]),
         .library(name: "CofferAgent", targets: ["CofferAgent"]),
         .library(name: "CofferBackup", targets: ["CofferBackup"]),
+        .library(name: "CofferInterchange", targets: ["CofferInterchange"]),
         .library(name: "CofferClient", targets: ["CofferClient"]),
     ],
     dependencies: [
@@ -48,6 +49,11 @@ let package = Package(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "CofferInterchange",
+            dependencies: ["CofferModel"],
+            swiftSettings: sharedSwiftSettings
         ),
         .target(
             name: "CofferBackup",
@@ -103,7 +109,7 @@ let package = Package(
             name: "coffer",
             dependencies: [
                 "CofferAgent", "CofferModel", "CofferVault", "CofferCrypto", "CofferStore", "CofferClient", "CofferAPI",
-                "CofferBackup", "CSystemSupport",
+                "CofferBackup", "CofferInterchange", "CSystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -155,6 +161,9 @@ let package = Package(
             name: "CofferModelTests", dependencies: ["CofferModel"], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferVaultTests", dependencies: ["CofferVault"], swiftSettings: sharedSwiftSettings),
+        .testTarget(
+            name: "CofferInterchangeTests", dependencies: ["CofferInterchange", "CofferModel"],
+            resources: [.copy("Fixtures")], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferBackupTests", dependencies: ["CofferBackup", "CofferVault", "CofferModel"],
             swiftSettings: sharedSwiftSettings),

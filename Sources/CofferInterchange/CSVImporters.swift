@@ -1,0 +1,258 @@
+import CofferModel
+import Foundation
+
+/// One data row addressed by column name; remembers which columns were used so the rest become
+/// custom fields instead of being dropped.
+struct CSVRow {
+    let line: Int
+    private let header: [String]
+    private let cells: [String]
+    private var used = Set<String>()
+
+    init(line: Int, header: [String], cells: [String]) {
+        self.line = line
+        self.header = header
+        self.cells = cells
+    }
+
+    /// The trimmed value of `column` ("" when absent), marking it used.
+    mutating func take(_ column: String) -> String {
+        used.insert(column)
+        guard let index = header.firstIndex(of: column), index < cells.count else { return "" }
+        return cells[index].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Marks columns as deliberately not imported (display-only data such as icons).
+    mutating func ignore(_ columns: String...) { used.formUnion(columns) }
+
+    /// Non-empty values of columns no mapping used, as custom fields named like the column.
+    func leftovers() -> [Field] {
+        header.enumerated().compactMap { index, column in
+            guard !used.contains(column), index < cells.count else { return nil }
+            let value = cells[index].trimmingCharacters(in: .whitespacesAndNewlines)
+            return value.isEmpty ? nil : Field(name: column, kind: .text, value: value)
+        }
+    }
+
+    /// Cells beyond the header's columns (a broken row).
+    var extraCells: Int { max(0, cells.count - header.count) }
+}
+
+/// Maps the rows of each CSV format to items. Every function fills what the format has and leaves
+/// the rest to `finish`, which keeps unmapped columns as custom fields.
+struct CSVImporters {
+    let now: Date
+
+    func item(_ format: ImportFormat, _ row: inout CSVRow, columns: ColumnMapping?) -> Item? {
+        var item: Item?
+        switch format {
+        case .bitwardenCSV: item = bitwarden(&row)
+        case .onePasswordCSV, .applePasswordsCSV: item = onePassword(&row)
+        case .lastPassCSV: item = lastPass(&row)
+        case .chromeCSV: item = chrome(&row)
+        case .firefoxCSV: item = firefox(&row)
+        case .keepassxcCSV: item = keepassxc(&row)
+        case .dashlaneCSV: item = dashlane(&row)
+        case .protonPassCSV: item = protonPass(&row)
+        case .genericCSV: item = columns.map { generic(&row, $0) }
+        case .msecureCSV, .bitwardenJSON: item = nil
+        }
+        guard var item else { return nil }
+        item.customFields += row.leftovers()
+        if item.title.isEmpty { item.title = Self.title(fromURL: item.urls.first) ?? "Untitled" }
+        return item
+    }
+
+    private func login(title: String, username: String, password: String, urls: [String], totp: String = "") -> Item {
+        var item = Item(type: .login, title: title, now: now)
+        item.setValue(username, of: "username")
+        item.setValue(password, of: "password")
+        item.setValue(totp, of: "totp")
+        item.urls = urls.filter { !$0.isEmpty }
+        return item
+    }
+
+    private func bitwarden(_ row: inout CSVRow) -> Item {
+        let type = row.take("type").lowercased()
+        var item = login(
+            title: row.take("name"), username: row.take("login_username"), password: row.take("login_password"),
+            urls: row.take("login_uri").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+            totp: row.take("login_totp"))
+        if type == "note" { item.type = .note; item.fields = [] }
+        item.notes = row.take("notes")
+        item.isFavorite = row.take("favorite") == "1"
+        item.tags = [row.take("folder"), row.take("collections")].filter { !$0.isEmpty }
+        if row.take("reprompt") == "1" { item.tags.append("reprompt") }
+        // One "name: value" per line; the name ends at the last ": ".
+        for line in row.take("fields").split(whereSeparator: \.isNewline) {
+            let text = String(line)
+            if let range = text.range(of: ": ", options: .backwards) {
+                item.customFields.append(
+                    Field(name: String(text[..<range.lowerBound]), kind: .text, value: String(text[range.upperBound...])))
+            } else if !text.isEmpty {
+                item.customFields.append(Field(name: text, kind: .text, value: ""))
+            }
+        }
+        return item
+    }
+
+    private func onePassword(_ row: inout CSVRow) -> Item {
+        var item = login(
+            title: row.take("title"), username: row.take("username"), password: row.take("password"),
+            urls: [row.take("url")], totp: row.take("otpauth"))
+        item.notes = row.take("notes")
+        item.isFavorite = ["true", "1", "yes"].contains(row.take("favorite").lowercased())
+        item.tags = Self.list(row.take("tags"))
+        if ["true", "1", "yes"].contains(row.take("archived").lowercased()) { item.tags.append("archived") }
+        return item
+    }
+
+    private func lastPass(_ row: inout CSVRow) -> Item {
+        let url = row.take("url")
+        var item = login(
+            title: row.take("name"), username: row.take("username"), password: row.take("password"),
+            urls: [url], totp: row.take("totp"))
+        item.notes = row.take("extra")
+        if url == "http://sn" {
+            item.type = .note
+            item.fields = []
+            item.urls = []
+        }
+        item.isFavorite = row.take("fav") == "1"
+        let group = row.take("grouping").replacingOccurrences(of: "\\", with: "/")
+        if !group.isEmpty { item.tags = [group] }
+        return item
+    }
+
+    private func chrome(_ row: inout CSVRow) -> Item {
+        var item = login(
+            title: row.take("name"), username: row.take("username"), password: row.take("password"),
+            urls: [row.take("url")])
+        item.notes = row.take("note")
+        return item
+    }
+
+    private func firefox(_ row: inout CSVRow) -> Item {
+        let url = row.take("url")
+        var item = login(
+            title: Self.title(fromURL: url) ?? url, username: row.take("username"), password: row.take("password"),
+            urls: [url])
+        if let created = Self.epochMilliseconds(row.take("timecreated")) { item.created = created }
+        if let changed = Self.epochMilliseconds(row.take("timepasswordchanged")) { item.modified = changed }
+        row.ignore("timelastused", "guid")
+        return item
+    }
+
+    private func keepassxc(_ row: inout CSVRow) -> Item {
+        var item = login(
+            title: row.take("title"), username: row.take("username"), password: row.take("password"),
+            urls: [row.take("url")], totp: row.take("totp"))
+        item.notes = row.take("notes")
+        // The group path starts with the root group's name, which says nothing.
+        let path = row.take("group").split(separator: "/").dropFirst().joined(separator: "/")
+        if !path.isEmpty { item.tags = [path] }
+        if let created = Self.isoDate(row.take("created")) { item.created = created }
+        if let modified = Self.isoDate(row.take("last modified")) { item.modified = modified }
+        row.ignore("icon")
+        return item
+    }
+
+    private func dashlane(_ row: inout CSVRow) -> Item {
+        var item = login(
+            title: row.take("title"), username: row.take("username"), password: row.take("password"),
+            urls: [row.take("url")])
+        let otp = row.take("otpurl")
+        item.setValue(otp.isEmpty ? row.take("otpsecret") : otp, of: "totp")
+        row.ignore("otpsecret")
+        item.notes = row.take("note")
+        let category = row.take("category")
+        if !category.isEmpty { item.tags = [category] }
+        return item
+    }
+
+    private func protonPass(_ row: inout CSVRow) -> Item {
+        let email = row.take("email")
+        var username = row.take("username")
+        var item = login(title: row.take("name"), username: "", password: row.take("password"), urls: Self.list(row.take("url")), totp: row.take("totp"))
+        if username.isEmpty { username = email } else if !email.isEmpty { item.setValue(email, of: "email", kind: .email) }
+        item.setValue(username, of: "username")
+        item.notes = row.take("note")
+        if row.take("type").lowercased() == "note" {
+            item.type = .note
+            item.fields = []
+        }
+        let vault = row.take("vault")
+        if !vault.isEmpty { item.tags = [vault] }
+        if let created = Self.epochSeconds(row.take("createtime")) { item.created = created }
+        if let modified = Self.epochSeconds(row.take("modifytime")) { item.modified = modified }
+        return item
+    }
+
+    private func generic(_ row: inout CSVRow, _ mapping: ColumnMapping) -> Item {
+        var item = login(
+            title: mapping.title.map { row.take($0) } ?? "", username: mapping.username.map { row.take($0) } ?? "",
+            password: mapping.password.map { row.take($0) } ?? "", urls: [mapping.url.map { row.take($0) } ?? ""],
+            totp: mapping.totp.map { row.take($0) } ?? "")
+        item.notes = mapping.notes.map { row.take($0) } ?? ""
+        item.tags = mapping.tags.map { Self.list(row.take($0)) } ?? []
+        return item
+    }
+
+    // MARK: Helpers
+
+    static func list(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+    }
+
+    static func title(fromURL url: String?) -> String? {
+        guard let url, !url.isEmpty else { return nil }
+        return URL(string: url)?.host ?? url
+    }
+
+    static func epochMilliseconds(_ text: String) -> Date? {
+        Double(text).map { Date(timeIntervalSince1970: $0 / 1000) }
+    }
+
+    static func epochSeconds(_ text: String) -> Date? {
+        Double(text).map { Date(timeIntervalSince1970: $0) }
+    }
+
+    static func isoDate(_ text: String) -> Date? {
+        guard !text.isEmpty else { return nil }
+        return try? Date(text, strategy: .iso8601)
+    }
+}
+
+/// Which CSV columns hold what, for `--format csv --columns title=Name,username=Login,…`.
+public struct ColumnMapping: Sendable, Equatable {
+    /// Columns by Coffer field; names are matched ignoring case.
+    public var title, username, password, url, notes, totp, tags: String?
+
+    /// Parses `field=Column` pairs separated by commas.
+    public init(parsing text: String) throws(ImportError) {
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[1].isEmpty else {
+                throw .unknownFormat(file: "--columns", detail: "'\(pair)' is not field=Column")
+            }
+            let column = ImportFormat.normalizedColumn(parts[1])
+            switch parts[0].lowercased() {
+            case "title", "name": title = column
+            case "username", "user", "login": username = column
+            case "password": password = column
+            case "url", "website": url = column
+            case "notes", "note": notes = column
+            case "totp", "otp": totp = column
+            case "tags", "tag", "folder": tags = column
+            default:
+                throw .unknownFormat(
+                    file: "--columns",
+                    detail: "'\(parts[0])' is not a field; use title, username, password, url, notes, totp or tags")
+            }
+        }
+        guard title != nil || url != nil else {
+            throw .unknownFormat(file: "--columns", detail: "map at least title= or url=")
+        }
+    }
+}

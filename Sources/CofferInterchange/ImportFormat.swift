@@ -1,0 +1,58 @@
+public import Foundation
+
+/// The files `coffer import` reads. Detected from content (header row or structure), never from the
+/// file name; docs/formats/import.md records the layout and field mapping of each.
+public enum ImportFormat: String, CaseIterable, Sendable, Codable {
+    case bitwardenCSV = "bitwarden-csv"
+    case bitwardenJSON = "bitwarden-json"
+    case onePasswordCSV = "1password-csv"
+    case lastPassCSV = "lastpass-csv"
+    case chromeCSV = "chrome-csv"
+    case firefoxCSV = "firefox-csv"
+    case keepassxcCSV = "keepassxc-csv"
+    case msecureCSV = "msecure-csv"
+    case dashlaneCSV = "dashlane-csv"
+    case protonPassCSV = "protonpass-csv"
+    case applePasswordsCSV = "apple-csv"
+    /// Any CSV, with the columns named by `--columns`.
+    case genericCSV = "csv"
+
+    /// The name people know it by.
+    public var displayName: String {
+        switch self {
+        case .bitwardenCSV: "Bitwarden CSV"
+        case .bitwardenJSON: "Bitwarden JSON"
+        case .onePasswordCSV: "1Password CSV"
+        case .lastPassCSV: "LastPass CSV"
+        case .chromeCSV: "Chrome / Chromium / Edge CSV"
+        case .firefoxCSV: "Firefox CSV"
+        case .keepassxcCSV: "KeePassXC CSV"
+        case .msecureCSV: "mSecure 6 CSV"
+        case .dashlaneCSV: "Dashlane CSV"
+        case .protonPassCSV: "Proton Pass CSV"
+        case .applePasswordsCSV: "Apple Passwords CSV"
+        case .genericCSV: "CSV with a column mapping"
+        }
+    }
+
+    /// The CSV format a header row belongs to, by the set of its column names.
+    static func detect(csvHeader header: [String]) -> ImportFormat? {
+        let columns = Set(header.map(normalizedColumn))
+        func has(_ names: String...) -> Bool { names.allSatisfy(columns.contains) }
+        if has("login_uri", "login_username", "login_password", "type", "name") { return .bitwardenCSV }
+        if has("httprealm", "formactionorigin", "guid", "url", "username", "password") { return .firefoxCSV }
+        if has("grouping", "extra", "url", "username", "password", "name") { return .lastPassCSV }
+        if has("group", "title", "username", "password", "url", "notes") { return .keepassxcCSV }
+        if has("username2", "username3", "title", "password", "url", "category") { return .dashlaneCSV }
+        if has("createtime", "modifytime", "vault", "type", "name", "password") { return .protonPassCSV }
+        if has("title", "url", "username", "password", "otpauth") {
+            return columns.contains("archived") || columns.contains("favorite") ? .onePasswordCSV : .applePasswordsCSV
+        }
+        if has("name", "url", "username", "password"), columns.count <= 5 { return .chromeCSV }
+        return nil
+    }
+
+    static func normalizedColumn(_ name: String) -> String {
+        name.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+}

@@ -1,0 +1,122 @@
+public import CofferModel
+public import Foundation
+
+/// A record of the file that could not become an item, and why (shown in the preview).
+public struct SkippedRecord: Sendable, Equatable, Codable {
+    /// The CSV line, when the file has lines.
+    public var line: Int?
+    /// The JSON path or column, when known.
+    public var field: String?
+    /// Why.
+    public var reason: String
+}
+
+/// What a file holds, read and mapped, before anything touches the vault.
+public struct ImportedItems: Sendable {
+    /// The format read.
+    public var format: ImportFormat
+    /// Items, in file order.
+    public var items: [Item]
+    /// Records that could not be taken.
+    public var skipped: [SkippedRecord]
+    /// Things the user should know (e.g. the text encoding was guessed).
+    public var notes: [String]
+}
+
+/// Reads exports of other password managers into Coffer items; never touches a vault.
+public enum Importer {
+    /// Reads the file at `path`; the format is detected from its content unless given.
+    public static func read(
+        file path: String, format: ImportFormat? = nil, columns: ColumnMapping? = nil, now: Date = Date()
+    ) throws(ImportError) -> ImportedItems {
+        let name = (path as NSString).lastPathComponent
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let size = attributes?[.size] as? Int else { throw .unreadable(file: name) }
+        guard size <= ImportLimits.maximumFileSize else { throw .tooLarge(file: name, bytes: size) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(file: name) }
+        return try read(data: data, name: name, format: format, columns: columns, now: now)
+    }
+
+    /// Reads export bytes; `name` names the file in messages.
+    public static func read(
+        data: Data, name: String, format: ImportFormat? = nil, columns: ColumnMapping? = nil, now: Date = Date()
+    ) throws(ImportError) -> ImportedItems {
+        guard data.count <= ImportLimits.maximumFileSize else { throw .tooLarge(file: name, bytes: data.count) }
+        guard !data.isEmpty else { throw .malformed(file: name, line: nil, field: nil, reason: "the file is empty") }
+        if data.starts(with: Data("PK\u{3}\u{4}".utf8)) {
+            throw .unsupported(
+                file: name,
+                reason: "it is a ZIP archive (a 1Password .1pux or Dashlane/Proton Pass export); unpack it and import the CSV or JSON inside, or export as CSV")
+        }
+        if data.starts(with: Data([0x03, 0xD9, 0xA2, 0x9A])) {
+            throw .unsupported(file: name, reason: "it is a KeePass database; KDBX import is not available yet — export it as CSV from KeePassXC")
+        }
+        let (text, encodingNote) = try TextDecoding.decode(data, file: name)
+        var result: ImportedItems
+        let trimmed = text.drop { $0.isWhitespace }
+        if format == .bitwardenJSON || (format == nil && trimmed.first == "{") {
+            let (items, skipped) = try BitwardenJSONImporter(file: name, now: now).read(Data(text.utf8))
+            result = ImportedItems(format: .bitwardenJSON, items: items, skipped: skipped, notes: [])
+        } else {
+            result = try readCSV(text, name: name, format: format, columns: columns, now: now)
+        }
+        if let encodingNote { result.notes.append(encodingNote) }
+        return result
+    }
+
+    private static func readCSV(
+        _ text: String, name: String, format requested: ImportFormat?, columns: ColumnMapping?, now: Date
+    ) throws(ImportError) -> ImportedItems {
+        let records = try CSVReader.parse(text, file: name)
+        guard let first = records.first else {
+            throw .malformed(file: name, line: 1, field: nil, reason: "there is no header row")
+        }
+        if requested == .msecureCSV || (requested == nil && first.cells.first?.hasPrefix("mSecure6 CSV export file") == true) {
+            let importer = MSecureImporter(now: now)
+            var items: [Item] = []
+            var skipped: [SkippedRecord] = []
+            for record in records.dropFirst() {
+                if let item = importer.item(record) {
+                    items.append(item)
+                } else {
+                    skipped.append(SkippedRecord(line: record.line, field: nil, reason: "fewer than 4 cells"))
+                }
+            }
+            return ImportedItems(format: .msecureCSV, items: items, skipped: skipped, notes: [])
+        }
+        let header = first.cells.map(ImportFormat.normalizedColumn)
+        let format: ImportFormat
+        if columns != nil {
+            format = .genericCSV
+        } else if let requested {
+            format = requested
+        } else if let detected = ImportFormat.detect(csvHeader: header) {
+            format = detected
+        } else {
+            throw .unknownFormat(file: name, detail: "its header row is \"\(first.cells.prefix(12).joined(separator: ","))\"")
+        }
+        if format == .genericCSV, columns == nil {
+            throw .unknownFormat(file: name, detail: "a plain CSV needs --columns to say which column is which")
+        }
+        let importers = CSVImporters(now: now)
+        var items: [Item] = []
+        var skipped: [SkippedRecord] = []
+        for record in records.dropFirst() {
+            var row = CSVRow(line: record.line, header: header, cells: record.cells)
+            if row.extraCells > 0 {
+                skipped.append(
+                    SkippedRecord(
+                        line: record.line, field: nil,
+                        reason: "\(record.cells.count) cells where the header has \(header.count) (a quote or comma out of place)"))
+                continue
+            }
+            if record.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            guard let item = importers.item(format, &row, columns: columns) else {
+                skipped.append(SkippedRecord(line: record.line, field: nil, reason: "nothing to import"))
+                continue
+            }
+            items.append(item)
+        }
+        return ImportedItems(format: format, items: items, skipped: skipped, notes: [])
+    }
+}

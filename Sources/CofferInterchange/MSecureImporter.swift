@@ -1,0 +1,51 @@
+import CofferModel
+import Foundation
+
+/// mSecure 6: a first line `mSecure6 CSV export file`, then `title|id,template,tags,note,label|type|value,…`.
+struct MSecureImporter {
+    let now: Date
+
+    func item(_ record: CSVRecord) -> Item? {
+        let cells = record.cells
+        guard cells.count >= 4 else { return nil }
+        let title = String(cells[0].split(separator: "|", maxSplits: 1).first ?? "")
+        let template = cells[1].trimmingCharacters(in: .whitespaces)
+        let type: ItemType =
+            switch template.lowercased() {
+            case "login": .login
+            case "credit card": .card
+            case "bank accounts", "bank account": .bankAccount
+            case "wifi", "wi-fi": .wifi
+            case "software", "software license": .license
+            case "secure note", "note": .note
+            default: .note
+            }
+        var item = Item(type: type, title: title, now: now)
+        item.tags = CSVImporters.list(cells[2])
+        item.notes = cells[3].replacingOccurrences(of: "\\n", with: "\n")
+        if type == .note, !template.isEmpty, template.lowercased() != "secure note", template.lowercased() != "note" {
+            item.tags.append(template)
+        }
+        for cell in cells.dropFirst(4) where !cell.isEmpty {
+            // label|type|value; the value may itself contain `|`.
+            let parts = cell.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3 else { continue }
+            let (label, code, value) = (parts[0], Int(parts[1]) ?? 0, parts[2])
+            guard !value.isEmpty else { continue }
+            switch (code, type) {
+            case (2, _): item.urls.append(value)
+            case (7, .login): item.setValue(value, of: "username")
+            case (8, .login), (8, .wifi): item.setValue(value, of: "password")
+            case (12, .card): item.setValue(value, of: "number")
+            case (11, .card): item.setValue(value, of: "expiry")
+            case (9, .card) where label.lowercased().contains("pin"): item.setValue(value, of: "pin")
+            case (9, .card): item.setValue(value, of: "cvv")
+            case (7, _): item.setValue(value, of: label.isEmpty ? "username" : label)
+            case (8, _), (9, _), (12, _): item.setValue(value, of: label.isEmpty ? "secret" : label, kind: .hidden)
+            default: item.setValue(value, of: label.isEmpty ? "field" : label)
+            }
+        }
+        if item.title.isEmpty { item.title = "Untitled" }
+        return item
+    }
+}

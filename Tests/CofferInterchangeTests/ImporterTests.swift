@@ -1,0 +1,204 @@
+import CofferInterchange
+import CofferModel
+import Foundation
+import Testing
+
+/// Fixtures written from each exporter's documented layout (docs/formats/import.md).
+enum Fixture {
+    static func url(_ name: String) throws -> URL {
+        try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"))
+    }
+
+    static func read(_ name: String) throws -> ImportedItems {
+        try Importer.read(file: url(name).path, now: Date(timeIntervalSince1970: 1_800_000_000))
+    }
+
+    static func item(_ result: ImportedItems, _ title: String) throws -> Item {
+        try #require(result.items.first { $0.title == title }, "no item \(title) in \(result.items.map(\.title))")
+    }
+}
+
+@Suite("importers: every format's fields land in the right place")
+struct ImporterTests {
+    @Test("Bitwarden CSV: folders, favourites, several URLs, custom fields, TOTP, notes")
+    func bitwardenCSV() throws {
+        let result = try Fixture.read("bitwarden.csv")
+        #expect(result.format == .bitwardenCSV)
+        let twitter = try Fixture.item(result, "Twitter")
+        #expect(twitter.type == .login && twitter.isFavorite && twitter.tags == ["Social"])
+        #expect(twitter.urls == ["https://twitter.com", "https://x.com"])
+        #expect(twitter.value(of: "username") == "alice" && twitter.value(of: "password") == "tw-pass-1")
+        #expect(twitter.value(of: "totp")?.hasPrefix("otpauth://totp/Twitter") == true)
+        #expect(twitter.notes == "two\nlines")
+        #expect(twitter.value(of: "Recovery email") == "alice@example.org" && twitter.value(of: "PIN") == "1234")
+        let note = try Fixture.item(result, "Wifi at home")
+        #expect(note.type == .note && note.notes == "The password is on the router")
+    }
+
+    @Test("1Password and Apple Passwords CSV: OTP, favourite, archived, tags")
+    func onePasswordAndApple() throws {
+        let result = try Fixture.read("onepassword.csv")
+        #expect(result.format == .onePasswordCSV)
+        let github = try Fixture.item(result, "GitHub")
+        #expect(github.isFavorite && github.tags == ["dev", "work"] && github.notes == "Two-factor on", "\(github.isFavorite) \(github.tags) \(github.notes)")
+        #expect(github.value(of: "password") == "gh-pass-2" && github.value(of: "totp")?.contains("GEZDGNBV") == true)
+        #expect(try Fixture.item(result, "Old forum").tags == ["archived"])
+        let apple = try Fixture.read("apple.csv")
+        #expect(apple.format == .applePasswordsCSV)
+        let gina = try Fixture.item(apple, "example.com (gina)")
+        #expect(gina.value(of: "password") == "ap-pass-9" && gina.notes == "Saved by Safari")
+    }
+
+    @Test("LastPass CSV: groups with backslashes, secure notes, favourites")
+    func lastPass() throws {
+        let result = try Fixture.read("lastpass.csv")
+        #expect(result.format == .lastPassCSV)
+        let news = try Fixture.item(result, "News")
+        #expect(news.tags == ["Media/Reading"] && news.isFavorite && news.notes == "My news account")
+        let server = try Fixture.item(result, "Server notes")
+        #expect(server.type == .note && server.urls.isEmpty && server.notes.contains("Hostname:db1"))
+    }
+
+    @Test("Chrome, Firefox, KeePassXC, Dashlane, Proton Pass CSV")
+    func browsersAndOthers() throws {
+        let chrome = try Fixture.read("chrome.csv")
+        #expect(chrome.format == .chromeCSV && chrome.items.count == 2)
+        #expect(try Fixture.item(chrome, "example.org").notes == "From Chrome")
+        let firefox = try Fixture.item(try Fixture.read("firefox.csv"), "mail.example")
+        #expect(firefox.value(of: "password") == "ff-pass-5")
+        #expect(firefox.created == Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(firefox.value(of: "formactionorigin") == "https://mail.example", "unmapped columns are kept")
+        let bank = try Fixture.item(try Fixture.read("keepassxc.csv"), "Bank")
+        #expect(bank.tags == ["Banking"] && bank.value(of: "totp")?.hasPrefix("otpauth://") == true)
+        #expect(bank.created == (try Date("2023-01-02T03:04:05Z", strategy: .iso8601)))
+        let shop = try Fixture.item(try Fixture.read("dashlane.csv"), "Shop")
+        #expect(shop.value(of: "username") == "erin" && shop.value(of: "username2") == "erin-alt")
+        #expect(shop.value(of: "totp") == "JBSWY3DPEHPK3PXP" && shop.tags == ["Shopping"])
+        let proton = try Fixture.read("protonpass.csv")
+        let account = try Fixture.item(proton, "Proton")
+        #expect(account.value(of: "username") == "frank@proton.me" && account.tags == ["Personal"])
+        #expect(try Fixture.item(proton, "Ideas").type == .note)
+    }
+
+    @Test("mSecure 6: templates, label|type|value cells, pipes inside values, escaped newlines")
+    func msecure() throws {
+        let result = try Fixture.read("msecure.csv")
+        #expect(result.format == .msecureCSV)
+        let login = try Fixture.item(result, "Bitwarden")
+        #expect(login.urls == ["bitwarden.com"] && login.value(of: "username") == "bitwarden user")
+        #expect(login.value(of: "password") == "bit|password")
+        let card = try Fixture.item(result, "Visa")
+        #expect(card.type == .card && card.value(of: "number") == "4111111111111111")
+        #expect(card.value(of: "expiry") == "12/2028" && card.value(of: "cvv") == "123")
+        #expect(card.notes == "Expires soon\nCall bank" && card.tags == ["finance"])
+    }
+
+    @Test("Bitwarden JSON: every type, folders, hidden fields, password history, trash; unknown types skipped")
+    func bitwardenJSON() throws {
+        let result = try Fixture.read("bitwarden.json")
+        #expect(result.format == .bitwardenJSON)
+        let bank = try Fixture.item(result, "Bank")
+        #expect(bank.tags == ["Finance"] && bank.isFavorite && bank.urls == ["https://bank.example"])
+        #expect(bank.kind(of: "Memorable") == .hidden && bank.value(of: "Customer no") == "998")
+        #expect(bank.passwordHistory.map(\.value) == ["older-pass"])
+        let visa = try Fixture.item(result, "Visa")
+        #expect(visa.type == .card && visa.value(of: "expiry") == "03/2029" && visa.value(of: "cvv") == "321")
+        let me = try Fixture.item(result, "Me")
+        #expect(me.value(of: "first-name") == "Hank" && me.value(of: "address") == "1 Main St, Arlen, US")
+        #expect(me.kind(of: "ssn") == .hidden)
+        #expect(try Fixture.item(result, "Gone").isTrashed)
+        #expect(result.skipped.count == 1 && result.skipped[0].field == "items[4]")
+    }
+}
+
+@Suite("importers: bad input gets an error naming the file, the place and the problem")
+struct ImporterBadInputTests {
+    static func error(_ data: Data, format: ImportFormat? = nil) -> ImportError? {
+        do {
+            _ = try Importer.read(data: data, name: "export.csv", format: format)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("every truncation of every fixture is either read or refused with a message, never a crash")
+    func truncations() throws {
+        for name in ["bitwarden.csv", "bitwarden.json", "keepassxc.csv", "msecure.csv", "lastpass.csv"] {
+            let data = try Data(contentsOf: Fixture.url(name))
+            for length in 0..<data.count {
+                do {
+                    _ = try Importer.read(data: data.prefix(length), name: name)
+                } catch {
+                    #expect(error.description.contains(name), "\(error)")
+                    #expect(error.description.contains("Nothing was imported"))
+                }
+            }
+        }
+    }
+
+    @Test("an unclosed quote names its line; garbage and unknown headers name what was seen")
+    func malformed() throws {
+        let unclosed = Self.error(Data("name,url,username,password\nA,https://a,u,\"open\n".utf8))
+        #expect(unclosed == .malformed(file: "export.csv", line: 2, field: nil, reason: "a quoted cell is never closed (the file is cut short or a quote is missing)"))
+        let unknown = Self.error(Data("colour,shape\nred,round\n".utf8))
+        #expect(unknown?.description.contains("colour,shape") == true)
+        let garbage = Self.error(Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }))
+        #expect(garbage != nil)
+        let json = Self.error(Data("{\"items\": [{\"type\": \"one\"}]}".utf8))
+        #expect(json?.description.contains("items[0].type") == true, "\(String(describing: json))")
+        let encrypted = Self.error(Data("{\"encrypted\": true, \"passwordProtected\": true}".utf8))
+        #expect(encrypted?.description.contains("encrypted") == true)
+    }
+
+    @Test("UTF-16 with a byte-order mark and Latin-1 files are read, the latter with a note")
+    func encodings() throws {
+        let text = "name,url,username,password\nCafé,https://cafe.example,zoë,pässword\n"
+        var utf16 = Data([0xFF, 0xFE])
+        utf16.append(text.data(using: .utf16LittleEndian) ?? Data())
+        let fromUTF16 = try Importer.read(data: utf16, name: "utf16.csv")
+        #expect(fromUTF16.items.first?.value(of: "username") == "zoë" && fromUTF16.notes.isEmpty)
+        let latin1 = try #require(text.data(using: .isoLatin1))
+        let fromLatin1 = try Importer.read(data: latin1, name: "latin1.csv")
+        #expect(fromLatin1.items.first?.title == "Café" && fromLatin1.items.first?.value(of: "password") == "pässword")
+        #expect(fromLatin1.notes.first?.contains("Windows-1252") == true)
+        #expect(Self.error(Data([0xFF, 0xFE, 0x41])) != nil, "odd-length UTF-16 is refused")
+    }
+
+    @Test("rows with too many cells are skipped with their line; a generic CSV needs --columns")
+    func rowsAndMapping() throws {
+        let data = Data("name,url,username,password\nA,https://a,u,p\nB,https://b,u,p,extra,cells\n".utf8)
+        let result = try Importer.read(data: data, name: "chrome.csv")
+        #expect(result.items.map(\.title) == ["A"] && result.skipped.first?.line == 3)
+        let plain = Data("Site,Login,Secret,Comment\nForum,bob,s3cret,hi\n".utf8)
+        #expect(Self.error(plain, format: .genericCSV)?.description.contains("--columns") == true)
+        let mapped = try Importer.read(
+            data: plain, name: "plain.csv",
+            columns: ColumnMapping(parsing: "title=Site,username=Login,password=Secret,notes=Comment"))
+        let forum = try #require(mapped.items.first)
+        #expect(forum.title == "Forum" && forum.value(of: "password") == "s3cret" && forum.notes == "hi")
+        #expect(throws: ImportError.self) { try ColumnMapping(parsing: "colour=Site") }
+    }
+
+    @Test("ZIP archives and KeePass databases are named, not misread")
+    func archives() {
+        #expect(Self.error(Data("PK\u{3}\u{4}rest".utf8))?.description.contains("ZIP") == true)
+        #expect(Self.error(Data([0x03, 0xD9, 0xA2, 0x9A, 0x67, 0xFB, 0x4B, 0xB5]))?.description.contains("KeePass") == true)
+    }
+
+    @Test("CSV export in Bitwarden's layout reads back as the same items; formula cells are defused")
+    func csvRoundTrip() throws {
+        let original = try Fixture.read("bitwarden.csv").items
+        var tricky = Item(type: .login, title: "=HYPERLINK(\"x\")", now: Date())
+        tricky.setValue("pa,ss\"word", of: "password")
+        let exported = Exporter.csv(original + [tricky])
+        let back = try Importer.read(data: exported, name: "roundtrip.csv")
+        #expect(back.format == .bitwardenCSV)
+        for item in original {
+            let copy = try Fixture.item(back, item.title)
+            #expect(copy.value(of: "password") == item.value(of: "password"))
+            #expect(copy.urls == item.urls && copy.notes == item.notes && copy.tags == item.tags)
+        }
+        #expect(try Fixture.item(back, "'=HYPERLINK(\"x\")").value(of: "password") == "pa,ss\"word")
+    }
+}
