@@ -101,7 +101,7 @@ let package = Package(
             name: "CofferAgent",
             dependencies: [
                 "CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CofferClient", "CofferAPI",
-                "CofferBackup", "CSystemSupport",
+                "CofferBackup", "CofferInterchange", "CSystemSupport",
             ],
             swiftSettings: sharedSwiftSettings
         ),

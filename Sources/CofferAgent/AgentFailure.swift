@@ -1,6 +1,7 @@
 import CofferBackup
 import CofferClient
 import CofferCrypto
+import CofferInterchange
 public import CofferModel
 import CofferStore
 import CofferVault
@@ -87,6 +88,8 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             default: self.init(.integrity, crypto.description)
             }
         case let model as CofferModelError: self.init(.invalidInput, model.description)
+        case let importError as ImportError:
+            self.init(.invalidInput, importError.description)
         case let backup as BackupError:
             switch backup {
             case .wrongSecret: self.init(.wrongSecret, backup.description)

@@ -37,6 +37,8 @@ public enum AgentRequest: Codable, Sendable {
     /// Adds items recovered from an older key epoch (a device archive or the server's quarantine),
     /// re-encrypted under the current account key; see ``VaultSession/mergeRecovered(_:)``.
     case mergeRecovered([Item])
+    /// Adds imported items and replaces merged ones, in one transaction.
+    case importItems(adding: [Item], updating: [Item])
     /// Makes, lists, verifies or restores backups, in the folder `settings` names.
     case backup(BackupCommand, settings: BackupSettings)
 }

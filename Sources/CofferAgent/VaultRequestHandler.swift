@@ -48,6 +48,9 @@ struct VaultRequestHandler {
             case .purge(let id): return .item(try syncingAfter { try session.purge(id) })
             case .mergeRecovered(let recovered):
                 return .merged(try syncingAfter { try session.mergeRecovered(recovered) })
+            case .importItems(let adding, let updating):
+                _ = try syncingAfter { try session.apply(adding: adding, updating: updating) }
+                return .done
             case .backup(let command, let settings):
                 let response = try BackupService(session: session, settings: settings).handle(command)
                 if case .restore = command { afterChange() }

@@ -225,6 +225,28 @@ public final class VaultSession {
         return merge
     }
 
+    /// Adds new items and replaces existing ones (merged imports) in one transaction: a failure
+    /// leaves the vault as it was. Returns how many were added and updated.
+    public func apply(adding added: [Item], updating updated: [Item]) throws -> (added: Int, updated: Int) {
+        var upserts: [(SealedItem, Item)] = []
+        upserts.reserveCapacity(added.count + updated.count)
+        for item in added {
+            guard items[item.id] == nil else {
+                throw AgentFailure(.invalidInput, "An item with id \(item.id.uuidString.lowercased()) already exists.")
+            }
+            upserts.append((try keyring.seal(item, revision: 1), item))
+        }
+        for item in updated {
+            guard let record = records[item.id] else {
+                throw AgentFailure(.notFound, "An item being merged no longer exists; nothing was imported.")
+            }
+            upserts.append(
+                (try keyring.seal(item, revision: record.revision + 1, existingKey: record.wrappedKey), item))
+        }
+        if !upserts.isEmpty { try commit(upserts: upserts) }
+        return (added.count, updated.count)
+    }
+
     /// Restores items from a backup in one transaction. `.merge` adds missing items and keeps the newer
     /// of items in both; `.replace` also moves items the backup does not hold to the trash (where they
     /// can still be restored) and puts every item back as the backup has it. `dryRun` only counts.

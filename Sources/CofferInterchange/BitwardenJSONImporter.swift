@@ -63,21 +63,29 @@ struct BitwardenJSONImporter {
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.keyNotFound(_, context),
             let DecodingError.valueNotFound(_, context)
         {
-            throw .malformed(file: file, line: nil, field: Self.path(context.codingPath), reason: "it is not what a Bitwarden export holds there")
+            throw .malformed(
+                file: file, line: nil, field: Self.path(context.codingPath),
+                reason: "it is not what a Bitwarden export holds there")
         } catch {
             throw .malformed(file: file, line: nil, field: nil, reason: "it is not valid JSON (cut short or damaged)")
         }
         if export.encrypted == true {
             throw .unsupported(
                 file: file,
-                reason: "this Bitwarden export is encrypted; export again from Bitwarden choosing \"JSON\" (not \"encrypted JSON\")")
+                reason:
+                    "this Bitwarden export is encrypted; export again from Bitwarden choosing \"JSON\" (not \"encrypted JSON\")"
+            )
         }
-        let folders = Dictionary((export.folders ?? []).map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let folders = Dictionary(
+            (export.folders ?? []).map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         var items: [Item] = []
         var skipped: [SkippedRecord] = []
         for (index, source) in (export.items ?? []).enumerated() {
             guard let item = item(source, folders: folders) else {
-                skipped.append(SkippedRecord(line: nil, field: "items[\(index)]", reason: "item type \(source.type) is not one Bitwarden documents"))
+                skipped.append(
+                    SkippedRecord(
+                        line: nil, field: "items[\(index)]",
+                        reason: "item type \(source.type) is not one Bitwarden documents"))
                 continue
             }
             items.append(item)

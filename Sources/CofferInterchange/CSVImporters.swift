@@ -78,7 +78,10 @@ struct CSVImporters {
             title: row.take("name"), username: row.take("login_username"), password: row.take("login_password"),
             urls: row.take("login_uri").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
             totp: row.take("login_totp"))
-        if type == "note" { item.type = .note; item.fields = [] }
+        if type == "note" {
+            item.type = .note
+            item.fields = []
+        }
         item.notes = row.take("notes")
         item.isFavorite = row.take("favorite") == "1"
         item.tags = [row.take("folder"), row.take("collections")].filter { !$0.isEmpty }
@@ -88,7 +91,8 @@ struct CSVImporters {
             let text = String(line)
             if let range = text.range(of: ": ", options: .backwards) {
                 item.customFields.append(
-                    Field(name: String(text[..<range.lowerBound]), kind: .text, value: String(text[range.upperBound...])))
+                    Field(
+                        name: String(text[..<range.lowerBound]), kind: .text, value: String(text[range.upperBound...])))
             } else if !text.isEmpty {
                 item.customFields.append(Field(name: text, kind: .text, value: ""))
             }
@@ -173,8 +177,14 @@ struct CSVImporters {
     private func protonPass(_ row: inout CSVRow) -> Item {
         let email = row.take("email")
         var username = row.take("username")
-        var item = login(title: row.take("name"), username: "", password: row.take("password"), urls: Self.list(row.take("url")), totp: row.take("totp"))
-        if username.isEmpty { username = email } else if !email.isEmpty { item.setValue(email, of: "email", kind: .email) }
+        var item = login(
+            title: row.take("name"), username: "", password: row.take("password"), urls: Self.list(row.take("url")),
+            totp: row.take("totp"))
+        if username.isEmpty {
+            username = email
+        } else if !email.isEmpty {
+            item.setValue(email, of: "email", kind: .email)
+        }
         item.setValue(username, of: "username")
         item.notes = row.take("note")
         if row.take("type").lowercased() == "note" {

@@ -74,7 +74,8 @@ enum CSVReader {
             }
             if cellSize > ImportLimits.maximumFieldSize {
                 throw .malformed(
-                    file: file, line: recordLine, field: nil, reason: "a cell is larger than 1 MiB; the file is damaged")
+                    file: file, line: recordLine, field: nil, reason: "a cell is larger than 1 MiB; the file is damaged"
+                )
             }
         }
         if inQuotes {

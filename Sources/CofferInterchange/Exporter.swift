@@ -6,7 +6,9 @@ public import Foundation
 public enum Exporter {
     /// Bitwarden's personal CSV layout; custom fields go in `fields` as `name: value` lines.
     public static func csv(_ items: [Item]) -> Data {
-        var lines = ["folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp"]
+        var lines = [
+            "folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp"
+        ]
         for item in items where !item.isTrashed {
             let isLogin = item.type == .login || item.type == .password
             var extra = item.customFields

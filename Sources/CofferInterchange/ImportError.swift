@@ -23,7 +23,8 @@ public enum ImportError: Error, Equatable, Sendable, CustomStringConvertible {
             return
                 "\(file) is \(bytes / 1_048_576) MiB, larger than any password export Coffer accepts (\(ImportLimits.maximumFileSize / 1_048_576) MiB). Nothing was imported."
         case .malformed(let file, let line, let field, let reason):
-            let place = [line.map { "line \($0)" }, field.map { "field \($0)" }].compactMap { $0 }.joined(separator: ", ")
+            let place = [line.map { "line \($0)" }, field.map { "field \($0)" }].compactMap { $0 }.joined(
+                separator: ", ")
             return "\(file)\(place.isEmpty ? "" : " (\(place))"): \(reason). Nothing was imported."
         case .unknownFormat(let file, let detail):
             return

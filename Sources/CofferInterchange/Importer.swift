@@ -46,10 +46,14 @@ public enum Importer {
         if data.starts(with: Data("PK\u{3}\u{4}".utf8)) {
             throw .unsupported(
                 file: name,
-                reason: "it is a ZIP archive (a 1Password .1pux or Dashlane/Proton Pass export); unpack it and import the CSV or JSON inside, or export as CSV")
+                reason:
+                    "it is a ZIP archive (a 1Password .1pux or Dashlane/Proton Pass export); unpack it and import the CSV or JSON inside, or export as CSV"
+            )
         }
         if data.starts(with: Data([0x03, 0xD9, 0xA2, 0x9A])) {
-            throw .unsupported(file: name, reason: "it is a KeePass database; KDBX import is not available yet — export it as CSV from KeePassXC")
+            throw .unsupported(
+                file: name,
+                reason: "it is a KeePass database; KDBX import is not available yet — export it as CSV from KeePassXC")
         }
         let (text, encodingNote) = try TextDecoding.decode(data, file: name)
         var result: ImportedItems
@@ -71,7 +75,9 @@ public enum Importer {
         guard let first = records.first else {
             throw .malformed(file: name, line: 1, field: nil, reason: "there is no header row")
         }
-        if requested == .msecureCSV || (requested == nil && first.cells.first?.hasPrefix("mSecure6 CSV export file") == true) {
+        if requested == .msecureCSV
+            || (requested == nil && first.cells.first?.hasPrefix("mSecure6 CSV export file") == true)
+        {
             let importer = MSecureImporter(now: now)
             var items: [Item] = []
             var skipped: [SkippedRecord] = []
@@ -93,7 +99,8 @@ public enum Importer {
         } else if let detected = ImportFormat.detect(csvHeader: header) {
             format = detected
         } else {
-            throw .unknownFormat(file: name, detail: "its header row is \"\(first.cells.prefix(12).joined(separator: ","))\"")
+            throw .unknownFormat(
+                file: name, detail: "its header row is \"\(first.cells.prefix(12).joined(separator: ","))\"")
         }
         if format == .genericCSV, columns == nil {
             throw .unknownFormat(file: name, detail: "a plain CSV needs --columns to say which column is which")
@@ -107,7 +114,9 @@ public enum Importer {
                 skipped.append(
                     SkippedRecord(
                         line: record.line, field: nil,
-                        reason: "\(record.cells.count) cells where the header has \(header.count) (a quote or comma out of place)"))
+                        reason:
+                            "\(record.cells.count) cells where the header has \(header.count) (a quote or comma out of place)"
+                    ))
                 continue
             }
             if record.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }

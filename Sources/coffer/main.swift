@@ -3,6 +3,7 @@ import CofferAgent
 import CofferBackup
 import CofferClient
 import CofferCrypto
+import CofferInterchange
 import CofferModel
 import CofferStore
 import CofferVault
@@ -35,5 +36,5 @@ do {
 /// Whether an error comes from Coffer's own layers (and carries the user's sentence) rather than argument parsing.
 func isCofferError(_ error: any Error) -> Bool {
     error is AgentFailure || error is CofferVaultError || error is CofferStoreError || error is CofferCryptoError
-        || error is CofferModelError || error is CofferClientError || error is BackupError
+        || error is CofferModelError || error is CofferClientError || error is BackupError || error is ImportError
 }

@@ -40,7 +40,9 @@ struct ImporterTests {
         let result = try Fixture.read("onepassword.csv")
         #expect(result.format == .onePasswordCSV)
         let github = try Fixture.item(result, "GitHub")
-        #expect(github.isFavorite && github.tags == ["dev", "work"] && github.notes == "Two-factor on", "\(github.isFavorite) \(github.tags) \(github.notes)")
+        #expect(
+            github.isFavorite && github.tags == ["dev", "work"] && github.notes == "Two-factor on",
+            "\(github.isFavorite) \(github.tags) \(github.notes)")
         #expect(github.value(of: "password") == "gh-pass-2" && github.value(of: "totp")?.contains("GEZDGNBV") == true)
         #expect(try Fixture.item(result, "Old forum").tags == ["archived"])
         let apple = try Fixture.read("apple.csv")
@@ -140,7 +142,11 @@ struct ImporterBadInputTests {
     @Test("an unclosed quote names its line; garbage and unknown headers name what was seen")
     func malformed() throws {
         let unclosed = Self.error(Data("name,url,username,password\nA,https://a,u,\"open\n".utf8))
-        #expect(unclosed == .malformed(file: "export.csv", line: 2, field: nil, reason: "a quoted cell is never closed (the file is cut short or a quote is missing)"))
+        #expect(
+            unclosed
+                == .malformed(
+                    file: "export.csv", line: 2, field: nil,
+                    reason: "a quoted cell is never closed (the file is cut short or a quote is missing)"))
         let unknown = Self.error(Data("colour,shape\nred,round\n".utf8))
         #expect(unknown?.description.contains("colour,shape") == true)
         let garbage = Self.error(Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }))
@@ -183,7 +189,8 @@ struct ImporterBadInputTests {
     @Test("ZIP archives and KeePass databases are named, not misread")
     func archives() {
         #expect(Self.error(Data("PK\u{3}\u{4}rest".utf8))?.description.contains("ZIP") == true)
-        #expect(Self.error(Data([0x03, 0xD9, 0xA2, 0x9A, 0x67, 0xFB, 0x4B, 0xB5]))?.description.contains("KeePass") == true)
+        #expect(
+            Self.error(Data([0x03, 0xD9, 0xA2, 0x9A, 0x67, 0xFB, 0x4B, 0xB5]))?.description.contains("KeePass") == true)
     }
 
     @Test("CSV export in Bitwarden's layout reads back as the same items; formula cells are defused")

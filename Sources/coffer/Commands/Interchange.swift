@@ -1,0 +1,144 @@
+import ArgumentParser
+import CofferAgent
+import CofferInterchange
+import CofferModel
+import Foundation
+
+/// `coffer import`: brings items from another password manager's export.
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import an export file from another password manager.",
+        discussion: """
+            The format is detected from the file's content. Supported: \
+            \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", ")). A preview shows what will be \
+            added, what duplicates items already here (same type, title, username and site), and rows that \
+            cannot be taken, with the reason; everything is then added in one step, so a failure changes nothing.
+            """)
+
+    @Argument(help: "The export file.") var file: String
+    @Option(help: "The format, when detection cannot tell (e.g. csv with --columns).") var format: String?
+    @Option(help: "For --format csv: which column is which, e.g. title=Name,username=Login,password=Pass,url=Site.")
+    var columns: String?
+    @Option(
+        help: "What to do with duplicates: skip (default), merge (fill in and update the existing item) or keep both.")
+    var duplicates: DuplicateChoice = .skip
+    @Flag(help: "Show the preview; import nothing.") var dryRun = false
+    @Flag(help: "Do not ask for confirmation.") var yes = false
+    @OptionGroup var secrets: SecretOptions
+    @OptionGroup var output: OutputOptions
+
+    enum DuplicateChoice: String, ExpressibleByArgument, Codable {
+        case skip, merge, keep
+    }
+
+    struct Report: Encodable {
+        let format: String
+        let added: Int
+        let merged: Int
+        let skipped: Int
+        let rejected: [SkippedRecord]
+        let dryRun: Bool
+    }
+
+    func run() throws {
+        let chosen = try format.map { name throws -> ImportFormat in
+            guard let format = ImportFormat(rawValue: name.lowercased()) else {
+                throw AgentFailure(
+                    .invalidInput,
+                    "'\(name)' is not a format; use one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))."
+                )
+            }
+            return format
+        }
+        let mapping = try columns.map { try ColumnMapping(parsing: $0) }
+        let imported = try Importer.read(file: file, format: chosen, columns: mapping)
+        for note in imported.notes { Terminal.note(note) }
+
+        let vault = try VaultConnector(secrets: secrets.reader()).open()
+        let existing = try vault.items(.list(ItemFilter(scope: .all)))
+        let byKey = Dictionary(existing.map { (ImportMerge.key($0), $0) }, uniquingKeysWith: { first, _ in first })
+        var adding: [Item] = []
+        var updating: [UUID: Item] = [:]
+        var skipped = 0
+        for item in imported.items {
+            guard duplicates != .keep, let match = byKey[ImportMerge.key(item)] else {
+                adding.append(item)
+                continue
+            }
+            if duplicates == .merge {
+                updating[match.id] = ImportMerge.merge(item, into: updating[match.id] ?? match, now: Date())
+            } else {
+                skipped += 1
+            }
+        }
+        preview(imported, adding: adding, merging: updating.count, skipped: skipped)
+        let report = Report(
+            format: imported.format.rawValue, added: adding.count, merged: updating.count, skipped: skipped,
+            rejected: imported.skipped, dryRun: dryRun)
+        if dryRun { return output.json ? try Output.json(report) : Terminal.note("Dry run: nothing was imported.") }
+        if !yes {
+            guard Terminal.isInteractive,
+                Terminal.confirm("Import \(adding.count) new and \(updating.count) merged item(s)?")
+            else { throw AgentFailure(.invalidInput, "Nothing was imported. Pass --yes to import without a prompt.") }
+        }
+        try vault.perform(.importItems(adding: adding, updating: Array(updating.values)))
+        if output.json { return try Output.json(report) }
+        print(
+            "Imported from \(imported.format.displayName): \(adding.count) added, \(updating.count) merged, \(skipped) skipped as duplicates, \(imported.skipped.count) rejected."
+        )
+    }
+
+    private func preview(_ imported: ImportedItems, adding: [Item], merging: Int, skipped: Int) {
+        var counts: [ItemType: Int] = [:]
+        for item in adding { counts[item.type, default: 0] += 1 }
+        let types = ItemType.allCases.compactMap { type in counts[type].map { "\($0) \(type.displayName.lowercased())" }
+        }
+        Terminal.note(
+            "\(imported.format.displayName): \(adding.count) to add (\(types.isEmpty ? "none" : types.joined(separator: ", "))), \(merging) to merge, \(skipped) duplicate(s) to skip."
+        )
+        for rejected in imported.skipped.prefix(20) {
+            let place = rejected.line.map { "line \($0)" } ?? rejected.field ?? "?"
+            Terminal.note("  not imported (\(place)): \(rejected.reason)")
+        }
+        if imported.skipped.count > 20 { Terminal.note("  … and \(imported.skipped.count - 20) more not imported.") }
+    }
+}
+
+/// `coffer export`: writes the vault for other programs, unencrypted, after a warning.
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export the vault as CSV (Bitwarden's layout) or JSON — unencrypted.",
+        discussion: """
+            The file holds every password in clear text, readable by anything that can read the file. It is \
+            written readable only by you; delete it as soon as it has been imported elsewhere. For a copy that \
+            stays encrypted, use `coffer backup create`.
+            """)
+
+    @Option(help: "csv or json.") var format: String
+    @Option(help: "The file to write (it must not exist).") var output: String
+    @Flag(help: "Do not ask for confirmation.") var yes = false
+    @OptionGroup var secrets: SecretOptions
+
+    func run() throws {
+        guard ["csv", "json"].contains(format.lowercased()) else {
+            throw AgentFailure(.invalidInput, "'\(format)' is not an export format; use csv or json.")
+        }
+        guard !FileManager.default.fileExists(atPath: output) else {
+            throw AgentFailure(.invalidInput, "\(output) already exists; choose a new file name. Nothing was written.")
+        }
+        Terminal.note(
+            "Warning: the export holds every password unencrypted. Anyone who can read the file can read them.")
+        if !yes {
+            guard Terminal.isInteractive, Terminal.confirm("Write an unencrypted export to \(output)?") else {
+                throw AgentFailure(.invalidInput, "Nothing was written. Pass --yes to export without a prompt.")
+            }
+        }
+        let items = try VaultConnector(secrets: secrets.reader()).open().items(.list(ItemFilter(scope: .all)))
+        let data = format.lowercased() == "csv" ? Exporter.csv(items) : try Exporter.json(items)
+        guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600])
+        else { throw AgentFailure(.invalidInput, "Cannot write \(output); check the folder. Nothing was written.") }
+        Terminal.note(
+            "Wrote \(items.filter { format.lowercased() == "json" || !$0.isTrashed }.count) item(s) to \(output) (readable only by you). Delete it when done."
+        )
+    }
+}

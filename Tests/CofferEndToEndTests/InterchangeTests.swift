@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// `coffer import` and `coffer export` through the real binary.
+@Suite("import and export through the CLI", .serialized)
+struct InterchangeTests {
+    static let bitwardenCSV = """
+        folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp
+        Social,1,login,Twitter,,,0,https://twitter.com,alice,tw-pass-1,
+        ,,login,Mail,,,0,https://mail.example,alice,mail-pass-2,
+        ,,note,Plans,secret plans,,0,,,,
+
+        """
+
+    static func write(_ text: String, to cli: CofferCLI, as name: String) throws -> String {
+        let path = cli.home.appendingPathComponent(name).path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test("import previews, adds in one step, skips or merges duplicates; export round-trips into another vault")
+    func importAndExport() throws {
+        let a = try CofferCLI()
+        try a.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        let file = try Self.write(Self.bitwardenCSV, to: a, as: "bitwarden.csv")
+
+        let dry = try a.run(["import", file, "--dry-run"])
+        #expect(dry.status == 0 && dry.stderr.contains("3 to add (2 login, 1 secure note)"), "\(dry.stderr)")
+        #expect(try LifecycleTests.count(a) == 0)
+        let refused = try a.run(["import", file])
+        #expect(refused.status == 7 && refused.stderr.contains("Nothing was imported"))
+
+        let first = try a.ok(["import", file, "--yes"])
+        #expect(first.contains("3 added"))
+        #expect(try a.ok(["get", "Twitter", "password"]) == "tw-pass-1\n")
+        let again = try a.ok(["import", file, "--yes"])
+        #expect(again.contains("0 added") && again.contains("3 skipped as duplicates"))
+
+        let changed = try Self.write(
+            Self.bitwardenCSV.replacingOccurrences(of: "tw-pass-1", with: "tw-pass-NEW"), to: a, as: "v2.csv")
+        let merged = try a.ok(["import", changed, "--duplicates", "merge", "--yes"])
+        #expect(merged.contains("3 merged"))
+        #expect(try a.ok(["get", "Twitter", "password"]) == "tw-pass-NEW\n")
+        #expect(try LifecycleTests.count(a) == 3)
+
+        let bad = try Self.write("name,url,username,password\nA,https://a,u,\"open\n", to: a, as: "broken.csv")
+        let broken = try a.run(["import", bad, "--yes"])
+        #expect(broken.status == 7 && broken.stderr.contains("broken.csv (line 2)"), "\(broken.stderr)")
+        #expect(try LifecycleTests.count(a) == 3)
+
+        let exported = a.home.appendingPathComponent("export.csv").path
+        let export = try a.run(["export", "--format", "csv", "--output", exported, "--yes"])
+        #expect(export.status == 0 && export.stderr.contains("unencrypted"))
+        #expect((try FileManager.default.attributesOfItem(atPath: exported)[.posixPermissions] as? Int) == 0o600)
+        #expect(
+            try a.run(["export", "--format", "csv", "--output", exported, "--yes"]).status == 7, "never overwrites")
+
+        let b = try CofferCLI()
+        try b.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        try b.ok(["import", exported, "--yes"])
+        #expect(try b.ok(["get", "Twitter", "password"]) == "tw-pass-NEW\n")
+        #expect(try b.ok(["get", "Plans", "notes"]) == "secret plans\n")
+        #expect(try LifecycleTests.count(b) == 3)
+    }
+}
