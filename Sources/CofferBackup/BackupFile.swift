@@ -252,6 +252,19 @@ public struct BackupFile: Sendable {
         return data
     }
 
+    /// A Coffer encrypted export (docs/formats/export.md): a backup-format file under a one-off key
+    /// that only `password` opens, so it can move between accounts and devices.
+    public static func makeExport(items: [Item], password: String, now: Date = Date()) throws -> Data {
+        let (header, accountKey, _) = try AccountHeader.create(password: password)
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
+        return try make(items: items, accountHeader: header, keyring: keyring, deviceName: "export", now: now)
+    }
+
+    /// Whether `data` starts like a backup or encrypted export.
+    public static func hasSignature(_ data: Data) -> Bool {
+        data.starts(with: BackupFormat.signature)
+    }
+
     /// The body is bound to its account, epoch, backup id and the exact header bytes: editing the
     /// header (its date, its wrapped keys) makes the body fail to open.
     private static func bodyContext(_ header: BackupHeader, _ headerBytes: Data) -> SealContext {

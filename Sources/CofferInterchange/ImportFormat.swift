@@ -16,6 +16,8 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case applePasswordsCSV = "apple-csv"
     /// Any CSV, with the columns named by `--columns`.
     case genericCSV = "csv"
+    /// Coffer's own encrypted export (or a backup), opened with its password.
+    case cofferExport = "coffer"
 
     /// The name people know it by.
     public var displayName: String {
@@ -32,6 +34,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .protonPassCSV: "Proton Pass CSV"
         case .applePasswordsCSV: "Apple Passwords CSV"
         case .genericCSV: "CSV with a column mapping"
+        case .cofferExport: "Coffer encrypted export"
         }
     }
 

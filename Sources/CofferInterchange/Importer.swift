@@ -21,6 +21,14 @@ public struct ImportedItems: Sendable {
     public var skipped: [SkippedRecord]
     /// Things the user should know (e.g. the text encoding was guessed).
     public var notes: [String]
+
+    /// Creates a result (readers outside this module, such as the encrypted export's, use it).
+    public init(format: ImportFormat, items: [Item], skipped: [SkippedRecord], notes: [String]) {
+        self.format = format
+        self.items = items
+        self.skipped = skipped
+        self.notes = notes
+    }
 }
 
 /// Reads exports of other password managers into Coffer items; never touches a vault.

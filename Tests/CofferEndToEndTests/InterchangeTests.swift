@@ -62,4 +62,26 @@ struct InterchangeTests {
         #expect(try b.ok(["get", "Plans", "notes"]) == "secret plans\n")
         #expect(try LifecycleTests.count(b) == 3)
     }
+
+    @Test("the encrypted export opens only with its own password and imports into another vault")
+    func encryptedExport() throws {
+        let a = try CofferCLI()
+        try a.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        let file = try Self.write(Self.bitwardenCSV, to: a, as: "bitwarden.csv")
+        try a.ok(["import", file, "--yes"])
+        let exported = a.home.appendingPathComponent("vault.coffer").path
+        try a.ok(
+            ["export", "--format", "coffer", "--output", exported, "--password-stdin", "--yes"],
+            stdin: "export-password-99\n")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: exported))
+        #expect(bytes.range(of: Data("tw-pass-1".utf8)) == nil && bytes.range(of: Data("Twitter".utf8)) == nil)
+
+        let b = try CofferCLI()
+        try b.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        let wrong = try b.run(["import", exported, "--password-stdin", "--yes"], stdin: "not-the-password\n")
+        #expect(wrong.status == 4 && wrong.stderr.contains("password chosen when it was made"), "\(wrong.stderr)")
+        let imported = try b.run(["import", exported, "--password-stdin", "--yes"], stdin: "export-password-99\n")
+        #expect(imported.status == 0 && imported.stdout.contains("3 added"), "\(imported.stderr)")
+        #expect(try b.ok(["get", "Twitter", "password"]) == "tw-pass-1\n")
+    }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import CofferAgent
+import CofferBackup
+import CofferCrypto
 import CofferInterchange
 import CofferModel
 import Foundation
@@ -51,10 +53,13 @@ struct Import: ParsableCommand {
             return format
         }
         let mapping = try columns.map { try ColumnMapping(parsing: $0) }
-        let imported = try Importer.read(file: file, format: chosen, columns: mapping)
+        let reader = secrets.reader()
+        let imported =
+            try Self.encryptedExport(file, reader: reader)
+            ?? Importer.read(file: file, format: chosen, columns: mapping)
         for note in imported.notes { Terminal.note(note) }
 
-        let vault = try VaultConnector(secrets: secrets.reader()).open()
+        let vault = try VaultConnector(secrets: reader).open()
         let existing = try vault.items(.list(ItemFilter(scope: .all)))
         let byKey = Dictionary(existing.map { (ImportMerge.key($0), $0) }, uniquingKeysWith: { first, _ in first })
         var adding: [Item] = []
@@ -88,6 +93,28 @@ struct Import: ParsableCommand {
         )
     }
 
+    /// A Coffer encrypted export or backup: opened with its own password (the first secret read).
+    static func encryptedExport(_ path: String, reader: SecretReader) throws -> ImportedItems? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        let start = ((try? handle.read(upToCount: 8)) ?? nil) ?? Data()
+        try? handle.close()
+        guard BackupFile.hasSignature(start) else { return nil }
+        let file = try BackupFile.read(at: path)
+        let password = try reader.require("The export's password: ")
+        let key: AccountKey
+        do {
+            key = try file.accountKey(for: .password(password), currentHeader: nil)
+        } catch {
+            guard case .wrongSecret = error else { throw error }
+            throw AgentFailure(
+                .wrongSecret,
+                "That password does not open \((path as NSString).lastPathComponent). An encrypted export opens with the password chosen when it was made (a backup: use `coffer backup restore`, which also takes a recovery code). Nothing was imported."
+            )
+        }
+        let contents = try file.open(with: key)
+        return ImportedItems(format: .cofferExport, items: contents.items, skipped: [], notes: [])
+    }
+
     private func preview(_ imported: ImportedItems, adding: [Item], merging: Int, skipped: Int) {
         var counts: [ItemType: Int] = [:]
         for item in adding { counts[item.type, default: 0] += 1 }
@@ -114,18 +141,21 @@ struct Export: ParsableCommand {
             stays encrypted, use `coffer backup create`.
             """)
 
-    @Option(help: "csv or json.") var format: String
+    @Option(help: "coffer (encrypted with its own password), csv or json (both unencrypted).") var format: String
     @Option(help: "The file to write (it must not exist).") var output: String
     @Flag(help: "Do not ask for confirmation.") var yes = false
     @OptionGroup var secrets: SecretOptions
 
     func run() throws {
-        guard ["csv", "json"].contains(format.lowercased()) else {
-            throw AgentFailure(.invalidInput, "'\(format)' is not an export format; use csv or json.")
+        let kind = format.lowercased()
+        guard ["coffer", "csv", "json"].contains(kind) else {
+            throw AgentFailure(.invalidInput, "'\(format)' is not an export format; use coffer, csv or json.")
         }
         guard !FileManager.default.fileExists(atPath: output) else {
             throw AgentFailure(.invalidInput, "\(output) already exists; choose a new file name. Nothing was written.")
         }
+        let reader = secrets.reader()
+        if kind == "coffer" { return try exportEncrypted(reader) }
         Terminal.note(
             "Warning: the export holds every password unencrypted. Anyone who can read the file can read them.")
         if !yes {
@@ -133,12 +163,28 @@ struct Export: ParsableCommand {
                 throw AgentFailure(.invalidInput, "Nothing was written. Pass --yes to export without a prompt.")
             }
         }
-        let items = try VaultConnector(secrets: secrets.reader()).open().items(.list(ItemFilter(scope: .all)))
-        let data = format.lowercased() == "csv" ? Exporter.csv(items) : try Exporter.json(items)
+        let items = try VaultConnector(secrets: reader).open().items(.list(ItemFilter(scope: .all)))
+        let data = kind == "csv" ? Exporter.csv(items) : try Exporter.json(items)
         guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600])
         else { throw AgentFailure(.invalidInput, "Cannot write \(output); check the folder. Nothing was written.") }
         Terminal.note(
-            "Wrote \(items.filter { format.lowercased() == "json" || !$0.isTrashed }.count) item(s) to \(output) (readable only by you). Delete it when done."
+            "Wrote \(items.filter { kind == "json" || !$0.isTrashed }.count) item(s) to \(output) (readable only by you). Delete it when done."
         )
+    }
+
+    /// The encrypted export: its own password (asked twice on a terminal), Argon2id, the backup format.
+    private func exportEncrypted(_ reader: SecretReader) throws {
+        let password = try reader.require("Password for the export: ")
+        if !reader.isScripted, try reader.require("Repeat it: ") != password {
+            throw AgentFailure(.invalidInput, "The two passwords differ; nothing was written.")
+        }
+        guard password.count >= 8 else {
+            throw AgentFailure(.invalidInput, "The export's password needs at least 8 characters; nothing was written.")
+        }
+        let items = try VaultConnector(secrets: reader).open().items(.list(ItemFilter(scope: .all)))
+        let data = try BackupFile.makeExport(items: items, password: password)
+        guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600])
+        else { throw AgentFailure(.invalidInput, "Cannot write \(output); check the folder. Nothing was written.") }
+        Terminal.note("Wrote an encrypted export of \(items.count) item(s) to \(output); only its password opens it.")
     }
 }
