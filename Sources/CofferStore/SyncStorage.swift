@@ -169,12 +169,12 @@ extension VaultStore {
 /// SQL shared by local commits and sync writes.
 enum SyncSchema {
     static func markDirty(_ db: Database, id: UUID) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO itemSync (id, syncedRevision, isDirty) VALUES (?, 0, 1)
                 ON CONFLICT(id) DO UPDATE SET isDirty = 1
-                """,
-            arguments: [id.uuidString.lowercased()])
+                """
+        ).execute(arguments: [id.uuidString.lowercased()])
     }
 
     /// A purged item the server knows becomes a pending tombstone; one it never saw is forgotten.

@@ -79,8 +79,18 @@ public struct VaultStore: Sendable {
             guard let account = try AccountRow.fetchOne(db), UInt64(account.manifestCounter) == expectedCounter else {
                 throw CofferStoreError.concurrentChange
             }
+            // One prepared statement each, reused for every record: a 100,000-item import or restore
+            // is dominated by these two statements.
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO item (id, revision, wrappedKey, content) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET revision = excluded.revision, wrappedKey = excluded.wrappedKey,
+                      content = excluded.content
+                    """)
             for record in change.upserts {
-                try ItemRow(record).save(db)
+                try upsert.execute(arguments: [
+                    record.id.uuidString.lowercased(), record.revision, record.wrappedKey.bytes, record.content.bytes,
+                ])
                 try SyncSchema.markDirty(db, id: record.id)
             }
             for id in change.deletions {
