@@ -23,7 +23,8 @@ run: deps
 	@echo "In another terminal, point the CLI at it:"
 	@echo "    export PATH=\"$$(pwd)/.build/debug:\$$PATH\""
 	@echo "    coffer register --server http://127.0.0.1:8080 --email you@example.com"
-	@echo "Mail (the address confirmation link) is written to ./data/mail/."
+	@echo "Mail (address confirmation, recovery and reset codes) is written to ./data/mail/."
+	@echo "The account portal (forgot password, account activity) is at http://127.0.0.1:8080/portal"
 	@echo
 	.build/debug/coffer-server --host 127.0.0.1 --port 8080 --data-dir ./data
 
