@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(
@@ -46,19 +47,19 @@ let package = Package(
             providers: [.apt(["libargon2-dev"])]
         ),
         .systemLibrary(
-            name: "CZlib",
+            name: "CCofferZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
             name: "CofferInterchange",
-            dependencies: ["CofferModel"],
+            dependencies: ["CofferModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: sharedSwiftSettings
         ),
         .target(
             name: "CofferBackup",
             dependencies: [
-                "CZlib", "CofferCrypto", "CofferModel", "CofferVault",
+                "CCofferZlib", "CofferCrypto", "CofferModel", "CofferVault",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: sharedSwiftSettings
@@ -162,7 +163,10 @@ let package = Package(
         .testTarget(
             name: "CofferVaultTests", dependencies: ["CofferVault"], swiftSettings: sharedSwiftSettings),
         .testTarget(
-            name: "CofferInterchangeTests", dependencies: ["CofferInterchange", "CofferModel"],
+            name: "CofferInterchangeTests",
+            dependencies: [
+                "CofferInterchange", "CofferModel", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             resources: [.copy("Fixtures")], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferBackupTests", dependencies: ["CofferBackup", "CofferVault", "CofferModel"],

@@ -1,4 +1,4 @@
-import CZlib
+import CCofferZlib
 import Foundation
 
 /// zlib (RFC 1950) compression of a backup body, through the system's libz.

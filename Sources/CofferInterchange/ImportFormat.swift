@@ -5,6 +5,8 @@ public import Foundation
 public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case bitwardenCSV = "bitwarden-csv"
     case bitwardenJSON = "bitwarden-json"
+    case onePasswordPUX = "1pux"
+    case protonPassJSON = "protonpass-json"
     case onePasswordCSV = "1password-csv"
     case lastPassCSV = "lastpass-csv"
     case chromeCSV = "chrome-csv"
@@ -24,6 +26,8 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         switch self {
         case .bitwardenCSV: "Bitwarden CSV"
         case .bitwardenJSON: "Bitwarden JSON"
+        case .onePasswordPUX: "1Password 1PUX"
+        case .protonPassJSON: "Proton Pass JSON (ZIP)"
         case .onePasswordCSV: "1Password CSV"
         case .lastPassCSV: "LastPass CSV"
         case .chromeCSV: "Chrome / Chromium / Edge CSV"

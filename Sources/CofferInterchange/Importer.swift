@@ -52,11 +52,7 @@ public enum Importer {
         guard data.count <= ImportLimits.maximumFileSize else { throw .tooLarge(file: name, bytes: data.count) }
         guard !data.isEmpty else { throw .malformed(file: name, line: nil, field: nil, reason: "the file is empty") }
         if data.starts(with: Data("PK\u{3}\u{4}".utf8)) {
-            throw .unsupported(
-                file: name,
-                reason:
-                    "it is a ZIP archive (a 1Password .1pux or Dashlane/Proton Pass export); unpack it and import the CSV or JSON inside, or export as CSV"
-            )
+            return try ArchiveImporters.read(data, file: name, now: now)
         }
         if data.starts(with: Data([0x03, 0xD9, 0xA2, 0x9A])) {
             throw .unsupported(

@@ -1,0 +1,245 @@
+import CofferModel
+import Foundation
+import ZIPFoundation
+
+/// Exports that come as ZIP archives: 1Password's `.1pux` (`export.data`, JSON) and Proton Pass
+/// (`Proton Pass/data.json`). Entries are size-checked before they are read (no zip bombs).
+enum ArchiveImporters {
+    static func read(_ data: Data, file: String, now: Date) throws(ImportError) -> ImportedItems {
+        let archive: Archive
+        do {
+            archive = try Archive(data: data, accessMode: .read)
+        } catch {
+            throw .malformed(file: file, line: nil, field: nil, reason: "it is a damaged or cut-short ZIP archive")
+        }
+        if let entry = archive["export.data"] {
+            let json = try extract(entry, from: archive, file: file)
+            return try OnePUXImporter(file: file, now: now).read(json)
+        }
+        if let entry = archive["Proton Pass/data.json"] {
+            let json = try extract(entry, from: archive, file: file)
+            return try ProtonPassJSONImporter(file: file, now: now).read(json)
+        }
+        throw .unsupported(
+            file: file,
+            reason:
+                "it is a ZIP archive without a 1Password export.data or a Proton Pass data.json; unpack it and import the CSV inside"
+        )
+    }
+
+    private static func extract(_ entry: Entry, from archive: Archive, file: String) throws(ImportError) -> Data {
+        guard entry.uncompressedSize <= UInt64(ImportLimits.maximumFileSize) else {
+            throw .tooLarge(file: "\(file): \(entry.path)", bytes: Int(clamping: entry.uncompressedSize))
+        }
+        var data = Data()
+        do {
+            _ = try archive.extract(entry) { chunk in
+                data.append(chunk)
+                if data.count > ImportLimits.maximumFileSize {
+                    throw ImportError.tooLarge(file: file, bytes: data.count)
+                }
+            }
+        } catch {
+            throw .malformed(file: file, line: nil, field: entry.path, reason: "this entry of the archive is damaged")
+        }
+        return data
+    }
+}
+
+/// A JSON value read loosely, for exports whose fields vary by version.
+struct LooseJSON {
+    let value: Any?
+
+    subscript(_ key: String) -> LooseJSON { LooseJSON(value: (value as? [String: Any])?[key]) }
+    var string: String? {
+        if let text = value as? String { return text }
+        if let number = value as? NSNumber { return number.stringValue }
+        return nil
+    }
+    var number: Double? { (value as? NSNumber)?.doubleValue ?? string.flatMap(Double.init) }
+    var array: [LooseJSON] { ((value as? [Any]) ?? []).map { LooseJSON(value: $0) } }
+    var object: [String: LooseJSON] { ((value as? [String: Any]) ?? [:]).mapValues { LooseJSON(value: $0) } }
+
+    static func parse(_ data: Data, file: String) throws(ImportError) -> LooseJSON {
+        guard let object = try? JSONSerialization.jsonObject(with: data) else {
+            throw .malformed(file: file, line: nil, field: nil, reason: "its JSON is not valid (cut short or damaged)")
+        }
+        return LooseJSON(value: object)
+    }
+}
+
+/// 1Password 1PUX: `accounts[].vaults[].items[]` with categories 001 login, 002 card, 003 note,
+/// 004 identity, 005 password; other categories become notes with their fields.
+struct OnePUXImporter {
+    let file: String
+    let now: Date
+
+    func read(_ data: Data) throws(ImportError) -> ImportedItems {
+        let root = try LooseJSON.parse(data, file: file)
+        guard root["accounts"].value is [Any] else {
+            throw .malformed(
+                file: file, line: nil, field: "accounts", reason: "it is not a 1Password export (no accounts)")
+        }
+        var items: [Item] = []
+        for account in root["accounts"].array {
+            for vault in account["vaults"].array {
+                let vaultName = vault["attrs"]["name"].string
+                for source in vault["items"].array { items.append(item(source, vault: vaultName)) }
+            }
+        }
+        return ImportedItems(format: .onePasswordPUX, items: items, skipped: [], notes: [])
+    }
+
+    private func item(_ source: LooseJSON, vault: String?) -> Item {
+        let category = source["categoryUuid"].string ?? ""
+        let type: ItemType =
+            switch category {
+            case "001": .login
+            case "002": .card
+            case "004": .identity
+            case "005": .password
+            default: .note
+            }
+        let overview = source["overview"]
+        let details = source["details"]
+        var item = Item(type: type, title: overview["title"].string ?? "Untitled", now: now)
+        item.urls = overview["urls"].array.compactMap { $0["url"].string }
+        if item.urls.isEmpty, let url = overview["url"].string, !url.isEmpty { item.urls = [url] }
+        item.tags = overview["tags"].array.compactMap(\.string) + (vault.map { [$0] } ?? [])
+        if source["state"].string == "archived" { item.tags.append("archived") }
+        item.isFavorite = (source["favIndex"].number ?? 0) > 0
+        item.notes = details["notesPlain"].string ?? ""
+        if let password = details["password"].string { item.setValue(password, of: "password", kind: .hidden) }
+        for field in details["loginFields"].array {
+            guard let value = field["value"].string, !value.isEmpty else { continue }
+            switch field["designation"].string {
+            case "username": item.setValue(value, of: "username")
+            case "password": item.setValue(value, of: "password", kind: .hidden)
+            default:
+                let name = field["name"].string ?? "field"
+                item.setValue(value, of: name, kind: field["fieldType"].string == "P" ? .hidden : .text)
+            }
+        }
+        let standard: [String: String] = [
+            "cardholder": "cardholder", "ccnum": "number", "cvv": "cvv", "pin": "pin", "type": "brand",
+            "firstname": "first-name", "lastname": "last-name", "email": "email", "company": "company",
+            "defphone": "phone", "cellphone": "phone",
+        ]
+        for section in details["sections"].array {
+            for field in section["fields"].array {
+                let id = field["id"].string ?? ""
+                let title = field["title"].string ?? id
+                guard let (value, kind) = Self.value(field["value"]), !value.isEmpty else { continue }
+                if kind == .totp, type == .login || type == .password {
+                    item.setValue(value, of: "totp", kind: .totp)
+                } else if let name = standard[id], item.kind(of: name) != nil {
+                    item.setValue(value, of: name)
+                } else if id == "expiry", type == .card {
+                    item.setValue(value, of: "expiry")
+                } else {
+                    item.setValue(value, of: title.isEmpty ? "field" : title, kind: kind)
+                }
+            }
+        }
+        item.passwordHistory = details["passwordHistory"].array.compactMap { entry in
+            entry["value"].string.map {
+                PasswordHistoryEntry(
+                    fieldName: "password", value: $0,
+                    replacedAt: entry["time"].number.map { Date(timeIntervalSince1970: $0) } ?? now)
+            }
+        }
+        if let created = source["createdAt"].number { item.created = Date(timeIntervalSince1970: created) }
+        if let updated = source["updatedAt"].number { item.modified = Date(timeIntervalSince1970: updated) }
+        return item
+    }
+
+    /// A section field's value: `{"concealed": …}`, `{"totp": …}`, `{"monthYear": 202901}`, ….
+    static func value(_ value: LooseJSON) -> (String, FieldKind)? {
+        guard let (kind, content) = value.object.first else { return nil }
+        switch kind {
+        case "concealed", "creditCardNumber": return content.string.map { ($0, .hidden) }
+        case "totp": return content.string.map { ($0, .totp) }
+        case "url": return content.string.map { ($0, .url) }
+        case "email": return (content.string ?? content["email_address"].string).map { ($0, .email) }
+        case "monthYear":
+            guard let number = content.number else { return nil }
+            let value = Int(number)
+            return (String(format: "%02d/%04d", value % 100, value / 100), .text)
+        case "date":
+            guard let seconds = content.number else { return nil }
+            return (
+                Date(timeIntervalSince1970: seconds).formatted(
+                    Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()),
+                .date
+            )
+        case "address":
+            let parts = ["street", "city", "state", "zip", "country"].compactMap { content[$0].string }
+                .filter { !$0.isEmpty }
+            return (parts.joined(separator: ", "), .text)
+        default: return content.string.map { ($0, .text) }
+        }
+    }
+}
+
+/// Proton Pass `data.json`: `vaults{id: {name, items[{data{metadata{name,note},type,content{…},extraFields}}]}}`.
+struct ProtonPassJSONImporter {
+    let file: String
+    let now: Date
+
+    func read(_ data: Data) throws(ImportError) -> ImportedItems {
+        let root = try LooseJSON.parse(data, file: file)
+        if root["encrypted"].value as? Bool == true {
+            throw .unsupported(file: file, reason: "this Proton Pass export is encrypted (PGP); export it unencrypted")
+        }
+        var items: [Item] = []
+        var skipped: [SkippedRecord] = []
+        for (vaultID, vault) in root["vaults"].object.sorted(by: { $0.key < $1.key }) {
+            for (index, source) in vault["items"].array.enumerated() {
+                let data = source["data"]
+                let kind = data["type"].string ?? ""
+                guard ["login", "note", "alias", "creditCard"].contains(kind) else {
+                    skipped.append(
+                        SkippedRecord(
+                            line: nil, field: "vaults.\(vaultID).items[\(index)]",
+                            reason: "item type \(kind) is not known"))
+                    continue
+                }
+                let content = data["content"]
+                let type: ItemType = kind == "creditCard" ? .card : kind == "login" ? .login : .note
+                var item = Item(type: type, title: data["metadata"]["name"].string ?? "Untitled", now: now)
+                item.notes = data["metadata"]["note"].string ?? ""
+                if let name = vault["name"].string { item.tags = [name] }
+                item.isFavorite = source["pinned"].value as? Bool ?? false
+                switch type {
+                case .login:
+                    let username = content["itemUsername"].string ?? ""
+                    let email = content["itemEmail"].string ?? ""
+                    item.setValue(username.isEmpty ? email : username, of: "username")
+                    if !username.isEmpty, !email.isEmpty { item.setValue(email, of: "email", kind: .email) }
+                    item.setValue(content["password"].string ?? "", of: "password")
+                    item.setValue(content["totpUri"].string ?? "", of: "totp")
+                    item.urls = content["urls"].array.compactMap(\.string)
+                case .card:
+                    item.setValue(content["cardholderName"].string ?? "", of: "cardholder")
+                    item.setValue(content["number"].string ?? "", of: "number")
+                    item.setValue(content["verificationNumber"].string ?? "", of: "cvv")
+                    item.setValue(content["pin"].string ?? "", of: "pin")
+                    item.setValue(content["expirationDate"].string ?? "", of: "expiry")
+                default: break
+                }
+                for extra in data["extraFields"].array {
+                    let name = extra["fieldName"].string ?? "field"
+                    let value = extra["data"]["content"].string ?? extra["data"]["totpUri"].string ?? ""
+                    let fieldKind: FieldKind =
+                        extra["type"].string == "hidden" ? .hidden : extra["type"].string == "totp" ? .totp : .text
+                    if !value.isEmpty { item.setValue(value, of: name, kind: fieldKind) }
+                }
+                if let created = source["createTime"].number { item.created = Date(timeIntervalSince1970: created) }
+                if let modified = source["modifyTime"].number { item.modified = Date(timeIntervalSince1970: modified) }
+                if source["state"].number == 2 { item.trashedAt = item.modified }
+                items.append(item)
+            }
+        }
+        return ImportedItems(format: .protonPassJSON, items: items, skipped: skipped, notes: [])
+    }
+}

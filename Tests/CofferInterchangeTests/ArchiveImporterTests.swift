@@ -1,0 +1,101 @@
+import CofferInterchange
+import CofferModel
+import Foundation
+import Testing
+import ZIPFoundation
+
+@Suite("ZIP exports: 1Password 1PUX and Proton Pass")
+struct ArchiveImporterTests {
+    static func zip(_ entries: [String: String]) throws -> Data {
+        let archive = try Archive(data: Data(), accessMode: .create)
+        for (path, text) in entries.sorted(by: { $0.key < $1.key }) {
+            let bytes = Data(text.utf8)
+            try archive.addEntry(
+                with: path, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .deflate,
+                provider: { position, size in bytes.subdata(in: Int(position)..<Int(position) + size) })
+        }
+        return try #require(archive.data)
+    }
+
+    static let onePUX = """
+        {"accounts": [{"attrs": {"name": "Me"}, "vaults": [{"attrs": {"name": "Private"}, "items": [
+          {"uuid": "a1", "favIndex": 1, "createdAt": 1700000000, "updatedAt": 1700000500, "state": "active",
+           "categoryUuid": "001",
+           "details": {"loginFields": [
+               {"value": "ivan", "name": "username", "fieldType": "T", "designation": "username"},
+               {"value": "1p-pass-11", "name": "password", "fieldType": "P", "designation": "password"}],
+             "notesPlain": "work login",
+             "sections": [{"title": "Security", "fields": [
+               {"title": "one-time password", "id": "TOTP_1", "value": {"totp": "otpauth://totp/X:ivan?secret=JBSWY3DPEHPK3PXP"}},
+               {"title": "Recovery codes", "id": "rc", "value": {"concealed": "aaaa-bbbb"}}]}],
+             "passwordHistory": [{"value": "old-1p", "time": 1690000000}]},
+           "overview": {"title": "Work SSO", "url": "https://sso.example", "urls": [{"label": "", "url": "https://sso.example"}], "tags": ["work"]}},
+          {"uuid": "a2", "favIndex": 0, "createdAt": 1700000000, "updatedAt": 1700000000, "state": "archived",
+           "categoryUuid": "002",
+           "details": {"sections": [{"title": "", "fields": [
+               {"title": "cardholder name", "id": "cardholder", "value": {"string": "Ivan I"}},
+               {"title": "number", "id": "ccnum", "value": {"creditCardNumber": "4111111111111111"}},
+               {"title": "verification number", "id": "cvv", "value": {"concealed": "456"}},
+               {"title": "expiry date", "id": "expiry", "value": {"monthYear": 202903}}]}]},
+           "overview": {"title": "Amex", "tags": []}},
+          {"uuid": "a3", "categoryUuid": "110", "details": {"sections": [{"fields": [
+               {"title": "server", "id": "url", "value": {"string": "db.example"}}]}]}, "overview": {"title": "DB server"}}
+        ]}]}]}
+        """
+
+    @Test("1PUX: logins with TOTP, sections and history; cards with expiry; other categories as notes")
+    func onePassword() throws {
+        let data = try Self.zip(["export.attributes": "{}", "export.data": Self.onePUX])
+        let result = try Importer.read(data: data, name: "export.1pux")
+        #expect(result.format == .onePasswordPUX && result.items.count == 3)
+        let login = try Fixture.item(result, "Work SSO")
+        #expect(login.value(of: "username") == "ivan" && login.value(of: "password") == "1p-pass-11")
+        #expect(login.value(of: "totp")?.hasPrefix("otpauth://") == true)
+        #expect(login.kind(of: "Recovery codes") == .hidden && login.value(of: "Recovery codes") == "aaaa-bbbb")
+        #expect(login.isFavorite && login.tags == ["Private", "work"] && login.urls == ["https://sso.example"])
+        #expect(login.passwordHistory.first?.value == "old-1p")
+        #expect(login.created == Date(timeIntervalSince1970: 1_700_000_000))
+        let card = try Fixture.item(result, "Amex")
+        #expect(card.type == .card && card.value(of: "number") == "4111111111111111")
+        #expect(
+            card.value(of: "expiry") == "03/2029" && card.value(of: "cvv") == "456" && card.tags.contains("archived"))
+        #expect(try Fixture.item(result, "DB server").type == .note)
+    }
+
+    @Test("Proton Pass ZIP: logins, notes, cards and extra fields")
+    func protonPass() throws {
+        let json = """
+            {"version": "1.0", "encrypted": false, "vaults": {"v1": {"name": "Personal", "items": [
+              {"itemId": "p1", "pinned": true, "createTime": 1700000000, "modifyTime": 1700000100, "state": 1,
+               "data": {"metadata": {"name": "Proton", "note": "main"}, "type": "login",
+                        "content": {"itemEmail": "judy@proton.me", "itemUsername": "", "password": "pp-json-12",
+                                    "urls": ["https://proton.me"], "totpUri": ""},
+                        "extraFields": [{"fieldName": "Backup PIN", "type": "hidden", "data": {"content": "9999"}}]}},
+              {"itemId": "p2", "data": {"metadata": {"name": "Shopping list", "note": "eggs"}, "type": "note", "content": {}}},
+              {"itemId": "p3", "data": {"metadata": {"name": "Odd"}, "type": "identityV9", "content": {}}}
+            ]}}}
+            """
+        let result = try Importer.read(data: try Self.zip(["Proton Pass/data.json": json]), name: "proton.zip")
+        #expect(result.format == .protonPassJSON && result.items.count == 2 && result.skipped.count == 1)
+        let login = try Fixture.item(result, "Proton")
+        #expect(login.value(of: "username") == "judy@proton.me" && login.value(of: "password") == "pp-json-12")
+        #expect(login.kind(of: "Backup PIN") == .hidden && login.isFavorite && login.tags == ["Personal"])
+        #expect(try Fixture.item(result, "Shopping list").notes == "eggs")
+    }
+
+    @Test("damaged, foreign and oversized archives are refused with the file named")
+    func badArchives() throws {
+        let good = try Self.zip(["export.data": Self.onePUX])
+        for length in stride(from: 4, to: good.count, by: 37) {
+            do {
+                _ = try Importer.read(data: good.prefix(length), name: "cut.1pux")
+            } catch {
+                #expect(error.description.contains("cut.1pux"))
+            }
+        }
+        let foreign = try Self.zip(["readme.txt": "hello"])
+        #expect(throws: ImportError.self) { try Importer.read(data: foreign, name: "other.zip") }
+        let notJSON = try Self.zip(["export.data": "{not json"])
+        #expect(throws: ImportError.self) { try Importer.read(data: notJSON, name: "bad.1pux") }
+    }
+}
