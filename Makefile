@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 
-.PHONY: run test install deps check-swift format lint bench clean
+.PHONY: run test install deps check-swift format lint bench fuzz clean
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null 2>&1 || { \
@@ -59,5 +59,12 @@ bench: deps
 	cd Benchmarks && COFFER_BINARY="$$(cd .. && $(RELEASE) --show-bin-path)/coffer" \
 		$(SWIFT) package --allow-writing-to-package-directory benchmark
 
+## libFuzzer on the import readers (FUZZ_SECONDS, default 300), seeded with the test fixtures.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
+	mkdir -p Fuzz/.build/corpus && cp Tests/CofferInterchangeTests/Fixtures/* Fuzz/.build/corpus/
+	Fuzz/.build/release/CofferImportFuzzer Fuzz/.build/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048
+
 clean:
-	rm -rf .build .build-release Benchmarks/.build
+	rm -rf .build .build-release Benchmarks/.build Fuzz/.build

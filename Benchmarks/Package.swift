@@ -23,6 +23,7 @@ let package = Package(
                 .product(name: "CofferAgent", package: "Coffer"),
                 .product(name: "CofferClient", package: "Coffer"),
                 .product(name: "CofferBackup", package: "Coffer"),
+                .product(name: "CofferInterchange", package: "Coffer"),
             ],
             path: "Benchmarks/CofferBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

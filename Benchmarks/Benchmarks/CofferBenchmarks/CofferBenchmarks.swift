@@ -48,6 +48,7 @@ let benchmarks: @Sendable () -> Void = {
 
     syncBenchmarks()
     backupBenchmarks()
+    interchangeBenchmarks()
 
     Benchmark("coffer get as a whole process, agent unlocked", configuration: .init(maxIterations: 200)) { benchmark in
         let agent = try BenchmarkFixtures.unlockedProfile()
