@@ -83,6 +83,21 @@ struct ArchiveImporterTests {
         #expect(try Fixture.item(result, "Shopping list").notes == "eggs")
     }
 
+    @Test("Dashlane ZIP: credentials.csv logins and payments.csv cards")
+    func dashlane() throws {
+        let data = try Self.zip([
+            "credentials.csv":
+                "username,username2,username3,title,password,note,url,category,otpUrl\nkim,,,Forum,dl-zip-13,,https://forum.example,,\n",
+            "payments.csv":
+                "type,account_name,account_holder,cc_number,code,expiration_month,expiration_year,routing_number,account_number,country,issuing_bank\npayment_card,Visa,Kim K,4111111111111111,777,7,2030,,,US,\n",
+        ])
+        let result = try Importer.read(data: data, name: "dashlane.zip")
+        #expect(try Fixture.item(result, "Forum").value(of: "password") == "dl-zip-13")
+        let card = try Fixture.item(result, "Visa")
+        #expect(card.type == .card && card.value(of: "expiry") == "07/2030" && card.value(of: "cvv") == "777")
+        #expect(card.value(of: "country") == "US", "unmapped columns are kept")
+    }
+
     @Test("damaged, foreign and oversized archives are refused with the file named")
     func badArchives() throws {
         let good = try Self.zip(["export.data": Self.onePUX])
