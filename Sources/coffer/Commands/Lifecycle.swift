@@ -242,20 +242,24 @@ struct RecoverFromDevice {
     let address: AccountAddressOptions
 
     func run() throws {
-        // An agent still unlocked on the old epoch's vault can hand over its items without the old password.
-        var fromAgent: [Item]?
+        // An agent still unlocked on this device's vault can hand over its items without the old
+        // password; they are used only if that vault turns out to be of an older key epoch.
+        var fromAgent: (epoch: UInt32, items: [Item])?
         if let agent = AgentClient.connectIfRunning(paths), (try? agent.state().isUnlocked) == true,
-            let holdings = Optional(BeforeResetHoldings.read(paths: paths)), holdings.itemsInVault > 0
+            let epoch = try? VaultStore.open(at: paths.vaultFile).header().epoch
         {
-            fromAgent = try agent.items(.list(ItemFilter(scope: .all)))
+            fromAgent = (epoch, try agent.items(.list(ItemFilter(scope: .all))))
         }
         let current = try reader.require("Current master password: ")
         let (store, keyring) = try CurrentEpoch.signedIn(paths: paths, password: current, address: address)
-        let items =
-            try fromAgent
-            ?? EpochRecovery.archivedItems(
+        let items: [Item]
+        if let fromAgent, fromAgent.epoch < keyring.epoch {
+            items = fromAgent.items
+        } else {
+            items = try EpochRecovery.archivedItems(
                 paths: paths, accountID: keyring.accountID, before: keyring.epoch,
                 oldPassword: try reader.require("Master password this device used before the reset: "))
+        }
         let merge = try CurrentEpoch.merge(items, into: store, keyring: keyring)
         try AgentHandoff.unlock(paths, keyring)
         Terminal.note(
@@ -274,18 +278,20 @@ enum CurrentEpoch {
         let needsSignIn =
             holdings.itemsInVault > 0 || !FileManager.default.fileExists(atPath: paths.vaultFile)
             || (try? VaultStore.open(at: paths.vaultFile).syncState()?.sealedRefreshToken) == nil
-        if needsSignIn {
-            let (server, email, device) = try address.resolve(paths)
-            _ = AgentHandoff.lock(paths)
-            try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
-            let file = paths.vaultFile
-            _ = try AsyncBridge.wait {
-                try await AccountFlows.login(
-                    server: server, email: email, password: password, deviceName: device, vaultFile: file)
-            }
+        // The new password not opening this device's vault also means it still holds the old epoch
+        // (the device has not heard of the reset yet): signing in settles it.
+        if !needsSignIn, let unlocked = try? VaultSetup.unlock(paths: paths, password: password) {
+            return unlocked
         }
-        let (store, keyring) = try VaultSetup.unlock(paths: paths, password: password)
-        return (store, keyring)
+        let (server, email, device) = try address.resolve(paths)
+        _ = AgentHandoff.lock(paths)
+        try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
+        let file = paths.vaultFile
+        _ = try AsyncBridge.wait {
+            try await AccountFlows.login(
+                server: server, email: email, password: password, deviceName: device, vaultFile: file)
+        }
+        return try VaultSetup.unlock(paths: paths, password: password)
     }
 
     /// Re-encrypts `items` under the current keys and merges them in (syncing when connected).
