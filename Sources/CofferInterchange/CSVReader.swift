@@ -8,71 +8,69 @@ struct CSVRecord: Sendable {
 
 /// RFC 4180 CSV: quoted cells with doubled quotes, CRLF or LF line ends, line breaks inside quotes.
 /// A delimiter other than a comma is detected from the first line (`;` or tab).
+///
+/// It works on UTF-8 bytes: every structural character is ASCII, so multi-byte characters can
+/// never be mistaken for one, and cells are decoded once, whole.
 enum CSVReader {
+    private static let quote = UInt8(ascii: "\"")
+    private static let carriageReturn = UInt8(ascii: "\r")
+    private static let lineFeed = UInt8(ascii: "\n")
+
     static func parse(_ text: String, file: String) throws(ImportError) -> [CSVRecord] {
-        let delimiter = detectDelimiter(text)
+        let bytes = Array(text.utf8)
+        let delimiter = detectDelimiter(bytes)
         var records: [CSVRecord] = []
         var cells: [String] = []
-        var cell = ""
-        var cellSize = 0
+        var cell: [UInt8] = []
         var inQuotes = false
         var quotedCell = false
         var line = 1
         var recordLine = 1
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar?
+        var index = 0
 
         func endCell() {
-            cells.append(cell)
-            cell = ""
-            cellSize = 0
+            cells.append(String(decoding: cell, as: UTF8.self))
+            cell.removeAll(keepingCapacity: true)
             quotedCell = false
         }
         func endRecord() {
             endCell()
             if !(cells.count == 1 && cells[0].isEmpty) { records.append(CSVRecord(line: recordLine, cells: cells)) }
-            cells = []
+            cells.removeAll(keepingCapacity: true)
         }
 
-        while let scalar = pending ?? iterator.next() {
-            pending = nil
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             if inQuotes {
-                if scalar == "\"" {
-                    let next = iterator.next()
-                    if next == "\"" {
-                        cell.unicodeScalars.append("\"")
+                if byte == quote {
+                    if index < bytes.count, bytes[index] == quote {
+                        cell.append(quote)
+                        index += 1
                     } else {
                         inQuotes = false
-                        pending = next
                     }
                 } else {
-                    if scalar == "\n" { line += 1 }
-                    cell.unicodeScalars.append(scalar)
-                    cellSize += 1
+                    if byte == lineFeed { line += 1 }
+                    cell.append(byte)
                 }
             } else {
-                switch scalar {
-                case "\"" where cell.isEmpty && !quotedCell:
+                switch byte {
+                case quote where cell.isEmpty && !quotedCell:
                     inQuotes = true
                     quotedCell = true
                 case delimiter:
                     endCell()
-                case "\r":
-                    let next = iterator.next()
-                    if next != "\n" { pending = next }
-                    endRecord()
-                    line += 1
-                    recordLine = line
-                case "\n":
+                case carriageReturn, lineFeed:
+                    if byte == carriageReturn, index < bytes.count, bytes[index] == lineFeed { index += 1 }
                     endRecord()
                     line += 1
                     recordLine = line
                 default:
-                    cell.unicodeScalars.append(scalar)
-                    cellSize += 1
+                    cell.append(byte)
                 }
             }
-            if cellSize > ImportLimits.maximumFieldSize {
+            if cell.count > ImportLimits.maximumFieldSize {
                 throw .malformed(
                     file: file, line: recordLine, field: nil, reason: "a cell is larger than 1 MiB; the file is damaged"
                 )
@@ -87,11 +85,11 @@ enum CSVReader {
         return records
     }
 
-    private static func detectDelimiter(_ text: String) -> Unicode.Scalar {
-        let firstLine = text.prefix { $0 != "\n" && $0 != "\r" }
-        let counts: [(Unicode.Scalar, Int)] = [",", ";", "\t"].map { delimiter in
-            (delimiter, firstLine.unicodeScalars.filter { $0 == delimiter }.count)
-        }
-        return counts.max { $0.1 < $1.1 }.flatMap { $0.1 > 0 ? $0.0 : nil } ?? ","
+    private static func detectDelimiter(_ bytes: [UInt8]) -> UInt8 {
+        let firstLine = bytes.prefix { $0 != lineFeed && $0 != carriageReturn }
+        let candidates = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t")]
+        let counts = candidates.map { delimiter in (delimiter, firstLine.count { $0 == delimiter }) }
+        guard let best = counts.max(by: { $0.1 < $1.1 }), best.1 > 0 else { return UInt8(ascii: ",") }
+        return best.0
     }
 }
