@@ -78,8 +78,8 @@ public final class AgentServer {
 
     /// Changes the backup interval held back are backed up before the keys leave memory.
     private static func backUpBeforeLock(_ session: VaultSession?, paths: ProfilePaths) {
-        guard let session, let settings = try? BackupSettings(paths: paths) else { return }
-        try? BackupService(session: session, settings: settings).beforeLock()
+        guard let session else { return }
+        try? BackupService.automatic(for: session, paths: paths)?.beforeLock()
     }
 
     private func serve(_ connection: UnixSocket) {
@@ -147,11 +147,7 @@ public final class AgentServer {
             let session = try VaultSession(store: store, keyring: try makeKeyring(store))
             self.session = session
             if let timeout { idleTimeoutSeconds = max(1, timeout) }
-            afterResponse.append { [paths] in
-                if let settings = try? BackupSettings(paths: paths) {
-                    try? BackupService(session: session, settings: settings).daily()
-                }
-            }
+            afterResponse.append { [paths] in try? BackupService.automatic(for: session, paths: paths)?.daily() }
             return .agentState(state)
         } catch {
             return .failure(AgentFailure(error))

@@ -159,7 +159,7 @@ public struct BackupService {
             guard let file = try? BackupFile.read(at: path) else { return nil }
             let summary =
                 (file.header.accountID == header.accountID && file.header.epoch == header.epoch)
-                ? (try? file.open(with: session.keyring.accountKey))?.summary : nil
+                ? try? file.summary(with: session.keyring.accountKey) : nil
             return BackupListing(
                 path: path, created: file.header.createdAt, size: file.size, items: summary?.items,
                 trash: summary?.trash, device: summary?.deviceName, automatic: path.contains("-auto-"),
@@ -186,6 +186,12 @@ public struct BackupService {
         var summary = try session.restore(contents.items, mode: mode, dryRun: dryRun)
         summary.safetyBackup = safety
         return summary
+    }
+
+    /// The service for automatic backups, with the settings of the environment; `nil` when they are
+    /// invalid (the `coffer backup` commands report that; automatic backups stay quiet).
+    public static func automatic(for session: VaultSession, paths: ProfilePaths) -> BackupService? {
+        (try? BackupSettings(paths: paths)).map { BackupService(session: session, settings: $0) }
     }
 
     /// Runs a command from the CLI.
@@ -253,7 +259,7 @@ public struct BackupService {
 
     /// At unlock: the daily backup, when the newest automatic one is a day old.
     public func daily() throws {
-        guard settings.interval != nil, !session.list(ItemFilter(scope: .all)).isEmpty else { return }
+        guard settings.interval != nil, !session.isEmpty else { return }
         if let newest = newestAutomatic(), now().timeIntervalSince(newest) < 86_400 { return }
         try create(automatic: true)
     }

@@ -21,16 +21,11 @@ struct VaultRequestHandler {
 
     /// Syncs a change and makes the automatic backup when one is due; neither failing undoes it.
     private func afterChange() {
-        guard session.changesSinceBackup else { return }
         if (try? session.store.syncState()) != nil {
             _ = try? ServerRequestHandler(store: session.store, keyring: session.keyring).handle(.sync)
             try? session.refreshIfChanged()
         }
-        schedule { [session] in
-            if let settings = try? BackupSettings(paths: ProfilePaths()) {
-                try? BackupService(session: session, settings: settings).afterChange()
-            }
-        }
+        schedule { [session] in try? BackupService.automatic(for: session, paths: ProfilePaths())?.afterChange() }
     }
 
     func handle(_ request: AgentRequest) -> AgentResponse {

@@ -59,6 +59,9 @@ public final class VaultSession {
 
     // MARK: - Reading
 
+    /// Whether the vault holds no item at all, trash included.
+    public var isEmpty: Bool { items.isEmpty }
+
     /// Items passing `filter`, favourites first, then by title.
     public func list(_ filter: ItemFilter) -> [Item] {
         index.list(filter).compactMap { items[$0] }

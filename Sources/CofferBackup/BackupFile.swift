@@ -177,6 +177,18 @@ public struct BackupFile: Sendable {
         }
     }
 
+    /// Opens only the sealed summary (item counts, device), for listings: the body stays closed.
+    public func summary(with accountKey: AccountKey) throws(BackupError) -> BackupSummary {
+        let key = accountKey.backupKey(backupID: header.backupID)
+        do {
+            let box = try SealedBox(bytes: header.sealedSummary)
+            return try Self.decoder.decode(
+                BackupSummary.self, from: try box.open(with: key, context: Self.summaryContext(header)))
+        } catch {
+            throw .damaged("its summary does not open")
+        }
+    }
+
     /// Opens the body with an account key: checks it against the header, decompresses, decodes.
     public func open(with accountKey: AccountKey, currentHeader: AccountHeader? = nil) throws(BackupError)
         -> BackupContents
@@ -190,12 +202,9 @@ public struct BackupFile: Sendable {
         } catch {
             throw .damaged("it was changed or cut short after it was written")
         }
-        let summary: BackupSummary
+        let summary = try summary(with: accountKey)
         let items: [Item]
         do {
-            let summaryBox = try SealedBox(bytes: header.sealedSummary)
-            summary = try Self.decoder.decode(
-                BackupSummary.self, from: try summaryBox.open(with: key, context: Self.summaryContext(header)))
             let plain = try Deflate.decompress(compressed, expectedCount: header.bodySize)
             items = try Self.decoder.decode(BackupBody.self, from: plain).items
         } catch let error as BackupError {

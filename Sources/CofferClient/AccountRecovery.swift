@@ -55,9 +55,8 @@ public enum AccountRecovery {
         deviceName: String, vaultFile: String
     ) async throws -> (keyring: Keyring, recoveryCode: RecoveryCode, report: SyncReport) {
         let api = try APIClient(baseURL: server)
-        let (header, accountKey, recoveryCode) = try AccountHeader.create(
+        let (header, accountKey, recoveryCode, masterKey) = try AccountHeader.createWithMasterKey(
             password: newPassword, accountID: check.accountID, epoch: check.newEpoch)
-        let masterKey = try header.masterKey(password: newPassword)
         let device = DeviceInfo(id: try AccountFlows.existingDeviceID(vaultFile) ?? UUID(), name: deviceName)
         let session = try await api.reset(
             ResetRequest(

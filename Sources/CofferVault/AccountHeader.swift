@@ -39,6 +39,18 @@ public struct AccountHeader: Sendable, Equatable {
     public static func create(
         password: String, parameters: KDFParameters = .default, accountID: UUID = UUID(), epoch: UInt32 = 1
     ) throws(CofferCryptoError) -> (header: AccountHeader, accountKey: AccountKey, recoveryCode: RecoveryCode) {
+        let created = try createWithMasterKey(
+            password: password, parameters: parameters, accountID: accountID, epoch: epoch)
+        return (created.header, created.accountKey, created.recoveryCode)
+    }
+
+    /// ``create(password:parameters:accountID:epoch:)`` that also returns the master key it derived,
+    /// for callers that must prove the new password to a server (one Argon2id run, not two).
+    public static func createWithMasterKey(
+        password: String, parameters: KDFParameters = .default, accountID: UUID = UUID(), epoch: UInt32 = 1
+    ) throws(CofferCryptoError) -> (
+        header: AccountHeader, accountKey: AccountKey, recoveryCode: RecoveryCode, masterKey: MasterKey
+    ) {
         let accountKey = AccountKey.random()
         let recoveryCode = RecoveryCode.random()
         let recoveryWrapped = accountKey.wrapped(
@@ -46,8 +58,9 @@ public struct AccountHeader: Sendable, Equatable {
         let unfinished = AccountHeader(
             accountID: accountID, epoch: epoch, kdfParameters: parameters, salt: [],
             passwordWrappedKey: recoveryWrapped, recoveryWrappedKey: recoveryWrapped)
-        let header = try unfinished.rewrapped(password: password, accountKey: accountKey, parameters: parameters).header
-        return (header, accountKey, recoveryCode)
+        let (header, masterKey) = try unfinished.rewrapped(
+            password: password, accountKey: accountKey, parameters: parameters)
+        return (header, accountKey, recoveryCode, masterKey)
     }
 
     /// The same account key under a new password, with a fresh salt: a password change or a recovery.

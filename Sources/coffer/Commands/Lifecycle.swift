@@ -287,11 +287,11 @@ enum CurrentEpoch {
         _ = AgentHandoff.lock(paths)
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
         let file = paths.vaultFile
-        _ = try AsyncBridge.wait {
+        let signedIn = try AsyncBridge.wait {
             try await AccountFlows.login(
                 server: server, email: email, password: password, deviceName: device, vaultFile: file)
         }
-        return try VaultSetup.unlock(paths: paths, password: password)
+        return (try VaultStore.open(at: file), signedIn.keyring)
     }
 
     /// Re-encrypts `items` under the current keys and merges them in (syncing when connected).
