@@ -51,10 +51,10 @@ final class SecretReader {
         return value
     }
 
-    /// A secret given as `-` on the command line: the next line of standard input, whether or not
-    /// --password-stdin was passed (this reader's line count is kept when it was).
+    /// A secret given as `-` on the command line: asked on the terminal (echo off) when there is one
+    /// and --password-stdin was not passed, else the next line of standard input.
     func standardInputLine(_ prompt: String) throws(AgentFailure) -> String {
-        try (fromStandardInput ? self : SecretReader(fromStandardInput: true)).require(prompt)
+        try (fromStandardInput || isTerminalAvailable ? self : SecretReader(fromStandardInput: true)).require(prompt)
     }
 
     /// Whether secrets come from a script rather than a person.

@@ -186,7 +186,7 @@ struct Recover: ParsableCommand {
                 """
                 If \(email) has an account on \(server), a one-time code is on its way (valid for one hour).
                 Then run: coffer recover --server \(server) --email \(email) --code CODE --recovery-code -
-                and give your recovery code (from your recovery kit) and a new master password. Every item stays.
+                it asks for your recovery code (from your recovery kit) and a new master password. Every item stays.
                 """)
         }
     }
