@@ -122,11 +122,12 @@ struct BackupTests {
         for index in 0..<6 {
             #expect(try a.run(["add", "note", "--title", "Note \(index)"], environment: environment).status == 0)
         }
+        // The agent makes (and thins) backups after answering; asking it for the list waits for that.
+        let listing = try Self.backups(a, environment: environment)
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         let automatic = names.filter { $0.contains("-auto-") }
         #expect(automatic.count == 3, "\(names)")
         #expect(names.contains { manual.contains($0) }, "a backup made by hand is never thinned")
-        let listing = try Self.backups(a, environment: environment)
         let newest = try #require(listing.first)
         #expect(newest["items"] as? Int == 7, "the newest automatic backup holds the last change")
         #expect(try LifecycleTests.count(a) == 7)
