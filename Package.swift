@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CofferAgent", targets: ["CofferAgent"]),
         .library(name: "CofferBackup", targets: ["CofferBackup"]),
         .library(name: "CofferInterchange", targets: ["CofferInterchange"]),
+        .library(name: "CofferKDBX", targets: ["CofferKDBX"]),
         .library(name: "CofferClient", targets: ["CofferClient"]),
     ],
     dependencies: [
@@ -53,7 +54,16 @@ let package = Package(
         ),
         .target(
             name: "CofferInterchange",
-            dependencies: ["CofferModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["CofferModel", "CofferKDBX", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
+            name: "CofferKDBX",
+            dependencies: [
+                "CCofferZlib", "CofferCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: sharedSwiftSettings
         ),
         .target(
@@ -168,6 +178,13 @@ let package = Package(
                 "CofferInterchange", "CofferModel", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             resources: [.copy("Fixtures")], swiftSettings: sharedSwiftSettings),
+        .testTarget(
+            name: "CofferKDBXTests",
+            dependencies: [
+                "CofferKDBX", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferBackupTests", dependencies: ["CofferBackup", "CofferVault", "CofferModel"],
             swiftSettings: sharedSwiftSettings),

@@ -22,6 +22,26 @@ public enum Argon2id {
         password: [UInt8], salt: [UInt8], secret: [UInt8] = [], associatedData: [UInt8] = [],
         parameters: KDFParameters, outputLength: Int
     ) throws(CofferCryptoError) -> [UInt8] {
+        try Argon2.hash(
+            .id, password: password, salt: salt, secret: secret, associatedData: associatedData,
+            memoryKiB: parameters.memoryKiB, iterations: parameters.iterations, lanes: parameters.parallelism,
+            outputLength: outputLength)
+    }
+}
+
+/// Argon2 in both variants KeePass uses, through libargon2. Coffer's own keys use Argon2id only;
+/// Argon2d is here because KeePassXC writes it by default and its databases must open.
+public enum Argon2 {
+    /// Which Argon2: `d` (data-dependent, KeePass's historical default) or `id` (RFC 9106's choice).
+    public enum Variant: Sendable {
+        case d, id
+    }
+
+    /// Runs Argon2; `version` is 0x13 (1.3) unless an old file asks for 0x10.
+    public static func hash(
+        _ variant: Variant, password: [UInt8], salt: [UInt8], secret: [UInt8] = [], associatedData: [UInt8] = [],
+        memoryKiB: UInt32, iterations: UInt32, lanes: UInt32, version: UInt32 = 0x13, outputLength: Int
+    ) throws(CofferCryptoError) -> [UInt8] {
         guard salt.count >= 8 else { throw .argon2Failed("the salt must be at least 8 bytes") }
         var output = [UInt8](repeating: 0, count: outputLength)
         var password = password
@@ -43,12 +63,12 @@ public enum Argon2id {
                                 salt: saltBuffer.baseAddress, saltlen: UInt32(saltBuffer.count),
                                 secret: secretBuffer.baseAddress, secretlen: UInt32(secretBuffer.count),
                                 ad: adBuffer.baseAddress, adlen: UInt32(adBuffer.count),
-                                t_cost: parameters.iterations, m_cost: parameters.memoryKiB,
-                                lanes: parameters.parallelism, threads: parameters.parallelism,
-                                version: UInt32(ARGON2_VERSION_13.rawValue),
+                                t_cost: iterations, m_cost: memoryKiB,
+                                lanes: lanes, threads: min(lanes, 8),  // threads never change the result
+                                version: version,
                                 allocate_cbk: nil, free_cbk: nil,
                                 flags: 0)
-                            return argon2_ctx(&context, Argon2_id)
+                            return argon2_ctx(&context, variant == .d ? Argon2_d : Argon2_id)
                         }
                     }
                 }

@@ -1,0 +1,206 @@
+import Foundation
+
+/// Maps KeePass XML (the decrypted KDBX 4 payload after the inner header) to `KDBXDatabase` and back.
+enum KDBXXML {
+    /// Reads the document; protected values are revealed with `stream` in document order, and
+    /// attachment references point into `binaries` (the inner header's list).
+    static func database(from xml: [UInt8], stream: inout InnerStream, binaries: [[UInt8]]) throws(KDBXError)
+        -> KDBXDatabase
+    {
+        let document = try XMLTree.parse(Data(xml))
+        guard document.name == "KeePassFile" else { throw .damaged("its XML is not a KeePassFile") }
+        try reveal(document, &stream)
+        guard let rootGroup = document.child("Root")?.child("Group") else {
+            throw .damaged("its XML has no Root/Group")
+        }
+        let meta = document.child("Meta")
+        let recycleBin =
+            meta?.child("RecycleBinEnabled")?.text.lowercased() == "false"
+            ? nil : meta?.child("RecycleBinUUID").flatMap { uuid($0.text) }
+        return KDBXDatabase(
+            name: meta?.child("DatabaseName")?.text ?? "",
+            root: try group(rootGroup, binaries: binaries), recycleBinID: recycleBin)
+    }
+
+    /// Writes the document; protected values are hidden with `stream` and attachments are
+    /// collected into `binaries` (one copy of each distinct content).
+    static func document(for database: KDBXDatabase, stream: inout InnerStream, binaries: inout [[UInt8]])
+        throws(KDBXError) -> Data
+    {
+        let document = XMLTree(name: "KeePassFile")
+        let meta = document.add("Meta")
+        meta.add("Generator", "Coffer")
+        meta.add("DatabaseName", database.name)
+        let protection = meta.add("MemoryProtection")
+        for (name, value) in [
+            ("ProtectTitle", "False"), ("ProtectUserName", "False"), ("ProtectPassword", "True"),
+            ("ProtectURL", "False"), ("ProtectNotes", "False"),
+        ] {
+            protection.add(name, value)
+        }
+        if let bin = database.recycleBinID {
+            meta.add("RecycleBinEnabled", "True")
+            meta.add("RecycleBinUUID", base64(bin))
+        }
+        var writer = Writer(stream: stream, binaries: binaries)
+        try writer.add(database.root, to: document.add("Root"))
+        stream = writer.stream
+        binaries = writer.binaries
+        return document.serialized()
+    }
+
+    // MARK: Reading
+
+    private static func reveal(_ element: XMLTree, _ stream: inout InnerStream) throws(KDBXError) {
+        if element.attributes["Protected"]?.lowercased() == "true" {
+            let text = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let hidden = Data(base64Encoded: text) else {
+                throw .damaged("a protected value is not base64")
+            }
+            let clear = try stream.apply(Array(hidden))
+            element.setText(String(decoding: clear, as: UTF8.self))
+        }
+        for child in element.children { try reveal(child, &stream) }
+    }
+
+    private static func group(_ element: XMLTree, binaries: [[UInt8]]) throws(KDBXError) -> KDBXGroup {
+        var result = KDBXGroup(
+            uuid: element.child("UUID").flatMap { uuid($0.text) } ?? UUID(), name: element.child("Name")?.text ?? "")
+        for child in element.children {
+            switch child.name {
+            case "Entry": result.entries.append(try entry(child, binaries: binaries))
+            case "Group": result.groups.append(try group(child, binaries: binaries))
+            default: continue
+            }
+        }
+        return result
+    }
+
+    private static func entry(_ element: XMLTree, binaries: [[UInt8]]) throws(KDBXError) -> KDBXEntry {
+        var result = KDBXEntry(uuid: element.child("UUID").flatMap { uuid($0.text) } ?? UUID())
+        let tags = element.child("Tags")?.text ?? ""
+        result.tags = tags.split(whereSeparator: { $0 == ";" || $0 == "," }).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        let times = element.child("Times")
+        result.created = times?.child("CreationTime").flatMap { date($0.text) }
+        result.modified = times?.child("LastModificationTime").flatMap { date($0.text) }
+        for string in element.children("String") {
+            guard let key = string.child("Key")?.text else { continue }
+            let value = string.child("Value")
+            result.strings.append(
+                KDBXEntry.StringField(
+                    key: key, value: value?.text ?? "",
+                    isProtected: value?.attributes["Protected"]?.lowercased() == "true"))
+        }
+        for binary in element.children("Binary") {
+            guard let name = binary.child("Key")?.text, let value = binary.child("Value") else { continue }
+            if let reference = value.attributes["Ref"] {
+                guard let index = Int(reference), binaries.indices.contains(index) else {
+                    throw .damaged("attachment \(name) refers to binary \(reference), which the file does not hold")
+                }
+                result.attachments.append(KDBXEntry.Attachment(name: name, data: Data(binaries[index])))
+            } else if let inline = Data(base64Encoded: value.text) {
+                result.attachments.append(KDBXEntry.Attachment(name: name, data: inline))
+            }
+        }
+        if let history = element.child("History") {
+            result.history = try history.children("Entry").map { (entry) throws(KDBXError) in
+                try Self.entry(entry, binaries: binaries)
+            }
+        }
+        return result
+    }
+
+    // MARK: Writing
+
+    private struct Writer {
+        var stream: InnerStream
+        var binaries: [[UInt8]]
+        private var binaryIndex: [[UInt8]: Int] = [:]
+
+        init(stream: InnerStream, binaries: [[UInt8]]) {
+            self.stream = stream
+            self.binaries = binaries
+        }
+
+        mutating func add(_ group: KDBXGroup, to parent: XMLTree) throws(KDBXError) {
+            let element = parent.add("Group")
+            element.add("UUID", base64(group.uuid))
+            element.add("Name", group.name)
+            element.add("IconID", "48")
+            for entry in group.entries { try add(entry, to: element, isHistory: false) }
+            for child in group.groups { try add(child, to: element) }
+        }
+
+        mutating func add(_ entry: KDBXEntry, to parent: XMLTree, isHistory: Bool) throws(KDBXError) {
+            let element = parent.add("Entry")
+            element.add("UUID", base64(entry.uuid))
+            element.add("IconID", "0")
+            element.add("Tags", entry.tags.joined(separator: ";"))
+            let times = element.add("Times")
+            let modified = entry.modified ?? Date()
+            times.add("CreationTime", text(entry.created ?? modified))
+            times.add("LastModificationTime", text(modified))
+            times.add("LastAccessTime", text(modified))
+            times.add("ExpiryTime", text(modified))
+            times.add("Expires", "False")
+            times.add("UsageCount", "0")
+            times.add("LocationChanged", text(modified))
+            for string in entry.strings {
+                let field = element.add("String")
+                field.add("Key", string.key)
+                if string.isProtected {
+                    let hidden = try stream.apply(Array(string.value.utf8))
+                    field.add("Value", Data(hidden).base64EncodedString(), attributes: ["Protected": "True"])
+                } else {
+                    field.add("Value", string.value)
+                }
+            }
+            for attachment in entry.attachments {
+                let bytes = Array(attachment.data)
+                let index = binaryIndex[bytes] ?? binaries.count
+                if index == binaries.count {
+                    binaries.append(bytes)
+                    binaryIndex[bytes] = index
+                }
+                let field = element.add("Binary")
+                field.add("Key", attachment.name)
+                field.add("Value", attributes: ["Ref": String(index)])
+            }
+            if !isHistory, !entry.history.isEmpty {
+                let history = element.add("History")
+                for old in entry.history { try add(old, to: history, isHistory: true) }
+            }
+        }
+    }
+
+    // MARK: Values
+
+    /// Seconds from 0001-01-01 to 1970-01-01: KDBX 4 stores times as seconds since year 1.
+    private static let secondsBeforeUnixEpoch: Int64 = 62_135_596_800
+
+    static func date(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let bytes = Data(base64Encoded: trimmed), bytes.count == 8 {
+            let seconds = bytes.reversed().reduce(Int64(0)) { ($0 << 8) | Int64($1) }
+            return Date(timeIntervalSince1970: TimeInterval(seconds - secondsBeforeUnixEpoch))
+        }
+        return try? Date(trimmed, strategy: .iso8601)
+    }
+
+    static func text(_ date: Date) -> String {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down)) + secondsBeforeUnixEpoch
+        return Data(seconds.littleEndianBytes).base64EncodedString()
+    }
+
+    static func uuid(_ text: String) -> UUID? {
+        guard let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 16
+        else { return nil }
+        return UUID(uuid: bytes.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) })
+    }
+
+    static func base64(_ uuid: UUID) -> String {
+        withUnsafeBytes(of: uuid.uuid) { Data($0) }.base64EncodedString()
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+/// A small element tree built with Foundation's XMLParser: KeePass XML is read whole, and the
+/// protected values must be visited in document order to undo the inner stream cipher.
+final class XMLTree {
+    let name: String
+    let attributes: [String: String]
+    private(set) var children: [XMLTree] = []
+    fileprivate var textParts: [String] = []
+
+    init(name: String, attributes: [String: String] = [:], text: String = "") {
+        self.name = name
+        self.attributes = attributes
+        if !text.isEmpty { textParts = [text] }
+    }
+
+    var text: String { textParts.count == 1 ? textParts[0] : textParts.joined() }
+
+    func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
+    func children(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
+
+    func setText(_ value: String) { textParts = [value] }
+
+    @discardableResult
+    func add(_ name: String, _ text: String = "", attributes: [String: String] = [:]) -> XMLTree {
+        let element = XMLTree(name: name, attributes: attributes, text: text)
+        children.append(element)
+        return element
+    }
+
+    /// Parses a document into its root element, or says where it is broken.
+    static func parse(_ data: Data) throws(KDBXError) -> XMLTree {
+        let builder = Builder()
+        let parser = XMLParser(data: data)
+        parser.shouldResolveExternalEntities = false
+        parser.delegate = builder
+        guard parser.parse(), let root = builder.root else {
+            let error = parser.parserError.map { "\($0.localizedDescription)" } ?? "it is not XML"
+            throw .damaged("its XML is broken at line \(parser.lineNumber): \(error)")
+        }
+        return root
+    }
+
+    /// The document as UTF-8 XML with a declaration.
+    func serialized() -> Data {
+        var output = "<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?>\n"
+        write(into: &output, depth: 0)
+        return Data(output.utf8)
+    }
+
+    private func write(into output: inout String, depth: Int) {
+        let indent = String(repeating: "\t", count: depth)
+        output += indent + "<" + name
+        for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
+            output += " \(key)=\"\(Self.escape(value))\""
+        }
+        if children.isEmpty {
+            let value = text
+            output += value.isEmpty ? " />\n" : ">" + Self.escape(value) + "</" + name + ">\n"
+            return
+        }
+        output += ">\n"
+        for child in children { child.write(into: &output, depth: depth + 1) }
+        output += indent + "</" + name + ">\n"
+    }
+
+    /// Escapes markup characters and drops characters XML 1.0 cannot hold (KeePass does the same).
+    static func escape(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "\t", "\n", "\r": result.unicodeScalars.append(scalar)
+            default:
+                let value = scalar.value
+                if value >= 0x20 && !(0xFFFE...0xFFFF).contains(value) { result.unicodeScalars.append(scalar) }
+            }
+        }
+        return result
+    }
+
+    private final class Builder: NSObject, XMLParserDelegate {
+        var root: XMLTree?
+        private var stack: [XMLTree] = []
+
+        func parser(
+            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
+            let element = XMLTree(name: elementName, attributes: attributes)
+            if let parent = stack.last { parent.children.append(element) } else if root == nil { root = element }
+            stack.append(element)
+        }
+
+        func parser(
+            _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?
+        ) {
+            _ = stack.popLast()
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            stack.last?.textParts.append(string)
+        }
+    }
+}

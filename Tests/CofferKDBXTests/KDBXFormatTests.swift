@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+@testable import CofferKDBX
+
+/// The format's edges on Coffer's side: versions and ciphers it refuses with a reason, damage it
+/// detects, key files in every KeePass layout, and limits a hostile header cannot pass.
+@Suite("KDBX 4 format edges")
+struct KDBXFormatTests {
+    static let fast = KDBXSettings(
+        cipher: .aes256, keyDerivation: .argon2id(memoryKiB: 1024, iterations: 1, parallelism: 1))
+
+    static func sample() throws -> (Data, KDBXCredentials) {
+        let credentials = try KDBXCredentials(password: "pw")
+        let database = KDBXDatabase(
+            name: "x", root: KDBXGroup(name: "Root", entries: [KDBXEntry(strings: [.init(key: "Title", value: "t")])]))
+        return (try KDBXFile.write(database, credentials: credentials, settings: fast), credentials)
+    }
+
+    @Test("a KDBX 3.1 database from keepassxc-cli db-create is refused with what to do")
+    func kdbx31() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("old.kdbx")
+        try KeePassXC().run(["db-create", "-q", "-p", "-t", "100", path], input: ["pw", "pw"])
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(throws: KDBXError.unsupportedVersion(major: 3, minor: 1)) {
+            try KDBXFile.read(data, credentials: KDBXCredentials(password: "pw"))
+        }
+        #expect(KDBXError.unsupportedVersion(major: 3, minor: 1).description.contains("save it as KDBX 4"))
+    }
+
+    @Test("Twofish and unknown ciphers are named in the error")
+    func twofish() throws {
+        var (data, credentials) = try Self.sample()
+        // The cipher UUID is the first header field's value, at offset 12 + 5.
+        data.replaceSubrange(17..<33, with: KDBXSettings.Cipher.twofishUUID)
+        #expect(throws: KDBXError.unsupportedCipher("Twofish")) { try KDBXFile.read(data, credentials: credentials) }
+    }
+
+    @Test("truncation, a flipped bit and a wrong password are told apart")
+    func damage() throws {
+        let (data, credentials) = try Self.sample()
+        #expect(throws: KDBXError.wrongKey) { try KDBXFile.read(data, credentials: KDBXCredentials(password: "nope")) }
+        var flipped = data
+        flipped[flipped.count - 40] ^= 0x01
+        #expect(throws: KDBXError.damaged("block 0 fails its HMAC (the file was modified or truncated)")) {
+            try KDBXFile.read(flipped, credentials: credentials)
+        }
+        for length in [0, 4, 11, 40, 200, data.count - 1] {
+            #expect(throws: KDBXError.self) { try KDBXFile.read(data.prefix(length), credentials: credentials) }
+        }
+        #expect(throws: KDBXError.notKeePass) {
+            try KDBXFile.read(Data("hello world, no".utf8), credentials: credentials)
+        }
+    }
+
+    @Test("key files: XML 1.0 and 2.0, 32 raw bytes, 64 hex characters, any other file hashed")
+    func keyFiles() throws {
+        let key = (0..<32).map { UInt8($0 * 7 & 0xFF) }
+        let hexKey = key.map { String(format: "%02X", $0) }.joined()
+        let xml1 =
+            "<?xml version=\"1.0\"?><KeyFile><Meta><Version>1.00</Version></Meta><Key><Data>\(Data(key).base64EncodedString())</Data></Key></KeyFile>"
+        let xml2 =
+            "<?xml version=\"1.0\"?><KeyFile><Meta><Version>2.0</Version></Meta><Key><Data Hash=\"\(hexString(Array(sha256(key).prefix(4))))\">\(hexKey.prefix(32)) \(hexKey.dropFirst(32))</Data></Key></KeyFile>"
+        let same = [Data(xml1.utf8), Data(xml2.utf8), Data(key), Data(hexKey.utf8)]
+        let composites = try same.map { try KDBXCredentials(password: nil, keyFile: $0).compositeKey }
+        #expect(Set(composites).count == 1)
+        let hashed = try KDBXCredentials(password: nil, keyFile: Data("any file at all".utf8)).compositeKey
+        #expect(hashed != composites[0])
+        let badChecksum = xml2.replacingOccurrences(of: "Hash=\"", with: "Hash=\"00")
+        #expect(throws: KDBXError.self) { try KDBXCredentials(password: nil, keyFile: Data(badChecksum.utf8)) }
+    }
+
+    @Test("a header asking for absurd Argon2 memory is refused before any work")
+    func hostileHeader() throws {
+        let settings = KDBXSettings(
+            cipher: .aes256, keyDerivation: .argon2d(memoryKiB: 64 * 1024 * 1024, iterations: 1, parallelism: 1))
+        let header = OuterHeader(writing: settings)
+        #expect(throws: KDBXError.unreasonableSettings("Argon2 memory of \(UInt64(64 * 1024 * 1024) * 1024) bytes")) {
+            try OuterHeader(parsing: header.bytes)
+        }
+    }
+
+    @Test("AES-KDF matches the definition: each half encrypted R times with AES-256-ECB, then SHA-256")
+    func aesKDF() throws {
+        let key = (0..<32).map { UInt8($0) }
+        let seed = (0..<32).map { UInt8(255 - $0) }
+        // Three rounds done block by block with the single-block permutation.
+        var expected: [UInt8] = []
+        for half in [Array(key[0..<16]), Array(key[16..<32])] {
+            var block = half
+            for _ in 0..<3 { block = try aesBlock(block, key: seed) }
+            expected += block
+        }
+        #expect(try KDBXKeys.aesKDF(key, seed: seed, rounds: 3) == sha256(expected))
+    }
+
+    @Test("a database round-trips through Coffer's writer and reader", arguments: KDBXPeerTests.variants)
+    func roundTrip(settings: KDBXSettings) throws {
+        let credentials = try KDBXCredentials(password: "pw", keyFile: Data("key".utf8))
+        let database = KDBXPeerTests.cofferDatabase()
+        let data = try KDBXFile.write(database, credentials: credentials, settings: settings)
+        #expect(try KDBXFile.settings(of: data) == settings)
+        var read = try KDBXFile.read(data, credentials: credentials)
+        read.root.uuid = database.root.uuid
+        read.root.groups[0].uuid = database.root.groups[0].uuid
+        #expect(read == database)
+    }
+}

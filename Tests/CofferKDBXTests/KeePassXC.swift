@@ -1,0 +1,86 @@
+import Crypto
+import CryptoExtras
+import Foundation
+import Testing
+
+/// Runs Debian's `keepassxc-cli`, the real peer the KDBX tests check against. Secrets go on
+/// standard input, as keepassxc-cli prompts for them. A missing program fails the test loudly:
+/// `make test` installs the `keepassxc` package.
+struct KeePassXC {
+    let executable: String
+
+    init() throws {
+        let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map {
+            "\($0)/keepassxc-cli"
+        }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw Missing()
+        }
+        executable = found
+    }
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String {
+            "keepassxc-cli is not installed; `make test` installs it (apt-get install keepassxc)"
+        }
+    }
+
+    struct Failed: Error, CustomStringConvertible {
+        let arguments: [String]
+        let status: Int32
+        let output: String
+        var description: String { "keepassxc-cli \(arguments.joined(separator: " ")) exited \(status): \(output)" }
+    }
+
+    /// Runs a command with `input` lines on standard input; returns standard output.
+    @discardableResult
+    func run(_ arguments: [String], input: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ["HOME": NSTemporaryDirectory(), "QT_QPA_PLATFORM": "offscreen", "LANG": "C.UTF-8"]
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.map { $0 + "\n" }.joined().utf8))
+        try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failed(
+                arguments: arguments, status: process.terminationStatus,
+                output: String(decoding: output + errors, as: UTF8.self))
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
+/// A scratch folder removed when the test ends.
+final class ScratchFolder {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-kdbx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+
+func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02X", $0) }.joined() }
+
+/// One AES-256 block encryption, for checking AES-KDF against its definition.
+func aesBlock(_ block: [UInt8], key: [UInt8]) throws -> [UInt8] {
+    var payload = block
+    try AES.permute(&payload, key: SymmetricKey(data: key))
+    return payload
+}
