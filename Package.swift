@@ -120,7 +120,7 @@ let package = Package(
             name: "coffer",
             dependencies: [
                 "CofferAgent", "CofferModel", "CofferVault", "CofferCrypto", "CofferStore", "CofferClient", "CofferAPI",
-                "CofferBackup", "CofferInterchange", "CSystemSupport",
+                "CofferBackup", "CofferInterchange", "CofferKDBX", "CSystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -175,13 +175,14 @@ let package = Package(
         .testTarget(
             name: "CofferInterchangeTests",
             dependencies: [
-                "CofferInterchange", "CofferModel", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "CofferInterchange", "CofferKDBX", "CofferModel",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             resources: [.copy("Fixtures")], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferKDBXTests",
             dependencies: [
-                "CofferKDBX", .product(name: "Crypto", package: "swift-crypto"),
+                "CofferKDBX", "KeePassXCPeer", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: sharedSwiftSettings),
@@ -191,9 +192,10 @@ let package = Package(
         .testTarget(
             name: "CofferStoreTests", dependencies: ["CofferStore", "CofferAgent"],
             swiftSettings: sharedSwiftSettings),
+        .target(name: "KeePassXCPeer", path: "Tests/Support/KeePassXCPeer", swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferEndToEndTests",
-            dependencies: ["coffer", "coffer-server", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["coffer", "coffer-server", "KeePassXCPeer", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: sharedSwiftSettings),
     ]
 )

@@ -16,7 +16,10 @@ enum CSVReader {
     private static let carriageReturn = UInt8(ascii: "\r")
     private static let lineFeed = UInt8(ascii: "\n")
 
-    static func parse(_ text: String, file: String) throws(ImportError) -> [CSVRecord] {
+    /// Splits `text` into records; `progress` hears the fraction of bytes read after each record
+    /// that crosses another 256 KiB.
+    static func parse(_ text: String, file: String, progress: ImportProgress? = nil) throws(ImportError) -> [CSVRecord]
+    {
         let bytes = Array(text.utf8)
         let delimiter = detectDelimiter(bytes)
         var records: [CSVRecord] = []
@@ -27,6 +30,7 @@ enum CSVReader {
         var line = 1
         var recordLine = 1
         var index = 0
+        var nextReport = 1 << 18
 
         func endCell() {
             cells.append(String(decoding: cell, as: UTF8.self))
@@ -66,6 +70,10 @@ enum CSVReader {
                     endRecord()
                     line += 1
                     recordLine = line
+                    if let progress, index >= nextReport {
+                        progress(Double(index) / Double(bytes.count))
+                        nextReport = index + 1 << 18
+                    }
                 default:
                     cell.append(byte)
                 }

@@ -13,6 +13,8 @@ public enum ImportError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownFormat(file: String, detail: String)
     /// A format Coffer recognises but cannot open.
     case unsupported(file: String, reason: String)
+    /// The file's own password (or key file) does not open it.
+    case wrongSecret(file: String, reason: String)
 
     /// The sentence shown to the user.
     public var description: String {
@@ -29,7 +31,7 @@ public enum ImportError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownFormat(let file, let detail):
             return
                 "\(file) is not an export Coffer recognises (\(detail)). Name the format with --format (see `coffer import --help`), or map the columns of a CSV with --format csv --columns. Nothing was imported."
-        case .unsupported(let file, let reason):
+        case .unsupported(let file, let reason), .wrongSecret(let file, let reason):
             return "\(file): \(reason). Nothing was imported."
         }
     }

@@ -16,6 +16,8 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case dashlaneCSV = "dashlane-csv"
     case protonPassCSV = "protonpass-csv"
     case applePasswordsCSV = "apple-csv"
+    /// KeePass KDBX 4 (KeePassXC, KeePass 2.35+), opened with its password and key file.
+    case keepassKDBX = "kdbx"
     /// Any CSV, with the columns named by `--columns`.
     case genericCSV = "csv"
     /// Coffer's own encrypted export (or a backup), opened with its password.
@@ -37,6 +39,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .dashlaneCSV: "Dashlane CSV"
         case .protonPassCSV: "Proton Pass CSV"
         case .applePasswordsCSV: "Apple Passwords CSV"
+        case .keepassKDBX: "KeePass KDBX 4"
         case .genericCSV: "CSV with a column mapping"
         case .cofferExport: "Coffer encrypted export"
         }

@@ -1,3 +1,4 @@
+import CofferKDBX
 public import CofferModel
 public import Foundation
 
@@ -31,33 +32,42 @@ public struct ImportedItems: Sendable {
     }
 }
 
+/// Hears how far a long read has got, from 0 to 1 (for a progress bar).
+public typealias ImportProgress = @Sendable (Double) -> Void
+
 /// Reads exports of other password managers into Coffer items; never touches a vault.
 public enum Importer {
     /// Reads the file at `path`; the format is detected from its content unless given.
     public static func read(
-        file path: String, format: ImportFormat? = nil, columns: ColumnMapping? = nil, now: Date = Date()
+        file path: String, format: ImportFormat? = nil, columns: ColumnMapping? = nil, now: Date = Date(),
+        progress: ImportProgress? = nil
     ) throws(ImportError) -> ImportedItems {
         let name = (path as NSString).lastPathComponent
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = attributes?[.size] as? Int else { throw .unreadable(file: name) }
         guard size <= ImportLimits.maximumFileSize else { throw .tooLarge(file: name, bytes: size) }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(file: name) }
-        return try read(data: data, name: name, format: format, columns: columns, now: now)
+        return try read(data: data, name: name, format: format, columns: columns, now: now, progress: progress)
     }
 
     /// Reads export bytes; `name` names the file in messages.
     public static func read(
-        data: Data, name: String, format: ImportFormat? = nil, columns: ColumnMapping? = nil, now: Date = Date()
+        data: Data, name: String, format: ImportFormat? = nil, columns: ColumnMapping? = nil, now: Date = Date(),
+        progress: ImportProgress? = nil
     ) throws(ImportError) -> ImportedItems {
         guard data.count <= ImportLimits.maximumFileSize else { throw .tooLarge(file: name, bytes: data.count) }
         guard !data.isEmpty else { throw .malformed(file: name, line: nil, field: nil, reason: "the file is empty") }
         if data.starts(with: Data("PK\u{3}\u{4}".utf8)) {
             return try ArchiveImporters.read(data, file: name, now: now)
         }
-        if data.starts(with: Data([0x03, 0xD9, 0xA2, 0x9A])) {
+        if format == .keepassKDBX, !KDBXFile.hasSignature(data) {
+            throw .malformed(
+                file: name, line: nil, field: nil, reason: "it is not a KeePass database (no KDBX signature)")
+        }
+        if KDBXFile.hasSignature(data) {
             throw .unsupported(
                 file: name,
-                reason: "it is a KeePass database; KDBX import is not available yet — export it as CSV from KeePassXC")
+                reason: "it is a KeePass database, which opens with its password: use KeePassInterchange.read")
         }
         let (text, encodingNote) = try TextDecoding.decode(data, file: name)
         var result: ImportedItems
@@ -66,16 +76,20 @@ public enum Importer {
             let (items, skipped) = try BitwardenJSONImporter(file: name, now: now).read(Data(text.utf8))
             result = ImportedItems(format: .bitwardenJSON, items: items, skipped: skipped, notes: [])
         } else {
-            result = try readCSV(text, name: name, format: format, columns: columns, now: now)
+            result = try readCSV(text, name: name, format: format, columns: columns, now: now, progress: progress)
         }
         if let encodingNote { result.notes.append(encodingNote) }
         return result
     }
 
     private static func readCSV(
-        _ text: String, name: String, format requested: ImportFormat?, columns: ColumnMapping?, now: Date
+        _ text: String, name: String, format requested: ImportFormat?, columns: ColumnMapping?, now: Date,
+        progress: ImportProgress?
     ) throws(ImportError) -> ImportedItems {
-        let records = try CSVReader.parse(text, file: name)
+        // Splitting is about half the work, mapping the other half.
+        var splitting: ImportProgress?
+        if let progress { splitting = { @Sendable fraction in progress(fraction / 2) } }
+        let records = try CSVReader.parse(text, file: name, progress: splitting)
         guard let first = records.first else {
             throw .malformed(file: name, line: 1, field: nil, reason: "there is no header row")
         }
@@ -112,7 +126,8 @@ public enum Importer {
         let importers = CSVImporters(now: now)
         var items: [Item] = []
         var skipped: [SkippedRecord] = []
-        for record in records.dropFirst() {
+        for (number, record) in records.dropFirst().enumerated() {
+            if let progress, number % 4096 == 0 { progress(0.5 + Double(number) / Double(records.count) / 2) }
             var row = CSVRow(line: record.line, header: header, cells: record.cells)
             if row.extraCells > 0 {
                 skipped.append(

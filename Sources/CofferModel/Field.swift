@@ -57,3 +57,17 @@ public struct PasswordHistoryEntry: Codable, Hashable, Sendable {
         self.replacedAt = replacedAt
     }
 }
+
+/// A file kept with an item, such as a KeePass attachment. Its bytes are sealed with the item.
+public struct Attachment: Codable, Hashable, Sendable {
+    /// The file name.
+    public var name: String
+    /// The file's bytes.
+    public var data: Data
+
+    /// Creates an attachment.
+    public init(name: String, data: Data) {
+        self.name = name
+        self.data = data
+    }
+}

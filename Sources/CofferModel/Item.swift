@@ -30,9 +30,14 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
     public var passwordHistory: [PasswordHistoryEntry]
     /// When the item was moved to the trash; `nil` while it is live.
     public var trashedAt: Date?
+    /// Files kept with the item (a key file, a scan), sealed with it.
+    public var attachments: [Attachment]
 
     /// How many earlier values of secret fields are kept.
     public static let passwordHistoryLimit = 20
+    /// The most attachment bytes one item holds: 4 MiB, so a sealed item stays well inside one sync
+    /// request. Importers leave larger files out and say so.
+    public static let attachmentLimit = 4 * 1_048_576
 
     /// A new item with the type's standard fields, empty.
     public init(id: UUID = UUID(), type: ItemType, title: String, now: Date) {
@@ -49,6 +54,50 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
         self.modified = now
         self.passwordHistory = []
         self.trashedAt = nil
+        self.attachments = []
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, type, title, fields, customFields, urls, notes, tags, isFavorite, created, modified
+        case passwordHistory, trashedAt, attachments
+    }
+
+    /// Decodes an item; items sealed before attachments existed have none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        type = try container.decode(ItemType.self, forKey: .type)
+        title = try container.decode(String.self, forKey: .title)
+        fields = try container.decode([Field].self, forKey: .fields)
+        customFields = try container.decode([Field].self, forKey: .customFields)
+        urls = try container.decode([String].self, forKey: .urls)
+        notes = try container.decode(String.self, forKey: .notes)
+        tags = try container.decode([String].self, forKey: .tags)
+        isFavorite = try container.decode(Bool.self, forKey: .isFavorite)
+        created = try container.decode(Date.self, forKey: .created)
+        modified = try container.decode(Date.self, forKey: .modified)
+        passwordHistory = try container.decode([PasswordHistoryEntry].self, forKey: .passwordHistory)
+        trashedAt = try container.decodeIfPresent(Date.self, forKey: .trashedAt)
+        attachments = try container.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
+    }
+
+    /// Encodes an item; an item without attachments encodes exactly as before they existed.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(type, forKey: .type)
+        try container.encode(title, forKey: .title)
+        try container.encode(fields, forKey: .fields)
+        try container.encode(customFields, forKey: .customFields)
+        try container.encode(urls, forKey: .urls)
+        try container.encode(notes, forKey: .notes)
+        try container.encode(tags, forKey: .tags)
+        try container.encode(isFavorite, forKey: .isFavorite)
+        try container.encode(created, forKey: .created)
+        try container.encode(modified, forKey: .modified)
+        try container.encode(passwordHistory, forKey: .passwordHistory)
+        try container.encodeIfPresent(trashedAt, forKey: .trashedAt)
+        if !attachments.isEmpty { try container.encode(attachments, forKey: .attachments) }
     }
 
     /// Whether the item is in the trash.

@@ -28,6 +28,7 @@ public enum ItemMerge {
         merged.tags = pick(base?.tags, local.tags, remote.tags, &isConflict)
         merged.isFavorite = pick(base?.isFavorite, local.isFavorite, remote.isFavorite, &isConflict)
         merged.trashedAt = pick(base?.trashedAt, local.trashedAt, remote.trashedAt, &isConflict)
+        merged.attachments = pick(base?.attachments, local.attachments, remote.attachments, &isConflict)
         var history = remote.passwordHistory
         for entry in local.passwordHistory where !history.contains(entry) { history.append(entry) }
         merged.passwordHistory = Array(

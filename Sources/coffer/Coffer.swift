@@ -20,7 +20,7 @@ struct Coffer: ParsableCommand {
             Generate.self, TOTPCode.self, Copy.self, PIN.self,
             Register.self, Login.self, Logout.self, Sync.self, Devices.self, Account.self,
             PasswordCommand.self, RecoveryKitCommand.self, Recover.self, BackupCommandGroup.self,
-            Import.self, Export.self,
+            Import.self, Export.self, AttachmentCommand.self,
             Completion.self,
             Agent.self, ClipboardClear.self,
         ]

@@ -63,6 +63,12 @@ enum Output {
         let modified: Date
         let trashed: Date?
         let passwordHistory: [HistoryEntry]
+        let attachments: [AttachmentInfo]
+
+        struct AttachmentInfo: Encodable {
+            let name: String
+            let bytes: Int
+        }
 
         init(_ item: Item, reveal: Bool) {
             func value(_ field: Field) -> FieldValue {
@@ -85,6 +91,7 @@ enum Output {
             passwordHistory = item.passwordHistory.map {
                 HistoryEntry(field: $0.fieldName, value: reveal ? $0.value : Output.mask, replaced: $0.replacedAt)
             }
+            attachments = item.attachments.map { AttachmentInfo(name: $0.name, bytes: $0.data.count) }
         }
     }
 
@@ -119,6 +126,11 @@ enum Output {
         for url in item.urls { print("  URL: \(url)") }
         if !item.tags.isEmpty { print("  Tags: \(item.tags.joined(separator: ", "))") }
         if !item.notes.isEmpty { print("  Notes:\n    " + item.notes.replacingOccurrences(of: "\n", with: "\n    ")) }
+        for attachment in item.attachments {
+            print(
+                "  Attachment: \(attachment.name) (\(attachment.data.count.formatted(.byteCount(style: .file))); `coffer attachment save` writes it out)"
+            )
+        }
         if !item.passwordHistory.isEmpty {
             print(
                 "  Password history: \(item.passwordHistory.count) earlier value(s)\(reveal ? "" : " (--reveal shows them)")"

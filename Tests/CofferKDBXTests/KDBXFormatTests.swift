@@ -1,4 +1,5 @@
 import Foundation
+import KeePassXCPeer
 import Testing
 
 @testable import CofferKDBX

@@ -1,4 +1,5 @@
 import Foundation
+import KeePassXCPeer
 import Testing
 
 @testable import CofferKDBX
@@ -7,61 +8,6 @@ import Testing
 /// databases Coffer writes open in keepassxc-cli with the same entries.
 @Suite("KDBX 4 with keepassxc-cli")
 struct KDBXPeerTests {
-    static let password = "correct horse battery staple"
-
-    /// KeePass XML for `keepassxc-cli import`: a nested group, tags, custom and protected strings, a
-    /// TOTP, an attachment, history and KDBX 4-only custom data (which makes KeePassXC write KDBX 4).
-    static let peerXML = """
-        <?xml version="1.0" encoding="utf-8" standalone="yes"?>
-        <KeePassFile>
-         <Meta><DatabaseName>Peer</DatabaseName>
-          <Binaries><Binary ID="0">aGVsbG8gYXR0YWNobWVudA==</Binary></Binaries>
-         </Meta>
-         <Root><Group><UUID>AAAAAAAAAAAAAAAAAAAAAA==</UUID><Name>Root</Name>
-          <Group><UUID>AAAAAAAAAAAAAAAAAAAAAQ==</UUID><Name>Email</Name>
-           <Entry><UUID>AAAAAAAAAAAAAAAAAAAAAg==</UUID><Tags>work;important</Tags>
-            <Times><CreationTime>2024-01-02T03:04:05Z</CreationTime>
-             <LastModificationTime>2024-02-03T04:05:06Z</LastModificationTime></Times>
-            <String><Key>Title</Key><Value>Gmail</Value></String>
-            <String><Key>UserName</Key><Value>alice@example.com</Value></String>
-            <String><Key>Password</Key><Value ProtectInMemory="True">new-sécret-🔑</Value></String>
-            <String><Key>URL</Key><Value>https://mail.google.com</Value></String>
-            <String><Key>Notes</Key><Value>two
-        lines &amp; "quotes"</Value></String>
-            <String><Key>otp</Key><Value>otpauth://totp/Gmail:alice?secret=JBSWY3DPEHPK3PXP&amp;period=30&amp;digits=6</Value></String>
-            <String><Key>Recovery email</Key><Value>bob@example.com</Value></String>
-            <String><Key>PIN</Key><Value ProtectInMemory="True">1234</Value></String>
-            <Binary><Key>note.txt</Key><Value Ref="0"/></Binary>
-            <CustomData><Item><Key>coffer-test</Key><Value>kdbx4</Value></Item></CustomData>
-            <History>
-             <Entry><UUID>AAAAAAAAAAAAAAAAAAAAAg==</UUID>
-              <Times><CreationTime>2024-01-02T03:04:05Z</CreationTime>
-               <LastModificationTime>2024-01-10T00:00:00Z</LastModificationTime></Times>
-              <String><Key>Title</Key><Value>Gmail</Value></String>
-              <String><Key>Password</Key><Value ProtectInMemory="True">old-secret</Value></String>
-             </Entry>
-            </History>
-           </Entry>
-          </Group>
-          <Entry><UUID>AAAAAAAAAAAAAAAAAAAAAw==</UUID>
-           <String><Key>Title</Key><Value>Wi-Fi at home</Value></String>
-           <String><Key>Password</Key><Value ProtectInMemory="True">router-pass</Value></String>
-          </Entry>
-         </Group></Root>
-        </KeePassFile>
-        """
-
-    /// Makes a KDBX 4 database with keepassxc-cli from `peerXML`, optionally with a new key file.
-    static func peerDatabase(in folder: ScratchFolder, keyFile: String? = nil) throws -> String {
-        let xml = folder.path("peer.xml")
-        try Data(peerXML.utf8).write(to: URL(fileURLWithPath: xml))
-        let database = folder.path("peer.kdbx")
-        var arguments = ["import", "-q", "-p"]
-        if let keyFile { arguments += ["--set-key-file", keyFile] }
-        try KeePassXC().run(arguments + [xml, database], input: [password, password])
-        return database
-    }
-
     static func check(peerEntries database: KDBXDatabase) throws {
         let email = try #require(database.root.groups.first { $0.name == "Email" })
         let gmail = try #require(email.entries.first)
@@ -87,10 +33,10 @@ struct KDBXPeerTests {
     @Test("a KDBX 4 database made by keepassxc-cli opens with every field")
     func peerDatabaseOpens() throws {
         let folder = try ScratchFolder()
-        let path = try Self.peerDatabase(in: folder)
+        let path = try KeePassXC.peerDatabase(in: folder)
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(try KDBXFile.settings(of: data).keyDerivation == .aes(rounds: 1_000_000))
-        let database = try KDBXFile.read(data, credentials: KDBXCredentials(password: Self.password))
+        let database = try KDBXFile.read(data, credentials: KDBXCredentials(password: KeePassXC.password))
         try Self.check(peerEntries: database)
         #expect(database.name == "Peer")
     }
@@ -99,13 +45,14 @@ struct KDBXPeerTests {
     func keyFile() throws {
         let folder = try ScratchFolder()
         let keyPath = folder.path("peer.keyx")
-        let path = try Self.peerDatabase(in: folder, keyFile: keyPath)
+        let path = try KeePassXC.peerDatabase(in: folder, keyFile: keyPath)
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let keyFile = try Data(contentsOf: URL(fileURLWithPath: keyPath))
-        let database = try KDBXFile.read(data, credentials: KDBXCredentials(password: Self.password, keyFile: keyFile))
+        let database = try KDBXFile.read(
+            data, credentials: KDBXCredentials(password: KeePassXC.password, keyFile: keyFile))
         try Self.check(peerEntries: database)
         #expect(throws: KDBXError.wrongKey) {
-            try KDBXFile.read(data, credentials: KDBXCredentials(password: Self.password))
+            try KDBXFile.read(data, credentials: KDBXCredentials(password: KeePassXC.password))
         }
         #expect(throws: KDBXError.wrongKey) {
             try KDBXFile.read(data, credentials: KDBXCredentials(password: "wrong", keyFile: keyFile))
@@ -151,11 +98,11 @@ struct KDBXPeerTests {
         let keepassxc = try KeePassXC()
         let folder = try ScratchFolder()
         let path = folder.path("coffer.kdbx")
-        let credentials = try KDBXCredentials(password: Self.password)
+        let credentials = try KDBXCredentials(password: KeePassXC.password)
         try KDBXFile.write(Self.cofferDatabase(), credentials: credentials, settings: settings)
             .write(to: URL(fileURLWithPath: path))
 
-        let exported = try keepassxc.run(["export", "-q", "-f", "xml", path], input: [Self.password])
+        let exported = try keepassxc.run(["export", "-q", "-f", "xml", path], input: [KeePassXC.password])
         let document = try XMLTree.parse(Data(exported.utf8))
         let finance = try #require(document.child("Root")?.child("Group")?.children("Group").first)
         #expect(finance.child("Name")?.text == "Finance")
@@ -172,15 +119,15 @@ struct KDBXPeerTests {
         let attachmentPath = folder.path("key.bin")
         try keepassxc.run(
             ["attachment-export", "-q", path, "Finance/\(expected.value("Title")!)", "key.bin", attachmentPath],
-            input: [Self.password])
+            input: [KeePassXC.password])
         #expect(try Data(contentsOf: URL(fileURLWithPath: attachmentPath)) == expected.attachments[0].data)
 
         // keepassxc-cli merges its own database into Coffer's and saves it with Coffer's settings.
-        let peer = try Self.peerDatabase(in: folder)
-        try keepassxc.run(["merge", "-q", "-s", path, peer], input: [Self.password])
+        let peer = try KeePassXC.peerDatabase(in: folder)
+        try keepassxc.run(["merge", "-q", "-s", path, peer], input: [KeePassXC.password])
         let rewritten = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(try KDBXFile.settings(of: rewritten).cipher == settings.cipher)
-        let info = try keepassxc.run(["db-info", "-q", path], input: [Self.password])
+        let info = try keepassxc.run(["db-info", "-q", path], input: [KeePassXC.password])
         #expect(info.contains(settings.cipher == .aes256 ? "AES 256-bit" : "ChaCha20"))
         let merged = try KDBXFile.read(rewritten, credentials: credentials)
         try Self.check(peerEntries: merged)

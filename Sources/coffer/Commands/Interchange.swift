@@ -3,6 +3,7 @@ import CofferAgent
 import CofferBackup
 import CofferCrypto
 import CofferInterchange
+import CofferKDBX
 import CofferModel
 import Foundation
 
@@ -24,6 +25,7 @@ struct Import: ParsableCommand {
     @Option(
         help: "What to do with duplicates: skip (default), merge (fill in and update the existing item) or keep both.")
     var duplicates: DuplicateChoice = .skip
+    @Option(help: "A KeePass database's key file, when it has one.") var keyFile: String?
     @Flag(help: "Show the preview; import nothing.") var dryRun = false
     @Flag(help: "Do not ask for confirmation.") var yes = false
     @OptionGroup var secrets: SecretOptions
@@ -54,9 +56,17 @@ struct Import: ParsableCommand {
         }
         let mapping = try columns.map { try ColumnMapping(parsing: $0) }
         let reader = secrets.reader()
+        let progress = ProgressBar(isWanted: !output.json)
+        defer { progress.finish() }
         let imported =
             try Self.encryptedExport(file, reader: reader)
-            ?? Importer.read(file: file, format: chosen, columns: mapping)
+            ?? KeePassFile(path: file, format: chosen, keyFile: keyFile).read(reader: reader, progress: progress)
+            ?? {
+                progress.phase("Reading \((file as NSString).lastPathComponent)", hasSize: true)
+                return try Importer.read(
+                    file: file, format: chosen, columns: mapping, progress: { progress.update($0) })
+            }()
+        progress.finish()
         for note in imported.notes { Terminal.note(note) }
 
         let vault = try VaultConnector(secrets: reader).open()
@@ -86,7 +96,10 @@ struct Import: ParsableCommand {
                 Terminal.confirm("Import \(adding.count) new and \(updating.count) merged item(s)?")
             else { throw AgentFailure(.invalidInput, "Nothing was imported. Pass --yes to import without a prompt.") }
         }
+        let saving = ProgressBar(isWanted: !output.json && adding.count + updating.count >= 1000)
+        saving.phase("Encrypting and saving \(adding.count + updating.count) items", hasSize: false)
         try vault.perform(.importItems(adding: adding, updating: Array(updating.values)))
+        saving.finish()
         if output.json { return try Output.json(report) }
         print(
             "Imported from \(imported.format.displayName): \(adding.count) added, \(updating.count) merged, \(skipped) skipped as duplicates, \(imported.skipped.count) rejected."
@@ -141,21 +154,28 @@ struct Export: ParsableCommand {
             stays encrypted, use `coffer backup create`.
             """)
 
-    @Option(help: "coffer (encrypted with its own password), csv or json (both unencrypted).") var format: String
-    @Option(help: "The file to write (it must not exist).") var output: String
+    @Option(
+        help:
+            "kdbx (KeePass, its own password), coffer (encrypted with its own password), csv or json (both unencrypted)."
+    ) var format: String
+    @Option(help: "The file to write (it must not exist); by default coffer-export-DATE.EXT here.") var output: String?
+    @Option(help: "For kdbx: the cipher, aes256 (default) or chacha20.") var cipher: ExportCipher = .aes256
+    @Option(help: "For kdbx: a key file the database will also need (an existing file; KeePass reads any file).")
+    var keyFile: String?
     @Flag(help: "Do not ask for confirmation.") var yes = false
     @OptionGroup var secrets: SecretOptions
 
     func run() throws {
         let kind = format.lowercased()
-        guard ["coffer", "csv", "json"].contains(kind) else {
-            throw AgentFailure(.invalidInput, "'\(format)' is not an export format; use coffer, csv or json.")
+        guard ["kdbx", "coffer", "csv", "json"].contains(kind) else {
+            throw AgentFailure(.invalidInput, "'\(format)' is not an export format; use kdbx, coffer, csv or json.")
         }
+        let output = self.output ?? Self.defaultName(extension: kind)
         guard !FileManager.default.fileExists(atPath: output) else {
             throw AgentFailure(.invalidInput, "\(output) already exists; choose a new file name. Nothing was written.")
         }
         let reader = secrets.reader()
-        if kind == "coffer" { return try exportEncrypted(reader) }
+        if kind == "coffer" || kind == "kdbx" { return try exportEncrypted(reader, kind: kind, output: output) }
         Terminal.note(
             "Warning: the export holds every password unencrypted. Anyone who can read the file can read them.")
         if !yes {
@@ -165,6 +185,9 @@ struct Export: ParsableCommand {
         }
         let items = try VaultConnector(secrets: reader).open().items(.list(ItemFilter(scope: .all)))
         let data = kind == "csv" ? Exporter.csv(items) : try Exporter.json(items)
+        if kind == "csv", items.contains(where: { !$0.attachments.isEmpty }) {
+            Terminal.note("CSV has no place for attachments; they are not in this file (kdbx and coffer keep them).")
+        }
         guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600])
         else { throw AgentFailure(.invalidInput, "Cannot write \(output); check the folder. Nothing was written.") }
         Terminal.note(
@@ -172,8 +195,21 @@ struct Export: ParsableCommand {
         )
     }
 
-    /// The encrypted export: its own password (asked twice on a terminal), Argon2id, the backup format.
-    private func exportEncrypted(_ reader: SecretReader) throws {
+    static func defaultName(extension kind: String) -> String {
+        let day = Date().formatted(.iso8601.year().month().day())
+        return "coffer-export-\(day).\(kind == "coffer" ? "cofferexport" : kind)"
+    }
+
+    /// The encrypted exports: their own password (asked twice on a terminal), Argon2id; Coffer's
+    /// backup format or KeePass KDBX 4.
+    private func exportEncrypted(_ reader: SecretReader, kind: String, output: String) throws {
+        let keyFileData = try keyFile.map { path in
+            guard kind == "kdbx" else { throw AgentFailure(.invalidInput, "--key-file is for --format kdbx.") }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw AgentFailure(.invalidInput, "The key file \(path) cannot be read; nothing was written.")
+            }
+            return data
+        }
         let password = try reader.require("Password for the export: ")
         if !reader.isScripted, try reader.require("Repeat it: ") != password {
             throw AgentFailure(.invalidInput, "The two passwords differ; nothing was written.")
@@ -182,9 +218,77 @@ struct Export: ParsableCommand {
             throw AgentFailure(.invalidInput, "The export's password needs at least 8 characters; nothing was written.")
         }
         let items = try VaultConnector(secrets: reader).open().items(.list(ItemFilter(scope: .all)))
-        let data = try BackupFile.makeExport(items: items, password: password)
+        let data: Data
+        if kind == "kdbx" {
+            var settings = KDBXSettings.coffer
+            settings.cipher = cipher.kdbx
+            data = try KDBXFile.write(
+                KeePassInterchange.database(for: items),
+                credentials: KDBXCredentials(password: password, keyFile: keyFileData), settings: settings)
+        } else {
+            data = try BackupFile.makeExport(items: items, password: password)
+        }
         guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600])
         else { throw AgentFailure(.invalidInput, "Cannot write \(output); check the folder. Nothing was written.") }
-        Terminal.note("Wrote an encrypted export of \(items.count) item(s) to \(output); only its password opens it.")
+        Terminal.note(
+            "Wrote an encrypted export of \(items.count) item(s) to \(output); only its password\(keyFileData == nil ? "" : " and key file") open\(keyFileData == nil ? "s" : "") it."
+        )
+    }
+}
+
+/// `--cipher` for KDBX exports.
+enum ExportCipher: String, ExpressibleByArgument {
+    case aes256, chacha20
+
+    var kdbx: KDBXSettings.Cipher { self == .aes256 ? .aes256 : .chaCha20 }
+}
+
+/// A KeePass database given to `coffer import`: recognised by its signature (or `--format kdbx`),
+/// opened with its password (the first secret read; empty means none) and optional key file.
+struct KeePassFile {
+    let path: String
+    let format: ImportFormat?
+    let keyFile: String?
+
+    /// The items, or `nil` when the file is not a KeePass database.
+    func read(reader: SecretReader, progress: ProgressBar) throws -> ImportedItems? {
+        let name = (path as NSString).lastPathComponent
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        let prefix = ((try? handle.read(upToCount: 8)) ?? nil) ?? Data()
+        try? handle.close()
+        guard KDBXFile.hasSignature(prefix) else {
+            if format == .keepassKDBX {
+                throw AgentFailure(
+                    .invalidInput, "\(name) is not a KeePass database (no KDBX signature). Nothing was imported.")
+            }
+            if keyFile != nil {
+                throw AgentFailure(.invalidInput, "--key-file is for KeePass databases; \(name) is not one.")
+            }
+            return nil
+        }
+        let keyFileData = try keyFile.map { keyPath in
+            guard let contents = FileManager.default.contents(atPath: keyPath) else {
+                throw AgentFailure(.invalidInput, "The key file \(keyPath) cannot be read. Nothing was imported.")
+            }
+            return contents
+        }
+        let password = try reader.require("\(name)'s password: ")
+        let credentials: KDBXCredentials
+        do {
+            credentials = try KDBXCredentials(password: password.isEmpty ? nil : password, keyFile: keyFileData)
+        } catch {
+            throw AgentFailure(.wrongSecret, "\(name) needs its password or --key-file. Nothing was imported.")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= ImportLimits.maximumFileSize, let data = FileManager.default.contents(atPath: path) else {
+            throw AgentFailure(.invalidInput, ImportError.tooLarge(file: name, bytes: size).description)
+        }
+        progress.phase("Opening \(name)", hasSize: false)
+        do {
+            return try KeePassInterchange.read(data, file: name, credentials: credentials)
+        } catch {
+            guard case .wrongSecret = error else { throw error }
+            throw AgentFailure(.wrongSecret, error.description)
+        }
     }
 }

@@ -1,15 +1,13 @@
-import Crypto
-import CryptoExtras
-import Foundation
-import Testing
+public import Foundation
 
 /// Runs Debian's `keepassxc-cli`, the real peer the KDBX tests check against. Secrets go on
 /// standard input, as keepassxc-cli prompts for them. A missing program fails the test loudly:
 /// `make test` installs the `keepassxc` package.
-struct KeePassXC {
+public struct KeePassXC {
     let executable: String
 
-    init() throws {
+    /// Finds keepassxc-cli on PATH, or throws `Missing`, which says how to install it.
+    public init() throws {
         let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map {
             "\($0)/keepassxc-cli"
         }
@@ -19,22 +17,26 @@ struct KeePassXC {
         executable = found
     }
 
-    struct Missing: Error, CustomStringConvertible {
-        var description: String {
+    /// keepassxc-cli is not installed.
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String {
             "keepassxc-cli is not installed; `make test` installs it (apt-get install keepassxc)"
         }
     }
 
-    struct Failed: Error, CustomStringConvertible {
+    /// keepassxc-cli exited with an error.
+    public struct Failed: Error, CustomStringConvertible {
         let arguments: [String]
         let status: Int32
         let output: String
-        var description: String { "keepassxc-cli \(arguments.joined(separator: " ")) exited \(status): \(output)" }
+        public var description: String {
+            "keepassxc-cli \(arguments.joined(separator: " ")) exited \(status): \(output)"
+        }
     }
 
     /// Runs a command with `input` lines on standard input; returns standard output.
     @discardableResult
-    func run(_ arguments: [String], input: [String]) throws -> String {
+    public func run(_ arguments: [String], input: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -61,26 +63,18 @@ struct KeePassXC {
 }
 
 /// A scratch folder removed when the test ends.
-final class ScratchFolder {
-    let url: URL
+public final class ScratchFolder {
+    /// The folder.
+    public let url: URL
 
-    init() throws {
+    /// Creates an empty folder under the temporary directory.
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-kdbx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    /// The path of `name` inside the folder.
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
     deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
-
-func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02X", $0) }.joined() }
-
-/// One AES-256 block encryption, for checking AES-KDF against its definition.
-func aesBlock(_ block: [UInt8], key: [UInt8]) throws -> [UInt8] {
-    var payload = block
-    try AES.permute(&payload, key: SymmetricKey(data: key))
-    return payload
 }

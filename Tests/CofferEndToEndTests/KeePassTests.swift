@@ -1,0 +1,83 @@
+import Foundation
+import KeePassXCPeer
+import Testing
+
+/// KeePass KDBX 4 through the real `coffer` binary and the real peer, keepassxc-cli.
+@Suite("KeePass import and export through the CLI", .serialized)
+struct KeePassTests {
+    @Test(
+        "a keepassxc-cli database with a key file imports with every field; Coffer's KDBX export opens in keepassxc-cli"
+    )
+    func keepassRoundTrip() throws {
+        let keepassxc = try KeePassXC()
+        let folder = try ScratchFolder()
+        let keyFile = folder.path("peer.keyx")
+        let database = try KeePassXC.peerDatabase(in: folder, keyFile: keyFile)
+        let a = try CofferCLI()
+        try a.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+
+        let wrong = try a.run(
+            ["import", database, "--key-file", keyFile, "--password-stdin", "--yes"], stdin: "nope\n")
+        #expect(wrong.status != 0 && wrong.stderr.contains("does not open"), "\(wrong.stderr)")
+        let noKey = try a.run(["import", database, "--password-stdin", "--yes"], stdin: KeePassXC.password + "\n")
+        #expect(noKey.status != 0 && noKey.stderr.contains("--key-file"), "\(noKey.stderr)")
+        #expect(try LifecycleTests.count(a) == 0)
+
+        let imported = try a.ok(
+            ["import", database, "--key-file", keyFile, "--password-stdin", "--yes"], stdin: KeePassXC.password + "\n")
+        #expect(imported.contains("2 added"), "\(imported)")
+        #expect(try a.ok(["get", "Gmail", "password"]) == "new-sécret-🔑\n")
+        #expect(try a.ok(["get", "Gmail", "username"]) == "alice@example.com\n")
+        #expect(try a.ok(["get", "Gmail", "url"]) == "https://mail.google.com\n")
+        #expect(try a.ok(["get", "Gmail", "PIN"]) == "1234\n")
+        #expect(try a.ok(["get", "Gmail", "Recovery email"]) == "bob@example.com\n")
+        #expect(try a.ok(["get", "Gmail", "notes"]) == "two\nlines & \"quotes\"\n")
+        #expect(try a.ok(["get", "Gmail", "totp"]).hasPrefix("otpauth://totp/Gmail:alice?secret=JBSWY3DPEHPK3PXP"))
+        let record = try #require(try a.json(["show", "Gmail", "--reveal", "--json"]) as? [String: Any])
+        #expect(record["tags"] as? [String] == ["Email", "important", "work"])
+        let history = try #require(record["passwordHistory"] as? [[String: Any]])
+        #expect(history.map { $0["value"] as? String } == ["old-secret"])
+        #expect((record["attachments"] as? [[String: Any]])?.first?["name"] as? String == "note.txt")
+        let saved = folder.path("saved.txt")
+        try a.ok(["attachment", "save", "Gmail", "note.txt", "--output", saved])
+        #expect(try String(contentsOfFile: saved, encoding: .utf8) == "hello attachment")
+        #expect(try a.ok(["get", "Wi-Fi at home", "password"]) == "router-pass\n")
+
+        for cipher in ["aes256", "chacha20"] {
+            let exported = folder.path("coffer-\(cipher).kdbx")
+            try a.ok(
+                ["export", "--format", "kdbx", "--cipher", cipher, "--output", exported, "--password-stdin", "--yes"],
+                stdin: "export-password-77\n")
+            #expect((try FileManager.default.attributesOfItem(atPath: exported)[.posixPermissions] as? Int) == 0o600)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: exported))
+            #expect(bytes.range(of: Data("new-sécret".utf8)) == nil && bytes.range(of: Data("Gmail".utf8)) == nil)
+            let info = try keepassxc.run(["db-info", "-q", exported], input: ["export-password-77"])
+            #expect(
+                info.contains(cipher == "aes256" ? "AES 256-bit" : "ChaCha20") && info.contains("Argon2id"), "\(info)")
+            func attribute(_ name: String, of entry: String) throws -> String {
+                try keepassxc.run(["show", "-q", "-s", "-a", name, exported, entry], input: ["export-password-77"])
+            }
+            #expect(try attribute("Password", of: "Email/Gmail") == "new-sécret-🔑\n")
+            #expect(try attribute("UserName", of: "Email/Gmail") == "alice@example.com\n")
+            #expect(try attribute("URL", of: "Email/Gmail") == "https://mail.google.com\n")
+            #expect(try attribute("Notes", of: "Email/Gmail") == "two\nlines & \"quotes\"\n")
+            #expect(try attribute("PIN", of: "Email/Gmail") == "1234\n")
+            #expect(
+                try attribute("otp", of: "Email/Gmail").hasPrefix("otpauth://totp/Gmail:alice?secret=JBSWY3DPEHPK3PXP"))
+            let code = try keepassxc.run(["show", "-q", "-t", exported, "Email/Gmail"], input: ["export-password-77"])
+            #expect(code.trimmingCharacters(in: .whitespacesAndNewlines).count == 6, "a TOTP code: \(code)")
+            #expect(try attribute("Password", of: "Wi-Fi at home") == "router-pass\n")
+        }
+
+        // Coffer's own KDBX comes back into a new vault with the same items.
+        let b = try CofferCLI()
+        try b.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        try b.ok(
+            ["import", folder.path("coffer-chacha20.kdbx"), "--password-stdin", "--yes"], stdin: "export-password-77\n")
+        #expect(try b.ok(["get", "Gmail", "password"]) == "new-sécret-🔑\n")
+        let back = try #require(try b.json(["show", "Gmail", "--reveal", "--json"]) as? [String: Any])
+        #expect(back["tags"] as? [String] == ["Email", "important", "work"])
+        #expect((back["passwordHistory"] as? [[String: Any]])?.compactMap { $0["value"] as? String } == ["old-secret"])
+        #expect((back["attachments"] as? [[String: Any]])?.first?["bytes"] as? Int == 16)
+    }
+}
