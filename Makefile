@@ -5,7 +5,10 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 
-.PHONY: run test install deps check-swift format lint bench fuzz clean
+# What `make test` adds: keepassxc-cli, the real peer the KeePass import and export are checked against.
+TEST_PACKAGES = keepassxc
+
+.PHONY: run test install deps test-deps check-swift format lint bench fuzz clean
 
 check-swift:
 	@command -v $(SWIFT) >/dev/null 2>&1 || { \
@@ -28,9 +31,12 @@ run: deps
 	@echo
 	.build/debug/coffer-server --host 127.0.0.1 --port 8080 --data-dir ./data
 
+test-deps: deps
+	@./scripts/ensure-packages.sh $(TEST_PACKAGES)
+
 ## Run every test: formatting, unit tests, end-to-end tests with the real binaries, and the web
 ## portal in a real browser (chromium without JavaScript, driven by selenium).
-test: deps lint
+test: test-deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	./scripts/browser-tests.sh

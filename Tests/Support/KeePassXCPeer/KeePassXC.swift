@@ -19,6 +19,7 @@ public struct KeePassXC {
 
     /// keepassxc-cli is not installed.
     public struct Missing: Error, CustomStringConvertible {
+        /// What went wrong and how to fix it.
         public var description: String {
             "keepassxc-cli is not installed; `make test` installs it (apt-get install keepassxc)"
         }
@@ -29,6 +30,7 @@ public struct KeePassXC {
         let arguments: [String]
         let status: Int32
         let output: String
+        /// What went wrong and how to fix it.
         public var description: String {
             "keepassxc-cli \(arguments.joined(separator: " ")) exited \(status): \(output)"
         }
