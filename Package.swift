@@ -195,7 +195,9 @@ let package = Package(
         .target(name: "KeePassXCPeer", path: "Tests/Support/KeePassXCPeer", swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferEndToEndTests",
-            dependencies: ["coffer", "coffer-server", "KeePassXCPeer", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "coffer", "coffer-server", "KeePassXCPeer", "CofferKDBX", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: sharedSwiftSettings),
     ]
 )

@@ -125,9 +125,7 @@ public struct SyncEngine: Sendable {
         for _ in 0..<3 {
             let (changes, resealed) = try pendingChanges(records: records, metadata: metadata)
             if changes.isEmpty { break }
-            for chunk in stride(from: 0, to: changes.count, by: 500).map({
-                Array(changes[$0..<min($0 + 500, changes.count)])
-            }) {
+            for chunk in Self.pushBatches(changes) {
                 let response = try await api.push(chunk, token: token)
                 for accepted in response.accepted {
                     pushed += 1
@@ -279,6 +277,26 @@ public struct SyncEngine: Sendable {
     }
 
     /// The pushes for every dirty item, each resealed at its next server revision.
+    /// Splits changes into requests of at most 500 items and about 6 MiB of content (JSON's base64
+    /// makes that 8 MiB, half the server's 16 MiB body limit), so items with attachments still push.
+    static func pushBatches(_ changes: [PushChange]) -> [[PushChange]] {
+        var batches: [[PushChange]] = []
+        var current: [PushChange] = []
+        var bytes = 0
+        for change in changes {
+            let size = (change.content?.count ?? 0) + (change.wrappedKey?.count ?? 0) + 128
+            if !current.isEmpty, current.count == 500 || bytes + size > 6 * 1_048_576 {
+                batches.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(change)
+            bytes += size
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
+    }
+
     private func pendingChanges(
         records: [UUID: SealedItem], metadata: [UUID: ItemSyncMetadata]
     ) throws -> ([PushChange], [UUID: SealedItem]) {

@@ -35,9 +35,9 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
 
     /// How many earlier values of secret fields are kept.
     public static let passwordHistoryLimit = 20
-    /// The most attachment bytes one item holds: 4 MiB, so a sealed item stays well inside one sync
-    /// request. Importers leave larger files out and say so.
-    public static let attachmentLimit = 4 * 1_048_576
+    /// The most attachment bytes one item holds: 2 MiB. Sealed (base64 inside the item's JSON) that
+    /// stays under the 4 MiB the server accepts per item. Importers leave larger files out and say so.
+    public static let attachmentLimit = 2 * 1_048_576
 
     /// A new item with the type's standard fields, empty.
     public init(id: UUID = UUID(), type: ItemType, title: String, now: Date) {

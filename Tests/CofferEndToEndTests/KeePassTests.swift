@@ -1,3 +1,4 @@
+import CofferKDBX
 import Foundation
 import KeePassXCPeer
 import Testing
@@ -79,5 +80,33 @@ struct KeePassTests {
         #expect(back["tags"] as? [String] == ["Email", "important", "work"])
         #expect((back["passwordHistory"] as? [[String: Any]])?.compactMap { $0["value"] as? String } == ["old-secret"])
         #expect((back["attachments"] as? [[String: Any]])?.first?["bytes"] as? Int == 16)
+    }
+
+    @Test("items with 19 MiB of attachments, more than one request may carry, sync to a second device intact")
+    func attachmentsSync() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("big.kdbx")
+        let attachments = (0..<10).map { index in
+            Data((0..<1_950_000).map { UInt8(truncatingIfNeeded: $0 &* (index + 3) >> 3) })
+        }
+        let entries = attachments.enumerated().map { index, data in
+            KDBXEntry(
+                strings: [.init(key: "Title", value: "Scan \(index)"), .init(key: "Notes", value: "n")],
+                attachments: [.init(name: "scan.bin", data: data)])
+        }
+        try KDBXFile.write(
+            KDBXDatabase(name: "big", root: KDBXGroup(name: "Root", entries: entries)),
+            credentials: KDBXCredentials(password: "big-file-password"),
+            settings: KDBXSettings(cipher: .aes256, keyDerivation: .argon2id(memoryKiB: 1024, iterations: 1, parallelism: 1))
+        ).write(to: URL(fileURLWithPath: path))
+        let devices = try SyncTests.TwoDevices { a in
+            try a.ok(["import", path, "--password-stdin", "--yes"], stdin: "big-file-password\n")
+        }
+        #expect(try LifecycleTests.count(devices.b) == 10)
+        for (index, data) in attachments.enumerated() {
+            let saved = folder.path("scan-\(index).bin")
+            try devices.b.ok(["attachment", "save", "Scan \(index)", "scan.bin", "--output", saved])
+            #expect(try Data(contentsOf: URL(fileURLWithPath: saved)) == data, "Scan \(index)")
+        }
     }
 }

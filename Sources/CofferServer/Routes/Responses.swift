@@ -56,9 +56,16 @@ enum Validation {
         guard data.count == 16 else { throw APIError.badRequest("salt must be 16 bytes (base64).") }
     }
 
-    /// A sealed box: version byte 1 and at least the fixed overhead.
+    /// The largest sealed item the server stores: 4 MiB.
+    static let maximumBoxSize = 4 * 1024 * 1024
+
+    /// A sealed box: version byte 1, at least the fixed overhead, at most `maximumBoxSize`.
     static func box(_ data: Data, _ name: String) throws {
-        guard data.count >= 61, data.count <= 4 * 1024 * 1024, data.first == 1 else {
+        guard data.count <= maximumBoxSize else {
+            throw APIError.badRequest(
+                "\(name) is \(data.count / 1024) KiB; an item may hold at most \(maximumBoxSize / 1_048_576) MiB sealed.")
+        }
+        guard data.count >= 61, data.first == 1 else {
             throw APIError.badRequest("\(name) is not a Coffer sealed box.")
         }
     }

@@ -263,7 +263,8 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// Implements .
+    /// Implements `ServerStorage.pull`: at most `limit` records and about 32 MiB of ciphertext a
+    /// page (always at least one record), so items with attachments page instead of ballooning.
     public func pull(accountID: UUID, after cursor: Int64, limit: Int) async throws -> PullResponse {
         try await database.read { db in
             let rows = try Row.fetchAll(
@@ -273,16 +274,26 @@ public final class SQLiteServerStorage: ServerStorage {
                     WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?
                     """,
                 arguments: [accountID.uuidString.lowercased(), cursor, limit + 1])
-            let records = rows.prefix(limit).compactMap(Self.record)
+            var taken = 0
+            var bytes = 0
+            for row in rows.prefix(limit) {
+                bytes += (row["content"] as Data?)?.count ?? 0
+                if taken > 0, bytes > Self.pullPageBytes { break }
+                taken += 1
+            }
+            let records = rows.prefix(taken).compactMap(Self.record)
             let counter =
                 try Int64.fetchOne(
                     db, sql: "SELECT manifest_counter FROM accounts WHERE id = ?",
                     arguments: [accountID.uuidString.lowercased()])
             return PullResponse(
-                records: records, cursor: records.last?.sequence ?? cursor, hasMore: rows.count > limit,
+                records: records, cursor: records.last?.sequence ?? cursor, hasMore: rows.count > taken,
                 manifestCounter: counter ?? 0)
         }
     }
+
+    /// The ciphertext one pull page carries at most (a single larger record still goes alone).
+    static let pullPageBytes = 32 * 1_048_576
 
     private static func record(_ row: Row) -> WireRecord? {
         guard let id = UUID(uuidString: row["item_id"]) else { return nil }
