@@ -69,7 +69,7 @@ bench: deps
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
-	mkdir -p Fuzz/.build/corpus && cp Tests/CofferInterchangeTests/Fixtures/* Fuzz/.build/corpus/
+	mkdir -p Fuzz/.build/corpus && cp Tests/CofferInterchangeTests/Fixtures/* Fuzz/Seeds/* Fuzz/.build/corpus/
 	Fuzz/.build/release/CofferImportFuzzer Fuzz/.build/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048
 
 clean:

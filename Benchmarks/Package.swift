@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "CofferClient", package: "Coffer"),
                 .product(name: "CofferBackup", package: "Coffer"),
                 .product(name: "CofferInterchange", package: "Coffer"),
+                .product(name: "CofferKDBX", package: "Coffer"),
             ],
             path: "Benchmarks/CofferBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// A libFuzzer target for the import readers (CSV, JSON, ZIP): `make fuzz` builds it with
+/// A libFuzzer target for the import readers (CSV, JSON, ZIP, KDBX): `make fuzz` builds it with
 /// `-sanitize=fuzzer` and runs it on the seed corpus in Tests/CofferInterchangeTests/Fixtures.
 /// Kept out of the main package so `make test` does not build an instrumented copy.
 let package = Package(
@@ -11,7 +11,9 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "CofferImportFuzzer",
-            dependencies: [.product(name: "CofferInterchange", package: "Coffer")],
+            dependencies: [
+                .product(name: "CofferInterchange", package: "Coffer"), .product(name: "CofferKDBX", package: "Coffer"),
+            ],
             path: "Sources/CofferImportFuzzer"
         )
     ]

@@ -33,7 +33,13 @@ final class XMLTree {
     }
 
     /// Parses a document into its root element, or says where it is broken.
+    ///
+    /// Documents with a DTD are refused: KeePass never writes one, and entity definitions are how
+    /// a hostile file would make the parser expand a few bytes into gigabytes.
     static func parse(_ data: Data) throws(KDBXError) -> XMLTree {
+        if data.range(of: Data("<!DOCTYPE".utf8)) != nil || data.range(of: Data("<!ENTITY".utf8)) != nil {
+            throw .damaged("its XML declares a document type, which KeePass never writes")
+        }
         let builder = Builder()
         let parser = XMLParser(data: data)
         parser.shouldResolveExternalEntities = false
@@ -42,6 +48,7 @@ final class XMLTree {
             let error = parser.parserError.map { "\($0.localizedDescription)" } ?? "it is not XML"
             throw .damaged("its XML is broken at line \(parser.lineNumber): \(error)")
         }
+        guard builder.isComplete else { throw .damaged("its XML stops before the document ends (cut short)") }
         return root
     }
 
@@ -90,6 +97,8 @@ final class XMLTree {
     private final class Builder: NSObject, XMLParserDelegate {
         var root: XMLTree?
         private var stack: [XMLTree] = []
+        /// Whether every element opened was closed (Foundation's parser accepts a cut-short document).
+        var isComplete: Bool { root != nil && stack.isEmpty }
 
         func parser(
             _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,

@@ -97,7 +97,8 @@ struct KeePassTests {
         try KDBXFile.write(
             KDBXDatabase(name: "big", root: KDBXGroup(name: "Root", entries: entries)),
             credentials: KDBXCredentials(password: "big-file-password"),
-            settings: KDBXSettings(cipher: .aes256, keyDerivation: .argon2id(memoryKiB: 1024, iterations: 1, parallelism: 1))
+            settings: KDBXSettings(
+                cipher: .aes256, keyDerivation: .argon2id(memoryKiB: 1024, iterations: 1, parallelism: 1))
         ).write(to: URL(fileURLWithPath: path))
         let devices = try SyncTests.TwoDevices { a in
             try a.ok(["import", path, "--password-stdin", "--yes"], stdin: "big-file-password\n")

@@ -108,3 +108,53 @@ struct KDBXFormatTests {
         #expect(read == database)
     }
 }
+
+/// The decrypted payload is untrusted too: a file made with the right password by a hostile tool.
+@Suite("KDBX 4 payload edges")
+struct KDBXPayloadTests {
+    static func payload(_ xml: String, binaries: Int = 0) -> [UInt8] {
+        func field(_ id: UInt8, _ value: [UInt8]) -> [UInt8] {
+            [id] + withUnsafeBytes(of: UInt32(value.count).littleEndian) { Array($0) } + value
+        }
+        var bytes = field(1, [3, 0, 0, 0]) + field(2, Array(repeating: 7, count: 64))
+        for _ in 0..<binaries { bytes += field(3, [0] + Array("data".utf8)) }
+        return bytes + field(0, []) + Array(xml.utf8)
+    }
+
+    static let entry = "<KeePassFile><Root><Group><Name>R</Name><Entry>%@</Entry></Group></Root></KeePassFile>"
+
+    @Test(
+        "broken XML, entity bombs, bad references and bad protected values are damage, not crashes",
+        arguments: [
+            "<KeePassFile><Root><Group>",
+            "not xml at all \u{0}\u{1}",
+            "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]><KeePassFile>&lol2;</KeePassFile>",
+            entry.replacingOccurrences(of: "%@", with: "<Binary><Key>f</Key><Value Ref=\"5\"/></Binary>"),
+            entry.replacingOccurrences(
+                of: "%@", with: "<String><Key>P</Key><Value Protected=\"True\">!!!</Value></String>"),
+            "<Other/>",
+            "<KeePassFile><Meta/></KeePassFile>",
+        ])
+    func hostilePayload(xml: String) {
+        #expect(throws: KDBXError.self) { try KDBXFile.readInner(Self.payload(xml)) }
+    }
+
+    @Test("a cut-short inner header or a missing stream cipher is damage")
+    func innerHeader() {
+        let whole = Self.payload(Self.entry.replacingOccurrences(of: "%@", with: ""))
+        for length in [0, 1, 5, 30, 70] {
+            #expect(throws: KDBXError.self) { try KDBXFile.readInner(Array(whole.prefix(length))) }
+        }
+        #expect(throws: KDBXError.unsupportedInnerStream(2)) {
+            try KDBXFile.readInner([1, 4, 0, 0, 0, 2, 0, 0, 0, 2, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0])
+        }
+    }
+
+    @Test("text that is not UTF-8 inside the XML is refused with the line")
+    func misEncoded() {
+        var bytes = Self.payload(
+            Self.entry.replacingOccurrences(of: "%@", with: "<String><Key>T</Key><Value>x</Value></String>"))
+        if let index = bytes.lastIndex(of: UInt8(ascii: "x")) { bytes[index] = 0xFF }
+        #expect(throws: KDBXError.self) { try KDBXFile.readInner(bytes) }
+    }
+}

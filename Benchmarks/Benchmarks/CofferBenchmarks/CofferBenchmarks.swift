@@ -49,6 +49,7 @@ let benchmarks: @Sendable () -> Void = {
     syncBenchmarks()
     backupBenchmarks()
     interchangeBenchmarks()
+    keePassBenchmarks()
 
     Benchmark("coffer get as a whole process, agent unlocked", configuration: .init(maxIterations: 200)) { benchmark in
         let agent = try BenchmarkFixtures.unlockedProfile()

@@ -1,6 +1,8 @@
 import Benchmark
 import CofferAgent
 import CofferInterchange
+import CofferKDBX
+import CofferModel
 import CofferStore
 import CofferVault
 import Foundation
@@ -29,6 +31,49 @@ func interchangeBenchmarks() {
         let session = try VaultSession(store: VaultStore.open(at: paths.vaultFile), keyring: keyring)
         benchmark.startMeasurement()
         let items = try Importer.read(data: csv, name: "bench.csv").items
+        blackHole(try session.apply(adding: items, updating: []))
+    }
+}
+
+/// Budgets (issue 6): a 10,000-entry KeePass database as Coffer writes it (Argon2id 64 MiB, t = 3,
+/// p = 4, AES-256), opened and imported. The file is left at `kdbxBenchmarkPath` so keepassxc-cli
+/// can open the same file for comparison (see the closing note of issue 6).
+let kdbxBenchmarkPath = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-bench-10k.kdbx").path
+let kdbxBenchmarkPassword = "benchmark-password-1"
+
+func keePassBenchmarks() {
+    let kdbx: Data = {
+        let now = Date()
+        let items = (0..<10_000).map { index in
+            var item = Item(type: .login, title: "Service \(index)", now: now)
+            item.setValue("user\(index)@example.org", of: "username")
+            item.setValue("pw-\(index)-x7Qz", of: "password")
+            item.urls = ["https://example.org/\(index)"]
+            item.notes = "Notes for \(index)"
+            item.tags = ["Folder \(index % 20)"]
+            return item
+        }
+        let data = try! KDBXFile.write(
+            KeePassInterchange.database(for: items), credentials: KDBXCredentials(password: kdbxBenchmarkPassword))
+        FileManager.default.createFile(atPath: kdbxBenchmarkPath, contents: data)
+        return data
+    }()
+
+    Benchmark("Open a 10,000-entry KDBX (Argon2id 64 MiB) and map it", configuration: .init(maxIterations: 5)) {
+        benchmark in
+        let credentials = try KDBXCredentials(password: kdbxBenchmarkPassword)
+        benchmark.startMeasurement()
+        blackHole(try KeePassInterchange.read(kdbx, file: "bench.kdbx", credentials: credentials))
+    }
+
+    Benchmark("Import a 10,000-entry KDBX into an empty vault", configuration: .init(maxIterations: 3)) { benchmark in
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-bench-kdbx-\(UUID())")
+        let paths = ProfilePaths(environment: ["COFFER_HOME": directory.path])
+        let keyring = try VaultSetup.create(paths: paths, password: "benchmark-password-1", parameters: .minimum).keyring
+        let session = try VaultSession(store: VaultStore.open(at: paths.vaultFile), keyring: keyring)
+        let credentials = try KDBXCredentials(password: kdbxBenchmarkPassword)
+        benchmark.startMeasurement()
+        let items = try KeePassInterchange.read(kdbx, file: "bench.kdbx", credentials: credentials).items
         blackHole(try session.apply(adding: items, updating: []))
     }
 }

@@ -1,13 +1,21 @@
 import CofferInterchange
+import CofferKDBX
 import Foundation
 
 /// Feeds arbitrary bytes to every import reader: each must return items or an `ImportError`, never
 /// crash, hang or run out of memory. Format detection is exercised too, and each explicit CSV
 /// format is forced once so a mapper sees headers it did not choose.
+///
+/// KDBX is fuzzed in its two parsers that see untrusted bytes before and after decryption: the
+/// outer header (signatures, fields, key-derivation parameters) and the decrypted payload (inner
+/// header, XML, protected values, attachment references), then the mapping to items. The
+/// key derivation itself is skipped: it would make every run cost what the header asks for.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let data = Data(bytes: start, count: count)
     _ = try? Importer.read(data: data, name: "fuzz")
+    _ = try? KDBXFile.settings(of: data)
+    if let database = try? KDBXFile.readInner(Array(data)) { _ = KeePassInterchange.items(from: database) }
     let formats = ImportFormat.allCases.filter { $0 != .genericCSV && $0 != .cofferExport }
     if let first = data.first {
         _ = try? Importer.read(data: data.dropFirst(), name: "fuzz", format: formats[Int(first) % formats.count])

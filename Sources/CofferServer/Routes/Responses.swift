@@ -63,7 +63,8 @@ enum Validation {
     static func box(_ data: Data, _ name: String) throws {
         guard data.count <= maximumBoxSize else {
             throw APIError.badRequest(
-                "\(name) is \(data.count / 1024) KiB; an item may hold at most \(maximumBoxSize / 1_048_576) MiB sealed.")
+                "\(name) is \(data.count / 1024) KiB; an item may hold at most \(maximumBoxSize / 1_048_576) MiB sealed."
+            )
         }
         guard data.count >= 61, data.first == 1 else {
             throw APIError.badRequest("\(name) is not a Coffer sealed box.")
