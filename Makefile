@@ -70,7 +70,8 @@ FUZZ_SECONDS ?= 300
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
 	mkdir -p Fuzz/.build/corpus && cp Tests/CofferInterchangeTests/Fixtures/* Fuzz/Seeds/* Fuzz/.build/corpus/
-	Fuzz/.build/release/CofferImportFuzzer Fuzz/.build/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048
+	# SWIFT_BACKTRACE=enable=no lets libFuzzer catch a crash and write the input to ./crash-*.
+	SWIFT_BACKTRACE=enable=no Fuzz/.build/release/CofferImportFuzzer Fuzz/.build/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048
 
 clean:
 	rm -rf .build .build-release Benchmarks/.build Fuzz/.build

@@ -35,8 +35,13 @@ final class XMLTree {
     /// Parses a document into its root element, or says where it is broken.
     ///
     /// Documents with a DTD are refused: KeePass never writes one, and entity definitions are how
-    /// a hostile file would make the parser expand a few bytes into gigabytes.
+    /// a hostile file would make the parser expand a few bytes into gigabytes. Bytes that are not
+    /// UTF-8 are refused before parsing too: KeePass writes UTF-8, and Foundation's parser traps on
+    /// an element name that is not (found by the fuzzer).
     static func parse(_ data: Data) throws(KDBXError) -> XMLTree {
+        guard String(validating: data, as: UTF8.self) != nil else {
+            throw .damaged("its XML is not valid UTF-8")
+        }
         if data.range(of: Data("<!DOCTYPE".utf8)) != nil || data.range(of: Data("<!ENTITY".utf8)) != nil {
             throw .damaged("its XML declares a document type, which KeePass never writes")
         }
