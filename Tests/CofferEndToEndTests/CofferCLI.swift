@@ -39,10 +39,20 @@ final class CofferCLI {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "coffer binary next to the test bundle"])
     }
 
+    /// Runs `coffer` on a pseudo-terminal, as in a person's shell, through script(1) (util-linux);
+    /// the result's stdout is everything the terminal showed, standard error included.
+    func runOnTerminal(_ arguments: [String]) throws -> Result {
+        let quoted = ([executable.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        return try run(
+            ["-qec", quoted.joined(separator: " "), "/dev/null"], program: URL(fileURLWithPath: "/usr/bin/script"))
+    }
+
     @discardableResult
-    func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
+    func run(
+        _ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], program: URL? = nil
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program ?? executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["COFFER_HOME"] = home.path

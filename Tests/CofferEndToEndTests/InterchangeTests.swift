@@ -84,4 +84,18 @@ struct InterchangeTests {
         #expect(imported.status == 0 && imported.stdout.contains("3 added"), "\(imported.stderr)")
         #expect(try b.ok(["get", "Twitter", "password"]) == "tw-pass-1\n")
     }
+
+    @Test("a large import draws a progress bar on a terminal, and nothing when standard error is a file")
+    func progressBar() throws {
+        let a = try CofferCLI()
+        try a.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        let rows = (0..<30_000).map { "Site \($0),https://s\($0).example,user\($0),pw-\($0)" }
+        let file = try Self.write("name,url,username,password\n" + rows.joined(separator: "\n"), to: a, as: "big.csv")
+        let terminal = try a.runOnTerminal(["import", file, "--dry-run"])
+        #expect(terminal.status == 0, "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("Reading big.csv [") && terminal.stdout.contains("%"), "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("30000 to add"))
+        let piped = try a.run(["import", file, "--dry-run"])
+        #expect(piped.status == 0 && !piped.stderr.contains("Reading big.csv") && !piped.stderr.contains("\u{1B}["))
+    }
 }

@@ -110,4 +110,21 @@ struct KeePassTests {
             #expect(try Data(contentsOf: URL(fileURLWithPath: saved)) == data, "Scan \(index)")
         }
     }
+
+    @Test("importing the same KeePass database twice with --duplicates keep adds copies under fresh ids")
+    func keepDuplicates() throws {
+        let folder = try ScratchFolder()
+        let database = try KeePassXC.peerDatabase(in: folder)
+        let c = try CofferCLI()
+        try c.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        for _ in 0..<2 {
+            let output = try c.ok(
+                ["import", database, "--duplicates", "keep", "--password-stdin", "--yes"],
+                stdin: KeePassXC.password + "\n")
+            #expect(output.contains("2 added"), "\(output)")
+        }
+        let items = try #require(try c.json(["list", "--json"]) as? [[String: Any]])
+        #expect(items.count == 4)
+        #expect(Set(items.compactMap { $0["id"] as? String }).count == 4)
+    }
 }

@@ -75,7 +75,14 @@ struct Import: ParsableCommand {
         var adding: [Item] = []
         var updating: [UUID: Item] = [:]
         var skipped = 0
-        for item in imported.items {
+        // Files that carry ids (KeePass UUIDs, Coffer's own exports) must never replace an item by id:
+        // an id already taken gets a fresh one.
+        var takenIDs = Set(existing.map(\.id))
+        for var item in imported.items {
+            if !takenIDs.insert(item.id).inserted {
+                item.id = UUID()
+                takenIDs.insert(item.id)
+            }
             guard duplicates != .keep, let match = byKey[ImportMerge.key(item)] else {
                 adding.append(item)
                 continue
