@@ -28,7 +28,7 @@ public struct KDBXSettings: Equatable, Sendable {
     }
 
     /// The key-derivation function that turns the composite key into the cipher key.
-    public enum KeyDerivation: Equatable, Sendable {
+    public enum KeyDerivation: Equatable, Sendable, CustomStringConvertible {
         /// Argon2d with memory in KiB; KeePassXC's default.
         case argon2d(memoryKiB: UInt64, iterations: UInt64, parallelism: UInt32)
         /// Argon2id with memory in KiB; what Coffer writes.
