@@ -67,7 +67,7 @@ public enum Importer {
         if KDBXFile.hasSignature(data) {
             throw .unsupported(
                 file: name,
-                reason: "it is a KeePass database, which opens with its password: use KeePassInterchange.read")
+                reason: "it is a KeePass database, which opens with its password (`coffer import` asks for it)")
         }
         let (text, encodingNote) = try TextDecoding.decode(data, file: name)
         var result: ImportedItems

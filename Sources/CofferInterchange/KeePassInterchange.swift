@@ -21,13 +21,17 @@ public enum KeePassInterchange {
     public static func read(
         _ data: Data, file: String, credentials: KDBXCredentials, now: Date = Date()
     ) throws(ImportError) -> ImportedItems {
+        guard data.count <= ImportLimits.maximumFileSize else { throw .tooLarge(file: file, bytes: data.count) }
         let database: KDBXDatabase
         do {
             database = try KDBXFile.read(data, credentials: credentials)
         } catch {
-            throw error == .wrongKey
-                ? .wrongSecret(file: file, reason: error.description)
-                : .unsupported(file: file, reason: error.description)
+            switch error {
+            case .wrongKey: throw .wrongSecret(file: file, reason: error.description)
+            case .damaged, .unreadableKeyFile, .notKeePass:
+                throw .malformed(file: file, line: nil, field: nil, reason: error.description)
+            default: throw .unsupported(file: file, reason: error.description)
+            }
         }
         return items(from: database, now: now)
     }

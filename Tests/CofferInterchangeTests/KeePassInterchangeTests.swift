@@ -103,4 +103,35 @@ struct KeePassInterchangeTests {
         #expect(visa.customFields.first { $0.name == "cvv" }?.kind == .hidden)
         #expect(back.first { $0.id == trashed.id }?.isTrashed == true)
     }
+
+    @Test("a file over the import limit, a wrong password and a damaged file each name the file and the problem")
+    func errors() throws {
+        let credentials = try KDBXCredentials(password: "right")
+        #expect(
+            throws: ImportError.tooLarge(file: "huge.kdbx", bytes: ImportLimits.maximumFileSize + 1)
+        ) {
+            try KeePassInterchange.read(
+                Data(count: ImportLimits.maximumFileSize + 1), file: "huge.kdbx", credentials: credentials)
+        }
+        let data = try KDBXFile.write(
+            Self.database(), credentials: credentials,
+            settings: KDBXSettings(
+                cipher: .chaCha20, keyDerivation: .argon2d(memoryKiB: 1024, iterations: 1, parallelism: 1)))
+        let wrong = try KDBXCredentials(password: "wrong")
+        do {
+            _ = try KeePassInterchange.read(data, file: "mine.kdbx", credentials: wrong)
+            Issue.record("a wrong password opened the file")
+        } catch {
+            #expect(error.description.hasPrefix("mine.kdbx: the password or key file does not open it"))
+        }
+        var damaged = data
+        damaged[damaged.count - 10] ^= 0x40
+        do {
+            _ = try KeePassInterchange.read(damaged, file: "mine.kdbx", credentials: credentials)
+            Issue.record("a damaged file was read")
+        } catch {
+            #expect(error.description.contains("mine.kdbx") && error.description.contains("damaged"))
+            #expect(error.description.hasSuffix("Nothing was imported."))
+        }
+    }
 }

@@ -55,6 +55,16 @@ struct KDBXFormatTests {
         }
     }
 
+    @Test("every truncation of a database is refused with a reason, never read and never a crash")
+    func everyTruncation() throws {
+        let (data, credentials) = try Self.sample()
+        for length in 0..<data.count {
+            #expect(throws: KDBXError.self, "\(length) bytes") {
+                try KDBXFile.read(data.prefix(length), credentials: credentials)
+            }
+        }
+    }
+
     @Test("key files: XML 1.0 and 2.0, 32 raw bytes, 64 hex characters, any other file hashed")
     func keyFiles() throws {
         let key = (0..<32).map { UInt8($0 * 7 & 0xFF) }
