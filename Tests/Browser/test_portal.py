@@ -18,6 +18,8 @@ import unittest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 BIN = os.environ["COFFER_BIN_DIR"]
 OLD_PASSWORD = "tundra-walrus-pebble-orchid-42"
@@ -85,6 +87,16 @@ class PortalInBrowser(unittest.TestCase):
                 return text
         self.fail(f"no mail to {email} containing {marker}")
 
+    def submit(self):
+        """Submits the page's form and waits for the next page."""
+        self.leave_by(self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+    def leave_by(self, element):
+        """Clicks a link or button and waits until the browser has left the page: a click can
+        return before the next page replaces this one, and reading then would read the old page."""
+        element.click()
+        WebDriverWait(self.browser, 30).until(expected_conditions.staleness_of(element))
+
     def page(self):
         source = self.browser.page_source
         self.assertNotIn("<script", source, "portal pages carry no JavaScript")
@@ -103,11 +115,11 @@ class PortalInBrowser(unittest.TestCase):
         laptop = self.register(email)
 
         self.browser.get(self.url + "/portal")
-        self.browser.find_element(By.LINK_TEXT, "Forgot your password?").click()
+        self.leave_by(self.browser.find_element(By.LINK_TEXT, "Forgot your password?"))
         text = self.page()
         self.assertIn("You have your recovery code", text, "what still works comes before any reset")
         self.browser.find_element(By.ID, "email").send_keys(email)
-        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.submit()
         self.assertIn("If an account exists", self.page())
 
         link = re.search(r"(http://\S+/portal/reset\?\S+)", self.mail(email, "/portal/reset")).group(1)
@@ -117,10 +129,10 @@ class PortalInBrowser(unittest.TestCase):
         self.assertIn("not deleted", text)
 
         self.browser.find_element(By.ID, "confirmation").send_keys("ok")
-        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.submit()
         self.assertIn("Nothing was changed", self.page())
         self.browser.find_element(By.ID, "confirmation").send_keys("reset my account")
-        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.submit()
         self.assertIn("was reset", self.page())
         code = self.browser.find_element(By.ID, "setup-code").text
         self.assertRegex(code, r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")
@@ -142,14 +154,14 @@ class PortalInBrowser(unittest.TestCase):
         laptop.run("lock")
         self.browser.get(self.url + "/portal/activity")
         self.browser.find_element(By.ID, "email").send_keys(email)
-        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.submit()
         self.assertIn("we sent it a code", self.page())
         code = re.search(r"one-time code: ([A-Z0-9-]+)", self.mail(email, "one-time code")).group(1)
         self.browser.find_element(By.ID, "code").send_keys("WRNG-CODE")
-        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.submit()
         self.assertIn("That code is wrong", self.page())
         self.browser.find_element(By.ID, "code").send_keys(code)
-        self.browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.submit()
         table = self.browser.find_element(By.ID, "events").text
         self.assertIn("Account created", table)
         self.assertIn("laptop", table)

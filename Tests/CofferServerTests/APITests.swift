@@ -211,6 +211,44 @@ struct APITests {
         #expect(bytes.range(of: Data(account.session.refreshToken.utf8)) == nil)
     }
 
+    @Test("pulls page at about 32 MiB of ciphertext, and an item over 4 MiB is refused with its size")
+    func largeItemsPage() async throws {
+        let server = try ServerProcess()
+        let account = try await TestAccount.register(on: server)
+        let token = account.session.accessToken
+        let megabytes = 3_500_000
+        var ids: [UUID] = []
+        for batch in 0..<4 {
+            let changes = (0..<3).map { index in
+                let id = UUID()
+                ids.append(id)
+                return PushChange(
+                    id: id, baseRevision: 0, revision: 1, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
+                    content: Data([1]) + Data(repeating: UInt8(batch * 3 + index), count: megabytes))
+            }
+            let pushed = try await HTTP.send(
+                "POST", server.url + "/api/v1/sync", body: try JSONEncoder().encode(PushRequest(changes: changes)),
+                token: token)
+            #expect(pushed.status == 200, "\(String(decoding: pushed.body, as: UTF8.self))")
+        }
+        let first = try JSONDecoder().decode(
+            PullResponse.self, from: try await HTTP.send("GET", server.url + "/api/v1/sync?after=0", token: token).body)
+        #expect(first.hasMore && first.records.count == 9, "\(first.records.count) records")
+        let second = try JSONDecoder().decode(
+            PullResponse.self,
+            from: try await HTTP.send("GET", server.url + "/api/v1/sync?after=\(first.cursor)", token: token).body)
+        #expect(!second.hasMore && (first.records + second.records).map(\.id) == ids)
+
+        let huge = PushChange(
+            id: UUID(), baseRevision: 0, revision: 1, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
+            content: Data([1]) + Data(repeating: 0, count: 4 * 1024 * 1024))
+        let refused = try await HTTP.send(
+            "POST", server.url + "/api/v1/sync", body: try JSONEncoder().encode(PushRequest(changes: [huge])),
+            token: token)
+        #expect(refused.status == 400)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("at most 4 MiB"))
+    }
+
     @Test("registration mails a verification link that works once")
     func verificationMail() async throws {
         let server = try ServerProcess()
