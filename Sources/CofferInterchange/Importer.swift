@@ -42,12 +42,20 @@ public enum Importer {
         file path: String, format: ImportFormat? = nil, columns: ColumnMapping? = nil, now: Date = Date(),
         progress: ImportProgress? = nil
     ) throws(ImportError) -> ImportedItems {
+        let data = try contents(of: path)
+        return try read(
+            data: data, name: (path as NSString).lastPathComponent, format: format, columns: columns, now: now,
+            progress: progress)
+    }
+
+    /// The bytes of an export file, refusing one larger than any export before reading it.
+    public static func contents(of path: String) throws(ImportError) -> Data {
         let name = (path as NSString).lastPathComponent
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = attributes?[.size] as? Int else { throw .unreadable(file: name) }
         guard size <= ImportLimits.maximumFileSize else { throw .tooLarge(file: name, bytes: size) }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(file: name) }
-        return try read(data: data, name: name, format: format, columns: columns, now: now, progress: progress)
+        return data
     }
 
     /// Reads export bytes; `name` names the file in messages.
@@ -57,12 +65,12 @@ public enum Importer {
     ) throws(ImportError) -> ImportedItems {
         guard data.count <= ImportLimits.maximumFileSize else { throw .tooLarge(file: name, bytes: data.count) }
         guard !data.isEmpty else { throw .malformed(file: name, line: nil, field: nil, reason: "the file is empty") }
-        if data.starts(with: Data("PK\u{3}\u{4}".utf8)) {
-            return try ArchiveImporters.read(data, file: name, now: now)
-        }
         if format == .keepassKDBX, !KDBXFile.hasSignature(data) {
             throw .malformed(
                 file: name, line: nil, field: nil, reason: "it is not a KeePass database (no KDBX signature)")
+        }
+        if data.starts(with: Data("PK\u{3}\u{4}".utf8)) {
+            return try ArchiveImporters.read(data, file: name, now: now)
         }
         if KDBXFile.hasSignature(data) {
             throw .unsupported(

@@ -144,8 +144,7 @@ public enum KeePassInterchange {
     /// bin (trashed ones), with its id as the entry's UUID so KeePassXC can merge later exports.
     public static func database(for items: [Item], name: String = "Coffer export") -> KDBXDatabase {
         var root = KDBXGroup(name: "Root")
-        let recycleBin = KDBXGroup(name: "Recycle Bin")
-        var trash = recycleBin
+        var trash = KDBXGroup(name: "Recycle Bin")
         for item in items {
             let entry = entry(for: item)
             if item.isTrashed {
@@ -156,7 +155,7 @@ public enum KeePassInterchange {
             }
         }
         if !trash.entries.isEmpty { root.groups.append(trash) }
-        return KDBXDatabase(name: name, root: root, recycleBinID: trash.entries.isEmpty ? nil : recycleBin.uuid)
+        return KDBXDatabase(name: name, root: root, recycleBinID: trash.entries.isEmpty ? nil : trash.uuid)
     }
 
     static func entry(for item: Item) -> KDBXEntry {

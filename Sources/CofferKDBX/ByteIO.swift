@@ -27,6 +27,12 @@ struct ByteReader {
         return raw.reversed().reduce(T(0)) { ($0 << 8) | T($1) }
     }
 
+    /// One type–length–value field of a KDBX 4 header (outer or inner): id u8, length u32, value.
+    mutating func field(_ what: String) throws(KDBXError) -> (id: UInt8, value: [UInt8]) {
+        let id = try integer(UInt8.self, "a field of \(what)")
+        return (id, try take(try length("field \(id) of \(what)"), "field \(id) of \(what)"))
+    }
+
     /// A u32 length that must fit in what is left.
     mutating func length(_ what: String) throws(KDBXError) -> Int {
         let value = try integer(UInt32.self, "the length of \(what)")
@@ -45,6 +51,13 @@ struct ByteWriter {
 
     mutating func integer<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// Appends a type–length–value header field, the writing side of `ByteReader.field`.
+    mutating func field(_ id: UInt8, _ value: [UInt8]) {
+        integer(id)
+        integer(UInt32(value.count))
+        append(value)
     }
 }
 

@@ -45,8 +45,7 @@ public enum KDBXFile {
         var streamKey: [UInt8]?
         var binaries: [[UInt8]] = []
         fieldLoop: while true {
-            let id = try reader.integer(UInt8.self, "an inner header field")
-            let value = try reader.take(try reader.length("inner header field \(id)"), "inner header field \(id)")
+            let (id, value) = try reader.field("the inner header")
             switch id {
             case 0: break fieldLoop
             case 1:
@@ -78,15 +77,10 @@ public enum KDBXFile {
         let xml = try KDBXXML.document(for: database, stream: &stream, binaries: &binaries)
 
         var inner = ByteWriter()
-        func field(_ id: UInt8, _ value: [UInt8]) {
-            inner.integer(id)
-            inner.integer(UInt32(value.count))
-            inner.append(value)
-        }
-        field(1, InnerStream.chaCha20ID.littleEndianBytes)
-        field(2, streamKey)
-        for binary in binaries { field(3, [0] + binary) }
-        field(0, [])
+        inner.field(1, InnerStream.chaCha20ID.littleEndianBytes)
+        inner.field(2, streamKey)
+        for binary in binaries { inner.field(3, [0] + binary) }
+        inner.field(0, [])
         inner.append(xml)
 
         let ciphertext = try crypt(try Gzip.compress(inner.bytes), header: header, keys: keys, encrypting: true)

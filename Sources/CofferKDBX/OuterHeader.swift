@@ -41,8 +41,7 @@ struct OuterHeader {
         var iv: [UInt8]?
         var parameters: VariantDictionary?
         fieldLoop: while true {
-            let id = try reader.integer(UInt8.self, "a header field")
-            let value = try reader.take(try reader.length("header field \(id)"), "header field \(id)")
+            let (id, value) = try reader.field("the header")
             switch id {
             case 0: break fieldLoop
             case 2: cipher = try KDBXSettings.Cipher(uuid: value)
@@ -84,17 +83,12 @@ struct OuterHeader {
         writer.integer(Self.signature2)
         writer.integer(Self.writtenVersion.minor)
         writer.integer(Self.writtenVersion.major)
-        func field(_ id: UInt8, _ value: [UInt8]) {
-            writer.integer(id)
-            writer.integer(UInt32(value.count))
-            writer.append(value)
-        }
-        field(2, settings.cipher.uuid)
-        field(3, UInt32(1).littleEndianBytes)
-        field(4, masterSeed)
-        field(7, iv)
-        field(11, Self.parameters(settings.keyDerivation, seed: keyDerivationSeed).serialized)
-        field(0, Array("\r\n\r\n".utf8))
+        writer.field(2, settings.cipher.uuid)
+        writer.field(3, UInt32(1).littleEndianBytes)
+        writer.field(4, masterSeed)
+        writer.field(7, iv)
+        writer.field(11, Self.parameters(settings.keyDerivation, seed: keyDerivationSeed).serialized)
+        writer.field(0, Array("\r\n\r\n".utf8))
         self.bytes = writer.bytes
     }
 

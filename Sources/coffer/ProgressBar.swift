@@ -46,12 +46,13 @@ final class ProgressBar: Sendable {
         draw()
     }
 
-    /// Clears the line; later output starts on a clean line.
+    /// Clears the line once; later output starts on a clean line.
     func finish() {
         guard isShown else { return }
-        let wasDrawn = state.withLock {
-            $0.isFinished = true
-            return !$0.lastDrawn.isEmpty
+        let wasDrawn = state.withLock { state in
+            let wasDrawn = !state.isFinished && !state.lastDrawn.isEmpty
+            state.isFinished = true
+            return wasDrawn
         }
         if wasDrawn { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }

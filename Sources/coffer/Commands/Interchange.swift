@@ -60,7 +60,7 @@ struct Import: ParsableCommand {
         defer { progress.finish() }
         let imported =
             try Self.encryptedExport(file, reader: reader)
-            ?? KeePassFile(path: file, format: chosen, keyFile: keyFile).read(reader: reader, progress: progress)
+            ?? KeePassFile(path: file, keyFile: keyFile).read(reader: reader, progress: progress)
             ?? {
                 progress.phase("Reading \((file as NSString).lastPathComponent)", hasSize: true)
                 return try Importer.read(
@@ -115,10 +115,7 @@ struct Import: ParsableCommand {
 
     /// A Coffer encrypted export or backup: opened with its own password (the first secret read).
     static func encryptedExport(_ path: String, reader: SecretReader) throws -> ImportedItems? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        let start = ((try? handle.read(upToCount: 8)) ?? nil) ?? Data()
-        try? handle.close()
-        guard BackupFile.hasSignature(start) else { return nil }
+        guard BackupFile.hasSignature(fileStart(path)) else { return nil }
         let file = try BackupFile.read(at: path)
         let password = try reader.require("The export's password: ")
         let key: AccountKey
@@ -210,13 +207,8 @@ struct Export: ParsableCommand {
     /// The encrypted exports: their own password (asked twice on a terminal), Argon2id; Coffer's
     /// backup format or KeePass KDBX 4.
     private func exportEncrypted(_ reader: SecretReader, kind: String, output: String) throws {
-        let keyFileData = try keyFile.map { path in
-            guard kind == "kdbx" else { throw AgentFailure(.invalidInput, "--key-file is for --format kdbx.") }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw AgentFailure(.invalidInput, "The key file \(path) cannot be read; nothing was written.")
-            }
-            return data
-        }
+        if keyFile != nil, kind != "kdbx" { throw AgentFailure(.invalidInput, "--key-file is for --format kdbx.") }
+        let keyFileData = try keyFile.map { try keyFileContents($0, consequence: "Nothing was written.") }
         let password = try reader.require("Password for the export: ")
         if !reader.isScripted, try reader.require("Repeat it: ") != password {
             throw AgentFailure(.invalidInput, "The two passwords differ; nothing was written.")
@@ -254,31 +246,19 @@ enum ExportCipher: String, ExpressibleByArgument {
 /// opened with its password (the first secret read; empty means none) and optional key file.
 struct KeePassFile {
     let path: String
-    let format: ImportFormat?
     let keyFile: String?
 
     /// The items, or `nil` when the file is not a KeePass database.
     func read(reader: SecretReader, progress: ProgressBar) throws -> ImportedItems? {
         let name = (path as NSString).lastPathComponent
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        let prefix = ((try? handle.read(upToCount: 8)) ?? nil) ?? Data()
-        try? handle.close()
-        guard KDBXFile.hasSignature(prefix) else {
-            if format == .keepassKDBX {
-                throw AgentFailure(
-                    .invalidInput, "\(name) is not a KeePass database (no KDBX signature). Nothing was imported.")
-            }
+        // Not a KeePass database: the general reader takes it (and refuses it when --format kdbx).
+        guard KDBXFile.hasSignature(fileStart(path)) else {
             if keyFile != nil {
                 throw AgentFailure(.invalidInput, "--key-file is for KeePass databases; \(name) is not one.")
             }
             return nil
         }
-        let keyFileData = try keyFile.map { keyPath in
-            guard let contents = FileManager.default.contents(atPath: keyPath) else {
-                throw AgentFailure(.invalidInput, "The key file \(keyPath) cannot be read. Nothing was imported.")
-            }
-            return contents
-        }
+        let keyFileData = try keyFile.map { try keyFileContents($0, consequence: "Nothing was imported.") }
         let password = try reader.require("\(name)'s password: ")
         let credentials: KDBXCredentials
         do {
@@ -286,10 +266,7 @@ struct KeePassFile {
         } catch {
             throw AgentFailure(.wrongSecret, "\(name) needs its password or --key-file. Nothing was imported.")
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        guard size <= ImportLimits.maximumFileSize, let data = FileManager.default.contents(atPath: path) else {
-            throw AgentFailure(.invalidInput, ImportError.tooLarge(file: name, bytes: size).description)
-        }
+        let data = try Importer.contents(of: path)
         progress.phase("Opening \(name)", hasSize: false)
         do {
             return try KeePassInterchange.read(data, file: name, credentials: credentials)
@@ -298,4 +275,20 @@ struct KeePassFile {
             throw AgentFailure(.wrongSecret, error.description)
         }
     }
+}
+
+/// The first bytes of a file, where formats keep their signatures; empty when it cannot be read
+/// (the reader that reads it whole then says why).
+func fileStart(_ path: String, count: Int = 8) -> Data {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }
+    defer { try? handle.close() }
+    return ((try? handle.read(upToCount: count)) ?? nil) ?? Data()
+}
+
+/// A KeePass key file's bytes (KeePass accepts any file), or an error naming it.
+func keyFileContents(_ path: String, consequence: String) throws -> Data {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw AgentFailure(.invalidInput, "The key file \(path) cannot be read. \(consequence)")
+    }
+    return data
 }
