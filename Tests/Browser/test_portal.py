@@ -17,13 +17,31 @@ import unittest
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 BIN = os.environ["COFFER_BIN_DIR"]
 OLD_PASSWORD = "tundra-walrus-pebble-orchid-42"
 NEW_PASSWORD = "glacier-harbor-violet-meadow-77"
+
+
+def is_stale(element):
+    """Whether the browser has replaced the page `element` was on.
+
+    selenium's `staleness_of` expects StaleElementReferenceException, but chromedriver may answer
+    "Node with given id does not belong to the document" for an element of the page just left
+    (SeleniumHQ/selenium#15401); that answer means the same thing, so it counts as stale too.
+    """
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in (error.msg or ""):
+            return True
+        raise
 
 
 class Coffer:
@@ -95,7 +113,7 @@ class PortalInBrowser(unittest.TestCase):
         """Clicks a link or button and waits until the browser has left the page: a click can
         return before the next page replaces this one, and reading then would read the old page."""
         element.click()
-        WebDriverWait(self.browser, 30).until(expected_conditions.staleness_of(element))
+        WebDriverWait(self.browser, 30).until(lambda _: is_stale(element))
 
     def page(self):
         source = self.browser.page_source
