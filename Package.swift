@@ -190,13 +190,14 @@ let package = Package(
             name: "CofferBackupTests", dependencies: ["CofferBackup", "CofferVault", "CofferModel"],
             swiftSettings: sharedSwiftSettings),
         .testTarget(
-            name: "CofferStoreTests", dependencies: ["CofferStore", "CofferAgent"],
+            name: "CofferStoreTests", dependencies: ["CofferStore", "CofferAgent", "CofferAPI"],
             swiftSettings: sharedSwiftSettings),
         .target(name: "KeePassXCPeer", path: "Tests/Support/KeePassXCPeer", swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferEndToEndTests",
             dependencies: [
-                "coffer", "coffer-server", "KeePassXCPeer", "CofferKDBX", .product(name: "GRDB", package: "GRDB.swift"),
+                "coffer", "coffer-server", "KeePassXCPeer", "CofferKDBX", "CofferAgent", "CofferStore", "CofferVault",
+                "CofferModel", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: sharedSwiftSettings),
     ]

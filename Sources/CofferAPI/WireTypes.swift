@@ -219,6 +219,10 @@ public struct PullResponse: Codable, Sendable {
 
 /// One change a client pushes: the new revision of an item, based on the revision it last saw.
 public struct PushChange: Codable, Sendable, Equatable {
+    /// The largest sealed box (content or wrapped key) the server keeps for one item: 4 MiB. Clients
+    /// hold back a larger item instead of failing the whole push with it.
+    public static let maximumBoxBytes = 4 * 1_048_576
+
     /// The item.
     public var id: UUID
     /// The revision this change was made from; 0 for a new item.

@@ -149,6 +149,7 @@ public final class VaultSession {
             }
             item.title = item.title.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !item.title.isEmpty else { throw AgentFailure(.invalidInput, "An item needs a title: pass --title.") }
+            try requireSyncableSize(item)
             prepared.append((try keyring.seal(item, revision: 1), item))
         }
         try commit(upserts: prepared)
@@ -162,6 +163,7 @@ public final class VaultSession {
         }
         var item = edited
         item.recordEdit(from: previous, at: now())
+        try requireSyncableSize(item)
         try commit(upserts: [
             (try keyring.seal(item, revision: record.revision + 1, existingKey: record.wrappedKey), item)
         ])
@@ -187,6 +189,14 @@ public final class VaultSession {
         }
         try commit(upserts: [], deletions: [id])
         return item
+    }
+
+    /// Refuses an item that could never sync (`Item.sizeLimit`) where it is made, not at the next
+    /// push. Restores and recoveries skip this: they bring back what the user already had.
+    private func requireSyncableSize(_ item: Item) throws {
+        guard item.fitsSizeLimit else {
+            throw AgentFailure(.invalidInput, item.sizeLimitMessage + " Nothing was changed.")
+        }
     }
 
     private func change(_ id: UUID, _ body: (inout Item) -> Void) throws -> Item {
@@ -237,12 +247,14 @@ public final class VaultSession {
             guard items[item.id] == nil else {
                 throw AgentFailure(.invalidInput, "An item with id \(item.id.uuidString.lowercased()) already exists.")
             }
+            try requireSyncableSize(item)
             upserts.append((try keyring.seal(item, revision: 1), item))
         }
         for item in updated {
             guard let record = records[item.id] else {
                 throw AgentFailure(.notFound, "An item being merged no longer exists; nothing was imported.")
             }
+            try requireSyncableSize(item)
             upserts.append(
                 (try keyring.seal(item, revision: record.revision + 1, existingKey: record.wrappedKey), item))
         }

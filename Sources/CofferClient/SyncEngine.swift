@@ -14,6 +14,19 @@ public struct SyncReport: Codable, Sendable, Equatable {
     public var pushed: Int
     /// Items edited on both sides in the same part, kept as conflict copies.
     public var conflictCopies: Int
+    /// Local items too large for the server; they stay on this device, unsynced, until made smaller.
+    public var heldBack: [HeldBackItem] = []
+}
+
+/// An item a sync could not send because, sealed, it is larger than the server keeps
+/// (`PushChange.maximumBoxBytes`). It stays pending; the rest of the sync goes on without it.
+public struct HeldBackItem: Codable, Sendable, Equatable {
+    /// The item.
+    public var id: UUID
+    /// Its title, to name it to the user.
+    public var title: String
+    /// Its sealed size.
+    public var sealedBytes: Int
 }
 
 /// Offline-first sync of one vault with its server (architecture.md, "Sync in one paragraph").
@@ -122,8 +135,10 @@ public struct SyncEngine: Sendable {
 
         // 3. Push local changes; merge conflicts and push again.
         var pushed = 0
+        var heldBack: [UUID: HeldBackItem] = [:]
         for _ in 0..<3 {
-            let (changes, resealed) = try pendingChanges(records: records, metadata: metadata)
+            let (changes, resealed, tooLarge) = try pendingChanges(records: records, metadata: metadata)
+            for item in tooLarge { heldBack[item.id] = item }
             if changes.isEmpty { break }
             for chunk in Self.pushBatches(changes) {
                 let response = try await api.push(chunk, token: token)
@@ -169,7 +184,9 @@ public struct SyncEngine: Sendable {
             items, state: state,
             manifest: ManifestState(counter: localManifest.counter, mac: keyring.authenticate(localManifest)),
             expectedCounter: localState.counter)
-        return SyncReport(pulled: pulled.count, pushed: pushed, conflictCopies: outcome.conflictCopies)
+        return SyncReport(
+            pulled: pulled.count, pushed: pushed, conflictCopies: outcome.conflictCopies,
+            heldBack: heldBack.values.sorted { $0.title < $1.title })
     }
 
     /// Checks the server's manifest: signed by this account, not older than seen, and listing exactly what was served.
@@ -276,7 +293,9 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// The pushes for every dirty item, each resealed at its next server revision.
+    /// The pushes for every dirty item, each resealed at its next server revision, and the items too
+    /// large to push (older than `Item.sizeLimit`, or restored from elsewhere): those are held back so
+    /// one of them cannot stop every other change from syncing.
     /// Splits changes into requests of at most 500 items and about 6 MiB of content (JSON's base64
     /// makes that 8 MiB, half the server's 16 MiB body limit), so items with attachments still push.
     static func pushBatches(_ changes: [PushChange]) -> [[PushChange]] {
@@ -299,14 +318,20 @@ public struct SyncEngine: Sendable {
 
     private func pendingChanges(
         records: [UUID: SealedItem], metadata: [UUID: ItemSyncMetadata]
-    ) throws -> ([PushChange], [UUID: SealedItem]) {
+    ) throws -> ([PushChange], [UUID: SealedItem], [HeldBackItem]) {
         var changes: [PushChange] = []
         var resealed: [UUID: SealedItem] = [:]
+        var tooLarge: [HeldBackItem] = []
         for (id, meta) in metadata where meta.isDirty {
             let next = meta.syncedRevision + 1
             if let record = records[id] {
                 let item = try keyring.open(record)
                 let sealed = try keyring.seal(item, revision: next, existingKey: record.wrappedKey)
+                let sealedBytes = max(sealed.content.bytes.count, sealed.wrappedKey.bytes.count)
+                guard sealedBytes <= PushChange.maximumBoxBytes else {
+                    tooLarge.append(HeldBackItem(id: id, title: item.title, sealedBytes: sealedBytes))
+                    continue
+                }
                 resealed[id] = sealed
                 changes.append(
                     PushChange(
@@ -319,7 +344,7 @@ public struct SyncEngine: Sendable {
                         content: nil))
             }
         }
-        return (changes.sorted { $0.id.uuidString < $1.id.uuidString }, resealed)
+        return (changes.sorted { $0.id.uuidString < $1.id.uuidString }, resealed, tooLarge)
     }
 }
 

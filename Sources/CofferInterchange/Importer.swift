@@ -10,6 +10,13 @@ public struct SkippedRecord: Sendable, Equatable, Codable {
     public var field: String?
     /// Why.
     public var reason: String
+
+    /// A record left out (the import command also leaves out items too large to sync).
+    public init(line: Int?, field: String?, reason: String) {
+        self.line = line
+        self.field = field
+        self.reason = reason
+    }
 }
 
 /// What a file holds, read and mapped, before anything touches the vault.

@@ -1,3 +1,4 @@
+import CofferAPI
 import CofferAgent
 import CofferCrypto
 import CofferModel
@@ -150,5 +151,40 @@ struct VaultSessionTests {
         _ = try session.add(item)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: vault.paths.vaultFile))
         #expect(bytes.range(of: Data("7f3a".utf8)) == nil)
+    }
+
+    /// An item whose sealed JSON is exactly `bytes` long.
+    static func item(title: String, encodedSize bytes: Int) -> Item {
+        var item = Item(type: .note, title: title, now: Date())
+        item.notes = String(repeating: "a", count: bytes - item.encodedSize)
+        return item
+    }
+
+    @Test("an item too large to sync is refused on add, edit and import, naming it; a restore still brings it back")
+    func itemSizeLimit() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        let largest = try session.add(Self.item(title: "Largest", encodedSize: Item.sizeLimit))
+        let sealed = try #require(try VaultStore.open(at: vault.paths.vaultFile).allRecords().first)
+        #expect(sealed.content.bytes.count <= PushChange.maximumBoxBytes, "the largest item must still sync")
+
+        let tooLarge = Self.item(title: "Book", encodedSize: Item.sizeLimit + 1)
+        let refused = #expect(throws: AgentFailure.self) { try session.add(tooLarge) }
+        #expect(refused?.kind == .invalidInput)
+        #expect(refused?.message.contains("\"Book\" is 4081 KiB; an item may hold at most 4080 KiB") == true)
+        #expect(refused?.message.contains("Nothing was changed") == true)
+
+        var grown = largest
+        grown.notes += "a"
+        #expect(throws: AgentFailure.self) { try session.update(grown) }
+        let small = Item(type: .login, title: "Small", now: Date())
+        #expect(throws: AgentFailure.self) { try session.apply(adding: [small, tooLarge], updating: []) }
+        let reopened = try vault.session()
+        #expect(reopened.list(ItemFilter(scope: .all)).map(\.title) == ["Largest"])
+        #expect(try reopened.resolve("Largest", scope: .live).notes == largest.notes)
+
+        // A restore brings back what the user had, whatever its size; sync holds it back instead.
+        let summary = try reopened.restore([tooLarge], mode: .merge, dryRun: false)
+        #expect(summary.added == 1)
     }
 }

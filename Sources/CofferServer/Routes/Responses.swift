@@ -56,8 +56,8 @@ enum Validation {
         guard data.count == 16 else { throw APIError.badRequest("salt must be 16 bytes (base64).") }
     }
 
-    /// The largest sealed item the server stores: 4 MiB.
-    static let maximumBoxSize = 4 * 1024 * 1024
+    /// The largest sealed item the server stores, as clients know it too.
+    static let maximumBoxSize = PushChange.maximumBoxBytes
 
     /// A sealed box: version byte 1, at least the fixed overhead, at most `maximumBoxSize`.
     static func box(_ data: Data, _ name: String) throws {

@@ -93,10 +93,18 @@ struct Import: ParsableCommand {
                 skipped += 1
             }
         }
-        preview(imported, adding: adding, merging: updating.count, skipped: skipped)
+        // An item too large to sync is refused here, named in the preview, rather than failing the
+        // whole import in the agent or holding back every later sync.
+        var rejected = imported.skipped
+        for item in adding + updating.values where !item.fitsSizeLimit {
+            rejected.append(SkippedRecord(line: nil, field: item.title, reason: item.sizeLimitMessage))
+        }
+        adding.removeAll { !$0.fitsSizeLimit }
+        updating = updating.filter { $0.value.fitsSizeLimit }
+        preview(imported.format, adding: adding, merging: updating.count, skipped: skipped, rejected: rejected)
         let report = Report(
             format: imported.format.rawValue, added: adding.count, merged: updating.count, skipped: skipped,
-            rejected: imported.skipped, dryRun: dryRun)
+            rejected: rejected, dryRun: dryRun)
         if dryRun { return output.json ? try Output.json(report) : Terminal.note("Dry run: nothing was imported.") }
         if !yes {
             guard Terminal.isInteractive,
@@ -109,7 +117,7 @@ struct Import: ParsableCommand {
         saving.finish()
         if output.json { return try Output.json(report) }
         print(
-            "Imported from \(imported.format.displayName): \(adding.count) added, \(updating.count) merged, \(skipped) skipped as duplicates, \(imported.skipped.count) rejected."
+            "Imported from \(imported.format.displayName): \(adding.count) added, \(updating.count) merged, \(skipped) skipped as duplicates, \(rejected.count) rejected."
         )
     }
 
@@ -132,19 +140,21 @@ struct Import: ParsableCommand {
         return ImportedItems(format: .cofferExport, items: contents.items, skipped: [], notes: [])
     }
 
-    private func preview(_ imported: ImportedItems, adding: [Item], merging: Int, skipped: Int) {
+    private func preview(
+        _ format: ImportFormat, adding: [Item], merging: Int, skipped: Int, rejected: [SkippedRecord]
+    ) {
         var counts: [ItemType: Int] = [:]
         for item in adding { counts[item.type, default: 0] += 1 }
         let types = ItemType.allCases.compactMap { type in counts[type].map { "\($0) \(type.displayName.lowercased())" }
         }
         Terminal.note(
-            "\(imported.format.displayName): \(adding.count) to add (\(types.isEmpty ? "none" : types.joined(separator: ", "))), \(merging) to merge, \(skipped) duplicate(s) to skip."
+            "\(format.displayName): \(adding.count) to add (\(types.isEmpty ? "none" : types.joined(separator: ", "))), \(merging) to merge, \(skipped) duplicate(s) to skip."
         )
-        for rejected in imported.skipped.prefix(20) {
-            let place = rejected.line.map { "line \($0)" } ?? rejected.field ?? "?"
-            Terminal.note("  not imported (\(place)): \(rejected.reason)")
+        for record in rejected.prefix(20) {
+            let place = record.line.map { "line \($0)" } ?? record.field ?? "?"
+            Terminal.note("  not imported (\(place)): \(record.reason)")
         }
-        if imported.skipped.count > 20 { Terminal.note("  … and \(imported.skipped.count - 20) more not imported.") }
+        if rejected.count > 20 { Terminal.note("  … and \(rejected.count - 20) more not imported.") }
     }
 }
 
