@@ -8,6 +8,8 @@ public enum CofferModelError: Error, Equatable, Sendable, CustomStringConvertibl
     case unknownItemType(String)
     /// A bundled data file is missing from the installation.
     case missingResource(String)
+    /// An attachment that cannot join an item, and why.
+    case invalidAttachment(String)
 
     /// The sentence shown to the user.
     public var description: String {
@@ -22,6 +24,8 @@ public enum CofferModelError: Error, Equatable, Sendable, CustomStringConvertibl
                 "'\(name)' is not an item type. Use one of: \(ItemType.allCases.map(\.rawValue).joined(separator: ", "))."
         case .missingResource(let name):
             return "The data file \(name) is missing from this installation: reinstall Coffer."
+        case .invalidAttachment(let reason):
+            return "That file cannot be attached: \(reason). Nothing was changed."
         }
     }
 }

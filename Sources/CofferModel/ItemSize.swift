@@ -31,6 +31,26 @@ extension Item {
             "\"\(title)\" is \(size); an item may hold at most \(ByteCount(Self.sizeLimit)) (the most the server keeps per item). Shorten its notes or fields, or keep large files out of it."
     }
 
+    /// Adds a file, keeping names unique (they are how `coffer attachment save` picks one) and the
+    /// total within `attachmentLimit`, so the item still syncs.
+    public mutating func attach(_ attachment: Attachment) throws(CofferModelError) {
+        let name = attachment.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, !name.contains("/") else {
+            throw .invalidAttachment("an attachment needs a file name without \"/\"; pass --name")
+        }
+        guard !attachments.contains(where: { $0.name == name }) else {
+            throw .invalidAttachment(
+                "\"\(title)\" already has an attachment called \"\(name)\"; remove it first or pass another --name")
+        }
+        let total = attachments.reduce(attachment.data.count) { $0 + $1.data.count }
+        guard total <= Self.attachmentLimit else {
+            throw .invalidAttachment(
+                "\"\(title)\" would hold \(ByteCount(total)) of attachments; an item keeps at most \(ByteCount(Self.attachmentLimit)) so it still syncs"
+            )
+        }
+        attachments.append(Attachment(name: name, data: attachment.data))
+    }
+
     /// The bytes of text and attachments (base64), without JSON's quoting and escaping.
     private var roughSize: Int {
         let fieldBytes = allFields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }

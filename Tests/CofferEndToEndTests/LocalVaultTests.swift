@@ -234,4 +234,41 @@ struct LocalVaultTests {
         let list = try cli.run(["list", "--json", "--password-stdin"], stdin: Self.password + "\n")
         #expect(list.status == 0, "\(list.stderr)")
     }
+
+    @Test("attachment add, save and rm: bytes kept exactly; duplicates, oversized and missing files refused")
+    func attachments() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["add", "note", "--title", "Server", "--notes", "ssh"])
+        let folder = cli.home.appendingPathComponent("files")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func file(_ name: String, _ bytes: Int) throws -> String {
+            let url = folder.appendingPathComponent(name)
+            try Data((0..<bytes).map { UInt8(truncatingIfNeeded: $0 &* 31 >> 2) }).write(to: url)
+            return url.path
+        }
+        let key = try file("id_ed25519", 1_500_000)
+        #expect(try cli.ok(["attachment", "add", "Server", key]).isEmpty)
+        #expect(try cli.ok(["show", "Server"]).contains("id_ed25519"))
+        let saved = folder.appendingPathComponent("restored").path
+        try cli.ok(["attachment", "save", "Server", "id_ed25519", "--output", saved])
+        #expect(FileManager.default.contentsEqual(atPath: saved, andPath: key))
+
+        let again = try cli.run(["attachment", "add", "Server", key])
+        #expect(again.status == 7 && again.stderr.contains("already has an attachment called \"id_ed25519\""))
+        let overTotal = try cli.run(["attachment", "add", "Server", try file("scan.pdf", 700_000)])
+        #expect(
+            overTotal.status == 7 && overTotal.stderr.contains("an item keeps at most 2048 KiB"), "\(overTotal.stderr)")
+        let huge = try cli.run(["attachment", "add", "Server", try file("movie.mkv", 3_000_000)])
+        #expect(huge.status == 7 && huge.stderr.contains("Nothing was changed"), "\(huge.stderr)")
+        let missing = try cli.run(["attachment", "add", "Server", folder.appendingPathComponent("nope").path])
+        #expect(missing.status == 7 && missing.stderr.contains("is not a file Coffer can read"))
+        let named = try cli.run(["attachment", "rm", "Server", "id_rsa"])
+        #expect(named.status == 2 && named.stderr.contains("it has: id_ed25519"), "\(named.stderr)")
+
+        try cli.ok(["attachment", "rm", "Server", "id_ed25519"])
+        #expect(!(try cli.ok(["show", "Server"]).contains("id_ed25519")))
+        try cli.ok(["attachment", "add", "Server", try file("small.txt", 10), "--name", "notes.txt"])
+        #expect(try cli.ok(["show", "Server"]).contains("notes.txt"))
+    }
 }

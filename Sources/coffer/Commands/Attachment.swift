@@ -3,11 +3,64 @@ import CofferAgent
 import CofferModel
 import Foundation
 
-/// `coffer attachment`: the files kept with items (brought in from KeePass, for example).
+/// `coffer attachment`: the files kept with items (a key file, a scan; KeePass attachments arrive here).
 struct AttachmentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attachment", abstract: "Work with files attached to items.",
-        subcommands: [Save.self])
+        subcommands: [Add.self, Save.self, Remove.self])
+
+    /// `coffer attachment add ITEM FILE [--name NAME]`.
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Attach a file to an item; it is sealed and synced with the item (2 MiB per item).")
+
+        @Argument(help: "The item's title or id.") var item: String
+        @Argument(help: "The file to attach.") var file: String
+        @Option(help: "The attachment's name (default: the file's name).") var name: String?
+        @OptionGroup var secrets: SecretOptions
+
+        func run() throws {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+            guard attributes?[.type] as? FileAttributeType == .typeRegular, let size = attributes?[.size] as? Int
+            else { throw AgentFailure(.invalidInput, "\(file) is not a file Coffer can read. Nothing was changed.") }
+            // Refused before reading, so a large file by mistake costs nothing.
+            guard size <= Item.attachmentLimit else {
+                throw AgentFailure(
+                    .invalidInput,
+                    "\(file) is \(size / 1024) KiB; an item keeps at most \(Item.attachmentLimit / 1_048_576) MiB of attachments so it still syncs. Nothing was changed."
+                )
+            }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw AgentFailure(.invalidInput, "Cannot read \(file); check its permissions. Nothing was changed.")
+            }
+            let vault = try VaultConnector(secrets: secrets.reader()).open()
+            var found = try vault.item(.resolve(name: item, scope: .live))
+            let attachment = Attachment(name: name ?? (file as NSString).lastPathComponent, data: data)
+            try found.attach(attachment)
+            let saved = try vault.item(.update(found))
+            Terminal.note("Attached \(attachment.name) (\(data.count) bytes) to \"\(saved.title)\".")
+        }
+    }
+
+    /// `coffer attachment rm ITEM NAME`.
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rm",
+            abstract: "Remove an attachment from an item (a backup from before still holds it).")
+
+        @Argument(help: "The item's title or id.") var item: String
+        @Argument(help: "The attachment's name, as `coffer show` lists it.") var name: String
+        @OptionGroup var secrets: SecretOptions
+
+        func run() throws {
+            let vault = try VaultConnector(secrets: secrets.reader()).open()
+            var found = try vault.item(.resolve(name: item, scope: .live))
+            _ = try Save.attachment(named: name, of: found)
+            found.attachments.removeAll { $0.name == name }
+            let saved = try vault.item(.update(found))
+            Terminal.note("Removed \(name) from \"\(saved.title)\".")
+        }
+    }
 
     /// `coffer attachment save ITEM NAME --output FILE`.
     struct Save: ParsableCommand {
@@ -21,15 +74,7 @@ struct AttachmentCommand: ParsableCommand {
 
         func run() throws {
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            let found = try vault.item(.resolve(name: item, scope: .all))
-            guard let attachment = found.attachments.first(where: { $0.name == name }) else {
-                let names = found.attachments.map(\.name)
-                throw AgentFailure(
-                    .notFound,
-                    names.isEmpty
-                        ? "\"\(found.title)\" has no attachments."
-                        : "\"\(found.title)\" has no attachment \"\(name)\"; it has: \(names.joined(separator: ", ")).")
-            }
+            let attachment = try Self.attachment(named: name, of: vault.item(.resolve(name: item, scope: .all)))
             guard !FileManager.default.fileExists(atPath: output) else {
                 throw AgentFailure(
                     .invalidInput, "\(output) already exists; choose a new file name. Nothing was written.")
@@ -39,6 +84,19 @@ struct AttachmentCommand: ParsableCommand {
                     atPath: output, contents: attachment.data, attributes: [.posixPermissions: 0o600])
             else { throw AgentFailure(.invalidInput, "Cannot write \(output); check the folder. Nothing was written.") }
             Terminal.note("Wrote \(attachment.name) (\(attachment.data.count) bytes) to \(output).")
+        }
+
+        /// The attachment called `name`, or an error that lists the ones the item has.
+        static func attachment(named name: String, of item: Item) throws -> CofferModel.Attachment {
+            guard let attachment = item.attachments.first(where: { $0.name == name }) else {
+                let names = item.attachments.map(\.name)
+                throw AgentFailure(
+                    .notFound,
+                    names.isEmpty
+                        ? "\"\(item.title)\" has no attachments."
+                        : "\"\(item.title)\" has no attachment \"\(name)\"; it has: \(names.joined(separator: ", ")).")
+            }
+            return attachment
         }
     }
 }
