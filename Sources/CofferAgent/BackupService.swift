@@ -1,7 +1,7 @@
 public import CofferBackup
 import CofferClient
 import CofferCrypto
-public import CofferModel
+import CofferModel
 import CofferStore
 import CofferVault
 public import Foundation

@@ -1,7 +1,7 @@
-public import CofferClient
+import CofferClient
 public import CofferModel
 public import CofferStore
-public import CofferVault
+import CofferVault
 public import Foundation
 
 /// What this device holds from before an account reset: the vault file itself when the device has

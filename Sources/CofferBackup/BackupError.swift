@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What can go wrong with a backup file, as a sentence that says what to do. Every case leaves the
 /// vault unchanged.

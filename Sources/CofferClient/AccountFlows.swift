@@ -1,8 +1,8 @@
-public import CofferAPI
+import CofferAPI
 public import CofferCrypto
 public import CofferStore
 public import CofferVault
-public import Foundation
+import Foundation
 
 /// Joining a server: registering a vault and signing a new device in.
 public enum AccountFlows {

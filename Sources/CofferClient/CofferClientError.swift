@@ -1,5 +1,5 @@
 public import CofferStore
-public import Foundation
+import Foundation
 
 /// What can go wrong talking to a server or syncing, as a sentence the user can act on.
 public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-public import CofferAPI
+import CofferAPI
 import CofferCrypto
 import CofferModel
 public import CofferStore

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What is wrong with a file given to `coffer import`, naming the file, the line or field, and what to
 /// do. Every case leaves the vault unchanged.

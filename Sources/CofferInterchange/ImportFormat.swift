@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The files `coffer import` reads. Detected from content (header row or structure), never from the
 /// file name; docs/formats/import.md records the layout and field mapping of each.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// How a KDBX 4 file is encrypted: the outer cipher and the key derivation. Reading takes whatever
 /// the file says (within `KDBXSettings.limits`); writing uses what the caller picks.

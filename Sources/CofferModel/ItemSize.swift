@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension Item {
     /// The most one item may hold, measured as the JSON that gets sealed: 4 MiB less 16 KiB. The

@@ -1,4 +1,4 @@
-public import CofferAPI
+import CofferAPI
 import Foundation
 public import Hummingbird
 

@@ -1,6 +1,6 @@
 import CofferAPI
 import Crypto
-public import Foundation
+import Foundation
 public import Hummingbird
 public import Logging
 public import Prometheus

@@ -1,6 +1,6 @@
 import CofferCrypto
 public import CofferVault
-public import Foundation
+import Foundation
 import GRDB
 
 /// What a device learned when the server told it the account had been reset elsewhere.
