@@ -118,9 +118,18 @@ struct CSVImporters {
             urls: [url], totp: row.take("totp"))
         item.notes = row.take("extra")
         if url == "http://sn" {
-            item.type = .note
-            item.fields = []
+            // A secure note; typed ones (cards, addresses, bank accounts…) carry their fields as text.
             item.urls = []
+            if let note = LastPassNote(item.notes) {
+                item.type = note.type
+                item.fields = note.type.template.map { Field(name: $0.name, kind: $0.kind, value: "") }
+                for (name, value) in note.fields { item.setValue(value, of: name) }
+                item.customFields = note.customFields
+                item.notes = note.notes
+            } else {
+                item.type = .note
+                item.fields = []
+            }
         }
         item.isFavorite = row.take("fav") == "1"
         let group = row.take("grouping").replacingOccurrences(of: "\\", with: "/")

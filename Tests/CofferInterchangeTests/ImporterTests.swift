@@ -51,14 +51,51 @@ struct ImporterTests {
         #expect(gina.value(of: "password") == "ap-pass-9" && gina.notes == "Saved by Safari")
     }
 
-    @Test("LastPass CSV: groups with backslashes, secure notes, favourites")
+    @Test(
+        "LastPass CSV: groups with backslashes, favourites, and typed secure notes as cards, identities, bank accounts, SSH keys"
+    )
     func lastPass() throws {
         let result = try Fixture.read("lastpass.csv")
-        #expect(result.format == .lastPassCSV)
+        #expect(result.format == .lastPassCSV && result.items.count == 6)
         let news = try Fixture.item(result, "News")
         #expect(news.tags == ["Media/Reading"] && news.isFavorite && news.notes == "My news account")
         let server = try Fixture.item(result, "Server notes")
-        #expect(server.type == .note && server.urls.isEmpty && server.notes.contains("Hostname:db1"))
+        #expect(server.type == .note && server.urls.isEmpty && server.notes.isEmpty)
+        #expect(server.customFields == [Field(name: "Hostname", kind: .text, value: "db1")])
+
+        let card = try Fixture.item(result, "Visa travel")
+        #expect(card.type == .card && card.tags == ["Finance"])
+        #expect(card.value(of: "cardholder") == "Ann Example" && card.value(of: "number") == "4111111111111111")
+        #expect(card.value(of: "cvv") == "123" && card.value(of: "expiry") == "06/2027")
+        #expect(card.value(of: "brand") == "Visa" && card.value(of: "Start Date") == "January,2022")
+        #expect(card.notes == "Travel card\nKeep it abroad", "notes run to the end of the text")
+        #expect(card.value(of: "Language") == nil, "LastPass's own bookkeeping is not a field")
+
+        let address = try Fixture.item(result, "Home address")
+        #expect(address.type == .identity && address.tags.isEmpty)
+        #expect(address.value(of: "first-name") == "Ann" && address.value(of: "last-name") == "Example")
+        #expect(address.value(of: "email") == "ann@example.org" && address.value(of: "company") == "Example Ltd")
+        #expect(address.value(of: "birthday") == "1990-03-04")
+        #expect(address.value(of: "address") == "1 High Street, Flat 2, Leeds, West Yorkshire, LS1 1AA, GB")
+        #expect(address.value(of: "phone") == "01132 496000 ext. 12")
+        #expect(address.value(of: "Mobile Phone") == "07700 900123")
+        #expect(address.value(of: "Middle Name") == "B" && address.value(of: "Username") == "annex")
+
+        let bank = try Fixture.item(result, "Current account")
+        #expect(bank.type == .bankAccount)
+        #expect(bank.value(of: "bank") == "Example Bank" && bank.value(of: "account-number") == "12345678")
+        #expect(bank.value(of: "routing-number") == "021000021" && bank.value(of: "bic") == "EXAMGB2L")
+        #expect(bank.value(of: "iban") == "GB33BUKB20201555555555" && bank.value(of: "pin") == "4321")
+        #expect(bank.value(of: "Account Type") == "Checking" && bank.value(of: "Branch Address") == "1 Bank St")
+
+        let key = try Fixture.item(result, "Deploy key")
+        #expect(key.type == .sshKey && key.value(of: "passphrase") == "hunter2")
+        #expect(
+            key.value(of: "private-key")
+                == "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU\n-----END OPENSSH PRIVATE KEY-----",
+            "a line without a colon continues the value above")
+        #expect(key.value(of: "public-key") == "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 ann@laptop")
+        #expect(key.kind(of: "Hostname") == .text && key.value(of: "Bit Strength") == "256")
     }
 
     @Test("Chrome, Firefox, KeePassXC, Dashlane, Proton Pass CSV")
