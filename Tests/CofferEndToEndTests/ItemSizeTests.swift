@@ -25,12 +25,7 @@ struct ItemSizeTests {
                 ],
                 attachments: [.init(name: "cover.bin", data: Data(repeating: 7, count: 1_900_000))]),
         ]
-        try KDBXFile.write(
-            KDBXDatabase(name: "mixed", root: KDBXGroup(name: "Root", entries: entries)),
-            credentials: KDBXCredentials(password: "mixed-file-password"),
-            settings: KDBXSettings(
-                cipher: .aes256, keyDerivation: .argon2id(memoryKiB: 1024, iterations: 1, parallelism: 1))
-        ).write(to: URL(fileURLWithPath: path))
+        try KeePassTests.writeDatabase(entries, password: "mixed-file-password", to: path)
         let c = try CofferCLI()
         try c.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
         let imported = try c.run(["import", path, "--password-stdin", "--yes"], stdin: "mixed-file-password\n")

@@ -82,6 +82,16 @@ struct KeePassTests {
         #expect((back["attachments"] as? [[String: Any]])?.first?["bytes"] as? Int == 16)
     }
 
+    /// Writes `entries` as a KeePass database with a cheap key derivation (tests need no 64 MiB).
+    static func writeDatabase(_ entries: [KDBXEntry], password: String, to path: String) throws {
+        try KDBXFile.write(
+            KDBXDatabase(name: "test", root: KDBXGroup(name: "Root", entries: entries)),
+            credentials: KDBXCredentials(password: password),
+            settings: KDBXSettings(
+                cipher: .aes256, keyDerivation: .argon2id(memoryKiB: 1024, iterations: 1, parallelism: 1))
+        ).write(to: URL(fileURLWithPath: path))
+    }
+
     @Test("items with 19 MiB of attachments, more than one request may carry, sync to a second device intact")
     func attachmentsSync() throws {
         let folder = try ScratchFolder()
@@ -94,12 +104,7 @@ struct KeePassTests {
                 strings: [.init(key: "Title", value: "Scan \(index)"), .init(key: "Notes", value: "n")],
                 attachments: [.init(name: "scan.bin", data: data)])
         }
-        try KDBXFile.write(
-            KDBXDatabase(name: "big", root: KDBXGroup(name: "Root", entries: entries)),
-            credentials: KDBXCredentials(password: "big-file-password"),
-            settings: KDBXSettings(
-                cipher: .aes256, keyDerivation: .argon2id(memoryKiB: 1024, iterations: 1, parallelism: 1))
-        ).write(to: URL(fileURLWithPath: path))
+        try Self.writeDatabase(entries, password: "big-file-password", to: path)
         let devices = try SyncTests.TwoDevices { a in
             try a.ok(["import", path, "--password-stdin", "--yes"], stdin: "big-file-password\n")
         }
