@@ -174,8 +174,9 @@ struct VaultSessionTests {
         #expect(refused?.message.contains("\"Book\" is 4081 KiB; an item may hold at most 4080 KiB") == true)
         #expect(refused?.message.contains("Nothing was changed") == true)
 
+        // An edit restamps `modified`, whose encoding varies by a few digits: grow by more than that.
         var grown = largest
-        grown.notes += "a"
+        grown.notes += String(repeating: "a", count: 100)
         #expect(throws: AgentFailure.self) { try session.update(grown) }
         let small = Item(type: .login, title: "Small", now: Date())
         #expect(throws: AgentFailure.self) { try session.apply(adding: [small, tooLarge], updating: []) }
