@@ -119,17 +119,12 @@ struct CSVImporters {
         item.notes = row.take("extra")
         if url == "http://sn" {
             // A secure note; typed ones (cards, addresses, bank accounts…) carry their fields as text.
-            item.urls = []
-            if let note = LastPassNote(item.notes) {
-                item.type = note.type
-                item.fields = note.type.template.map { Field(name: $0.name, kind: $0.kind, value: "") }
-                for (name, value) in note.fields { item.setValue(value, of: name) }
-                item.customFields = note.customFields
-                item.notes = note.notes
-            } else {
-                item.type = .note
-                item.fields = []
-            }
+            let typed = LastPassNote(item.notes)
+            var note = Item(type: typed?.type ?? .note, title: item.title, now: now)
+            for (name, value) in typed?.fields ?? [:] { note.setValue(value, of: name) }
+            note.customFields = typed?.customFields ?? []
+            note.notes = typed?.notes ?? item.notes
+            item = note
         }
         item.isFavorite = row.take("fav") == "1"
         let group = row.take("grouping").replacingOccurrences(of: "\\", with: "/")

@@ -63,12 +63,15 @@ extension Item {
 
 /// A byte count for messages: kibibytes up to 10 MiB, rounded up, so a size just over a limit never
 /// reads the same as the limit ("4081 KiB" against "4080 KiB"); mebibytes above.
-struct ByteCount: CustomStringConvertible {
-    let bytes: Int
+public struct ByteCount: CustomStringConvertible, Sendable {
+    /// The count.
+    public let bytes: Int
 
-    init(_ bytes: Int) { self.bytes = bytes }
+    /// A count to show.
+    public init(_ bytes: Int) { self.bytes = bytes }
 
-    var description: String {
+    /// "512 bytes", "4081 KiB", "12.3 MiB".
+    public var description: String {
         if bytes < 1024 { return "\(bytes) bytes" }
         if bytes < 10 * 1_048_576 { return "\((bytes + 1023) / 1024) KiB" }
         return String(format: "%.1f MiB", Double(bytes) / 1_048_576)

@@ -22,18 +22,24 @@ enum BenchmarkFixtures {
         try (0..<count).map { try keyring.seal(sampleItem(index: $0), revision: 1) }
     }
 
-    /// A 100,000-item vault file in a temporary directory, created once.
-    static func largeVault() throws -> (path: String, keyring: Keyring) {
-        if let cached = LargeVaultCache.value { return cached }
+    /// A new, empty vault in its own temporary directory, with the cheapest key derivation.
+    static func emptyVault() throws -> (path: String, keyring: Keyring, session: VaultSession) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "coffer-bench-\(UUID().uuidString)")
         let paths = ProfilePaths(environment: ["COFFER_HOME": directory.path])
         let keyring = try VaultSetup.create(paths: paths, password: "benchmark-password-1", parameters: .minimum)
             .keyring
         let session = try VaultSession(store: VaultStore.open(at: paths.vaultFile), keyring: keyring)
-        _ = try session.add(contentsOf: (0..<100_000).map { sampleItem(index: $0) })
-        LargeVaultCache.value = (paths.vaultFile, keyring)
-        return (paths.vaultFile, keyring)
+        return (paths.vaultFile, keyring, session)
+    }
+
+    /// A 100,000-item vault file in a temporary directory, created once.
+    static func largeVault() throws -> (path: String, keyring: Keyring) {
+        if let cached = LargeVaultCache.value { return cached }
+        let vault = try emptyVault()
+        _ = try vault.session.add(contentsOf: (0..<100_000).map { sampleItem(index: $0) })
+        LargeVaultCache.value = (vault.path, vault.keyring)
+        return (vault.path, vault.keyring)
     }
 
     static func largeSession() throws -> VaultSession {

@@ -27,11 +27,7 @@ func interchangeBenchmarks() {
     }
 
     Benchmark("Import a 100,000-row CSV into an empty vault", configuration: .init(maxIterations: 3)) { benchmark in
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-bench-import-\(UUID())")
-        let paths = ProfilePaths(environment: ["COFFER_HOME": directory.path])
-        let keyring = try VaultSetup.create(paths: paths, password: "benchmark-password-1", parameters: .minimum)
-            .keyring
-        let session = try VaultSession(store: VaultStore.open(at: paths.vaultFile), keyring: keyring)
+        let session = try BenchmarkFixtures.emptyVault().session
         benchmark.startMeasurement()
         let items = try Importer.read(data: csv, name: "bench.csv").items
         blackHole(try session.apply(adding: items, updating: []))
@@ -70,11 +66,7 @@ func keePassBenchmarks() {
     }
 
     Benchmark("Import a 10,000-entry KDBX into an empty vault", configuration: .init(maxIterations: 3)) { benchmark in
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-bench-kdbx-\(UUID())")
-        let paths = ProfilePaths(environment: ["COFFER_HOME": directory.path])
-        let keyring = try VaultSetup.create(paths: paths, password: "benchmark-password-1", parameters: .minimum)
-            .keyring
-        let session = try VaultSession(store: VaultStore.open(at: paths.vaultFile), keyring: keyring)
+        let session = try BenchmarkFixtures.emptyVault().session
         let credentials = try KDBXCredentials(password: kdbxBenchmarkPassword)
         benchmark.startMeasurement()
         let items = try KeePassInterchange.read(kdbx, file: "bench.kdbx", credentials: credentials).items

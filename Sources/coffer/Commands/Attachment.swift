@@ -27,7 +27,7 @@ struct AttachmentCommand: ParsableCommand {
             guard size <= Item.attachmentLimit else {
                 throw AgentFailure(
                     .invalidInput,
-                    "\(file) is \(size / 1024) KiB; an item keeps at most \(Item.attachmentLimit / 1_048_576) MiB of attachments so it still syncs. Nothing was changed."
+                    "\(file) is \(ByteCount(size)); an item keeps at most \(ByteCount(Item.attachmentLimit)) of attachments so it still syncs. Nothing was changed."
                 )
             }
             guard let data = FileManager.default.contents(atPath: file) else {

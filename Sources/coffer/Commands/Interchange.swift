@@ -96,11 +96,13 @@ struct Import: ParsableCommand {
         // An item too large to sync is refused here, named in the preview, rather than failing the
         // whole import in the agent or holding back every later sync.
         var rejected = imported.skipped
-        for item in adding + updating.values where !item.fitsSizeLimit {
+        let fits = { (item: Item) -> Bool in
+            if item.fitsSizeLimit { return true }
             rejected.append(SkippedRecord(line: nil, field: item.title, reason: item.sizeLimitMessage))
+            return false
         }
-        adding.removeAll { !$0.fitsSizeLimit }
-        updating = updating.filter { $0.value.fitsSizeLimit }
+        adding = adding.filter(fits)
+        updating = updating.filter { fits($0.value) }
         preview(imported.format, adding: adding, merging: updating.count, skipped: skipped, rejected: rejected)
         let report = Report(
             format: imported.format.rawValue, added: adding.count, merged: updating.count, skipped: skipped,

@@ -126,10 +126,10 @@ struct Sync: ParsableCommand {
                 "Synced: \(report.pulled) received, \(report.pushed) sent\(report.conflictCopies > 0 ? ", \(report.conflictCopies) conflict copy(ies) kept — search for \"conflict copy\"" : "")."
             )
             guard report.heldBack.isEmpty else {
-                let names = report.heldBack.map { "\"\($0.title)\" (\($0.sealedBytes / 1024) KiB)" }
+                let names = report.heldBack.map { "\"\($0.title)\" (\(ByteCount($0.sealedBytes)))" }
                 throw AgentFailure(
                     .server,
-                    "Not sent: \(names.joined(separator: ", ")). The server keeps at most \(PushChange.maximumBoxBytes / 1_048_576) MiB per encrypted item, so these stay on this device only. Shorten their notes or fields (`coffer edit`), then sync again; everything else was synced."
+                    "Not sent: \(names.joined(separator: ", ")). The server keeps at most \(ByteCount(PushChange.maximumBoxBytes)) per encrypted item, so these stay on this device only. Shorten their notes or fields (`coffer edit`), then sync again; everything else was synced."
                 )
             }
         case .failure(let failure): throw failure
