@@ -179,11 +179,11 @@ public struct WireRecord: Codable, Sendable, Equatable {
     public var revision: Int64
     /// The per-account sequence number of the write that produced this revision.
     public var sequence: Int64
-    /// A tombstone: the item was purged; `wrappedKey` and `content` are absent.
+    /// A tombstone: the item was purged; `content` is then the sealed tombstone and `wrappedKey` is absent.
     public var isDeleted: Bool
     /// The item key wrapped by the account key.
     public var wrappedKey: Data?
-    /// The sealed content.
+    /// The sealed content, or for a tombstone the sealed proof that a device of the account purged it.
     public var content: Data?
 
     /// Creates a record.
@@ -197,23 +197,27 @@ public struct WireRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// `GET /api/v1/sync?after=CURSOR`.
-public struct PullResponse: Codable, Sendable {
-    /// Records written after the cursor, in sequence order.
+/// `GET /api/v2/sync?after=CURSOR`: one page of writes after the cursor, and the manifest the
+/// server holds, read in the same transaction.
+public struct SyncPage: Codable, Sendable {
+    /// The largest number of records a page carries.
+    public static let maximumRecords = 1000
+
+    /// Records written after the cursor, in sequence order, each at most once.
     public var records: [WireRecord]
-    /// Pass as `after` next time.
+    /// Pass as `after` next time: the sequence of the last record on this page.
     public var cursor: Int64
     /// More records wait; pull again.
     public var hasMore: Bool
-    /// The counter of the manifest the server holds now, so a device with nothing new can skip
-    /// downloading it (a counter lower than one seen before is still caught as a rollback).
-    public var manifestCounter: Int64
-    /// Creates a response.
-    public init(records: [WireRecord], cursor: Int64, hasMore: Bool, manifestCounter: Int64) {
+    /// The latest published manifest, `nil` before the first. Devices verify it; the server cannot.
+    public var manifest: WireManifest?
+
+    /// Creates a page.
+    public init(records: [WireRecord], cursor: Int64, hasMore: Bool, manifest: WireManifest?) {
         self.records = records
         self.cursor = cursor
         self.hasMore = hasMore
-        self.manifestCounter = manifestCounter
+        self.manifest = manifest
     }
 }
 
@@ -222,6 +226,8 @@ public struct PushChange: Codable, Sendable, Equatable {
     /// The largest sealed box (content or wrapped key) the server keeps for one item: 4 MiB. Clients
     /// hold back a larger item instead of failing the whole push with it.
     public static let maximumBoxBytes = 4 * 1_048_576
+    /// The largest revision a client may push, far below `Int64.max` so no arithmetic near it can trap.
+    public static let maximumRevision: Int64 = 1 << 52
 
     /// The item.
     public var id: UUID
@@ -231,9 +237,9 @@ public struct PushChange: Codable, Sendable, Equatable {
     public var revision: Int64
     /// A tombstone.
     public var isDeleted: Bool
-    /// The item key wrapped by the account key.
+    /// The item key wrapped by the account key; absent for a tombstone.
     public var wrappedKey: Data?
-    /// The sealed content.
+    /// The sealed content, or the sealed tombstone.
     public var content: Data?
 
     /// Creates a change.
@@ -247,42 +253,70 @@ public struct PushChange: Codable, Sendable, Equatable {
     }
 }
 
-/// `POST /api/v1/sync`.
+/// `POST /api/v2/sync`.
 public struct PushRequest: Codable, Sendable {
+    /// The largest number of changes one push carries.
+    public static let maximumChanges = 1000
+
     /// The changes, applied in one transaction.
     public var changes: [PushChange]
     /// Creates a request.
     public init(changes: [PushChange]) { self.changes = changes }
 }
 
-/// The outcome of a push: accepted writes and, for stale bases, the current records.
-public struct PushResponse: Codable, Sendable {
+/// A change the server accepted, and the sequence number it got.
+public struct AcceptedChange: Codable, Sendable, Equatable {
+    /// The item.
+    public var id: UUID
+    /// The revision stored.
+    public var revision: Int64
+    /// The write's sequence number.
+    public var sequence: Int64
+
+    /// Creates an entry.
+    public init(id: UUID, revision: Int64, sequence: Int64) {
+        self.id = id
+        self.revision = revision
+        self.sequence = sequence
+    }
+}
+
+/// The outcome of a push. Clients treat it as a hint only: what was stored is learned by pulling
+/// again and checking it, so a server cannot slip data into a device through this answer.
+public struct PushResult: Codable, Sendable {
     /// Accepted changes with the sequence each got.
-    public var accepted: [WireRecord]
-    /// Changes refused because their base is no longer current: the current records, to merge.
-    public var conflicts: [WireRecord]
-    /// Creates a response.
-    public init(accepted: [WireRecord], conflicts: [WireRecord]) {
+    public var accepted: [AcceptedChange]
+    /// Items whose base revision is no longer current: pull again, merge, push again.
+    public var conflicts: [UUID]
+    /// Creates a result.
+    public init(accepted: [AcceptedChange], conflicts: [UUID]) {
         self.accepted = accepted
         self.conflicts = conflicts
     }
 }
 
-/// The vault manifest as the server keeps it: a counter and a blob MACed by the client.
+/// The vault manifest as the server keeps it: opaque bytes a device MACed, with the two numbers the
+/// server needs to order updates. Devices check the numbers against the MACed copies inside the blob.
 public struct WireManifest: Codable, Sendable, Equatable {
     /// Only grows.
     public var counter: Int64
+    /// The last write sequence the manifest covers.
+    public var sequence: Int64
     /// Opaque to the server.
     public var blob: Data
     /// Creates a manifest.
-    public init(counter: Int64, blob: Data) {
+    public init(counter: Int64, sequence: Int64, blob: Data) {
         self.counter = counter
+        self.sequence = sequence
         self.blob = blob
     }
 }
 
-/// `PUT /api/v1/manifest`: replace the manifest only if the server's counter is still `expectedCounter`.
+/// `PUT /api/v2/manifest`: replace the manifest only if the server's counter is still `expectedCounter`.
 public struct ManifestUpdate: Codable, Sendable {
+    /// The largest manifest blob the server keeps (a protocol-2 manifest is 60 bytes).
+    public static let maximumBlobBytes = 4096
+
     /// The counter the client based its change on.
     public var expectedCounter: Int64
     /// The new manifest.

@@ -18,7 +18,7 @@ public struct AgentClient: VaultAccess {
 
     /// Sends one request over a fresh connection.
     public func send(_ request: AgentRequest) throws(AgentFailure) -> AgentResponse {
-        guard let socket = try UnixSocket.connect(to: socketPath) else {
+        guard let socket = try UnixSocket.connect(to: socketPath, answerTimeout: Self.answerTimeout(request)) else {
             throw AgentFailure(.agentUnavailable, "The agent stopped. Run `coffer unlock` again.")
         }
         defer { socket.close() }
@@ -30,6 +30,17 @@ public struct AgentClient: VaultAccess {
         }
         try socket.writeFrame(frame)
         return try AgentProtocol.decode(AgentResponse.self, from: socket.readFrame())
+    }
+
+    /// How long an answer may take: requests that talk to the server wait for it (each exchange has
+    /// its own deadline), the rest are local and quick.
+    static func answerTimeout(_ request: AgentRequest) -> Int {
+        switch request {
+        case .sync, .devices, .revokeDevice, .accountEvents, .logout, .backup, .mergeRecovered, .importItems:
+            return 3600
+        default:
+            return 60
+        }
     }
 
     /// The agent's state.

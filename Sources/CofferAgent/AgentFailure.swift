@@ -79,7 +79,8 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             switch store {
             case .noVault, .vaultExists: self.init(.noVault, store.description)
             case .corruptDatabase: self.init(.integrity, store.description)
-            case .concurrentChange, .database: self.init(.storage, store.description)
+            case .integrity: self.init(.integrity, store.description)
+            case .concurrentChange, .database, .diskFull, .notWritable: self.init(.storage, store.description)
             }
         case let crypto as CofferCryptoError:
             switch crypto {
@@ -99,8 +100,8 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             }
         case let client as CofferClientError:
             switch client {
-            case .unreachable: self.init(.offline, client.description)
-            case .manifestMismatch, .rollback: self.init(.integrity, client.description)
+            case .unreachable, .timedOut: self.init(.offline, client.description)
+            case .manifestMismatch, .rollback, .weakerKDF: self.init(.integrity, client.description)
             case .signedOut, .accountReset: self.init(.signedOut, client.description)
             case .lifecycle: self.init(.invalidInput, client.description)
             case .server(let status, _, _) where status == 401: self.init(.wrongSecret, client.description)

@@ -84,7 +84,7 @@ public struct AgentState: Codable, Sendable, Equatable {
 /// Framing shared by both ends of the socket.
 public enum AgentProtocol {
     /// Bumped on any incompatible change to the enums above.
-    public static let version = 2
+    public static let version = 3
     /// The largest frame either side accepts (a listing of a very large vault fits).
     static let maximumFrame = 512 * 1024 * 1024
 

@@ -22,6 +22,7 @@ public final class AgentServer {
     private var afterResponse: [() -> Void] = []
     private var lastActivity = ContinuousClock.now
     private var isFinished = false
+    private var syncs: BackgroundSync?
 
     /// 15 minutes, as security.md's convenience window.
     public static let defaultIdleTimeoutSeconds = 15 * 60
@@ -44,16 +45,22 @@ public final class AgentServer {
             listener.close()
             unlink(paths.agentSocket)
         }
+        let syncs = try BackgroundSync()
+        self.syncs = syncs
         _ = "ready\n".withCString { write(readyDescriptor, $0, 6) }
         close(readyDescriptor)
         lastActivity = .now
-        while !isFinished {
-            guard let connection = listener.accept(timeoutMilliseconds: waitMilliseconds()) else {
+        // A sync still running when the agent is done holding keys finishes first: its result is written.
+        while !isFinished || syncs.isBusy {
+            switch listener.accept(timeoutMilliseconds: waitMilliseconds(), orReadable: syncs.wakeDescriptor) {
+            case .connection(let connection):
+                if serve(connection) { connection.close() }
+            case .other:
+                _ = syncs.finish()
+                try? session?.refreshIfChanged()
+            case .timeout:
                 if idleTimeHasPassed() { lockForInactivity() }
-                continue
             }
-            serve(connection)
-            connection.close()
         }
     }
 
@@ -82,12 +89,18 @@ public final class AgentServer {
         try? BackupService.automatic(for: session, paths: paths)?.beforeLock()
     }
 
-    private func serve(_ connection: UnixSocket) {
+    /// Serves one connection; returns `false` when the connection waits for a sync and stays open.
+    private func serve(_ connection: UnixSocket) -> Bool {
         // Only processes of the agent's own user may talk to it; the directory is owner-only too.
-        guard let uid = connection.peerUID, uid == getuid() else { return }
+        guard let uid = connection.peerUID, uid == getuid() else { return true }
         let response: AgentResponse
         do {
             let request = try AgentProtocol.decode(AgentRequest.self, from: connection.readFrame())
+            if case .sync = request, let session, let syncs {
+                lastActivity = .now
+                syncs.request(store: session.store, keyring: session.keyring, reply: connection)
+                return false
+            }
             response = handle(request)
         } catch {
             response = .failure(AgentFailure(error))
@@ -98,6 +111,7 @@ public final class AgentServer {
         let work = afterResponse
         afterResponse = []
         for step in work { step() }
+        return true
     }
 
     private func handle(_ request: AgentRequest) -> AgentResponse {
@@ -130,6 +144,9 @@ public final class AgentServer {
             guard let session else { return .failure(Self.lockedFailure) }
             var handler = VaultRequestHandler(session: session, isLocked: false, pinEnabled: pinEnvelope != nil)
             handler.schedule = { [unowned self] work in afterResponse.append(work) }
+            handler.syncInBackground = { [unowned self] in
+                syncs?.request(store: session.store, keyring: session.keyring, reply: nil)
+            }
             return handler.handle(
                 request)
         }

@@ -24,23 +24,40 @@ struct UnixSocket {
         return socket
     }
 
-    /// Connects to the agent at `path`; `nil` when no agent is listening there.
-    static func connect(to path: String) throws(AgentFailure) -> UnixSocket? {
+    /// Connects to the agent at `path`; `nil` when no agent is listening there. An answer that takes
+    /// longer than `answerTimeout` seconds counts as a broken connection.
+    static func connect(to path: String, answerTimeout: Int = 60) throws(AgentFailure) -> UnixSocket? {
         let socket = try make()
         let status = withAddress(path) { address, length in Glibc.connect(socket.descriptor, address, length) }
         guard status == 0 else {
             socket.close()
             return nil
         }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        var timeout = timeval(tv_sec: answerTimeout, tv_usec: 0)
         setsockopt(socket.descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return socket
     }
 
-    /// Waits up to `timeoutMilliseconds` (-1: forever) for a connection; `nil` on timeout.
-    func accept(timeoutMilliseconds: Int32) -> UnixSocket? {
-        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&poller, 1, timeoutMilliseconds) > 0 else { return nil }
+    /// What waiting on the listening socket brought.
+    enum Event {
+        case connection(UnixSocket)
+        /// The other descriptor became readable.
+        case other
+        case timeout
+    }
+
+    /// Waits up to `timeoutMilliseconds` (-1: forever) for a connection or for `other` to become readable.
+    func accept(timeoutMilliseconds: Int32, orReadable other: Int32) -> Event {
+        var pollers = [
+            pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: other, events: Int16(POLLIN), revents: 0),
+        ]
+        guard poll(&pollers, 2, timeoutMilliseconds) > 0 else { return .timeout }
+        if pollers[1].revents != 0 { return .other }
+        return accept().map(Event.connection) ?? .timeout
+    }
+
+    private func accept() -> UnixSocket? {
         let client = Glibc.accept(descriptor, nil, nil)
         guard client >= 0 else { return nil }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)

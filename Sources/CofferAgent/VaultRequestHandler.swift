@@ -10,6 +10,9 @@ struct VaultRequestHandler {
     let pinEnabled: Bool
     /// Runs work the answer need not wait for; the agent defers it until the answer is sent.
     var schedule: (@escaping () -> Void) -> Void = { $0() }
+    /// Starts a sync that the answer does not wait for (the agent's background syncs); `nil` syncs
+    /// before answering, as a single command without an agent must.
+    var syncInBackground: (() -> Void)?
 
     /// Runs a change, then syncs it when the vault is connected and the server answers; offline,
     /// the change simply waits for the next sync.
@@ -22,8 +25,12 @@ struct VaultRequestHandler {
     /// Syncs a change and makes the automatic backup when one is due; neither failing undoes it.
     private func afterChange() {
         if (try? session.store.syncState()) != nil {
-            _ = try? ServerRequestHandler(store: session.store, keyring: session.keyring).handle(.sync)
-            try? session.refreshIfChanged()
+            if let syncInBackground {
+                syncInBackground()
+            } else {
+                _ = try? ServerRequestHandler(store: session.store, keyring: session.keyring).handle(.sync)
+                try? session.refreshIfChanged()
+            }
         }
         schedule { [session] in try? BackupService.automatic(for: session, paths: ProfilePaths())?.afterChange() }
     }

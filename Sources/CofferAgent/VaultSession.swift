@@ -17,44 +17,50 @@ public final class VaultSession {
     private let now: @Sendable () -> Date
     private var items: [UUID: Item] = [:]
     private var records: [UUID: SealedItem] = [:]
-    private var manifestEntries: [UUID: ManifestEntry] = [:]
+    /// The change sequence of each record as this session last saw it: the guard of every commit.
+    private var versions: [UUID: Int64] = [:]
     private var index = SearchIndex([])
-    private var manifestState = ManifestState(counter: 0, mac: [])
+    /// The file's change sequence this session is up to date with.
+    private var changeSequence: Int64 = 0
     /// Whether items changed since the last backup this session made (automatic backups coalesce on it).
     public var changesSinceBackup = false
 
-    /// Opens every record, checking each one and the manifest over all of them.
+    /// Opens every record, checking the whole file against its sealed digest first.
     public init(store: VaultStore, keyring: Keyring, now: @escaping @Sendable () -> Date = Date.init) throws {
         self.store = store
         self.keyring = keyring
         self.now = now
-        try reload()
-    }
-
-    /// Reloads when another process changed the vault file since it was opened.
-    public func refreshIfChanged() throws {
-        if try store.manifestState().counter != manifestState.counter { try reload() }
-    }
-
-    private func reload() throws {
-        let state = try store.manifestState()
-        let loaded = try store.allRecords()
-        var entries: [UUID: ManifestEntry] = [:]
-        for record in loaded { entries[record.id] = record.manifestEntry }
-        let manifest = Manifest(counter: state.counter, entries: Array(entries.values))
-        guard constantTimeEquals(keyring.authenticate(manifest), state.mac) else {
-            throw CofferVaultError.integrity(
-                "the vault's manifest does not match its items (an item was added, removed or rolled back outside Coffer)"
-            )
-        }
+        let verified = try store.loadVerified(keyring: keyring)
+        let loaded = verified.records.map(\.record)
         var opened: [UUID: Item] = [:]
         opened.reserveCapacity(loaded.count)
         for item in try ParallelOpener.open(loaded, with: keyring) { opened[item.id] = item }
         items = opened
         records = Dictionary(uniqueKeysWithValues: loaded.map { ($0.id, $0) })
-        manifestEntries = entries
+        versions = Dictionary(uniqueKeysWithValues: verified.records.map { ($0.record.id, $0.changeSequence) })
         index = SearchIndex(opened.values)
-        manifestState = state
+        changeSequence = verified.changeSequence
+    }
+
+    /// Catches up with changes another writer (a sync, another process) made since this session last
+    /// looked: reads and opens only the records that changed.
+    public func refreshIfChanged() throws {
+        let changes = try store.changes(after: changeSequence)
+        guard changes.changeSequence != changeSequence else { return }
+        let opened = try ParallelOpener.open(changes.written.map(\.record), with: keyring)
+        for (stored, item) in zip(changes.written, opened) {
+            records[item.id] = stored.record
+            versions[item.id] = stored.changeSequence
+            items[item.id] = item
+            index.update(item)
+        }
+        for id in changes.removed {
+            records[id] = nil
+            versions[id] = nil
+            items[id] = nil
+            index.remove(id)
+        }
+        changeSequence = changes.changeSequence
     }
 
     // MARK: - Reading
@@ -306,29 +312,44 @@ public final class VaultSession {
         return summary
     }
 
-    /// Writes records and the resulting manifest in one transaction, then updates memory.
+    /// Writes records in one transaction — refused if another writer changed one of these items since
+    /// this session read it — then updates memory.
     private func commit(upserts: [(SealedItem, Item)], deletions: [UUID] = []) throws {
-        var entries = manifestEntries
-        for (record, _) in upserts { entries[record.id] = record.manifestEntry }
-        for id in deletions { entries[id] = nil }
-        let counter = manifestState.counter + 1
-        let mac = keyring.authenticate(Manifest(counter: counter, entries: Array(entries.values)))
-        let state = ManifestState(counter: counter, mac: mac)
-        try store.commit(
-            VaultChange(upserts: upserts.map(\.0), deletions: deletions, manifest: state),
-            expectedCounter: manifestState.counter)
-        manifestEntries = entries
-        manifestState = state
+        var guards: [UUID: Int64] = [:]
+        for (record, _) in upserts { guards[record.id] = versions[record.id] ?? 0 }
+        for id in deletions { guards[id] = versions[id] ?? 0 }
+        let change = VaultChange(upserts: upserts.map(\.0), deletions: deletions, guards: guards)
+        let sequence: Int64
+        switch Result(catching: { () throws(CofferStoreError) in try store.commit(change, keyring: keyring) }) {
+        case .success(let committed):
+            sequence = committed
+        case .failure(.concurrentChange):
+            try refreshIfChanged()
+            throw AgentFailure(
+                .storage,
+                "The item changed while this command ran (a sync or another device brought a newer version); nothing was saved. Run the command again."
+            )
+        case .failure(let error):
+            throw error
+        }
         changesSinceBackup = true
         for (record, item) in upserts {
             records[record.id] = record
+            versions[record.id] = sequence
             items[record.id] = item
             index.update(item)
         }
         for id in deletions {
             records[id] = nil
+            versions[id] = nil
             items[id] = nil
             index.remove(id)
+        }
+        if sequence == changeSequence + 1 {
+            changeSequence = sequence
+        } else {
+            // Someone else wrote in between: read what they wrote (this change is read again, harmlessly).
+            try refreshIfChanged()
         }
     }
 }

@@ -80,31 +80,22 @@ public struct APIClient: Sendable {
         try await send(.GET, "/api/v1/account/events", body: Empty?.none, token: token)
     }
 
-    /// `GET /api/v1/sync?after=`.
-    public func pull(after cursor: Int64, token: String) async throws(CofferClientError) -> PullResponse {
-        try await send(.GET, "/api/v1/sync?after=\(cursor)", body: Empty?.none, token: token)
+    /// `GET /api/v2/sync?after=`: one page of writes and the manifest.
+    public func pull(after cursor: Int64, token: String) async throws(CofferClientError) -> SyncPage {
+        try await send(.GET, "/api/v2/sync?after=\(cursor)", body: Empty?.none, token: token)
     }
 
-    /// `POST /api/v1/sync`.
-    public func push(_ changes: [PushChange], token: String) async throws(CofferClientError) -> PushResponse {
-        try await send(.POST, "/api/v1/sync", body: PushRequest(changes: changes), token: token)
+    /// `POST /api/v2/sync`. The answer is a hint; what was stored is learned by pulling.
+    public func push(_ changes: [PushChange], token: String) async throws(CofferClientError) -> PushResult {
+        try await send(.POST, "/api/v2/sync", body: PushRequest(changes: changes), token: token)
     }
 
-    /// `GET /api/v1/manifest`; `nil` when the account has none yet.
-    public func manifest(token: String) async throws(CofferClientError) -> WireManifest? {
+    /// `PUT /api/v2/manifest`; `false` when another device published first.
+    public func publish(_ update: ManifestUpdate, token: String) async throws(CofferClientError) -> Bool {
         do {
-            return try await send(.GET, "/api/v1/manifest", body: Empty?.none, token: token)
-        } catch .server(404, _, _) {
-            return nil
-        }
-    }
-
-    /// `PUT /api/v1/manifest`; returns `false` when the counter moved on.
-    public func updateManifest(_ update: ManifestUpdate, token: String) async throws(CofferClientError) -> Bool {
-        do {
-            let _: Empty = try await send(.PUT, "/api/v1/manifest", body: update, token: token)
+            let _: Empty = try await send(.PUT, "/api/v2/manifest", body: update, token: token)
             return true
-        } catch .server(409, _, _) {
+        } catch .server(409, "manifest-moved", _) {
             return false
         }
     }
@@ -131,6 +122,10 @@ public struct APIClient: Sendable {
     }
 
     /// One request and its answer's body; error bodies become ``CofferClientError`` values.
+    ///
+    /// The whole exchange — connecting, the answer's head and every byte of its body — must finish
+    /// within ``NetworkDeadline/current``: a server that stalls or drips its answer cannot hold a
+    /// device (or the agent serving it) forever.
     func exchange(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String, token: String?)
         async throws(CofferClientError) -> Data
     {
@@ -142,27 +137,89 @@ public struct APIClient: Sendable {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(data: body))
         }
-        let status: Int
-        let data: Data
+        let deadline = NetworkDeadline.current
+        let prepared = request
+        let answer: (status: Int, body: Data)
         do {
-            let response = try await Self.http.execute(request, timeout: Self.timeout)
-            status = Int(response.status.code)
-            data = Data(buffer: try await response.body.collect(upTo: 256 * 1024 * 1024))
+            answer = try await Self.within(deadline) {
+                let response = try await Self.http.execute(
+                    prepared, timeout: .seconds(Int64(deadline.components.seconds)))
+                let data = try await response.body.collect(upTo: Self.largestAnswer)
+                return (Int(response.status.code), Data(buffer: data))
+            }
+        } catch is NetworkDeadline.Exceeded {
+            throw .timedOut(server: baseURL, after: deadline)
         } catch {
             throw .unreachable(server: baseURL)
         }
+        let (status, data) = answer
         guard (200..<300).contains(status) else {
             if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+                let message = ServerText.clean(error.message)
                 if error.code == "account-reset" {
                     let notice = AccountResetNotice(
-                        resetAt: error.details?["resetAt"], resetFrom: error.details?["resetFrom"],
+                        resetAt: error.details?["resetAt"].map(ServerText.clean),
+                        resetFrom: error.details?["resetFrom"].map(ServerText.clean),
                         epoch: error.details?["epoch"].flatMap { UInt32($0) } ?? 0)
-                    throw .accountReset(notice, message: error.message)
+                    throw .accountReset(notice, message: message)
                 }
-                throw .server(status: status, code: error.code, message: error.message)
+                throw .server(status: status, code: ServerText.clean(error.code), message: message)
             }
             throw .invalidResponse("HTTP \(status)")
         }
         return data
+    }
+
+    /// The largest answer accepted: two pull pages' worth, so a hostile server cannot exhaust memory.
+    static let largestAnswer = 80 * 1_048_576
+
+    /// Runs `body`, giving up with ``NetworkDeadline/Exceeded`` once `deadline` has passed.
+    static func within<T: Sendable>(_ deadline: Duration, _ body: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                throw NetworkDeadline.Exceeded()
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw NetworkDeadline.Exceeded() }
+            return first
+        }
+    }
+}
+
+/// How long one exchange with a server may take, head and body together.
+public enum NetworkDeadline {
+    /// 60 seconds, or `COFFER_NETWORK_TIMEOUT` seconds (1–3600) when set.
+    public static var current: Duration {
+        if let text = ProcessInfo.processInfo.environment["COFFER_NETWORK_TIMEOUT"], let seconds = Int(text),
+            (1...3600).contains(seconds)
+        {
+            return .seconds(seconds)
+        }
+        return .seconds(60)
+    }
+
+    /// The deadline passed.
+    struct Exceeded: Error {}
+}
+
+/// Text a server sent, made safe to show: no control or bidirectional-override characters (which
+/// could rewrite a terminal line or reorder what the user reads), and a bounded length.
+public enum ServerText {
+    /// The cleaned text.
+    public static func clean(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(2000) {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned:
+                out.unicodeScalars.append(" ")
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

@@ -50,7 +50,8 @@ public enum AccountFlows {
         try store.saveSyncState(
             SyncState(
                 serverURL: api.baseURL, email: email, deviceID: device.id, deviceName: deviceName,
-                sealedRefreshToken: keyring.sealToken(session.refreshToken), cursor: 0, serverManifestCounter: 0))
+                sealedRefreshToken: keyring.sealToken(session.refreshToken)))
+        try store.pinKDF(header.kdfParameters, server: api.baseURL, email: email)
         try store.markAllDirty()
         let report = try await SyncEngine(store: store, keyring: keyring).sync()
         return (keyring, recoveryCode, report)
@@ -59,12 +60,21 @@ public enum AccountFlows {
     /// Signs this device in to an existing account and downloads the vault into a new file at
     /// `vaultFile`; when that file already holds the same account, signs it in again instead (after a
     /// password change elsewhere it adopts the new password; after a reset it archives the old epoch).
+    ///
+    /// The server's Argon2id parameters are checked before anything is derived or sent: never lower
+    /// than this device has seen for the account on that server, nor — for an account it has not
+    /// seen — than Coffer's default, unless `kdf` is ``KDFAcceptance/acceptWeaker`` (the user's
+    /// explicit choice).
     public static func login(
-        server: String, email: String, password: String, deviceName: String, vaultFile: String
+        server: String, email: String, password: String, deviceName: String, vaultFile: String,
+        kdf: KDFAcceptance = .pinned
     ) async throws -> (keyring: Keyring, report: SyncReport) {
         let api = try APIClient(baseURL: server)
         let prelogin = try await api.prelogin(email: email)
         let parameters = KDFParameters(wire: prelogin.kdf)
+        try KDFPolicy.check(
+            parameters, floor: try KDFPolicy.floor(vaultFile: vaultFile, server: api.baseURL, email: email),
+            acceptance: kdf)
         let masterKey = try Argon2id.deriveMasterKey(
             password: password, salt: Array(prelogin.salt), parameters: parameters)
         let device = DeviceInfo(id: try existingDeviceID(vaultFile) ?? UUID(), name: deviceName)
@@ -107,7 +117,7 @@ public enum AccountFlows {
             let local = try existing.header()
             guard local.accountID == header.accountID else { throw CofferStoreError.vaultExists(path: vaultFile) }
             if local.epoch == header.epoch {
-                guard try existing.manifestVerifies(with: keyring) else {
+                guard try existing.opens(with: keyring) else {
                     throw CofferClientError.lifecycle(
                         "The vault on this device does not open with this account's key, so it was left as it is. Move \(vaultFile) aside to sign in here."
                     )
@@ -135,8 +145,9 @@ public enum AccountFlows {
         try store.saveSyncState(
             SyncState(
                 serverURL: api.baseURL, email: email, deviceID: device.id, deviceName: device.name,
-                sealedRefreshToken: keyring.sealToken(session.refreshToken), cursor: 0,
+                sealedRefreshToken: keyring.sealToken(session.refreshToken),
                 serverManifestCounter: previous?.serverManifestCounter ?? 0))
+        try store.pinKDF(header.kdfParameters, server: api.baseURL, email: email)
         return try await SyncEngine(store: store, keyring: keyring).sync()
     }
 

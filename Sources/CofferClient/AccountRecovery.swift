@@ -160,26 +160,34 @@ public enum AccountRecovery {
         }
     }
 
-    /// Opens quarantined records after checking them against the old epoch's signed manifest.
+    /// Opens quarantined records after checking them against the old epoch's signed manifest (of
+    /// either sync protocol): nothing the server holds back, adds or swaps goes unnoticed.
     private static func verifiedItems(_ records: [WireRecord], manifest: WireManifest?, keyring: Keyring) throws
         -> [Item]
     {
-        let sealed = try records.filter { !$0.isDeleted }.map { record in
-            guard let key = record.wrappedKey, let content = record.content else {
-                throw CofferClientError.manifestMismatch("a quarantined item arrived without content")
+        let parsed = try records.map { wire throws(CofferClientError) in try ServerRecord(wire) }
+        guard let manifest else {
+            guard parsed.isEmpty else {
+                throw CofferClientError.manifestMismatch("the quarantined items have no signed manifest")
             }
-            return SealedItem(
-                id: record.id, revision: record.revision, wrappedKey: try SealedBox(bytes: key),
-                content: try SealedBox(bytes: content))
+            return []
         }
-        if let manifest {
-            try SyncEngine.check(
-                try keyring.decodeManifest(manifest.blob),
-                served: Dictionary(uniqueKeysWithValues: sealed.map { ($0.id, ($0.revision, $0.contentHash)) }))
-        } else if !sealed.isEmpty {
-            throw CofferClientError.manifestMismatch("the quarantined items have no signed manifest")
+        let covered: [ServerRecord]
+        if SyncManifest.isLegacy(manifest.blob) {
+            covered = parsed
+            var served: [UUID: (Int64, [UInt8])] = [:]
+            for record in parsed where !record.isDeleted {
+                served[record.id] = (record.revision, record.version.contentHash)
+            }
+            try LegacyManifest.check(try keyring.decodeManifest(manifest.blob), served: served)
+        } else {
+            let signed = try SyncManifest(encoded: manifest.blob)
+            covered = SyncAttempt.newestPerItem(parsed.filter { $0.sequence <= signed.sequence })
+            guard keyring.verifies(signed, digest: keyring.digest(of: covered.map(\.version))) else {
+                throw CofferClientError.manifestMismatch("the quarantined items do not match their signed manifest")
+            }
         }
-        return try sealed.map { try keyring.open($0) }
+        return try covered.compactMap(\.sealed).map { try keyring.open($0) }
     }
 
     static func day(_ date: Date) -> String {

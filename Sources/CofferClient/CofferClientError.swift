@@ -1,3 +1,4 @@
+public import CofferCrypto
 public import CofferStore
 import Foundation
 
@@ -5,6 +6,8 @@ import Foundation
 public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The server did not answer.
     case unreachable(server: String)
+    /// The server did not finish its answer in time.
+    case timedOut(server: String, after: Duration)
     /// The server answered with an error body.
     case server(status: Int, code: String, message: String)
     /// The server answered something that is not the API.
@@ -21,6 +24,8 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
     case accountReset(AccountResetNotice, message: String)
     /// A lifecycle step that cannot go on, with what to do instead.
     case lifecycle(String)
+    /// The server asked for a cheaper key derivation than this device accepts for the account.
+    case weakerKDF(offered: KDFParameters, expected: KDFParameters)
 
     /// The sentence shown to the user.
     public var description: String {
@@ -28,13 +33,16 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
         case .unreachable(let server):
             return
                 "Cannot reach the server at \(server). Your changes are kept on this device and sync when it is back."
+        case .timedOut(let server, let after):
+            return
+                "The server at \(server) did not finish answering within \(after.components.seconds) seconds. Nothing from it was applied; your changes are kept on this device and sync when it answers."
         case .server(_, _, let message):
             return message
         case .invalidResponse(let detail):
             return "The server gave an answer Coffer does not understand (\(detail)). Check the server URL."
         case .manifestMismatch(let detail):
             return
-                "The server's copy does not match your vault's signed manifest (\(detail)). Nothing from this sync was applied; your local data is unchanged. The server may be faulty or tampered with."
+                "The server's data failed Coffer's integrity checks: \(detail). Nothing from this sync was applied; your local data is unchanged. The server may be faulty or tampered with."
         case .rollback(let seen, let served):
             return
                 "The server sent an older state of your vault (version \(served), this device has seen \(seen)). Nothing was applied; your local data is unchanged."
@@ -45,6 +53,9 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
             return "\(message) Your data on this device is kept; sign in again with `coffer login`."
         case .accountReset(_, let message), .lifecycle(let message):
             return message
+        case .weakerKDF(let offered, let expected):
+            return
+                "The server asks this device to derive your key with weaker Argon2id parameters (\(offered)) than it expects for this account (\(expected)). A hostile server does this to make your password cheaper to attack, so nothing was derived or sent. If you lowered them yourself, pass --accept-weaker-kdf."
         }
     }
 }

@@ -9,6 +9,7 @@ public enum HKDFLabel: String, Sendable, CaseIterable {
     case recoveryAuth = "coffer/v1/recovery-auth"
     case backup = "coffer/v1/backup"
     case manifest = "coffer/v1/manifest"
+    case digest = "coffer/v2/digest"
 }
 
 /// HKDF-SHA256 with an empty salt, the way every Coffer sub-key is derived.
@@ -40,6 +41,8 @@ extension CofferKey where Role == MasterKeyRole {
 extension CofferKey where Role == AccountKeyRole {
     /// The key that authenticates the vault manifest.
     public func manifestKey() -> ManifestKey { HKDFExpansion.derive(from: symmetricKey, label: .manifest) }
+    /// The key that turns record versions into digest elements (`SetDigest`); never used for anything else.
+    public func digestKey() -> DigestKey { HKDFExpansion.derive(from: symmetricKey, label: .digest) }
     /// The key that seals one backup, bound to its identifier.
     public func backupKey(backupID: UUID) -> BackupKey {
         HKDFExpansion.derive(from: symmetricKey, label: .backup, context: backupID.bytes)

@@ -23,6 +23,8 @@ public enum AccountKeyRole: SealingKeyRole {}
 public enum ItemKeyRole: SealingKeyRole {}
 /// Authenticates the vault manifest.
 public enum ManifestKeyRole: KeyRole {}
+/// Computes the keyed elements of a set digest (the manifest's commitment to record versions).
+public enum DigestKeyRole: KeyRole {}
 /// Seals one backup's body.
 public enum BackupKeyRole: SealingKeyRole {}
 /// Wraps the account key under a quick-unlock PIN, in the agent's memory only.
@@ -76,6 +78,8 @@ public typealias AccountKey = CofferKey<AccountKeyRole>
 public typealias ItemKey = CofferKey<ItemKeyRole>
 /// Authenticates the manifest.
 public typealias ManifestKey = CofferKey<ManifestKeyRole>
+/// Computes set-digest elements.
+public typealias DigestKey = CofferKey<DigestKeyRole>
 /// Seals a backup body.
 public typealias BackupKey = CofferKey<BackupKeyRole>
 /// Wraps the account key under a PIN.

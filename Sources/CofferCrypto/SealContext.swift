@@ -9,6 +9,12 @@ public enum SealPurpose: String, Sendable, CaseIterable {
     case itemContent = "item-content"
     case backupBody = "backup-body"
     case sessionToken = "session-token"
+    /// Proof that a device of the account purged an item at a revision (sync protocol 2).
+    case tombstone = "tombstone"
+    /// The vault file's own set digest, sealed so its sum never sits in clear.
+    case vaultDigest = "vault-digest"
+    /// The digest of the server state this device last verified.
+    case syncView = "sync-view"
 }
 
 /// The associated data bound into every sealed box: where it belongs.

@@ -47,7 +47,7 @@ public enum CofferServerApplication {
         LifecycleRoutes(accounts: accounts, lifecycle: lifecycle, limits: limits)
             .register(on: router, authenticated: authenticated)
         PortalRoutes(lifecycle: lifecycle, limits: limits).register(on: router)
-        SyncRoutes(storage: storage).register(on: authenticated)
+        SyncRoutes(storage: storage).register(on: router, authenticated: authenticated)
         BackupRoutes(storage: storage).register(on: authenticated)
         OperationsRoutes(storage: storage, registry: registry).register(on: router)
         return router

@@ -1,3 +1,5 @@
+public import CofferVault
+
 /// Problems with the device's vault file, as a sentence the user can act on.
 public enum CofferStoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No vault exists at the path yet.
@@ -10,6 +12,12 @@ public enum CofferStoreError: Error, Equatable, Sendable, CustomStringConvertibl
     case concurrentChange
     /// The database could not be read or written for another reason.
     case database(String)
+    /// The disk holding the vault is full; nothing was written.
+    case diskFull(path: String)
+    /// The vault file or its folder cannot be written (permissions, a read-only file system).
+    case notWritable(path: String)
+    /// The records do not match the vault's sealed digest, or a stored value does not open.
+    case integrity(CofferVaultError)
 
     /// The sentence shown to the user.
     public var description: String {
@@ -27,6 +35,13 @@ public enum CofferStoreError: Error, Equatable, Sendable, CustomStringConvertibl
                 "The vault was changed by another Coffer process at the same time; nothing was saved. Run the command again."
         case .database(let reason):
             return "The vault file could not be read or written: \(reason)."
+        case .diskFull(let path):
+            return "The disk holding \(path) is full; nothing was saved. Free some space and run the command again."
+        case .notWritable(let path):
+            return
+                "The vault file \(path) cannot be written (check its permissions and that its disk is not read-only); nothing was saved."
+        case .integrity(let error):
+            return error.description
         }
     }
 }

@@ -104,17 +104,6 @@ extension VaultStore {
     }
 }
 
-extension VaultStore {
-    /// Whether `keyring` signs this file's manifest: proof that a header from elsewhere (a server,
-    /// after a password change) holds the same account key as this file before it is adopted.
-    public func manifestVerifies(with keyring: Keyring) throws(CofferStoreError) -> Bool {
-        let state = try manifestState()
-        let entries = try allRecords().map(\.manifestEntry)
-        let mac = keyring.authenticate(Manifest(counter: state.counter, entries: entries))
-        return constantTimeEquals(mac, state.mac)
-    }
-}
-
 /// Vault files of earlier key epochs, set aside when a device moves to a reset account's new epoch.
 ///
 /// Nothing is deleted because of a remote reset (security.md): the old file is renamed into

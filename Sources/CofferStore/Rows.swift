@@ -54,13 +54,10 @@ struct ItemRow: Codable, FetchableRecord, PersistableRecord {
     var revision: Int64
     var wrappedKey: Data
     var content: Data
-
-    init(_ record: SealedItem) {
-        id = record.id.uuidString.lowercased()
-        revision = record.revision
-        wrappedKey = record.wrappedKey.bytes
-        content = record.content.bytes
-    }
+    /// SHA-256 of `content`, kept so a change can update the digest without reading the old content.
+    var contentHash: Data?
+    /// The change sequence of the write that put the row here.
+    var changeSequence: Int64
 
     func sealedItem() throws(CofferStoreError) -> SealedItem {
         guard let uuid = UUID(uuidString: id), let key = try? SealedBox(bytes: wrappedKey),

@@ -56,6 +56,43 @@ enum Schema {
                 table.column("epoch", .integer).notNull()
             }
         }
+        migrator.registerMigration("v4: incremental integrity and sync protocol 2") { db in
+            for statement in v4 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
+
+    /// Work in proportion to a change, not to the vault: every write stamps the rows it touches with
+    /// a change sequence (so an open session reads only what changed), the vault's integrity becomes a
+    /// sealed set digest updated per record (`integrityFormat` 2, set at the first unlock), and the sync
+    /// state remembers the server view's digest, tombstones included. A vault synced by protocol 1
+    /// rebuilds its view once (`protocol` 1 → the next sync starts from cursor 0).
+    static let v4 = [
+        "ALTER TABLE account ADD COLUMN integrityFormat INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE account ADD COLUMN lastChangeSequence INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE item ADD COLUMN changeSequence INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE item ADD COLUMN contentHash BLOB",
+        "CREATE INDEX item_changeSequence ON item(changeSequence)",
+        "CREATE TABLE removedItem (id TEXT PRIMARY KEY, changeSequence INTEGER NOT NULL)",
+        "CREATE INDEX removedItem_changeSequence ON removedItem(changeSequence)",
+        "ALTER TABLE itemSync ADD COLUMN syncedDeleted INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE itemSync ADD COLUMN syncedContentHash BLOB",
+        "CREATE INDEX itemSync_dirty ON itemSync(isDirty) WHERE isDirty = 1",
+        "ALTER TABLE syncState ADD COLUMN protocol INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE syncState ADD COLUMN viewDigest BLOB",
+        "ALTER TABLE syncState ADD COLUMN lastManifest BLOB",
+        "ALTER TABLE syncState ADD COLUMN sealedAccessToken BLOB",
+        "ALTER TABLE syncState ADD COLUMN accessTokenExpiresAt DOUBLE",
+        "ALTER TABLE syncState ADD COLUMN unpublishedSince DOUBLE",
+        """
+        CREATE TABLE serverWatermark (
+          serverURL TEXT NOT NULL, accountID TEXT NOT NULL, epoch INTEGER NOT NULL, counter INTEGER NOT NULL,
+          mac BLOB NOT NULL, PRIMARY KEY (serverURL, accountID, epoch))
+        """,
+        """
+        CREATE TABLE kdfPin (
+          serverURL TEXT NOT NULL, email TEXT NOT NULL, memoryKiB INTEGER NOT NULL, iterations INTEGER NOT NULL,
+          parallelism INTEGER NOT NULL, PRIMARY KEY (serverURL, email))
+        """,
+    ]
 }

@@ -3,7 +3,7 @@ public import CofferVault
 public import Foundation
 import GRDB
 
-/// Where this device syncs to, and how far it got.
+/// Where this device syncs to, and the server state it last verified.
 public struct SyncState: Sendable, Equatable {
     /// The server's base URL.
     public var serverURL: String
@@ -15,58 +15,115 @@ public struct SyncState: Sendable, Equatable {
     public var deviceName: String
     /// The refresh token, sealed by the account key (nothing usable in clear on disk).
     public var sealedRefreshToken: SealedBox?
-    /// The last sequence pulled.
+    /// The sequence the last verified manifest covers; the next pull starts after it.
     public var cursor: Int64
-    /// The highest manifest counter seen from the server; a lower one is a rollback.
+    /// The counter of the last verified manifest; a lower one from the server is a rollback.
     public var serverManifestCounter: Int64
+    /// That manifest, encoded: another manifest under the same counter is a server equivocating.
+    public var lastManifest: Data?
+    /// The digest of the server state at `cursor` (tombstones included), sealed.
+    public var viewDigest: SealedBox?
+    /// 2 once the view was built by sync protocol 2; 1 means the next sync rebuilds it from the start.
+    public var protocolVersion: Int
+    /// An access token still valid for a while, sealed, so a sync does not refresh every time.
+    public var sealedAccessToken: SealedBox?
+    /// When that access token expires.
+    public var accessTokenExpiresAt: Date?
+    /// Since when this device has seen another device's writes that no manifest covers yet.
+    public var unpublishedSince: Date?
 
-    /// Creates a state.
+    /// Creates the state of a device that has just signed in: nothing verified yet.
     public init(
         serverURL: String, email: String, deviceID: UUID, deviceName: String, sealedRefreshToken: SealedBox?,
-        cursor: Int64,
-        serverManifestCounter: Int64
+        serverManifestCounter: Int64 = 0
     ) {
         self.serverURL = serverURL
         self.email = email
         self.deviceID = deviceID
         self.deviceName = deviceName
         self.sealedRefreshToken = sealedRefreshToken
-        self.cursor = cursor
+        cursor = 0
         self.serverManifestCounter = serverManifestCounter
+        protocolVersion = 2
     }
 }
 
-/// What this device knows of an item's state on the server.
-public struct ItemSyncMetadata: Sendable, Equatable {
-    /// The server revision the local record is based on; 0 when never synced.
+/// What this device knows of one item on the server, and whether it changed here since.
+public struct ItemSyncEntry: Sendable, Equatable {
+    /// The server revision the local record is based on; 0 when the server never had it.
     public var syncedRevision: Int64
-    /// The record at `syncedRevision`, for three-way merges; `nil` when never synced or purged.
+    /// The server holds a tombstone at `syncedRevision`.
+    public var syncedDeleted: Bool
+    /// SHA-256 of the server's sealed content (or tombstone) at `syncedRevision`; `nil` until known.
+    public var syncedContentHash: [UInt8]?
+    /// The live record at `syncedRevision`, for three-way merges; `nil` for tombstones and new items.
     public var base: SealedItem?
     /// Changed locally since the last sync.
     public var isDirty: Bool
 
-    /// Creates metadata.
-    public init(syncedRevision: Int64, base: SealedItem?, isDirty: Bool) {
+    /// Creates an entry.
+    public init(
+        syncedRevision: Int64, syncedDeleted: Bool = false, syncedContentHash: [UInt8]?, base: SealedItem?,
+        isDirty: Bool
+    ) {
         self.syncedRevision = syncedRevision
+        self.syncedDeleted = syncedDeleted
+        self.syncedContentHash = syncedContentHash
         self.base = base
         self.isDirty = isDirty
     }
+
+    /// The server version for `id`, when this entry knows it.
+    public func serverVersion(of id: UUID) -> RecordVersion? {
+        guard syncedRevision > 0, let hash = syncedContentHash ?? base?.contentHash else { return nil }
+        return RecordVersion(itemID: id, revision: syncedRevision, isDeleted: syncedDeleted, contentHash: hash)
+    }
+}
+
+/// How a sync leaves one item's local record.
+public enum LocalWrite: Sendable, Equatable {
+    /// The local record stays as it is.
+    case keep
+    /// The local record becomes this one.
+    case put(SealedItem)
+    /// The local record is removed (the item was purged everywhere).
+    case remove
 }
 
 /// One item's outcome of a sync, written atomically with the others.
 public struct SyncedItem: Sendable {
-    /// The local record after the sync; `nil` removes it.
-    public var record: SealedItem?
-    /// Its id.
+    /// The item.
     public var id: UUID
-    /// The new sync metadata; `nil` forgets the item.
-    public var metadata: ItemSyncMetadata?
+    /// The change sequence the sync based its decision on (`0`: absent); `nil` skips the check.
+    public var basedOn: Int64?
+    /// What happens to the local record.
+    public var write: LocalWrite
+    /// The new sync entry; `nil` forgets the item.
+    public var entry: ItemSyncEntry?
 
     /// Creates an outcome.
-    public init(id: UUID, record: SealedItem?, metadata: ItemSyncMetadata?) {
+    public init(id: UUID, basedOn: Int64?, write: LocalWrite, entry: ItemSyncEntry?) {
         self.id = id
-        self.record = record
-        self.metadata = metadata
+        self.basedOn = basedOn
+        self.write = write
+        self.entry = entry
+    }
+}
+
+/// Everything a sync writes to the device, in one transaction.
+public struct SyncCommit: Sendable {
+    /// The items it touched.
+    public var items: [SyncedItem]
+    /// The new sync state (cursor, counter, view digest, tokens).
+    public var state: SyncState
+    /// The manifest counter to remember for this server, account and epoch, even after logout.
+    public var watermark: Int64?
+
+    /// Creates a commit.
+    public init(items: [SyncedItem], state: SyncState, watermark: Int64?) {
+        self.items = items
+        self.state = state
+        self.watermark = watermark
     }
 }
 
@@ -77,41 +134,78 @@ extension VaultStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncState WHERE id = 1"),
                 let deviceID = UUID(uuidString: row["deviceID"])
             else { return nil }
-            let sealed = (row["sealedRefreshToken"] as Data?).flatMap { try? SealedBox(bytes: $0) }
-            return SyncState(
+            func box(_ column: String) -> SealedBox? { (row[column] as Data?).flatMap { try? SealedBox(bytes: $0) } }
+            var state = SyncState(
                 serverURL: row["serverURL"], email: row["email"], deviceID: deviceID, deviceName: row["deviceName"],
-                sealedRefreshToken: sealed, cursor: row["cursor"], serverManifestCounter: row["serverManifestCounter"])
+                sealedRefreshToken: box("sealedRefreshToken"), serverManifestCounter: row["serverManifestCounter"])
+            state.cursor = row["cursor"]
+            state.lastManifest = row["lastManifest"]
+            state.viewDigest = box("viewDigest")
+            state.protocolVersion = Int(row["protocol"] as Int64)
+            state.sealedAccessToken = box("sealedAccessToken")
+            state.accessTokenExpiresAt = (row["accessTokenExpiresAt"] as Double?).map(Date.init(timeIntervalSince1970:))
+            state.unpublishedSince = (row["unpublishedSince"] as Double?).map(Date.init(timeIntervalSince1970:))
+            return state
         }
     }
 
-    /// Replaces the sync state (or removes it with `nil`, making the vault local-only again).
+    /// Replaces the sync state (or removes it with `nil`, making the vault local-only again; the
+    /// high-water marks and KDF pins stay).
     public func saveSyncState(_ state: SyncState?) throws(CofferStoreError) {
         try writeDatabase { db in try SyncSchema.save(db, state) }
     }
 
-    /// Sync metadata of every item the device has ever synced or changed.
-    public func syncMetadata() throws(CofferStoreError) -> [UUID: ItemSyncMetadata] {
+    /// Whether anything changed here since the last sync: one indexed lookup, whatever the vault's size.
+    public func hasPendingChanges() throws(CofferStoreError) -> Bool {
         try readDatabase { db in
-            var result: [UUID: ItemSyncMetadata] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM itemSync") {
-                guard let id = UUID(uuidString: row["id"]) else { continue }
-                let revision: Int64 = row["syncedRevision"]
-                var base: SealedItem?
-                if let key = (row["baseWrappedKey"] as Data?).flatMap({ try? SealedBox(bytes: $0) }),
-                    let content = (row["baseContent"] as Data?).flatMap({ try? SealedBox(bytes: $0) })
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM itemSync WHERE isDirty = 1)") ?? false
+        }
+    }
+
+    /// How many items changed here since the last sync.
+    public func pendingChangeCount() throws(CofferStoreError) -> Int {
+        try readDatabase { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM itemSync WHERE isDirty = 1") ?? 0 }
+    }
+
+    /// The entries of every item changed here since the last sync.
+    public func pendingEntries() throws(CofferStoreError) -> [UUID: ItemSyncEntry] {
+        try readDatabase { db in
+            try SyncSchema.entries(db, sql: "SELECT * FROM itemSync WHERE isDirty = 1", arguments: [])
+        }
+    }
+
+    /// The entries of `ids` (absent when the device never synced or changed that item).
+    public func syncEntries(_ ids: some Collection<UUID>) throws(CofferStoreError) -> [UUID: ItemSyncEntry] {
+        guard !ids.isEmpty else { return [:] }
+        return try readDatabase { db in
+            var result: [UUID: ItemSyncEntry] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT * FROM itemSync WHERE id = ?")
+            for id in ids {
+                if let row = try Row.fetchOne(statement, arguments: [id.uuidString.lowercased()]),
+                    let entry = SyncSchema.entry(row, id: id)
                 {
-                    base = SealedItem(id: id, revision: revision, wrappedKey: key, content: content)
+                    result[id] = entry
                 }
-                result[id] = ItemSyncMetadata(
-                    syncedRevision: revision, base: base, isDirty: (row["isDirty"] as Int64) != 0)
             }
             return result
         }
     }
 
-    /// How many items changed here since the last sync (cheap: no records are read).
-    public func pendingChangeCount() throws(CofferStoreError) -> Int {
-        try readDatabase { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM itemSync WHERE isDirty = 1") ?? 0 }
+    /// Every entry: only for rebuilding the server view from the start (a new protocol, a new sign-in).
+    public func allSyncEntries() throws(CofferStoreError) -> [UUID: ItemSyncEntry] {
+        try readDatabase { db in try SyncSchema.entries(db, sql: "SELECT * FROM itemSync", arguments: []) }
+    }
+
+    /// Stores fresh tokens without touching the rest of the state.
+    public func saveTokens(refresh: SealedBox?, access: SealedBox?, accessExpiresAt: Date?) throws(CofferStoreError) {
+        try writeDatabase { db in
+            try db.execute(
+                sql: """
+                    UPDATE syncState SET sealedRefreshToken = ?, sealedAccessToken = ?, accessTokenExpiresAt = ?
+                    WHERE id = 1
+                    """,
+                arguments: [refresh?.bytes, access?.bytes, accessExpiresAt?.timeIntervalSince1970])
+        }
     }
 
     /// Replaces the account header (KDF parameters, salt and wrapped keys), e.g. after rotating the recovery code.
@@ -128,42 +222,45 @@ extension VaultStore {
         }
     }
 
-    /// Writes the outcome of a sync in one transaction, guarded by the local manifest counter.
-    public func applySync(
-        _ items: [SyncedItem], state: SyncState, manifest: ManifestState, expectedCounter: UInt64
-    ) throws(CofferStoreError) {
+    /// Writes the outcome of a sync in one transaction. When an item it touches changed locally since
+    /// the sync read it, nothing is written and ``SyncCommitConflict`` names those items, so the
+    /// caller merges them again instead of overwriting a newer local change.
+    public func applySync(_ commit: SyncCommit, keyring: Keyring) throws {
+        var conflicting: [UUID] = []
         try writeDatabase { db in
-            guard let counter = try Int64.fetchOne(db, sql: "SELECT manifestCounter FROM account WHERE id = 1"),
-                UInt64(counter) == expectedCounter
-            else { throw CofferStoreError.concurrentChange }
-            for item in items {
-                let key = item.id.uuidString.lowercased()
-                if let record = item.record {
-                    try ItemRow(record).save(db)
-                } else {
-                    _ = try ItemRow.deleteOne(db, key: key)
-                }
-                if let metadata = item.metadata {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO itemSync (id, syncedRevision, baseWrappedKey, baseContent, isDirty) VALUES (?, ?, ?, ?, ?)
-                            ON CONFLICT(id) DO UPDATE SET syncedRevision = excluded.syncedRevision,
-                              baseWrappedKey = excluded.baseWrappedKey, baseContent = excluded.baseContent, isDirty = excluded.isDirty
-                            """,
-                        arguments: [
-                            key, metadata.syncedRevision, metadata.base?.wrappedKey.bytes, metadata.base?.content.bytes,
-                            metadata.isDirty ? 1 : 0,
-                        ])
-                } else {
-                    try db.execute(sql: "DELETE FROM itemSync WHERE id = ?", arguments: [key])
+            let check = try db.cachedStatement(sql: "SELECT changeSequence FROM item WHERE id = ?")
+            for item in commit.items {
+                guard let expected = item.basedOn else { continue }
+                let current = try Int64.fetchOne(check, arguments: [item.id.uuidString.lowercased()]) ?? 0
+                if current != expected { conflicting.append(item.id) }
+            }
+            guard conflicting.isEmpty else { return }
+            var upserts: [SealedItem] = []
+            var removals: [UUID] = []
+            for item in commit.items {
+                switch item.write {
+                case .keep: break
+                case .put(let record): upserts.append(record)
+                case .remove: removals.append(item.id)
                 }
             }
-            try SyncSchema.save(db, state)
-            try db.execute(
-                sql: "UPDATE account SET manifestCounter = ?, manifestMAC = ? WHERE id = 1",
-                arguments: [Int64(manifest.counter), Data(manifest.mac)])
+            if !upserts.isEmpty || !removals.isEmpty {
+                _ = try RecordWrites.apply(db, upserts: upserts, removals: removals, keyring: keyring)
+            }
+            for item in commit.items { try SyncSchema.saveEntry(db, item.id, item.entry) }
+            try SyncSchema.save(db, commit.state)
+            if let counter = commit.watermark {
+                try Watermarks.save(db, server: commit.state.serverURL, counter: counter, keyring: keyring)
+            }
         }
+        if !conflicting.isEmpty { throw SyncCommitConflict(items: conflicting) }
     }
+}
+
+/// Items a user changed on this device while a sync was working on them.
+public struct SyncCommitConflict: Error, Sendable {
+    /// Their ids.
+    public var items: [UUID]
 }
 
 /// SQL shared by local commits and sync writes.
@@ -184,6 +281,50 @@ enum SyncSchema {
         try db.execute(sql: "UPDATE itemSync SET isDirty = 1 WHERE id = ?", arguments: [key])
     }
 
+    static func entries(_ db: Database, sql: String, arguments: StatementArguments) throws -> [UUID: ItemSyncEntry] {
+        var result: [UUID: ItemSyncEntry] = [:]
+        for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
+            guard let id = UUID(uuidString: row["id"]), let entry = entry(row, id: id) else { continue }
+            result[id] = entry
+        }
+        return result
+    }
+
+    static func entry(_ row: Row, id: UUID) -> ItemSyncEntry? {
+        let revision: Int64 = row["syncedRevision"]
+        var base: SealedItem?
+        if let key = (row["baseWrappedKey"] as Data?).flatMap({ try? SealedBox(bytes: $0) }),
+            let content = (row["baseContent"] as Data?).flatMap({ try? SealedBox(bytes: $0) })
+        {
+            base = SealedItem(id: id, revision: revision, wrappedKey: key, content: content)
+        }
+        return ItemSyncEntry(
+            syncedRevision: revision, syncedDeleted: (row["syncedDeleted"] as Int64) != 0,
+            syncedContentHash: (row["syncedContentHash"] as Data?).map(Array.init), base: base,
+            isDirty: (row["isDirty"] as Int64) != 0)
+    }
+
+    static func saveEntry(_ db: Database, _ id: UUID, _ entry: ItemSyncEntry?) throws {
+        let key = id.uuidString.lowercased()
+        guard let entry else {
+            try db.cachedStatement(sql: "DELETE FROM itemSync WHERE id = ?").execute(arguments: [key])
+            return
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO itemSync (id, syncedRevision, syncedDeleted, syncedContentHash, baseWrappedKey, baseContent, isDirty)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET syncedRevision = excluded.syncedRevision,
+                  syncedDeleted = excluded.syncedDeleted, syncedContentHash = excluded.syncedContentHash,
+                  baseWrappedKey = excluded.baseWrappedKey, baseContent = excluded.baseContent,
+                  isDirty = excluded.isDirty
+                """
+        ).execute(arguments: [
+            key, entry.syncedRevision, entry.syncedDeleted ? 1 : 0, entry.syncedContentHash.map { Data($0) },
+            entry.base?.wrappedKey.bytes, entry.base?.content.bytes, entry.isDirty ? 1 : 0,
+        ])
+    }
+
     static func save(_ db: Database, _ state: SyncState?) throws {
         guard let state else {
             try db.execute(sql: "DELETE FROM syncState")
@@ -191,16 +332,23 @@ enum SyncSchema {
         }
         try db.execute(
             sql: """
-                INSERT INTO syncState (id, serverURL, email, deviceID, deviceName, sealedRefreshToken, cursor, serverManifestCounter)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO syncState (id, serverURL, email, deviceID, deviceName, sealedRefreshToken, cursor,
+                  serverManifestCounter, lastManifest, viewDigest, protocol, sealedAccessToken, accessTokenExpiresAt,
+                  unpublishedSince)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET serverURL = excluded.serverURL, email = excluded.email,
                   deviceID = excluded.deviceID, deviceName = excluded.deviceName,
                   sealedRefreshToken = excluded.sealedRefreshToken, cursor = excluded.cursor,
-                  serverManifestCounter = excluded.serverManifestCounter
+                  serverManifestCounter = excluded.serverManifestCounter, lastManifest = excluded.lastManifest,
+                  viewDigest = excluded.viewDigest, protocol = excluded.protocol,
+                  sealedAccessToken = excluded.sealedAccessToken, accessTokenExpiresAt = excluded.accessTokenExpiresAt,
+                  unpublishedSince = excluded.unpublishedSince
                 """,
             arguments: [
                 state.serverURL, state.email, state.deviceID.uuidString.lowercased(), state.deviceName,
-                state.sealedRefreshToken?.bytes, state.cursor, state.serverManifestCounter,
+                state.sealedRefreshToken?.bytes, state.cursor, state.serverManifestCounter, state.lastManifest,
+                state.viewDigest?.bytes, state.protocolVersion, state.sealedAccessToken?.bytes,
+                state.accessTokenExpiresAt?.timeIntervalSince1970, state.unpublishedSince?.timeIntervalSince1970,
             ])
     }
 }

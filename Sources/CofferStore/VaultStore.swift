@@ -5,8 +5,12 @@ import GRDB
 
 /// The device's vault file: one SQLite database holding only sealed records and wrapped keys.
 ///
-/// Every change is one transaction guarded by the manifest counter (compare-and-swap), so a killed
-/// process leaves either the previous or the next state, and two processes cannot overwrite each other.
+/// Every change is one transaction. Its integrity is a ``SetDigest`` over every record version,
+/// kept sealed under the account key and updated record by record inside each transaction, so a
+/// change costs the same in a vault of ten items as in one of a million, a killed process leaves
+/// the previous or the next state, and a row dropped, added, swapped or rolled back behind Coffer's
+/// back fails the check the next time the vault is opened. Each write stamps the rows it touches with
+/// a change sequence, so an open session (or the agent) catches up by reading only what changed.
 public struct VaultStore: Sendable {
     /// Where the file is.
     public let path: String
@@ -20,16 +24,17 @@ public struct VaultStore: Sendable {
         return store
     }
 
-    /// Creates a vault file holding `header`, the empty manifest signed by `keyring`, and nothing else.
+    /// Creates a vault file holding `header`, the sealed digest of the empty set, and nothing else.
     public static func create(at path: String, header: AccountHeader, keyring: Keyring) throws(CofferStoreError)
         -> VaultStore
     {
         guard !FileManager.default.fileExists(atPath: path) else { throw .vaultExists(path: path) }
         let store = try VaultStore(path: path)
         try store.migrate()
-        let emptyMAC = keyring.authenticate(Manifest(counter: 0, entries: []))
+        let sealed = keyring.sealDigest(.empty, purpose: .vaultDigest, position: 0)
         try store.write { db in
-            try AccountRow(header: header, manifestCounter: 0, manifestMAC: emptyMAC).insert(db)
+            try AccountRow(header: header, manifestCounter: 0, manifestMAC: Array(sealed.bytes)).insert(db)
+            try db.execute(sql: "UPDATE account SET integrityFormat = 2, lastChangeSequence = 0 WHERE id = 1")
         }
         return store
     }
@@ -62,45 +67,62 @@ public struct VaultStore: Sendable {
         }
     }
 
-    /// The stored manifest counter and MAC.
-    public func manifestState() throws(CofferStoreError) -> ManifestState {
-        let row = try accountRow()
-        return ManifestState(counter: UInt64(row.manifestCounter), mac: Array(row.manifestMAC))
-    }
-
     /// Every record, for loading the vault.
     public func allRecords() throws(CofferStoreError) -> [SealedItem] {
         try read { db in try ItemRow.fetchAll(db).map { row throws(CofferStoreError) in try row.sealedItem() } }
     }
 
-    /// Applies a change in one transaction, only if the manifest counter is still `expectedCounter`.
-    public func commit(_ change: VaultChange, expectedCounter: UInt64) throws(CofferStoreError) {
-        try write { db in
-            guard let account = try AccountRow.fetchOne(db), UInt64(account.manifestCounter) == expectedCounter else {
-                throw CofferStoreError.concurrentChange
+    /// The stored records of `ids` (missing ones are absent from the answer), with their change sequences.
+    public func records(_ ids: some Collection<UUID>) throws(CofferStoreError) -> [UUID: StoredRecord] {
+        guard !ids.isEmpty else { return [:] }
+        return try read { db in
+            var found: [UUID: StoredRecord] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT * FROM item WHERE id = ?")
+            for id in ids {
+                if let row = try ItemRow.fetchOne(statement, arguments: [id.uuidString.lowercased()]) {
+                    found[id] = StoredRecord(record: try row.sealedItem(), changeSequence: row.changeSequence)
+                }
             }
-            // One prepared statement each, reused for every record: a 100,000-item import or restore
-            // is dominated by these two statements.
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO item (id, revision, wrappedKey, content) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET revision = excluded.revision, wrappedKey = excluded.wrappedKey,
-                      content = excluded.content
-                    """)
-            for record in change.upserts {
-                try upsert.execute(arguments: [
-                    record.id.uuidString.lowercased(), record.revision, record.wrappedKey.bytes, record.content.bytes,
-                ])
-                try SyncSchema.markDirty(db, id: record.id)
-            }
-            for id in change.deletions {
-                _ = try ItemRow.deleteOne(db, key: id.uuidString.lowercased())
-                try SyncSchema.markPurged(db, id: id)
-            }
-            try db.execute(
-                sql: "UPDATE account SET manifestCounter = ?, manifestMAC = ? WHERE id = 1",
-                arguments: [Int64(change.manifest.counter), Data(change.manifest.mac)])
+            return found
         }
+    }
+
+    /// The sequence of the last change written to this file; a session that has seen it is up to date.
+    public func changeSequence() throws(CofferStoreError) -> Int64 {
+        try read { db in
+            try Int64.fetchOne(db, sql: "SELECT lastChangeSequence FROM account WHERE id = 1") ?? 0
+        }
+    }
+
+    /// What changed after `sequence`: the records written and the ids removed since then.
+    public func changes(after sequence: Int64) throws(CofferStoreError) -> VaultChanges {
+        try read { db in
+            let latest = try Int64.fetchOne(db, sql: "SELECT lastChangeSequence FROM account WHERE id = 1") ?? 0
+            guard latest != sequence else { return VaultChanges(written: [], removed: [], changeSequence: latest) }
+            let written = try ItemRow.fetchAll(
+                db, sql: "SELECT * FROM item WHERE changeSequence > ?", arguments: [sequence]
+            ).map { row throws(CofferStoreError) in
+                StoredRecord(record: try row.sealedItem(), changeSequence: row.changeSequence)
+            }
+            let removed = try String.fetchAll(
+                db, sql: "SELECT id FROM removedItem WHERE changeSequence > ?", arguments: [sequence]
+            ).compactMap(UUID.init(uuidString:))
+            return VaultChanges(written: written, removed: removed, changeSequence: latest)
+        }
+    }
+
+    /// Applies a change in one transaction; the per-item guards make it fail with
+    /// ``CofferStoreError/concurrentChange`` when one of those items changed since the caller read it.
+    @discardableResult
+    public func commit(_ change: VaultChange, keyring: Keyring) throws(CofferStoreError) -> Int64 {
+        var sequence: Int64 = 0
+        try write { db in
+            try RecordWrites.checkGuards(db, change.guards)
+            sequence = try RecordWrites.apply(db, upserts: change.upserts, removals: change.deletions, keyring: keyring)
+            for record in change.upserts { try SyncSchema.markDirty(db, id: record.id) }
+            for id in change.deletions { try SyncSchema.markPurged(db, id: id) }
+        }
+        return sequence
     }
 
     private func accountRow() throws(CofferStoreError) -> AccountRow {
@@ -132,9 +154,12 @@ public struct VaultStore: Sendable {
         // Row decoders do not know the path; they report an empty one that is filled in here.
         if case .corruptDatabase = error as? CofferStoreError { return .corruptDatabase(path: path) }
         if let error = error as? CofferStoreError { return error }
+        if let error = error as? CofferVaultError { return .integrity(error) }
         if let error = error as? DatabaseError {
             switch error.resultCode {
             case .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_MISMATCH: return .corruptDatabase(path: path)
+            case .SQLITE_FULL: return .diskFull(path: path)
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return .notWritable(path: path)
             default: return .database(error.message ?? "SQLite error \(error.resultCode.rawValue)")
             }
         }
@@ -143,33 +168,122 @@ public struct VaultStore: Sendable {
     }
 }
 
-/// The manifest counter and MAC as stored.
-public struct ManifestState: Sendable, Equatable {
-    /// The counter.
-    public var counter: UInt64
-    /// HMAC-SHA256 over the manifest.
-    public var mac: [UInt8]
+/// A record as stored, with the change sequence of the write that put it there.
+public struct StoredRecord: Sendable, Equatable {
+    /// The sealed record.
+    public var record: SealedItem
+    /// Compared by per-item guards to detect a concurrent change.
+    public var changeSequence: Int64
 
-    /// Creates a state.
-    public init(counter: UInt64, mac: [UInt8]) {
-        self.counter = counter
-        self.mac = mac
+    /// Creates a stored record.
+    public init(record: SealedItem, changeSequence: Int64) {
+        self.record = record
+        self.changeSequence = changeSequence
     }
 }
 
-/// One atomic change: records written, records removed, and the manifest that results.
+/// What changed in the file after a given change sequence.
+public struct VaultChanges: Sendable {
+    /// Records written (new or replaced).
+    public var written: [StoredRecord]
+    /// Items removed (purged).
+    public var removed: [UUID]
+    /// The file's change sequence now.
+    public var changeSequence: Int64
+}
+
+/// One atomic change: records written, records removed, and what the caller based it on.
 public struct VaultChange: Sendable {
     /// Records inserted or replaced.
     public var upserts: [SealedItem]
     /// Records purged.
     public var deletions: [UUID]
-    /// The manifest after the change.
-    public var manifest: ManifestState
+    /// Item id → the change sequence the caller last saw for it (`0`: it must not exist yet). Any
+    /// mismatch refuses the whole change: someone else changed that item meanwhile.
+    public var guards: [UUID: Int64]
 
     /// Creates a change.
-    public init(upserts: [SealedItem] = [], deletions: [UUID] = [], manifest: ManifestState) {
+    public init(upserts: [SealedItem] = [], deletions: [UUID] = [], guards: [UUID: Int64] = [:]) {
         self.upserts = upserts
         self.deletions = deletions
-        self.manifest = manifest
+        self.guards = guards
+    }
+}
+
+/// The record writes both local changes and syncs make, keeping the sealed digest and the change
+/// sequence in step with the rows. Callers run it inside their write transaction.
+enum RecordWrites {
+    /// Refuses the transaction when an item's change sequence is not what the caller saw.
+    static func checkGuards(_ db: Database, _ guards: [UUID: Int64]) throws {
+        guard !guards.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: "SELECT changeSequence FROM item WHERE id = ?")
+        for (id, expected) in guards {
+            let current = try Int64.fetchOne(statement, arguments: [id.uuidString.lowercased()]) ?? 0
+            guard current == expected else { throw CofferStoreError.concurrentChange }
+        }
+    }
+
+    /// Writes records and removals, updates the sealed digest, and returns the new change sequence.
+    static func apply(_ db: Database, upserts: [SealedItem], removals: [UUID], keyring: Keyring) throws -> Int64 {
+        guard
+            let account = try Row.fetchOne(
+                db, sql: "SELECT integrityFormat, lastChangeSequence, manifestMAC FROM account WHERE id = 1")
+        else { throw CofferStoreError.corruptDatabase(path: "") }
+        let previous: Int64 = account["lastChangeSequence"]
+        var digest =
+            (account["integrityFormat"] as Int64) == 2
+            ? try keyring.openDigest(
+                try SealedBox(bytes: account["manifestMAC"] as Data), purpose: .vaultDigest, position: previous)
+            : try IntegrityUpgrade.run(db, keyring: keyring)
+        let next = previous + 1
+        let current = try db.cachedStatement(sql: "SELECT revision, contentHash, content FROM item WHERE id = ?")
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO item (id, revision, wrappedKey, content, contentHash, changeSequence) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET revision = excluded.revision, wrappedKey = excluded.wrappedKey,
+                  content = excluded.content, contentHash = excluded.contentHash,
+                  changeSequence = excluded.changeSequence
+                """)
+        let unremove = try db.cachedStatement(sql: "DELETE FROM removedItem WHERE id = ?")
+        func removeExisting(_ key: String, _ id: UUID) throws -> Bool {
+            guard let row = try Row.fetchOne(current, arguments: [key]) else { return false }
+            let hash =
+                (row["contentHash"] as Data?).map(Array.init) ?? SealedItem.contentHash(of: row["content"] as Data)
+            digest.remove(
+                keyring.digestElement(
+                    RecordVersion(itemID: id, revision: row["revision"], isDeleted: false, contentHash: hash)))
+            return true
+        }
+        for record in upserts {
+            let key = record.id.uuidString.lowercased()
+            _ = try removeExisting(key, record.id)
+            let hash = record.contentHash
+            digest.insert(
+                keyring.digestElement(
+                    RecordVersion(itemID: record.id, revision: record.revision, isDeleted: false, contentHash: hash)))
+            try upsert.execute(arguments: [
+                key, record.revision, record.wrappedKey.bytes, record.content.bytes, Data(hash), next,
+            ])
+            try unremove.execute(arguments: [key])
+        }
+        for id in removals {
+            let key = id.uuidString.lowercased()
+            guard try removeExisting(key, id) else { continue }
+            try db.execute(sql: "DELETE FROM item WHERE id = ?", arguments: [key])
+            try db.execute(
+                sql: """
+                    INSERT INTO removedItem (id, changeSequence) VALUES (?, ?)
+                    ON CONFLICT(id) DO UPDATE SET changeSequence = excluded.changeSequence
+                    """,
+                arguments: [key, next])
+        }
+        let sealed = keyring.sealDigest(digest, purpose: .vaultDigest, position: next)
+        try db.execute(
+            sql: """
+                UPDATE account SET lastChangeSequence = ?, manifestMAC = ?, manifestCounter = manifestCounter + 1
+                WHERE id = 1
+                """,
+            arguments: [next, sealed.bytes])
+        return next
     }
 }

@@ -12,12 +12,18 @@ public struct Keyring: Sendable {
     public let epoch: UInt32
     /// The account key.
     public let accountKey: AccountKey
+    /// Derived once: every manifest and watermark MAC uses it.
+    let manifestKey: ManifestKey
+    /// Derived once: every digest element uses it.
+    let digestKey: DigestKey
 
     /// Creates a keyring from an unlocked account key.
     public init(accountID: UUID, epoch: UInt32, accountKey: AccountKey) {
         self.accountID = accountID
         self.epoch = epoch
         self.accountKey = accountKey
+        manifestKey = accountKey.manifestKey()
+        digestKey = accountKey.digestKey()
     }
 
     /// Unlocks `header` with a password.
@@ -61,7 +67,7 @@ public struct Keyring: Sendable {
 
     /// The MAC over a manifest, under the manifest key derived from the account key.
     public func authenticate(_ manifest: Manifest) -> [UInt8] {
-        manifest.mac(using: accountKey.manifestKey(), accountID: accountID, epoch: epoch)
+        manifest.mac(using: manifestKey, accountID: accountID, epoch: epoch)
     }
 
     private func openItemKey(_ box: SealedBox, itemID: UUID) throws(CofferVaultError) -> ItemKey {

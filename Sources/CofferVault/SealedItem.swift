@@ -24,6 +24,9 @@ public struct SealedItem: Sendable, Equatable {
     /// SHA-256 of the sealed content, the manifest's view of this record.
     public var contentHash: [UInt8] { sha256(content.bytes) }
 
+    /// SHA-256 of stored sealed bytes, the way ``contentHash`` computes it.
+    public static func contentHash(of bytes: Data) -> [UInt8] { sha256(bytes) }
+
     /// The manifest entry for this record.
     public var manifestEntry: ManifestEntry {
         ManifestEntry(itemID: id, revision: revision, contentHash: contentHash)

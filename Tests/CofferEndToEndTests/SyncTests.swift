@@ -25,6 +25,8 @@ struct SyncTests {
                 ],
                 stdin: SyncTests.password + "\n")
             try itemsBeforeB(a)
+            // Changes sync in the background; `coffer sync` waits until they are on the server.
+            try a.ok(["sync"])
             try b.ok(
                 ["login", "--server", server.url, "--email", email, "--device-name", "device-B", "--password-stdin"],
                 stdin: SyncTests.password + "\n")

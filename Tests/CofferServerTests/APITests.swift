@@ -82,15 +82,55 @@ struct APITests {
             ("POST", "/api/v1/register", Data(repeating: 0x61, count: 20 * 1024 * 1024), nil, 413),
             ("GET", "/api/v1/account", nil, "bogus-token", 401),
             ("GET", "/api/v1/account", nil, nil, 401),
-            ("GET", "/api/v1/sync?after=-5", nil, token, 400),
-            ("GET", "/api/v1/sync?after=abc", nil, token, 400),
+            ("GET", "/api/v2/sync?after=-5", nil, token, 400),
+            ("GET", "/api/v2/sync?after=abc", nil, token, 400),
+            ("GET", "/api/v2/sync?after=99999999999999999999999", nil, token, 400),
             (
-                "POST", "/api/v1/sync",
+                "POST", "/api/v2/sync",
                 HTTP.json([
                     "changes": [["id": UUID().uuidString, "baseRevision": 0, "revision": 5, "isDeleted": false]]
                 ]), token, 400
             ),
-            ("POST", "/api/v1/sync", HTTP.json(["changes": "nope"]), token, 400),
+            // The largest numbers a client can send are refused, never computed with (baseRevision + 1 would trap).
+            (
+                "POST", "/api/v2/sync",
+                HTTP.json([
+                    "changes": [
+                        [
+                            "id": UUID().uuidString, "baseRevision": Int64.max, "revision": Int64.min,
+                            "isDeleted": false, "wrappedKey": TestAccount.sealedBox().base64EncodedString(),
+                            "content": TestAccount.sealedBox().base64EncodedString(),
+                        ]
+                    ]
+                ]), token, 400
+            ),
+            (
+                "POST", "/api/v2/sync",
+                HTTP.json([
+                    "changes": [
+                        [
+                            "id": UUID().uuidString, "baseRevision": -1, "revision": 0, "isDeleted": true,
+                            "content": TestAccount.sealedBox().base64EncodedString(),
+                        ]
+                    ]
+                ]), token, 400
+            ),
+            ("POST", "/api/v2/sync", HTTP.json(["changes": "nope"]), token, 400),
+            (
+                "PUT", "/api/v2/manifest",
+                HTTP.json([
+                    "expectedCounter": Int64.max,
+                    "manifest": ["counter": Int64.min, "sequence": Int64.max, "blob": "AAAA"],
+                ]), token, 400
+            ),
+            (
+                "PUT", "/api/v2/manifest",
+                HTTP.json(["expectedCounter": 0, "manifest": ["counter": 1, "sequence": 1_000_000, "blob": "AAAA"]]),
+                token, 400
+            ),
+            // Protocol 1 clients are told to update, not handed something that looks like tampering.
+            ("GET", "/api/v1/sync?after=0", nil, token, 410),
+            ("PUT", "/api/v1/manifest", HTTP.json([:]), nil, 410),
             ("DELETE", "/api/v1/devices/not-a-uuid", nil, token, 400),
             ("DELETE", "/api/v1/devices/\(UUID().uuidString)", nil, token, 404),
             ("POST", "/api/v1/token/refresh", HTTP.json(["refreshToken": "never-issued"]), nil, 401),
@@ -190,18 +230,18 @@ struct APITests {
                 wrappedKey: TestAccount.sealedBox(), content: TestAccount.sealedBox())
         ])
         let pushed = try await HTTP.send(
-            "POST", server.url + "/api/v1/sync", body: try JSONEncoder().encode(push), token: token)
+            "POST", server.url + "/api/v2/sync", body: try JSONEncoder().encode(push), token: token)
         #expect(pushed.status == 200)
-        #expect(try JSONDecoder().decode(PushResponse.self, from: pushed.body).accepted.count == 1)
+        #expect(try JSONDecoder().decode(PushResult.self, from: pushed.body).accepted.count == 1)
         let stale = try await HTTP.send(
-            "POST", server.url + "/api/v1/sync", body: try JSONEncoder().encode(push), token: token)
-        let conflict = try JSONDecoder().decode(PushResponse.self, from: stale.body)
-        #expect(conflict.accepted.isEmpty && conflict.conflicts.map(\.id) == [id])
+            "POST", server.url + "/api/v2/sync", body: try JSONEncoder().encode(push), token: token)
+        let conflict = try JSONDecoder().decode(PushResult.self, from: stale.body)
+        #expect(conflict.accepted.isEmpty && conflict.conflicts == [id])
 
         server.kill()
         try server.start()
-        let pulled = try await HTTP.send("GET", server.url + "/api/v1/sync?after=0", token: token)
-        let records = try JSONDecoder().decode(PullResponse.self, from: pulled.body)
+        let pulled = try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: token)
+        let records = try JSONDecoder().decode(SyncPage.self, from: pulled.body)
         #expect(records.records.map(\.id) == [id])
         // The only secret this API sees is the auth key; it must not be stored or logged.
         let bytes = try server.allBytes()
@@ -227,23 +267,23 @@ struct APITests {
                     content: Data([1]) + Data(repeating: UInt8(batch * 3 + index), count: megabytes))
             }
             let pushed = try await HTTP.send(
-                "POST", server.url + "/api/v1/sync", body: try JSONEncoder().encode(PushRequest(changes: changes)),
+                "POST", server.url + "/api/v2/sync", body: try JSONEncoder().encode(PushRequest(changes: changes)),
                 token: token)
             #expect(pushed.status == 200, "\(String(decoding: pushed.body, as: UTF8.self))")
         }
         let first = try JSONDecoder().decode(
-            PullResponse.self, from: try await HTTP.send("GET", server.url + "/api/v1/sync?after=0", token: token).body)
+            SyncPage.self, from: try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: token).body)
         #expect(first.hasMore && first.records.count == 9, "\(first.records.count) records")
         let second = try JSONDecoder().decode(
-            PullResponse.self,
-            from: try await HTTP.send("GET", server.url + "/api/v1/sync?after=\(first.cursor)", token: token).body)
+            SyncPage.self,
+            from: try await HTTP.send("GET", server.url + "/api/v2/sync?after=\(first.cursor)", token: token).body)
         #expect(!second.hasMore && (first.records + second.records).map(\.id) == ids)
 
         let huge = PushChange(
             id: UUID(), baseRevision: 0, revision: 1, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
             content: Data([1]) + Data(repeating: 0, count: 4 * 1024 * 1024))
         let refused = try await HTTP.send(
-            "POST", server.url + "/api/v1/sync", body: try JSONEncoder().encode(PushRequest(changes: [huge])),
+            "POST", server.url + "/api/v2/sync", body: try JSONEncoder().encode(PushRequest(changes: [huge])),
             token: token)
         #expect(refused.status == 400)
         #expect(String(decoding: refused.body, as: UTF8.self).contains("at most 4 MiB"))

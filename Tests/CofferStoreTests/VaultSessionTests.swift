@@ -27,6 +27,25 @@ struct TemporaryVault {
     }
 
     func rawDatabase() throws -> DatabaseQueue { try DatabaseQueue(path: paths.vaultFile) }
+
+    func store() throws -> VaultStore { try VaultStore.open(at: paths.vaultFile) }
+
+    /// Turns the file back into what the previous release wrote: the manifest MAC over every entry
+    /// instead of the sealed digest.
+    func downgradeToManifestMAC(tamper: Bool = false) throws {
+        let records = try store().allRecords()
+        let database = try rawDatabase()
+        let counter = try database.read { db in try Int64.fetchOne(db, sql: "SELECT manifestCounter FROM account")! }
+        var entries = records.map(\.manifestEntry)
+        if tamper { entries.removeLast() }
+        let mac = keyring.authenticate(Manifest(counter: UInt64(counter), entries: entries))
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE account SET integrityFormat = 1, manifestMAC = ?, lastChangeSequence = 0",
+                arguments: [Data(mac)])
+            try db.execute(sql: "UPDATE item SET contentHash = NULL, changeSequence = 0")
+        }
+    }
 }
 
 @Suite("Vault sessions on a real SQLite file")
@@ -71,7 +90,7 @@ struct VaultSessionTests {
         try vault.rawDatabase().write { db in
             try db.execute(sql: "DELETE FROM item WHERE rowid = (SELECT min(rowid) FROM item)")
         }
-        #expect(throws: CofferVaultError.self) { try vault.session() }
+        #expect(throws: Self.integrityFailure) { try vault.session() }
     }
 
     @Test("an older copy of a row put back is an integrity error")
@@ -88,21 +107,101 @@ struct VaultSessionTests {
                 sql: "UPDATE item SET revision = ?, content = ?",
                 arguments: [old["revision"] as Int64, old["content"] as Data])
         }
-        #expect(throws: CofferVaultError.self) { try vault.session() }
+        #expect(throws: Self.integrityFailure) { try vault.session() }
     }
 
-    @Test("two sessions cannot overwrite each other's changes")
+    /// The error a file changed outside Coffer gives when it is opened.
+    static let integrityFailure = CofferStoreError.integrity(
+        .integrity(
+            "the vault's items do not match its sealed digest (an item was added, removed or rolled back outside Coffer)"
+        ))
+
+    @Test("an added row, or a row's revision changed, is an integrity error; the stored hash is not trusted")
+    func injectedRows() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        _ = try session.add(Item(type: .note, title: "A", now: Date()))
+        let copy = try vault.rawDatabase().read { db in try Row.fetchOne(db, sql: "SELECT * FROM item")! }
+        try vault.rawDatabase().write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO item (id, revision, wrappedKey, content, contentHash, changeSequence) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    UUID().uuidString.lowercased(), copy["revision"] as Int64, copy["wrappedKey"] as Data,
+                    copy["content"] as Data, copy["contentHash"] as Data, copy["changeSequence"] as Int64,
+                ])
+        }
+        #expect(throws: Self.integrityFailure) { try vault.session() }
+        try vault.rawDatabase().write { db in
+            try db.execute(sql: "DELETE FROM item WHERE id <> ?", arguments: [copy["id"] as String])
+            try db.execute(
+                sql: "UPDATE item SET revision = revision + 1, contentHash = ?", arguments: [Data(count: 32)])
+        }
+        #expect(throws: Self.integrityFailure) { try vault.session() }
+    }
+
+    @Test(
+        "a vault written by the previous release opens, is upgraded once, and keeps working; a tampered one is refused")
+    func upgradeFromManifestMAC() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        _ = try session.add(contentsOf: (0..<5).map { Item(type: .note, title: "Old \($0)", now: Date()) })
+        try vault.downgradeToManifestMAC()
+        let reopened = try vault.session()
+        #expect(reopened.list(ItemFilter()).count == 5)
+        let format = try vault.rawDatabase().read { db in
+            try Int64.fetchOne(db, sql: "SELECT integrityFormat FROM account")
+        }
+        #expect(format == 2)
+        _ = try reopened.add(Item(type: .note, title: "New", now: Date()))
+        #expect(try vault.session().list(ItemFilter()).count == 6)
+
+        try vault.downgradeToManifestMAC(tamper: true)
+        #expect(throws: CofferStoreError.self) { try vault.session() }
+        let still = try vault.rawDatabase().read { db in
+            try Int64.fetchOne(db, sql: "SELECT integrityFormat FROM account")
+        }
+        #expect(still == 1, "a file that fails its old check is not upgraded")
+    }
+
+    @Test("two sessions cannot overwrite each other's change to an item; changes to different items both land")
     func concurrentChange() throws {
         let vault = try TemporaryVault()
         let first = try vault.session()
         let second = try vault.session()
-        _ = try first.add(Item(type: .note, title: "from first", now: Date()))
-        #expect(throws: CofferStoreError.concurrentChange) {
-            try second.add(Item(type: .note, title: "from second", now: Date()))
-        }
+        var shared = try first.add(Item(type: .note, title: "Shared", now: Date()))
         try second.refreshIfChanged()
+        shared.notes = "from first"
+        _ = try first.update(shared)
+        var stale = shared
+        stale.notes = "from second, based on the old version"
+        #expect(throws: AgentFailure.self) { try second.update(stale) }
+        #expect(try vault.session().resolve("Shared", scope: .live).notes == "from first")
+        // Different items never conflict, and each session then sees the other's item.
+        _ = try first.add(Item(type: .note, title: "from first", now: Date()))
         _ = try second.add(Item(type: .note, title: "from second", now: Date()))
-        #expect(try vault.session().list(ItemFilter()).count == 2)
+        try first.refreshIfChanged()
+        #expect(first.list(ItemFilter()).count == 3)
+        #expect(second.list(ItemFilter()).count == 3)
+        #expect(try vault.session().list(ItemFilter()).count == 3)
+    }
+
+    @Test("a change costs the same in a large vault: a session reads only what another writer changed")
+    func refreshReadsOnlyChanges() throws {
+        let vault = try TemporaryVault()
+        let first = try vault.session()
+        _ = try first.add(contentsOf: (0..<200).map { Item(type: .note, title: "Note \($0)", now: Date()) })
+        let second = try vault.session()
+        let before = try vault.store().changeSequence()
+        _ = try first.add(Item(type: .note, title: "New", now: Date()))
+        let changes = try vault.store().changes(after: before)
+        #expect(changes.written.map(\.record.id).count == 1)
+        try second.refreshIfChanged()
+        #expect(try second.resolve("New", scope: .live).title == "New")
+        let purged = try first.purge(try first.trash(try first.resolve("Note 7", scope: .live).id).id)
+        #expect(try vault.store().changes(after: before).removed == [purged.id])
+        try second.refreshIfChanged()
+        #expect(throws: AgentFailure.self) { try second.resolve("Note 7", scope: .all) }
     }
 
     @Test("an ambiguous title lists the candidates; an id prefix picks one")

@@ -3,73 +3,101 @@ import Foundation
 import Hummingbird
 import Metrics
 
-/// Pull, push and the manifest: the server stores and relays opaque records.
+/// Pull, push and the manifest (sync protocol 2): the server stores and relays opaque records and
+/// orders manifest updates; devices verify everything it says.
 struct SyncRoutes: Sendable {
     let storage: any ServerStorage
-    static let pullLimit = 1000
-    static let pushLimit = 1000
 
-    func register(on authenticated: RouterGroup<CofferRequestContext>) {
-        authenticated.get("/api/v1/sync") { request, context in try await pull(request, context) }
-        authenticated.post("/api/v1/sync") { request, context in try await push(request, context) }
-        authenticated.get("/api/v1/manifest") { _, context in try await manifest(context) }
-        authenticated.put("/api/v1/manifest") { request, context in try await updateManifest(request, context) }
+    func register(on router: Router<CofferRequestContext>, authenticated: RouterGroup<CofferRequestContext>) {
+        authenticated.get("/api/v2/sync") { request, context in try await pull(request, context) }
+        authenticated.post("/api/v2/sync") { request, context in try await push(request, context) }
+        authenticated.put("/api/v2/manifest") { request, context in try await updateManifest(request, context) }
+        // Protocol 1 clients get a sentence that tells them what to do, not a tamper alarm.
+        for path in ["/api/v1/sync", "/api/v1/manifest"] {
+            for method in [HTTPRequest.Method.get, .post, .put] {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in throw Self.protocolOne }
+            }
+        }
     }
 
-    private func pull(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<PullResponse> {
+    static let protocolOne = APIError(
+        .gone, "upgrade-required",
+        "This server speaks sync protocol 2. Update coffer on this device; its data stays on it and syncs once updated."
+    )
+
+    private func pull(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<SyncPage> {
         let session = try context.requireSession()
         let afterText = request.uri.queryParameters.get("after") ?? "0"
         guard let after = Int64(afterText), after >= 0 else {
             throw APIError.badRequest("'after' must be a non-negative cursor from an earlier pull.")
         }
-        return JSONResponse(try await storage.pull(accountID: session.accountID, after: after, limit: Self.pullLimit))
+        return JSONResponse(
+            try await storage.pull(accountID: session.accountID, after: after, limit: SyncPage.maximumRecords))
     }
 
-    private func push(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<PushResponse> {
+    private func push(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<PushResult> {
         let session = try context.requireSession()
         let body = try await request.decode(as: PushRequest.self, context: context)
-        guard body.changes.count <= Self.pushLimit else {
-            throw APIError.badRequest("A push carries at most \(Self.pushLimit) changes; split it.")
+        try Self.validate(body)
+        Recorder(label: "coffer_sync_push_batch_size").record(body.changes.count)
+        return JSONResponse(try await storage.push(accountID: session.accountID, changes: body.changes, now: Date()))
+    }
+
+    /// Every number is range-checked before any arithmetic, so no value a client sends can trap.
+    static func validate(_ body: PushRequest) throws {
+        guard body.changes.count <= PushRequest.maximumChanges else {
+            throw APIError.badRequest("A push carries at most \(PushRequest.maximumChanges) changes; split it.")
         }
         guard Set(body.changes.map(\.id)).count == body.changes.count else {
             throw APIError.badRequest("A push names the same item twice.")
         }
         for change in body.changes {
-            guard change.baseRevision >= 0, change.revision == change.baseRevision + 1 else {
+            let item = change.id.uuidString.lowercased()
+            guard (0..<PushChange.maximumRevision).contains(change.baseRevision),
+                change.revision == change.baseRevision + 1
+            else {
                 throw APIError.badRequest(
-                    "Item \(change.id.uuidString.lowercased()): revision must be baseRevision + 1.")
+                    "Item \(item): baseRevision must be between 0 and \(PushChange.maximumRevision - 1), and revision must be baseRevision + 1."
+                )
             }
-            if !change.isDeleted {
-                guard let key = change.wrappedKey, let content = change.content else {
-                    throw APIError.badRequest("Item \(change.id.uuidString.lowercased()) has no wrappedKey or content.")
+            guard let content = change.content else {
+                throw APIError.badRequest("Item \(item) has no content (a tombstone carries its sealed proof).")
+            }
+            try Validation.box(content, "content")
+            if change.isDeleted {
+                guard change.wrappedKey == nil else {
+                    throw APIError.badRequest("Item \(item) is a tombstone and must not carry a wrappedKey.")
                 }
+            } else {
+                guard let key = change.wrappedKey else { throw APIError.badRequest("Item \(item) has no wrappedKey.") }
                 try Validation.box(key, "wrappedKey")
-                try Validation.box(content, "content")
             }
         }
-        Recorder(label: "coffer_sync_push_batch_size").record(body.changes.count)
-        return JSONResponse(try await storage.push(accountID: session.accountID, changes: body.changes, now: Date()))
-    }
-
-    private func manifest(_ context: CofferRequestContext) async throws -> JSONResponse<WireManifest> {
-        let session = try context.requireSession()
-        guard let manifest = try await storage.manifest(accountID: session.accountID) else {
-            throw APIError(.notFound, "no-manifest", "This account has no manifest yet.")
-        }
-        return JSONResponse(manifest)
     }
 
     private func updateManifest(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
         let session = try context.requireSession()
         let body = try await request.decode(as: ManifestUpdate.self, context: context)
-        guard body.manifest.blob.count <= 8 * 1024 * 1024 else {
-            throw APIError.badRequest("The manifest is too large.")
+        guard body.manifest.blob.count <= ManifestUpdate.maximumBlobBytes, !body.manifest.blob.isEmpty else {
+            throw APIError.badRequest("A manifest is between 1 and \(ManifestUpdate.maximumBlobBytes) bytes.")
         }
-        if let current = try await storage.updateManifest(
+        guard body.expectedCounter >= 0, body.manifest.counter > 0, body.manifest.sequence >= 0 else {
+            throw APIError.badRequest(
+                "Manifest counters and sequences are non-negative, and a new counter is positive.")
+        }
+        switch try await storage.updateManifest(
             accountID: session.accountID, expectedCounter: body.expectedCounter, manifest: body.manifest)
         {
-            return try JSONResponse(current, status: .conflict).response(from: request, context: context)
+        case .updated:
+            return Response(status: .noContent)
+        case .counterMoved(let current):
+            throw APIError(
+                .conflict, "manifest-moved",
+                "Another device published a newer manifest (counter \(current)); pull, verify and publish again.")
+        case .sequenceOutOfRange(let last, let published):
+            throw APIError.badRequest(
+                "The manifest covers write \(published), but this account's writes go up to \(last) and a manifest may not cover fewer than the current one."
+            )
         }
-        return Response(status: .noContent)
     }
 }

@@ -106,17 +106,19 @@ extension SQLiteServerStorage {
             try db.execute(
                 sql: """
                     INSERT INTO quarantined_epochs (account_id, epoch, kdf_memory_kib, kdf_iterations, kdf_parallelism,
-                      salt, password_wrapped_key, recovery_wrapped_key, manifest_counter, manifest_blob, record_count,
-                      reset_at, reset_from, expires_at, purged_at)
+                      salt, password_wrapped_key, recovery_wrapped_key, manifest_counter, manifest_sequence, manifest_blob,
+                      record_count, reset_at, reset_from, expires_at, purged_at)
                     SELECT id, epoch, kdf_memory_kib, kdf_iterations, kdf_parallelism, salt, password_wrapped_key,
-                      recovery_wrapped_key, manifest_counter, manifest_blob, ?, ?, ?, ?, NULL
+                      recovery_wrapped_key, manifest_counter, manifest_sequence, manifest_blob, ?, ?, ?, ?, NULL
                     FROM accounts WHERE id = ?
                     """,
                 arguments: [count, now, address, quarantineUntil, account])
             try db.execute(
                 sql: """
-                    INSERT INTO quarantined_records (account_id, epoch, item_id, revision, is_deleted, wrapped_key, content)
-                    SELECT account_id, ?, item_id, revision, is_deleted, wrapped_key, content FROM records WHERE account_id = ?
+                    INSERT INTO quarantined_records (account_id, epoch, item_id, revision, sequence, is_deleted, wrapped_key,
+                      content)
+                    SELECT account_id, ?, item_id, revision, sequence, is_deleted, wrapped_key, content FROM records
+                    WHERE account_id = ?
                     """,
                 arguments: [epoch, account])
             try db.execute(sql: "DELETE FROM records WHERE account_id = ?", arguments: [account])
@@ -125,7 +127,7 @@ extension SQLiteServerStorage {
                 sql: """
                     UPDATE accounts SET epoch = ?, awaiting_keys = 1, reset_at = ?, reset_from = ?,
                       auth_verifier = ?, recovery_verifier = ?, password_wrapped_key = ?, recovery_wrapped_key = ?,
-                      manifest_counter = 0, manifest_blob = NULL
+                      manifest_counter = 0, manifest_sequence = 0, manifest_blob = NULL
                     WHERE id = ?
                     """,
                 arguments: [
@@ -175,7 +177,8 @@ extension SQLiteServerStorage {
                         parallelism: UInt32(clamping: row["kdf_parallelism"] as Int64))
                 }
                 let manifest = (row["manifest_blob"] as Data?).map {
-                    WireManifest(counter: row["manifest_counter"] ?? 0, blob: $0)
+                    WireManifest(
+                        counter: row["manifest_counter"] ?? 0, sequence: row["manifest_sequence"] ?? 0, blob: $0)
                 }
                 return QuarantineSummary(
                     epoch: UInt32(clamping: row["epoch"] as Int64), resetAt: row["reset_at"],
@@ -200,14 +203,15 @@ extension SQLiteServerStorage {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT item_id, revision, is_deleted, wrapped_key, content FROM quarantined_records
+                    SELECT item_id, revision, sequence, is_deleted, wrapped_key, content FROM quarantined_records
                     WHERE account_id = ? AND epoch = ? ORDER BY item_id
                     """,
                 arguments: [account, Int64(epoch)]
             ).compactMap { row in
                 UUID(uuidString: row["item_id"]).map {
                     WireRecord(
-                        id: $0, revision: row["revision"], sequence: 0, isDeleted: (row["is_deleted"] as Int64) != 0,
+                        id: $0, revision: row["revision"], sequence: row["sequence"],
+                        isDeleted: (row["is_deleted"] as Int64) != 0,
                         wrappedKey: row["wrapped_key"], content: row["content"])
                 }
             }

@@ -265,15 +265,16 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements `ServerStorage.pull`: at most `limit` records and about 32 MiB of ciphertext a
     /// page (always at least one record), so items with attachments page instead of ballooning.
-    public func pull(accountID: UUID, after cursor: Int64, limit: Int) async throws -> PullResponse {
-        try await database.read { db in
+    public func pull(accountID: UUID, after cursor: Int64, limit: Int) async throws -> SyncPage {
+        let account = accountID.uuidString.lowercased()
+        return try await database.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT item_id, revision, sequence, is_deleted, wrapped_key, content FROM records
                     WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?
                     """,
-                arguments: [accountID.uuidString.lowercased(), cursor, limit + 1])
+                arguments: [account, cursor, limit + 1])
             var taken = 0
             var bytes = 0
             for row in rows.prefix(limit) {
@@ -282,13 +283,17 @@ public final class SQLiteServerStorage: ServerStorage {
                 taken += 1
             }
             let records = rows.prefix(taken).compactMap(Self.record)
-            let counter =
-                try Int64.fetchOne(
-                    db, sql: "SELECT manifest_counter FROM accounts WHERE id = ?",
-                    arguments: [accountID.uuidString.lowercased()])
-            return PullResponse(
+            let manifest = try Row.fetchOne(
+                db, sql: "SELECT manifest_counter, manifest_sequence, manifest_blob FROM accounts WHERE id = ?",
+                arguments: [account]
+            ).flatMap { row in
+                (row["manifest_blob"] as Data?).map {
+                    WireManifest(counter: row["manifest_counter"], sequence: row["manifest_sequence"], blob: $0)
+                }
+            }
+            return SyncPage(
                 records: records, cursor: records.last?.sequence ?? cursor, hasMore: rows.count > taken,
-                manifestCounter: counter ?? 0)
+                manifest: manifest)
         }
     }
 
@@ -302,79 +307,67 @@ public final class SQLiteServerStorage: ServerStorage {
             wrappedKey: row["wrapped_key"], content: row["content"])
     }
 
-    /// Implements .
-    public func push(accountID: UUID, changes: [PushChange], now: Date) async throws -> PushResponse {
+    /// Implements ``ServerStorage/push(accountID:changes:now:)``.
+    public func push(accountID: UUID, changes: [PushChange], now: Date) async throws -> PushResult {
         let account = accountID.uuidString.lowercased()
         return try await database.write { db in
-            var accepted: [WireRecord] = []
-            var conflicts: [WireRecord] = []
+            var accepted: [AcceptedChange] = []
+            var conflicts: [UUID] = []
             var sequence =
                 try Int64.fetchOne(db, sql: "SELECT last_sequence FROM accounts WHERE id = ?", arguments: [account])
                 ?? 0
+            let current = try db.cachedStatement(
+                sql: "SELECT revision FROM records WHERE account_id = ? AND item_id = ?")
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO records (account_id, item_id, revision, sequence, is_deleted, wrapped_key, content, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (account_id, item_id) DO UPDATE SET revision = excluded.revision,
+                      sequence = excluded.sequence, is_deleted = excluded.is_deleted,
+                      wrapped_key = excluded.wrapped_key, content = excluded.content, updated_at = excluded.updated_at
+                    """)
             for change in changes {
-                let current = try Row.fetchOne(
-                    db,
-                    sql:
-                        "SELECT item_id, revision, sequence, is_deleted, wrapped_key, content FROM records WHERE account_id = ? AND item_id = ?",
-                    arguments: [account, change.id.uuidString.lowercased()]
-                ).flatMap(Self.record)
-                guard (current?.revision ?? 0) == change.baseRevision else {
-                    if let current { conflicts.append(current) }
+                let item = change.id.uuidString.lowercased()
+                let revision = try Int64.fetchOne(current, arguments: [account, item]) ?? 0
+                guard revision == change.baseRevision else {
+                    conflicts.append(change.id)
                     continue
                 }
                 sequence += 1
-                try db.execute(
-                    sql: """
-                        INSERT INTO records (account_id, item_id, revision, sequence, is_deleted, wrapped_key, content, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (account_id, item_id) DO UPDATE SET revision = excluded.revision,
-                          sequence = excluded.sequence, is_deleted = excluded.is_deleted,
-                          wrapped_key = excluded.wrapped_key, content = excluded.content, updated_at = excluded.updated_at
-                        """,
-                    arguments: [
-                        account, change.id.uuidString.lowercased(), change.revision, sequence, change.isDeleted ? 1 : 0,
-                        change.isDeleted ? nil : change.wrappedKey, change.isDeleted ? nil : change.content, now,
-                    ])
-                accepted.append(
-                    WireRecord(
-                        id: change.id, revision: change.revision, sequence: sequence, isDeleted: change.isDeleted,
-                        wrappedKey: nil, content: nil))
+                try upsert.execute(arguments: [
+                    account, item, change.revision, sequence, change.isDeleted ? 1 : 0,
+                    change.isDeleted ? nil : change.wrappedKey, change.content, now,
+                ])
+                accepted.append(AcceptedChange(id: change.id, revision: change.revision, sequence: sequence))
             }
             try db.execute(sql: "UPDATE accounts SET last_sequence = ? WHERE id = ?", arguments: [sequence, account])
-            return PushResponse(accepted: accepted, conflicts: conflicts)
+            return PushResult(accepted: accepted, conflicts: conflicts)
         }
     }
 
-    /// Implements .
-    public func manifest(accountID: UUID) async throws -> WireManifest? {
-        try await database.read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT manifest_counter, manifest_blob FROM accounts WHERE id = ?",
-                    arguments: [accountID.uuidString.lowercased()]),
-                let blob = row["manifest_blob"] as Data?
-            else { return nil }
-            return WireManifest(counter: row["manifest_counter"], blob: blob)
-        }
-    }
-
-    /// Implements .
+    /// Implements ``ServerStorage/updateManifest(accountID:expectedCounter:manifest:)``.
     public func updateManifest(accountID: UUID, expectedCounter: Int64, manifest: WireManifest) async throws
-        -> WireManifest?
+        -> ManifestUpdateOutcome
     {
         let account = accountID.uuidString.lowercased()
         return try await database.write { db in
-            let current = try Int64.fetchOne(
-                db, sql: "SELECT manifest_counter FROM accounts WHERE id = ?", arguments: [account])
-            guard current == expectedCounter, manifest.counter > expectedCounter else {
+            guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT manifest_counter, manifest_blob FROM accounts WHERE id = ?", arguments: [account])
-                return WireManifest(counter: row?["manifest_counter"] ?? 0, blob: row?["manifest_blob"] ?? Data())
+                    db, sql: "SELECT manifest_counter, manifest_sequence, last_sequence FROM accounts WHERE id = ?",
+                    arguments: [account])
+            else { throw StorageError.missingAccount }
+            let counter: Int64 = row["manifest_counter"]
+            let lastSequence: Int64 = row["last_sequence"]
+            guard counter == expectedCounter, manifest.counter > expectedCounter else {
+                return .counterMoved(current: counter)
+            }
+            guard manifest.sequence <= lastSequence, manifest.sequence >= row["manifest_sequence"] as Int64 else {
+                return .sequenceOutOfRange(lastSequence: lastSequence, publishedSequence: manifest.sequence)
             }
             try db.execute(
-                sql: "UPDATE accounts SET manifest_counter = ?, manifest_blob = ? WHERE id = ?",
-                arguments: [manifest.counter, manifest.blob, account])
-            return nil
+                sql: "UPDATE accounts SET manifest_counter = ?, manifest_sequence = ?, manifest_blob = ? WHERE id = ?",
+                arguments: [manifest.counter, manifest.sequence, manifest.blob, account])
+            return .updated
         }
     }
 

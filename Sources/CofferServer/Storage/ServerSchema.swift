@@ -18,8 +18,20 @@ enum ServerSchema {
                       blob BLOB NOT NULL, PRIMARY KEY (account_id, id))
                     """)
         }
+        migrator.registerMigration("v4: sync protocol 2 (manifest sequence, sequences in quarantine)") { db in
+            for statement in v4 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
+
+    /// Sync protocol 2: a manifest says which write sequence it covers, and quarantined records keep
+    /// their sequence so an old epoch's manifest can still be checked. Protocol-1 manifests stay as
+    /// they are until an upgraded device verifies and replaces them.
+    static let v4 = [
+        "ALTER TABLE accounts ADD COLUMN manifest_sequence BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE quarantined_epochs ADD COLUMN manifest_sequence BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE quarantined_records ADD COLUMN sequence BIGINT NOT NULL DEFAULT 0",
+    ]
 
     /// Password change, recovery and reset: a reset account waits for new keys, its old epoch's keys
     /// and records move to the quarantine tables, and signed-out devices remember why.

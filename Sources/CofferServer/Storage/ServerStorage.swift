@@ -36,14 +36,14 @@ public protocol ServerStorage: Sendable {
     /// The account's signed-in devices.
     func devices(accountID: UUID) async throws -> [StoredDevice]
 
-    /// Records written after `cursor`, at most `limit`.
-    func pull(accountID: UUID, after cursor: Int64, limit: Int) async throws -> PullResponse
+    /// Records written after `cursor`, at most `limit`, and the manifest, read in one transaction.
+    func pull(accountID: UUID, after cursor: Int64, limit: Int) async throws -> SyncPage
     /// Applies changes whose base revision is current, in one transaction; reports the others.
-    func push(accountID: UUID, changes: [PushChange], now: Date) async throws -> PushResponse
-    /// The stored manifest.
-    func manifest(accountID: UUID) async throws -> WireManifest?
-    /// Replaces the manifest only if its counter is `expectedCounter`; returns the current one otherwise.
-    func updateManifest(accountID: UUID, expectedCounter: Int64, manifest: WireManifest) async throws -> WireManifest?
+    func push(accountID: UUID, changes: [PushChange], now: Date) async throws -> PushResult
+    /// Replaces the manifest only if its counter is still `expectedCounter` and it covers at least the
+    /// writes the current one covers and no write the server never made.
+    func updateManifest(accountID: UUID, expectedCounter: Int64, manifest: WireManifest) async throws
+        -> ManifestUpdateOutcome
 
     // MARK: Account lifecycle (each method is one transaction, so a crash leaves before or after)
 
@@ -154,6 +154,16 @@ public struct StoredDevice: Sendable, Equatable {
     public var createdAt: Date
     /// Last request.
     public var lastSeenAt: Date
+}
+
+/// The outcome of a manifest update.
+public enum ManifestUpdateOutcome: Sendable, Equatable {
+    /// Stored.
+    case updated
+    /// Another device published first: the counter is no longer the one expected.
+    case counterMoved(current: Int64)
+    /// The manifest claims to cover writes the server never made, or fewer than the current one.
+    case sequenceOutOfRange(lastSequence: Int64, publishedSequence: Int64)
 }
 
 /// What happened to a refresh token.
