@@ -156,10 +156,22 @@ let package = Package(
             ],
             swiftSettings: sharedSwiftSettings
         ),
+        .target(
+            name: "CofferTestSupport",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Tests/Support/CofferTestSupport",
+            swiftSettings: sharedSwiftSettings
+        ),
         .testTarget(
             name: "CofferServerTests",
             dependencies: [
-                "CofferServer", "CofferAPI", "coffer-server",
+                "CofferServer", "CofferAPI", "coffer-server", "CofferTestSupport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -196,7 +208,8 @@ let package = Package(
         .testTarget(
             name: "CofferEndToEndTests",
             dependencies: [
-                "coffer", "coffer-server", "KeePassXCPeer", "CofferKDBX", "CofferAgent", "CofferStore", "CofferVault",
+                "coffer", "coffer-server", "KeePassXCPeer", "CofferTestSupport", "CofferAPI", "CofferKDBX",
+                "CofferAgent", "CofferStore", "CofferVault",
                 "CofferModel", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: sharedSwiftSettings),

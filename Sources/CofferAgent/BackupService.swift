@@ -225,6 +225,7 @@ public struct BackupService {
     public func download(_ id: UUID) throws -> String {
         let bytes = try server { api, token in try await api.downloadBackup(id: id, token: token) }
         let file = try BackupFile.parse(bytes, name: "The server's copy")
+        try Self.checkDownloaded(file, id: id, keyring: session.keyring)
         try ProfilePaths.makeOwnerOnlyDirectory(settings.directory)
         let path = (settings.directory as NSString).appendingPathComponent(
             "coffer-\(Self.stamp(file.header.createdAt))-manual-\(id.uuidString.prefix(8).lowercased()).\(BackupFormat.fileExtension)"
@@ -234,6 +235,34 @@ public struct BackupService {
             throw BackupError.io("cannot write \(path)")
         }
         return path
+    }
+
+    /// A file from the server is saved only when it is the backup asked for, of this account, and —
+    /// for the current key epoch — opens completely (its header is bound into the sealed body, so
+    /// nothing in it was changed). A swapped, foreign or altered file is refused; nothing is saved.
+    static func checkDownloaded(_ file: BackupFile, id: UUID, keyring: Keyring) throws {
+        let short = id.uuidString.prefix(8).lowercased()
+        guard file.header.backupID == id else {
+            throw AgentFailure(
+                .integrity,
+                "The server sent another backup (\(file.header.backupID.uuidString.prefix(8).lowercased())) instead of \(short); nothing was saved. The server may be faulty or tampered with."
+            )
+        }
+        guard file.header.accountID == keyring.accountID, file.header.epoch <= keyring.epoch else {
+            throw AgentFailure(
+                .integrity,
+                "The server's backup \(short) belongs to another account; nothing was saved. The server may be faulty or tampered with."
+            )
+        }
+        guard file.header.epoch == keyring.epoch else { return }
+        do {
+            _ = try file.open(with: keyring.accountKey)
+        } catch {
+            throw AgentFailure(
+                .integrity,
+                "The server's backup \(short) does not open with this account's keys (\(error)); nothing was saved. The server may be faulty or tampered with."
+            )
+        }
     }
 
     private func server<T: Sendable>(_ body: @escaping @Sendable (APIClient, String) async throws -> T) throws -> T {

@@ -85,7 +85,16 @@ public enum AccountFlows {
         guard header.kdfParameters == parameters, header.salt == Array(prelogin.salt) else {
             throw CofferClientError.invalidResponse("the account's key parameters changed during sign-in")
         }
-        let accountKey = try header.unlock(masterKey: masterKey)
+        let accountKey: AccountKey
+        do {
+            accountKey = try header.unlock(masterKey: masterKey)
+        } catch {
+            // The server accepted the password's auth key, so the password is right: a key that then
+            // does not open was changed on the server, and nothing here changes because of it.
+            throw CofferClientError.manifestMismatch(
+                "the server's copy of your account key does not open with your password, although the server accepted it"
+            )
+        }
         let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
         let report = try await attach(
             api: api, email: email, header: header, keyring: keyring, session: session, device: device,

@@ -63,16 +63,18 @@ public enum CofferServerApplication {
             codeLifetime: TimeInterval(configuration.emailCodeLifetimeSeconds))
     }
 
-    /// Purges expired quarantines now and then every hour, for as long as the server runs.
-    public static func quarantineJanitor(configuration: ServerConfiguration, storage: any ServerStorage, logger: Logger)
-        async
-    {
+    /// The server's housekeeping, now and then every hour for as long as it runs: expired quarantines
+    /// are purged (each an account event) and expired access tokens deleted through their index, so
+    /// no request ever pays for clean-up.
+    public static func janitor(configuration: ServerConfiguration, storage: any ServerStorage, logger: Logger) async {
         while !Task.isCancelled {
             do {
                 let purged = try await storage.purgeExpiredQuarantines(now: Date())
                 if purged > 0 { logger.info("purged expired quarantines", metadata: ["count": "\(purged)"]) }
+                let tokens = try await storage.deleteExpiredAccessTokens(before: Date().addingTimeInterval(-3600))
+                if tokens > 0 { logger.debug("deleted expired access tokens", metadata: ["count": "\(tokens)"]) }
             } catch {
-                logger.error("quarantine purge failed", metadata: ["error.type": "\(type(of: error))"])
+                logger.error("housekeeping failed", metadata: ["error.type": "\(type(of: error))"])
             }
             try? await Task.sleep(for: .seconds(3600))
         }

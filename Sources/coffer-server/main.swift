@@ -81,7 +81,7 @@ struct QuarantineJanitor: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await CofferServerApplication.quarantineJanitor(
+            await CofferServerApplication.janitor(
                 configuration: configuration, storage: storage, logger: logger)
         }
     }

@@ -2,6 +2,7 @@ import CofferAgent
 import CofferKDBX
 import CofferModel
 import CofferStore
+import CofferTestSupport
 import CofferVault
 import Foundation
 import KeePassXCPeer

@@ -1,4 +1,5 @@
 import CofferKDBX
+import CofferTestSupport
 import Foundation
 import KeePassXCPeer
 import Testing

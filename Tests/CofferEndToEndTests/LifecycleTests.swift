@@ -1,3 +1,4 @@
+import CofferTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ struct LifecycleTests {
 
     /// A server, device A registered with 30 items and its recovery code, and optionally device B.
     struct Account {
-        let server: TestServer
+        let server: ServerProcess
         let a: CofferCLI
         let b: CofferCLI?
         let email = "carol-\(UUID().uuidString.prefix(6).lowercased())@example.org"
@@ -18,7 +19,7 @@ struct LifecycleTests {
         var portal: WebPortal { WebPortal(server: server) }
 
         init(withDeviceB: Bool) throws {
-            server = try TestServer()
+            server = try ServerProcess()
             a = try CofferCLI()
             let registered = try a.ok(
                 [

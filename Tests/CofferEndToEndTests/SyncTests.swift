@@ -1,3 +1,4 @@
+import CofferTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -9,13 +10,13 @@ struct SyncTests {
 
     /// A server and two signed-in profiles, A (registered) and B (logged in).
     struct TwoDevices {
-        let server: TestServer
+        let server: ServerProcess
         let a: CofferCLI
         let b: CofferCLI
         let email = "alice-\(UUID().uuidString.prefix(6))@example.org"
 
         init(itemsBeforeB: (CofferCLI) throws -> Void = { _ in }) throws {
-            server = try TestServer()
+            server = try ServerProcess()
             a = try CofferCLI()
             b = try CofferCLI()
             try a.ok(
@@ -155,11 +156,10 @@ struct SyncTests {
         #expect(dropped.status == 5, "\(dropped.stderr)")
         #expect(dropped.stderr.contains("manifest"))
 
-        // Put it back, then swap two items' ciphertexts.
+        // Put it back, then swap two items' ciphertexts in the server's database.
         try database.write { db in
             try db.execute(sql: "DELETE FROM records")
             try Self.restore(saved, in: db)
-            try db.execute(sql: "UPDATE records SET sequence = sequence + 100")
             let rows = try Row.fetchAll(db, sql: "SELECT item_id, content FROM records ORDER BY item_id")
             try db.execute(
                 sql: "UPDATE records SET content = ? WHERE item_id = ?",
@@ -168,7 +168,9 @@ struct SyncTests {
                 sql: "UPDATE records SET content = ? WHERE item_id = ?",
                 arguments: [rows[0]["content"] as Data, rows[1]["item_id"] as String])
         }
-        let swapped = try b.run(["sync"])
+        let swapped = try c.run(
+            ["login", "--server", server.url, "--email", devices.email, "--password-stdin"], stdin: Self.password + "\n"
+        )
         #expect(swapped.status == 5, "\(swapped.stderr)")
         #expect(try Self.titles(b) == ["First", "Second"])
         #expect(try b.ok(["get", "First", "notes"]) == "one\n")
@@ -179,14 +181,18 @@ struct SyncTests {
             try Self.restore(saved, in: db)
         }
         let oldManifest = try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT manifest_counter, manifest_blob FROM accounts")!
+            try Row.fetchOne(db, sql: "SELECT manifest_counter, manifest_sequence, manifest_blob FROM accounts")!
         }
         try a.ok(["add", "note", "--title", "Third"])
+        try a.ok(["sync"])
         try b.ok(["sync"])
         try database.write { db in
             try db.execute(
-                sql: "UPDATE accounts SET manifest_counter = ?, manifest_blob = ?",
-                arguments: [oldManifest["manifest_counter"] as Int64, oldManifest["manifest_blob"] as Data])
+                sql: "UPDATE accounts SET manifest_counter = ?, manifest_sequence = ?, manifest_blob = ?",
+                arguments: [
+                    oldManifest["manifest_counter"] as Int64, oldManifest["manifest_sequence"] as Int64,
+                    oldManifest["manifest_blob"] as Data,
+                ])
         }
         let rolledBack = try b.run(["sync"])
         #expect(rolledBack.status == 5, "\(rolledBack.stderr)")
@@ -199,7 +205,7 @@ struct SyncTests {
 struct JoiningTests {
     @Test("register turns an existing local vault into a synced one and uploads its items")
     func registerExistingVault() throws {
-        let server = try TestServer()
+        let server = try ServerProcess()
         let a = try CofferCLI()
         try a.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
         for title in ["One", "Two", "Three"] { try a.ok(["add", "note", "--title", title]) }

@@ -1,3 +1,4 @@
+import CofferTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -9,7 +10,7 @@ import Testing
 /// The account portal's HTTP flow as a browser without JavaScript drives it: GET pages, POST
 /// url-encoded forms, follow links from the mail the server wrote to `DATA/mail`.
 struct WebPortal {
-    let server: TestServer
+    let server: ServerProcess
 
     struct Page {
         let status: Int

@@ -1,4 +1,5 @@
 import CofferAPI
+import CofferTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -168,22 +169,48 @@ struct APITests {
         #expect(server.exitStatus == nil)
     }
 
-    @Test("a replayed refresh token is refused and signs the device out")
+    @Test("a refresh token stays valid until its successor is used; a retired one used again signs the device out")
     func replayedRefreshToken() async throws {
         let server = try ServerProcess()
         let account = try await TestAccount.register(on: server)
-        let first = try await HTTP.send(
-            "POST", server.url + "/api/v1/token/refresh",
-            body: HTTP.json(["refreshToken": account.session.refreshToken]))
-        #expect(first.status == 200)
-        let rotated = try JSONDecoder().decode(SessionResponse.self, from: first.body)
-        let replay = try await HTTP.send(
-            "POST", server.url + "/api/v1/token/refresh",
-            body: HTTP.json(["refreshToken": account.session.refreshToken]))
+        let original = account.session.refreshToken
+        func refresh(_ token: String) async throws -> HTTP.Reply {
+            try await HTTP.send("POST", server.url + "/api/v1/token/refresh", body: HTTP.json(["refreshToken": token]))
+        }
+        // The answer to a refresh is lost (the device was killed before saving it): the same token works again.
+        let lost = try await refresh(original)
+        #expect(lost.status == 200)
+        let retried = try await refresh(original)
+        #expect(retried.status == 200)
+        let successor = try JSONDecoder().decode(SessionResponse.self, from: retried.body)
+        // The successor is used: the original is retired, and so is the successor that never arrived.
+        let next = try await refresh(successor.refreshToken)
+        #expect(next.status == 200)
+        let current = try JSONDecoder().decode(SessionResponse.self, from: next.body)
+        #expect(try await refresh(current.refreshToken).status == 200)
+
+        // Someone holding a retired token uses it: the device is signed out, whoever that was.
+        let other = try await TestAccount.register(on: server)
+        let first = try await refresh(other.session.refreshToken)
+        let second = try await refresh(try JSONDecoder().decode(SessionResponse.self, from: first.body).refreshToken)
+        let live = try JSONDecoder().decode(SessionResponse.self, from: second.body)
+        let replay = try await refresh(other.session.refreshToken)
         #expect(replay.status == 401)
         #expect(try JSONDecoder().decode(ErrorBody.self, from: replay.body).code == "refresh-token-reused")
-        let afterReplay = try await HTTP.send("GET", server.url + "/api/v1/account", token: rotated.accessToken)
-        #expect(afterReplay.status == 401)
+        #expect(try await HTTP.send("GET", server.url + "/api/v1/account", token: live.accessToken).status == 401)
+        #expect(try await refresh(live.refreshToken).status == 401)
+    }
+
+    @Test("token refresh is not rate limited by client address: many devices behind one proxy keep syncing")
+    func refreshIsNotRateLimited() async throws {
+        let server = try ServerProcess()
+        var token = try await TestAccount.register(on: server).session.refreshToken
+        for _ in 0..<150 {
+            let reply = try await HTTP.send(
+                "POST", server.url + "/api/v1/token/refresh", body: HTTP.json(["refreshToken": token]))
+            #expect(reply.status == 200)
+            token = try JSONDecoder().decode(SessionResponse.self, from: reply.body).refreshToken
+        }
     }
 
     @Test("login and register are rate limited per address with 429 and Retry-After")

@@ -148,16 +148,18 @@ struct AccountRoutes: Sendable {
         SessionResponse
     > {
         let body = try await request.decode(as: RefreshRequest.self, context: context)
-        try await limit(email: nil, context: context)
+        guard body.refreshToken.utf8.count <= 200 else { throw APIError.badRequest("That is not a refresh token.") }
+        // Authenticated traffic: not counted by the abuse limiter (many users share a proxy's address).
         let newRefresh = Tokens.generate()
-        switch try await storage.rotateRefreshToken(
-            oldHash: Tokens.hash(body.refreshToken), newHash: Tokens.hash(newRefresh), now: Date())
+        let access = Tokens.generate()
+        let now = Date()
+        switch try await storage.refresh(
+            presentedHash: Tokens.hash(body.refreshToken), successorHash: Tokens.hash(newRefresh),
+            access: NewAccessToken(
+                hash: Tokens.hash(access), expiresAt: now.addingTimeInterval(Self.accessTokenLifetime)),
+            now: now)
         {
-        case .rotated(let accountID, let deviceID):
-            let access = Tokens.generate()
-            try await storage.addAccessToken(
-                hash: Tokens.hash(access), accountID: accountID, deviceID: deviceID,
-                expiresAt: Date().addingTimeInterval(Self.accessTokenLifetime))
+        case .rotated(let accountID, _):
             return JSONResponse(
                 SessionResponse(
                     accountID: accountID, accessToken: access, expiresIn: Int(Self.accessTokenLifetime),
@@ -203,11 +205,7 @@ struct AccountRoutes: Sendable {
 
     private func logout(_ request: Request, _ context: CofferRequestContext) async throws -> HTTPResponse.Status {
         let body = try await request.decode(as: RefreshRequest.self, context: context)
-        // Rotating to a random value we immediately forget ends the session whoever holds the old token.
-        if case .rotated(let accountID, let deviceID) = try await storage.rotateRefreshToken(
-            oldHash: Tokens.hash(body.refreshToken), newHash: Tokens.hash(Tokens.generate()), now: Date())
-        {
-            _ = try await storage.revokeDevice(accountID: accountID, deviceID: deviceID)
+        if let (accountID, _) = try await storage.signOut(refreshHash: Tokens.hash(body.refreshToken)) {
             try await storage.recordEvent(
                 accountID: accountID,
                 event: AccountEvent(kind: .logout, at: Date(), deviceName: nil, clientAddress: context.clientAddress))

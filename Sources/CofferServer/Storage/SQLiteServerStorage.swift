@@ -120,8 +120,8 @@ public final class SQLiteServerStorage: ServerStorage {
             if exists {
                 try db.execute(
                     sql: """
-                        UPDATE devices SET name = ?, refresh_hash = ?, previous_refresh_hash = NULL, revoked = 0,
-                          revoked_reason = NULL, last_seen_at = ?
+                        UPDATE devices SET name = ?, refresh_hash = ?, previous_refresh_hash = NULL,
+                          pending_refresh_hash = NULL, revoked = 0, revoked_reason = NULL, last_seen_at = ?
                         WHERE account_id = ? AND id = ?
                         """,
                     arguments: [device.name, refreshHash, now, account, deviceID])
@@ -143,8 +143,14 @@ public final class SQLiteServerStorage: ServerStorage {
             try db.execute(
                 sql: "INSERT INTO access_tokens (token_hash, account_id, device_id, expires_at) VALUES (?, ?, ?, ?)",
                 arguments: [hash, accountID.uuidString.lowercased(), deviceID.uuidString.lowercased(), expiresAt])
-            try db.execute(
-                sql: "DELETE FROM access_tokens WHERE expires_at < ?", arguments: [Date().addingTimeInterval(-3600)])
+        }
+    }
+
+    /// Implements ``ServerStorage/deleteExpiredAccessTokens(before:)``.
+    public func deleteExpiredAccessTokens(before cutoff: Date) async throws -> Int {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM access_tokens WHERE expires_at < ?", arguments: [cutoff])
+            return db.changesCount
         }
     }
 
@@ -166,25 +172,49 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// Implements .
-    public func rotateRefreshToken(oldHash: Data, newHash: Data, now: Date) async throws -> RefreshOutcome {
+    /// Implements ``ServerStorage/refresh(presentedHash:successorHash:access:now:)``.
+    public func refresh(presentedHash: Data, successorHash: Data, access: NewAccessToken, now: Date) async throws
+        -> RefreshOutcome
+    {
         try await database.write { db in
             if let row = try Row.fetchOne(
-                db, sql: "SELECT account_id, id FROM devices WHERE refresh_hash = ? AND revoked = 0",
-                arguments: [oldHash]),
+                db,
+                sql: """
+                    SELECT account_id, id, refresh_hash = ? AS is_current FROM devices
+                    WHERE (refresh_hash = ? OR pending_refresh_hash = ?) AND revoked = 0
+                    """,
+                arguments: [presentedHash, presentedHash, presentedHash]),
                 let account = UUID(uuidString: row["account_id"]), let device = UUID(uuidString: row["id"])
             {
+                if row["is_current"] as Bool {
+                    // The successor handed out last time never arrived (or was never used): it is
+                    // replaced, and kept as "previous" so a copy of it that turns up later is a replay.
+                    try db.execute(
+                        sql: """
+                            UPDATE devices SET previous_refresh_hash = COALESCE(pending_refresh_hash, previous_refresh_hash),
+                              pending_refresh_hash = ?, last_seen_at = ?
+                            WHERE account_id = ? AND id = ?
+                            """,
+                        arguments: [successorHash, now, row["account_id"] as String, row["id"] as String])
+                } else {
+                    // The successor is in use: the token before it is retired.
+                    try db.execute(
+                        sql: """
+                            UPDATE devices SET previous_refresh_hash = refresh_hash, refresh_hash = pending_refresh_hash,
+                              pending_refresh_hash = ?, last_seen_at = ?
+                            WHERE account_id = ? AND id = ?
+                            """,
+                        arguments: [successorHash, now, row["account_id"] as String, row["id"] as String])
+                }
                 try db.execute(
-                    sql: """
-                        UPDATE devices SET previous_refresh_hash = refresh_hash, refresh_hash = ?, last_seen_at = ?
-                        WHERE account_id = ? AND id = ?
-                        """,
-                    arguments: [newHash, now, row["account_id"] as String, row["id"] as String])
+                    sql:
+                        "INSERT INTO access_tokens (token_hash, account_id, device_id, expires_at) VALUES (?, ?, ?, ?)",
+                    arguments: [access.hash, row["account_id"] as String, row["id"] as String, access.expiresAt])
                 return .rotated(accountID: account, deviceID: device)
             }
             if let row = try Row.fetchOne(
                 db, sql: "SELECT account_id, id FROM devices WHERE previous_refresh_hash = ? AND revoked = 0",
-                arguments: [oldHash]),
+                arguments: [presentedHash]),
                 let account = UUID(uuidString: row["account_id"]), let device = UUID(uuidString: row["id"])
             {
                 try Self.revoke(db, account: row["account_id"], device: row["id"])
@@ -194,15 +224,32 @@ public final class SQLiteServerStorage: ServerStorage {
                 db,
                 sql: """
                     SELECT account_id, revoked_reason FROM devices
-                    WHERE refresh_hash = ? AND revoked = 1 AND revoked_reason IS NOT NULL
+                    WHERE (refresh_hash = ? OR pending_refresh_hash = ?) AND revoked = 1 AND revoked_reason IS NOT NULL
                     """,
-                arguments: [oldHash]),
+                arguments: [presentedHash, presentedHash]),
                 let account = UUID(uuidString: row["account_id"]),
                 let reason = RevocationReason(rawValue: row["revoked_reason"])
             {
                 return .revoked(accountID: account, reason: reason)
             }
             return .unknown
+        }
+    }
+
+    /// Implements ``ServerStorage/signOut(refreshHash:)``.
+    public func signOut(refreshHash: Data) async throws -> (accountID: UUID, deviceID: UUID)? {
+        try await database.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT account_id, id FROM devices WHERE (refresh_hash = ? OR pending_refresh_hash = ?) AND revoked = 0
+                        """,
+                    arguments: [refreshHash, refreshHash]),
+                let account = UUID(uuidString: row["account_id"]), let device = UUID(uuidString: row["id"])
+            else { return nil }
+            try Self.revoke(db, account: row["account_id"], device: row["id"])
+            return (account, device)
         }
     }
 
@@ -238,7 +285,8 @@ public final class SQLiteServerStorage: ServerStorage {
     private static func revoke(_ db: Database, account: String, device: String) throws {
         try db.execute(
             sql: """
-                UPDATE devices SET revoked = 1, refresh_hash = NULL, previous_refresh_hash = NULL, revoked_reason = NULL
+                UPDATE devices SET revoked = 1, refresh_hash = NULL, previous_refresh_hash = NULL,
+                  pending_refresh_hash = NULL, revoked_reason = NULL
                 WHERE account_id = ? AND id = ?
                 """,
             arguments: [account, device])

@@ -21,12 +21,24 @@ enum ServerSchema {
         migrator.registerMigration("v4: sync protocol 2 (manifest sequence, sequences in quarantine)") { db in
             for statement in v4 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v5: refresh tokens confirmed by use; token clean-up by index") { db in
+            for statement in v5 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
 
     /// Sync protocol 2: a manifest says which write sequence it covers, and quarantined records keep
     /// their sequence so an old epoch's manifest can still be checked. Protocol-1 manifests stay as
     /// they are until an upgraded device verifies and replaces them.
+    /// A refresh hands out a *pending* token; the presented one stays valid until the pending one is
+    /// used, so a device that never received its new token (killed, or the answer lost) is not signed
+    /// out. Expired access tokens are deleted by the janitor through an index, not inside requests.
+    static let v5 = [
+        "ALTER TABLE devices ADD COLUMN pending_refresh_hash BLOB",
+        "CREATE INDEX devices_pending_refresh ON devices(pending_refresh_hash)",
+        "CREATE INDEX access_tokens_expiry ON access_tokens(expires_at)",
+    ]
+
     static let v4 = [
         "ALTER TABLE accounts ADD COLUMN manifest_sequence BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE quarantined_epochs ADD COLUMN manifest_sequence BIGINT NOT NULL DEFAULT 0",

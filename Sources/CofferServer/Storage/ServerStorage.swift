@@ -29,8 +29,17 @@ public protocol ServerStorage: Sendable {
     func addAccessToken(hash: Data, accountID: UUID, deviceID: UUID, expiresAt: Date) async throws
     /// The session an unexpired access token belongs to.
     func session(accessHash: Data, now: Date) async throws -> AuthenticatedSession?
-    /// Swaps a refresh token for a new one, detecting replays of an already used one.
-    func rotateRefreshToken(oldHash: Data, newHash: Data, now: Date) async throws -> RefreshOutcome
+    /// Exchanges a refresh token for a new pending one and an access token, in one transaction.
+    ///
+    /// The presented token stays valid until its successor is used, so a device that never received
+    /// the successor can try again; a token older than that (used before its successor was) is a
+    /// replay, and signs the device out.
+    func refresh(presentedHash: Data, successorHash: Data, access: NewAccessToken, now: Date) async throws
+        -> RefreshOutcome
+    /// Signs out the device holding this refresh token (current or pending); returns it.
+    func signOut(refreshHash: Data) async throws -> (accountID: UUID, deviceID: UUID)?
+    /// Deletes access tokens that expired before `cutoff`; returns how many.
+    func deleteExpiredAccessTokens(before cutoff: Date) async throws -> Int
     /// Signs a device out: its refresh and access tokens stop working.
     func revokeDevice(accountID: UUID, deviceID: UUID) async throws -> Bool
     /// The account's signed-in devices.
@@ -164,6 +173,20 @@ public enum ManifestUpdateOutcome: Sendable, Equatable {
     case counterMoved(current: Int64)
     /// The manifest claims to cover writes the server never made, or fewer than the current one.
     case sequenceOutOfRange(lastSequence: Int64, publishedSequence: Int64)
+}
+
+/// An access token to store with a refresh: its hash and expiry.
+public struct NewAccessToken: Sendable {
+    /// SHA-256 of the token.
+    public var hash: Data
+    /// When it stops working.
+    public var expiresAt: Date
+
+    /// Creates a value.
+    public init(hash: Data, expiresAt: Date) {
+        self.hash = hash
+        self.expiresAt = expiresAt
+    }
 }
 
 /// What happened to a refresh token.

@@ -73,6 +73,15 @@ struct Login: ParsableCommand {
     @OptionGroup var address: AccountAddressOptions
     @OptionGroup var secrets: SecretOptions
 
+    @Flag(
+        name: .customLong("accept-weaker-kdf"),
+        help: """
+            Derive the key even if the server asks for cheaper Argon2id parameters than this device saw for \
+            the account (or than Coffer's default). A hostile server does this to make your password easier \
+            to crack offline: use it only if you lowered the parameters yourself.
+            """)
+    var acceptWeakerKDF = false
+
     func run() throws {
         let paths = ProfilePaths()
         let (server, email, device) = try address.resolve(paths)
@@ -80,9 +89,10 @@ struct Login: ParsableCommand {
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
         _ = AgentHandoff.lock(paths)
         let file = paths.vaultFile
+        let kdf: KDFAcceptance = acceptWeakerKDF ? .acceptWeaker : .pinned
         let result = try AsyncBridge.wait {
             try await AccountFlows.login(
-                server: server, email: email, password: password, deviceName: device, vaultFile: file)
+                server: server, email: email, password: password, deviceName: device, vaultFile: file, kdf: kdf)
         }
         try AgentHandoff.unlock(paths, result.keyring)
         Terminal.note("Signed in as \(email); \(result.report.pulled) item(s) downloaded.")
@@ -125,11 +135,22 @@ struct Sync: ParsableCommand {
             Terminal.note(
                 "Synced: \(report.pulled) received, \(report.pushed) sent\(report.conflictCopies > 0 ? ", \(report.conflictCopies) conflict copy(ies) kept — search for \"conflict copy\"" : "")."
             )
+            if let since = report.awaitingSince {
+                Terminal.note(
+                    "\(report.awaitingOtherDevice) change(s) another device made since \(since.formatted(date: .abbreviated, time: .shortened)) are waiting for that device to confirm them; they arrive here once it syncs again (or with this device's next change)."
+                )
+            }
             guard report.heldBack.isEmpty else {
                 let names = report.heldBack.map { "\"\($0.title)\" (\(ByteCount($0.sealedBytes)))" }
                 throw AgentFailure(
                     .server,
                     "Not sent: \(names.joined(separator: ", ")). The server keeps at most \(ByteCount(PushChange.maximumBoxBytes)) per encrypted item, so these stay on this device only. Shorten their notes or fields (`coffer edit`), then sync again; everything else was synced."
+                )
+            }
+            guard report.unconfirmed == 0 else {
+                throw AgentFailure(
+                    .server,
+                    "\(report.unconfirmed) change(s) were not stored by the server although it was asked to; they stay on this device and are sent again at the next sync. If this repeats, the server may be faulty."
                 )
             }
         case .failure(let failure): throw failure

@@ -1,18 +1,26 @@
-import Foundation
-import Testing
+public import Foundation
+public import Testing
 
 /// Runs the real `coffer` binary with its own COFFER_HOME, as a user or a script would.
-final class CofferCLI {
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+public final class CofferCLI {
+    /// What a run printed and how it ended.
+    public struct Result: Sendable {
+        /// The exit status.
+        public let status: Int32
+        /// Standard output.
+        public let stdout: String
+        /// Standard error.
+        public let stderr: String
     }
 
-    let home: URL
+    /// The profile (COFFER_HOME).
+    public let home: URL
+    /// Added to every run's environment.
+    public var environment: [String: String] = [:]
     private let executable: URL
 
-    init() throws {
+    /// A new, empty profile.
+    public init() throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent(
             "coffer-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
@@ -27,30 +35,53 @@ final class CofferCLI {
         try? FileManager.default.removeItem(at: home)
     }
 
-    static func locateBinary() throws -> URL {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
-        ]
-        for directory in candidates {
-            let binary = directory.appendingPathComponent("coffer")
-            if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
-        }
-        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "coffer binary next to the test bundle"])
-    }
+    /// The `coffer` binary built next to the test bundle.
+    public static func locateBinary() throws -> URL { try ServerProcess.binary(named: "coffer") }
 
     /// Runs `coffer` on a pseudo-terminal, as in a person's shell, through script(1) (util-linux);
     /// the result's stdout is everything the terminal showed, standard error included.
-    func runOnTerminal(_ arguments: [String]) throws -> Result {
+    public func runOnTerminal(_ arguments: [String]) throws -> Result {
         let quoted = ([executable.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         return try run(
             ["-qec", quoted.joined(separator: " "), "/dev/null"], program: URL(fileURLWithPath: "/usr/bin/script"))
     }
 
+    /// Runs `coffer` (or `program`) with `arguments`, feeding `stdin`, and waits for it.
     @discardableResult
-    func run(
+    public func run(
         _ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], program: URL? = nil
     ) throws -> Result {
+        try start(arguments, stdin: stdin, environment: extra, program: program).wait()
+    }
+
+    /// A command started and not yet waited for.
+    public final class Running {
+        let process: Process
+        let outputs: URL
+
+        init(process: Process, outputs: URL) {
+            self.process = process
+            self.outputs = outputs
+        }
+
+        /// Waits for the command to end; a command killed by a signal reports 128 + the signal.
+        public func wait() throws -> Result {
+            process.waitUntilExit()
+            defer { try? FileManager.default.removeItem(at: outputs) }
+            let status =
+                process.terminationReason == .uncaughtSignal
+                ? 128 + process.terminationStatus : process.terminationStatus
+            return Result(
+                status: status,
+                stdout: try String(contentsOf: outputs.appendingPathComponent("stdout"), encoding: .utf8),
+                stderr: try String(contentsOf: outputs.appendingPathComponent("stderr"), encoding: .utf8))
+        }
+    }
+
+    /// Starts `coffer` (or `program`) with `arguments` and returns without waiting for it.
+    public func start(
+        _ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], program: URL? = nil
+    ) throws -> Running {
         let process = Process()
         process.executableURL = program ?? executable
         process.arguments = arguments
@@ -58,11 +89,12 @@ final class CofferCLI {
         environment["COFFER_HOME"] = home.path
         environment.removeValue(forKey: "DISPLAY")
         environment.removeValue(forKey: "WAYLAND_DISPLAY")
-        for (key, value) in extra { environment[key] = value }
+        for (key, value) in self.environment.merging(extra, uniquingKeysWith: { _, new in new }) {
+            environment[key] = value
+        }
         process.environment = environment
         let outputs = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-out-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: outputs) }
         let stdoutURL = outputs.appendingPathComponent("stdout")
         let stderrURL = outputs.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
@@ -76,16 +108,13 @@ final class CofferCLI {
         // that is an EPIPE for the test to ignore, not a SIGPIPE that kills the test runner.
         if let stdin { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: try String(contentsOf: stdoutURL, encoding: .utf8),
-            stderr: try String(contentsOf: stderrURL, encoding: .utf8))
+        return Running(process: process, outputs: outputs)
     }
 
     /// Runs and expects success, returning standard output.
     @discardableResult
-    func ok(_ arguments: [String], stdin: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws
+    public func ok(_ arguments: [String], stdin: String? = nil, sourceLocation: SourceLocation = #_sourceLocation)
+        throws
         -> String
     {
         let result = try run(arguments, stdin: stdin)
@@ -95,12 +124,13 @@ final class CofferCLI {
         return result.stdout
     }
 
-    func json(_ arguments: [String], stdin: String? = nil) throws -> Any {
+    /// Runs and parses standard output as JSON.
+    public func json(_ arguments: [String], stdin: String? = nil) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(ok(arguments, stdin: stdin).utf8))
     }
 
     /// Every byte of every file under COFFER_HOME.
-    func allFileBytes() throws -> Data {
+    public func allFileBytes() throws -> Data {
         var data = Data()
         let enumerator = FileManager.default.enumerator(at: home, includingPropertiesForKeys: [.isRegularFileKey])
         while let url = enumerator?.nextObject() as? URL {
@@ -111,5 +141,6 @@ final class CofferCLI {
         return data
     }
 
-    var vaultFile: URL { home.appendingPathComponent("vault.sqlite") }
+    /// The profile's vault file.
+    public var vaultFile: URL { home.appendingPathComponent("vault.sqlite") }
 }

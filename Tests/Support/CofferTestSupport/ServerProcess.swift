@@ -1,0 +1,114 @@
+public import Foundation
+
+/// The real `coffer-server` binary on 127.0.0.1, on a free port, with a temporary data directory.
+///
+/// Restarting keeps the port, so clients find the server again; the log goes to a file beside the
+/// data directory, drained continuously so the server never blocks on a full pipe.
+public final class ServerProcess: @unchecked Sendable {
+    // `@unchecked Sendable` is sound: tests drive one server from one test at a time; only the log
+    // file is shared with the pipe's handler, and that handler touches nothing here.
+
+    /// The data directory (`--data-dir`).
+    public let dataDirectory: URL
+    /// Everything the server printed.
+    public let logFile: URL
+    /// `http://127.0.0.1:PORT`, known once it listens.
+    public private(set) var url = ""
+    private var port = 0
+    private var process: Process?
+    private let arguments: [String]
+    private let environment: [String: String]
+
+    /// Starts a server; `arguments` and `environment` are added to the defaults.
+    public init(dataDirectory: URL? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        self.dataDirectory =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "coffer-server-\(UUID().uuidString.prefix(8))")
+        logFile = self.dataDirectory.deletingLastPathComponent().appendingPathComponent(
+            "\(self.dataDirectory.lastPathComponent).log")
+        self.arguments = arguments
+        self.environment = environment
+        try start()
+    }
+
+    deinit { stop() }
+
+    /// A program built next to the test bundle (`coffer`, `coffer-server`).
+    public static func binary(named name: String) throws -> URL {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [directory, Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "\(name) next to the test bundle"])
+    }
+
+    /// Starts the server (again) and waits for its "listening on" line, which carries the URL.
+    public func start() throws {
+        let process = Process()
+        process.executableURL = try Self.binary(named: "coffer-server")
+        process.arguments =
+            ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory.path] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        self.process = process
+        let handle = output.fileHandleForReading
+        var buffer = ""
+        while !buffer.contains("listening on http://") || !buffer.hasSuffix("\n") {
+            let chunk = handle.availableData
+            guard !chunk.isEmpty else {
+                throw CocoaError(
+                    .fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "coffer-server exited: \(buffer)"])
+            }
+            buffer += String(decoding: chunk, as: UTF8.self)
+        }
+        let line = buffer.split(separator: "\n").first { $0.contains("listening on http://") } ?? ""
+        if let start = line.range(of: "http://")?.lowerBound {
+            url = String(line[start...]).trimmingCharacters(in: .whitespaces)
+        }
+        port = Int(url.split(separator: ":").last ?? "") ?? 0
+        let log = logFile
+        if !FileManager.default.fileExists(atPath: log.path) {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        }
+        Self.append(Data(buffer.utf8), to: log)
+        handle.readabilityHandler = { handle in Self.append(handle.availableData, to: log) }
+    }
+
+    private static func append(_ data: Data, to file: URL) {
+        guard let handle = try? FileHandle(forWritingTo: file) else { return }
+        handle.seekToEndOfFile()
+        handle.write(data)
+        try? handle.close()
+    }
+
+    /// Sends `signal` and waits for the process to end.
+    public func kill(signal: Int32 = SIGKILL) {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    /// Stops it gracefully (SIGTERM).
+    public func stop() { kill(signal: SIGTERM) }
+
+    /// The exit status once it ended; `nil` while it runs.
+    public var exitStatus: Int32? { process.flatMap { $0.isRunning ? nil : $0.terminationStatus } }
+
+    /// The SQLite database's path.
+    public var databasePath: String { dataDirectory.appendingPathComponent("coffer.sqlite").path }
+
+    /// Everything the server wrote: its data directory (database, mail) and its log.
+    public func allBytes() throws -> Data {
+        var data = (try? Data(contentsOf: logFile)) ?? Data()
+        let enumerator = FileManager.default.enumerator(at: dataDirectory, includingPropertiesForKeys: nil)
+        while let url = enumerator?.nextObject() as? URL {
+            if let bytes = try? Data(contentsOf: url) { data.append(bytes) }
+        }
+        return data
+    }
+}
