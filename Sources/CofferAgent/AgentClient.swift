@@ -32,14 +32,14 @@ public struct AgentClient: VaultAccess {
         return try AgentProtocol.decode(AgentResponse.self, from: socket.readFrame())
     }
 
-    /// How long an answer may take: requests that talk to the server wait for it (each exchange has
-    /// its own deadline), the rest are local and quick.
+    /// How long an answer may take: reads are local and quick; a change waits for the sync it starts
+    /// and a server request for the server, each exchange under its own deadline.
     static func answerTimeout(_ request: AgentRequest) -> Int {
         switch request {
-        case .sync, .devices, .revokeDevice, .accountEvents, .logout, .backup, .mergeRecovered, .importItems:
-            return 3600
-        default:
+        case .status, .list, .search, .resolve, .unlock, .unlockWithPIN, .setPIN, .clearPIN, .lock, .agentState:
             return 60
+        default:
+            return 3600
         }
     }
 

@@ -23,6 +23,8 @@ public final class AgentServer {
     private var lastActivity = ContinuousClock.now
     private var isFinished = false
     private var syncs: BackgroundSync?
+    /// Set while handling a request that changed the vault and wants it synced.
+    private var syncRequested = false
 
     /// 15 minutes, as security.md's convenience window.
     public static let defaultIdleTimeoutSeconds = 15 * 60
@@ -101,17 +103,31 @@ public final class AgentServer {
                 syncs.request(store: session.store, keyring: session.keyring, reply: connection)
                 return false
             }
+            syncRequested = false
             response = handle(request)
         } catch {
             response = .failure(AgentFailure(error))
         }
+        if syncRequested, let session, let syncs {
+            // The change is saved; its answer waits for the sync it started, other commands do not.
+            syncRequested = false
+            lastActivity = .now
+            syncs.request(store: session.store, keyring: session.keyring, reply: connection, answer: response)
+            runDeferredWork()
+            return false
+        }
         lastActivity = .now
         if let data = try? AgentProtocol.encode(response) { try? connection.writeFrame(data) }
         // Work the answer does not wait for (backups), done once the client has it.
+        runDeferredWork()
+        return true
+    }
+
+    /// Work the answer does not wait for (backups), done once the client has it.
+    private func runDeferredWork() {
         let work = afterResponse
         afterResponse = []
         for step in work { step() }
-        return true
     }
 
     private func handle(_ request: AgentRequest) -> AgentResponse {
@@ -144,9 +160,7 @@ public final class AgentServer {
             guard let session else { return .failure(Self.lockedFailure) }
             var handler = VaultRequestHandler(session: session, isLocked: false, pinEnabled: pinEnvelope != nil)
             handler.schedule = { [unowned self] work in afterResponse.append(work) }
-            handler.syncInBackground = { [unowned self] in
-                syncs?.request(store: session.store, keyring: session.keyring, reply: nil)
-            }
+            handler.syncInBackground = { [unowned self] in syncRequested = true }
             return handler.handle(
                 request)
         }

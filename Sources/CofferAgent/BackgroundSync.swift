@@ -15,6 +15,10 @@ import Foundation
 /// are guarded per item, so edits made meanwhile are merged, never overwritten) and the keyring; the
 /// loop then reads what the run changed. Requests for a sync while one runs are served by the next
 /// run, which starts as soon as the current one ends, so every change is synced after it was made.
+///
+/// A command that changed the vault gets its answer once the sync it started has run (as without an
+/// agent, so a script that adds an item on one device and syncs another finds it there); only that
+/// command waits — every other command is served meanwhile.
 final class BackgroundSync {
     /// Readable when a run has ended; the agent polls it.
     let wakeDescriptor: Int32
@@ -22,9 +26,11 @@ final class BackgroundSync {
     private let outcome = OutcomeBox()
     private var isRunning = false
     private var runAgain = false
+    /// A connection waiting for a run, and the answer it gets then (`nil`: the sync report).
+    private typealias Waiter = (connection: UnixSocket, answer: AgentResponse?)
     /// Connections waiting for the run in progress, and for the one after it.
-    private var waiting: [UnixSocket] = []
-    private var waitingForNext: [UnixSocket] = []
+    private var waiting: [Waiter] = []
+    private var waitingForNext: [Waiter] = []
 
     init() throws(AgentFailure) {
         var ends: [Int32] = [0, 0]
@@ -43,15 +49,16 @@ final class BackgroundSync {
     /// Whether a run is in progress (the agent waits for it before exiting).
     var isBusy: Bool { isRunning }
 
-    /// Asks for a sync of `store`; `connection`, if given, gets the report when it is done.
-    func request(store: VaultStore, keyring: Keyring, reply connection: UnixSocket?) {
+    /// Asks for a sync of `store`; `connection`, if given, gets `answer` — or, when that is `nil`,
+    /// the sync's report — once the sync has run.
+    func request(store: VaultStore, keyring: Keyring, reply connection: UnixSocket?, answer: AgentResponse? = nil) {
         latest = (store, keyring)
         if isRunning {
             runAgain = true
-            if let connection { waitingForNext.append(connection) }
+            if let connection { waitingForNext.append((connection, answer)) }
             return
         }
-        if let connection { waiting.append(connection) }
+        if let connection { waiting.append((connection, answer)) }
         start(store: store, keyring: keyring)
     }
 
@@ -85,10 +92,11 @@ final class BackgroundSync {
             case .success(let report): .syncReport(report)
             case .failure(let failure): .failure(failure)
             }
-        let data = try? AgentProtocol.encode(response)
-        for connection in waiting {
-            if let data { try? connection.writeFrame(data) }
-            connection.close()
+        let report = try? AgentProtocol.encode(response)
+        for waiter in waiting {
+            let data = waiter.answer.flatMap { try? AgentProtocol.encode($0) } ?? report
+            if let data { try? waiter.connection.writeFrame(data) }
+            waiter.connection.close()
         }
         waiting = waitingForNext
         waitingForNext = []

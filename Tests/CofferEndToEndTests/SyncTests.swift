@@ -107,16 +107,16 @@ struct SyncTests {
         let devices = try TwoDevices()
         try devices.a.ok(
             [
-                "add", "login", "--title", "CANARY-title-e7b3", "--username", "CANARY-user-e7b3", "--url",
-                "https://canary-e7b3.example",
-                "--tag", "CANARY-tag-e7b3", "--notes", "CANARY-notes-e7b3", "--field", "extra=CANARY-field-e7b3",
+                "add", "login", "--title", "CANARY-title-zqxw", "--username", "CANARY-user-zqxw", "--url",
+                "https://canary-zqxw.example",
+                "--tag", "CANARY-tag-zqxw", "--notes", "CANARY-notes-zqxw", "--field", "extra=CANARY-field-zqxw",
                 "--password-stdin",
             ],
-            stdin: "CANARY-pass-e7b3\n")
+            stdin: "CANARY-pass-zqxw\n")
         try devices.b.ok(["sync"])
-        #expect(try devices.b.ok(["get", "CANARY-title-e7b3", "password"]) == "CANARY-pass-e7b3\n")
+        #expect(try devices.b.ok(["get", "CANARY-title-zqxw", "password"]) == "CANARY-pass-zqxw\n")
         let bytes = try devices.server.allBytes()
-        #expect(bytes.range(of: Data("e7b3".utf8)) == nil)
+        #expect(bytes.range(of: Data("zqxw".utf8)) == nil)
         #expect(bytes.range(of: Data(Self.password.utf8)) == nil)
     }
 

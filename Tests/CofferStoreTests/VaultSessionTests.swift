@@ -241,15 +241,15 @@ struct VaultSessionTests {
     func noPlaintext() throws {
         let vault = try TemporaryVault()
         let session = try vault.session()
-        var item = Item(type: .login, title: "canary-title-7f3a", now: Date())
-        item.setValue("canary-user-7f3a", of: "username")
-        item.setValue("canary-pass-7f3a", of: "password")
-        item.notes = "canary-notes-7f3a"
-        item.urls = ["https://canary-url-7f3a.example"]
-        item.tags = ["canary-tag-7f3a"]
+        var item = Item(type: .login, title: "canary-title-zqjx", now: Date())
+        item.setValue("canary-user-zqjx", of: "username")
+        item.setValue("canary-pass-zqjx", of: "password")
+        item.notes = "canary-notes-zqjx"
+        item.urls = ["https://canary-url-zqjx.example"]
+        item.tags = ["canary-tag-zqjx"]
         _ = try session.add(item)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: vault.paths.vaultFile))
-        #expect(bytes.range(of: Data("7f3a".utf8)) == nil)
+        #expect(bytes.range(of: Data("zqjx".utf8)) == nil)
     }
 
     /// An item whose sealed JSON is exactly `bytes` long.

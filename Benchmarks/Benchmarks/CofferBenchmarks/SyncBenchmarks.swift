@@ -7,36 +7,63 @@ import CofferStore
 import CofferVault
 import Foundation
 
-/// Issue 3's figures: the initial sync of 10,000 items to a new device, end to end, and a
-/// no-change sync round trip, against the real `coffer-server` (COFFER_SERVER_BINARY).
+/// Sync protocol 2's budgets (issue 11), against the real `coffer-server` (COFFER_SERVER_BINARY):
+/// a no-change sync costs the same at 1,000, 100,000 and 1,000,000 items (ratio ≤ 1.2), one change on
+/// a 100,000-item vault costs work in proportion to the change, and registering 1,000,000 items works.
+/// Plus issue 3's initial sync of 10,000 items to a new device.
 func syncBenchmarks() {
+    for count in [1_000, 100_000, 1_000_000] {
+        Benchmark("No-change sync at \(count) items", configuration: .init(maxIterations: 50)) { benchmark in
+            let fixture = try SyncFixture.shared(count: count)
+            let engine = SyncEngine(store: fixture.store, keyring: fixture.keyring)
+            _ = try AsyncBridge.wait { try await engine.sync() }
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                let report = try AsyncBridge.wait { try await engine.sync() }
+                precondition(report.pulled == 0 && report.pushed == 0)
+            }
+        }
+    }
+
+    Benchmark("One-change sync at 100,000 items", configuration: .init(maxIterations: 20)) { benchmark in
+        let fixture = try SyncFixture.shared(count: 100_000)
+        let session = try VaultSession(store: fixture.store, keyring: fixture.keyring)
+        var item = try session.resolve("Service 4242 account", scope: .live)
+        item.notes = "changed \(UUID())"
+        _ = try session.update(item)
+        let engine = SyncEngine(store: fixture.store, keyring: fixture.keyring)
+        benchmark.startMeasurement()
+        let report = try AsyncBridge.wait { try await engine.sync() }
+        benchmark.stopMeasurement()
+        precondition(report.pushed == 1, "pushed \(report.pushed)")
+    }
+
+    Benchmark("Register a vault of 1,000,000 items", configuration: .init(maxIterations: 1)) { benchmark in
+        benchmark.startMeasurement()
+        let fixture = try SyncFixture(count: 1_000_000, name: "register")
+        benchmark.stopMeasurement()
+        precondition(try fixture.store.pendingChangeCount() == 0)
+    }
+
     Benchmark("Initial sync of 10,000 items to a new device", configuration: .init(maxIterations: 3)) { benchmark in
-        let server = try SyncFixture.shared()
+        let fixture = try SyncFixture.shared(count: 10_000)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "coffer-bench-login-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("vault.sqlite").path
+        let (url, email) = (fixture.url, fixture.email)
         benchmark.startMeasurement()
         let result = try AsyncBridge.wait {
             try await AccountFlows.login(
-                server: server.url, email: server.email, password: SyncFixture.password, deviceName: "bench",
-                vaultFile: file)
+                server: url, email: email, password: SyncFixture.password, deviceName: "bench", vaultFile: file,
+                kdf: .acceptWeaker)
         }
         benchmark.stopMeasurement()
         precondition(result.report.pulled == 10_000, "pulled \(result.report.pulled)")
     }
-
-    Benchmark("No-change sync round trip", configuration: .init(maxIterations: 100)) { benchmark in
-        let server = try SyncFixture.shared()
-        let engine = SyncEngine(store: server.store, keyring: server.keyring)
-        benchmark.startMeasurement()
-        let report = try AsyncBridge.wait { try await engine.sync() }
-        benchmark.stopMeasurement()
-        precondition(report.pushed == 0)
-    }
 }
 
-/// A server with one registered account holding 10,000 items, built once per process.
+/// A server with one registered account holding `count` items, synced; built once per size and process.
 final class SyncFixture: Sendable {
     static let password = "benchmark-password-1"
     let url: String
@@ -45,20 +72,22 @@ final class SyncFixture: Sendable {
     let keyring: Keyring
     private let process: Process
 
-    nonisolated(unsafe) private static var cached: SyncFixture?
+    nonisolated(unsafe) private static var cached: [Int: SyncFixture] = [:]
 
-    static func shared() throws -> SyncFixture {
-        if let cached { return cached }
-        let fixture = try SyncFixture()
-        cached = fixture
+    static func shared(count: Int) throws -> SyncFixture {
+        if let fixture = cached[count] { return fixture }
+        let fixture = try SyncFixture(count: count, name: "\(count)")
+        cached[count] = fixture
         return fixture
     }
 
-    private init() throws {
+    /// Starts a server, fills a vault with `count` sealed items (in batches, straight into the store),
+    /// and registers it, which uploads them all and publishes the manifest.
+    init(count: Int, name: String) throws {
         let binary =
             ProcessInfo.processInfo.environment["COFFER_SERVER_BINARY"] ?? "../.build-release/release/coffer-server"
         let data = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "coffer-bench-server-\(UUID().uuidString)")
+            "coffer-bench-server-\(name)-\(UUID().uuidString)")
         let port = Int.random(in: 20_000...40_000)
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -74,20 +103,29 @@ final class SyncFixture: Sendable {
             "coffer-bench-a-\(UUID().uuidString)")
         let paths = ProfilePaths(environment: ["COFFER_HOME": directory.path])
         let created = try VaultSetup.create(paths: paths, password: Self.password, parameters: .minimum)
-        let session = try VaultSession(store: VaultStore.open(at: paths.vaultFile), keyring: created.keyring)
-        _ = try session.add(contentsOf: (0..<10_000).map { BenchmarkFixtures.sampleItem(index: $0) })
+        let filling = try VaultStore.open(at: paths.vaultFile)
+        for start in stride(from: 0, to: count, by: 10_000) {
+            let batch = try (start..<min(count, start + 10_000)).map {
+                try created.keyring.seal(BenchmarkFixtures.sampleItem(index: $0), revision: 1)
+            }
+            try filling.commit(VaultChange(upserts: batch), keyring: created.keyring)
+        }
         let (url, email, file) = (url, email, paths.vaultFile)
         // Wait for the server to accept connections (the registration retries until it does).
         var registered: (keyring: Keyring, recoveryCode: RecoveryCode, report: SyncReport)?
         for _ in 0..<100 where registered == nil {
-            registered = try? AsyncBridge.wait {
-                try await AccountFlows.register(
-                    server: url, email: email, password: SyncFixture.password, deviceName: "bench-a", vaultFile: file,
-                    createIfMissing: false)
+            do {
+                registered = try AsyncBridge.wait {
+                    try await AccountFlows.register(
+                        server: url, email: email, password: SyncFixture.password, deviceName: "bench-a",
+                        vaultFile: file, createIfMissing: false)
+                }
+            } catch CofferClientError.unreachable {
+                Thread.sleep(forTimeInterval: 0.1)
             }
-            if registered == nil { Thread.sleep(forTimeInterval: 0.1) }
         }
         guard let registered else { throw CofferClientError.unreachable(server: url) }
+        precondition(registered.report.pushed == count, "pushed \(registered.report.pushed) of \(count)")
         store = try VaultStore.open(at: file)
         keyring = registered.keyring
     }

@@ -9,15 +9,20 @@ struct BearerAuthenticator: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count < 200 else {
-            throw APIError.unauthorized
-        }
-        let token = String(header.dropFirst("Bearer ".count))
+        let token = try Self.token(of: request)
         guard let session = try await storage.session(accessHash: Tokens.hash(token), now: Date()) else {
             throw APIError.unauthorized
         }
         var context = context
         context.session = session
         return try await next(request, context)
+    }
+
+    /// The token of `Authorization: Bearer TOKEN`, or 401.
+    static func token(of request: Request) throws -> String {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.utf8.count < 200 else {
+            throw APIError.unauthorized
+        }
+        return String(header.dropFirst("Bearer ".count))
     }
 }

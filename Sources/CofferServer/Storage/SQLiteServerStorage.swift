@@ -156,20 +156,22 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func session(accessHash: Data, now: Date) async throws -> AuthenticatedSession? {
-        try await database.read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db,
+        try await database.read { db in try Self.session(db, accessHash: accessHash, now: now) }
+    }
+
+    private static func session(_ db: Database, accessHash: Data, now: Date) throws -> AuthenticatedSession? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
                     sql: """
                         SELECT t.account_id, t.device_id, d.name FROM access_tokens t
                         JOIN devices d ON d.account_id = t.account_id AND d.id = t.device_id
                         WHERE t.token_hash = ? AND t.expires_at > ? AND d.revoked = 0
-                        """,
-                    arguments: [accessHash, now]),
-                let account = UUID(uuidString: row["account_id"]), let device = UUID(uuidString: row["device_id"])
-            else { return nil }
-            return AuthenticatedSession(accountID: account, deviceID: device, deviceName: row["name"])
-        }
+                        """),
+                arguments: [accessHash, now]),
+            let account = UUID(uuidString: row["account_id"]), let device = UUID(uuidString: row["device_id"])
+        else { return nil }
+        return AuthenticatedSession(accountID: account, deviceID: device, deviceName: row["name"])
     }
 
     /// Implements ``ServerStorage/refresh(presentedHash:successorHash:access:now:)``.
@@ -313,9 +315,10 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements `ServerStorage.pull`: at most `limit` records and about 32 MiB of ciphertext a
     /// page (always at least one record), so items with attachments page instead of ballooning.
-    public func pull(accountID: UUID, after cursor: Int64, limit: Int) async throws -> SyncPage {
-        let account = accountID.uuidString.lowercased()
-        return try await database.read { db in
+    public func pull(accessHash: Data, now: Date, after cursor: Int64, limit: Int) async throws -> SyncPage? {
+        try await database.read { db in
+            guard let session = try Self.session(db, accessHash: accessHash, now: now) else { return nil }
+            let account = session.accountID.uuidString.lowercased()
             let rows = try Row.fetchAll(
                 db,
                 sql: """

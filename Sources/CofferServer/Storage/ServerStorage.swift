@@ -45,8 +45,10 @@ public protocol ServerStorage: Sendable {
     /// The account's signed-in devices.
     func devices(accountID: UUID) async throws -> [StoredDevice]
 
-    /// Records written after `cursor`, at most `limit`, and the manifest, read in one transaction.
-    func pull(accountID: UUID, after cursor: Int64, limit: Int) async throws -> SyncPage
+    /// The records written after `cursor` (at most `limit`) and the manifest of the account whose
+    /// unexpired access token hashes to `accessHash`, read in one transaction — a device's most frequent
+    /// request is one database round trip. `nil` when the token is unknown, expired or revoked.
+    func pull(accessHash: Data, now: Date, after cursor: Int64, limit: Int) async throws -> SyncPage?
     /// Applies changes whose base revision is current, in one transaction; reports the others.
     func push(accountID: UUID, changes: [PushChange], now: Date) async throws -> PushResult
     /// Replaces the manifest only if its counter is still `expectedCounter` and it covers at least the

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 public import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -64,7 +66,7 @@ public final class HostileProxy: Sendable {
     /// The proxy's base URL, which devices use as their server.
     public let url: String
     private let state = Shared()
-    private let task: Task<Void, any Error>
+    private let group: ServiceGroup
 
     /// Starts a proxy in front of `upstream` on a free port of 127.0.0.1.
     public init(upstream: String) async throws {
@@ -79,14 +81,27 @@ public final class HostileProxy: Sendable {
             onServerRunning: { channel in
                 portSink.yield(channel.localAddress?.port ?? 0)
                 portSink.finish()
-            })
-        task = Task { try await app.runService() }
+            },
+            logger: {
+                var logger = Logger(label: "hostile-proxy")
+                logger.logLevel = .warning
+                return logger
+            }())
+        // Stopped gracefully (cancelling the server's task mid-connection traps in NIO's writers).
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "hostile-proxy")))
+        self.group = group
+        // Its own threads: the tests it serves block the cooperative pool while they wait for `coffer`.
+        Task(executorPreference: Self.executor) { try await group.run() }
         var port = 0
         for await bound in ports { port = bound }
         url = "http://127.0.0.1:\(port)"
     }
 
-    deinit { task.cancel() }
+    deinit {
+        let group = group
+        Task { await group.triggerGracefulShutdown() }
+    }
 
     /// Adds a rule; the first matching rule acts. `times` limits how often it applies.
     public func on(_ method: String, _ pathPrefix: String, times: Int? = nil, _ action: Action) {
@@ -121,6 +136,9 @@ public final class HostileProxy: Sendable {
             for await _ in stream { return }
         }
     }
+
+    /// Shared by every proxy of the test process; idle threads cost nothing.
+    private static let executor = DedicatedExecutor(threads: 2, name: "hostile-proxy")
 
     private static func handle(_ request: Request, upstream: String, state: Shared) async throws -> Response {
         let method = request.method.rawValue
