@@ -210,7 +210,8 @@ let package = Package(
         .testTarget(
             name: "CofferEndToEndTests",
             dependencies: [
-                "coffer", "coffer-server", "KeePassXCPeer", "CofferTestSupport", "CofferAPI", "CofferKDBX",
+                "coffer", "coffer-server", "KeePassXCPeer", "CofferTestSupport", "CofferAPI", "CofferClient",
+                "CofferKDBX",
                 "CofferAgent", "CofferStore", "CofferVault",
                 "CofferModel", .product(name: "GRDB", package: "GRDB.swift"),
             ],

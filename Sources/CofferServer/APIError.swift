@@ -44,6 +44,25 @@ public struct APIError: HTTPResponseError, Sendable {
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "invalid-request", message) }
 
+    /// 507 when the disk is full, 503 otherwise, with Retry-After: the client keeps its changes and
+    /// tries again; nothing acknowledged was lost.
+    static func storage(_ failure: StorageFailure) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = "60"
+        switch failure {
+        case .full:
+            return APIError(
+                .init(code: 507, reasonPhrase: "Insufficient Storage"), "insufficient-storage",
+                "The server's disk is full, so nothing was stored. Your changes are kept on your device; try again later.",
+                headers: headers)
+        default:
+            return APIError(
+                .serviceUnavailable, "storage-unavailable",
+                "The server cannot write its database right now, so nothing was stored. Try again later.",
+                headers: headers)
+        }
+    }
+
     static func tooManyRequests(retryAfter seconds: Int) -> APIError {
         var headers = HTTPFields()
         headers[.retryAfter] = String(seconds)

@@ -38,6 +38,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is DecodingError {
             return try APIError.badRequest("The request body is not the JSON this endpoint expects; see /openapi.yaml.")
                 .response(from: request, context: context)
+        } catch let failure as StorageFailure {
+            context.logger.error("storage failed", metadata: ["cause": "\(failure)"])
+            return try APIError.storage(failure).response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
             return try APIError(.internalServerError, "internal", "The server failed; try again later.")

@@ -80,6 +80,16 @@ struct APITests {
             ("POST", "/api/v1/login", Data("{not json".utf8), nil, 400),
             ("POST", "/api/v1/login", HTTP.json(["email": 42, "authKey": "x"]), nil, 400),
             ("POST", "/api/v1/prelogin", HTTP.json(["email": "not-an-address"]), nil, 400),
+            // Addresses that would look like another one, or rewrite what an operator reads, are refused.
+            ("POST", "/api/v1/prelogin", HTTP.json(["email": "alice\u{0}@example.org"]), nil, 400),
+            ("POST", "/api/v1/prelogin", HTTP.json(["email": "alice\u{202E}gro.elpmaxe@example.org"]), nil, 400),
+            ("POST", "/api/v1/prelogin", HTTP.json(["email": "al\u{200B}ice@example.org"]), nil, 400),
+            ("POST", "/api/v1/prelogin", HTTP.json(["email": "alice@example..org"]), nil, 400),
+            ("POST", "/api/v1/prelogin", HTTP.json(["email": "alice@-example.org"]), nil, 400),
+            (
+                "POST", "/api/v1/prelogin", HTTP.json(["email": String(repeating: "a", count: 65) + "@example.org"]),
+                nil, 400
+            ),
             ("POST", "/api/v1/register", Data(repeating: 0x61, count: 20 * 1024 * 1024), nil, 413),
             ("GET", "/api/v1/account", nil, "bogus-token", 401),
             ("GET", "/api/v1/account", nil, nil, 401),
@@ -227,6 +237,16 @@ struct APITests {
         }
         #expect(last?.status == 429)
         #expect(Int(last?.headers["retry-after"] ?? "") ?? 0 > 0)
+    }
+
+    @Test("addresses are normalised: case and Unicode composition do not make a second account")
+    func emailNormalisation() async throws {
+        let server = try ServerProcess()
+        let account = try await TestAccount.register(on: server, email: "Ren\u{0065}\u{0301}e@Example.ORG")
+        #expect(account.email.isEmpty == false)
+        let again = try await HTTP.send(
+            "POST", server.url + "/api/v1/prelogin", body: HTTP.json(["email": "ren\u{00E9}e@example.org"]))
+        #expect(try JSONDecoder().decode(PreloginResponse.self, from: again.body).salt == Data(repeating: 7, count: 16))
     }
 
     @Test("pre-login answers unknown addresses with stable fake parameters")

@@ -32,14 +32,7 @@ struct AccountRoutes: Sendable {
         try await limits.check(email: email, address: context.clientAddress)
     }
 
-    static func normalize(_ email: String) throws -> String {
-        let trimmed = email.trimmingCharacters(in: .whitespaces).lowercased()
-        let parts = trimmed.split(separator: "@")
-        guard trimmed.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-            !trimmed.contains(where: { $0.isWhitespace || $0.isNewline })
-        else { throw APIError.badRequest("'\(email.prefix(80))' is not an e-mail address.") }
-        return trimmed
-    }
+    static func normalize(_ email: String) throws -> String { try EmailAddress.normalize(email) }
 
     private func prelogin(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
         PreloginResponse

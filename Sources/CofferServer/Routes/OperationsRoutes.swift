@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Prometheus
 
 /// Liveness, readiness, metrics and the API description.
@@ -9,12 +10,15 @@ struct OperationsRoutes: Sendable {
 
     func register(on router: Router<CofferRequestContext>) {
         router.get("/health") { _, _ in HealthStatus(status: "ok") }
-        router.get("/health/ready") { _, _ in
+        router.get("/health/ready") { _, context in
             do {
                 try await storage.checkReadiness()
                 return JSONResponse(HealthStatus(status: "ready"))
             } catch {
-                return JSONResponse(HealthStatus(status: "database-unavailable"), status: .serviceUnavailable)
+                // The cause is logged for the operator; the probe's answer stays terse.
+                context.logger.warning("not ready", metadata: ["cause": "\(error)"])
+                return JSONResponse(
+                    HealthStatus(status: "database-unavailable", cause: "\(error)"), status: .serviceUnavailable)
             }
         }
         router.get("/metrics") { _, _ in
@@ -35,6 +39,8 @@ struct OperationsRoutes: Sendable {
 /// The body of `/health` routes.
 struct HealthStatus: ResponseEncodable, Sendable {
     let status: String
+    /// Why the server is not ready; absent when it is.
+    var cause: String?
 }
 
 /// The API description, shipped with the server.

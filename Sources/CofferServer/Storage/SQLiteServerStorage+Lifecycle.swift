@@ -9,7 +9,7 @@ extension SQLiteServerStorage {
         event: AccountEvent
     ) async throws -> Bool {
         let account = accountID.uuidString.lowercased()
-        return try await database.write { db in
+        return try await write { db in
             try db.execute(
                 sql: """
                     UPDATE accounts SET kdf_memory_kib = ?, kdf_iterations = ?, kdf_parallelism = ?, salt = ?,
@@ -32,7 +32,7 @@ extension SQLiteServerStorage {
         async throws -> Bool
     {
         let account = accountID.uuidString.lowercased()
-        return try await database.write { db in
+        return try await write { db in
             try db.execute(
                 sql: """
                     UPDATE accounts SET recovery_verifier = ?, recovery_wrapped_key = ?
@@ -47,7 +47,7 @@ extension SQLiteServerStorage {
 
     /// Implements ``ServerStorage/addEmailCode(hash:accountID:purpose:expiresAt:)``.
     public func addEmailCode(hash: Data, accountID: UUID, purpose: String, expiresAt: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO email_codes (code_hash, account_id, purpose, expires_at, used, failed_attempts)
@@ -62,7 +62,7 @@ extension SQLiteServerStorage {
         -> EmailCodeCheck
     {
         let account = accountID.uuidString.lowercased()
-        return try await database.write { db in
+        return try await write { db in
             let live = "account_id = ? AND purpose = ? AND used = 0 AND expires_at > ?"
             let found = try Row.fetchOne(
                 db, sql: "SELECT failed_attempts FROM email_codes WHERE \(live) AND code_hash = ?",
@@ -95,7 +95,7 @@ extension SQLiteServerStorage {
         accountID: UUID, now: Date, from address: String?, quarantineUntil: Date, event: AccountEvent
     ) async throws -> UInt32 {
         let account = accountID.uuidString.lowercased()
-        return try await database.write { db in
+        return try await write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [account])
             else { throw StorageError.missingAccount }
             let epoch: Int64 = row["epoch"]
@@ -146,7 +146,7 @@ extension SQLiteServerStorage {
         event: AccountEvent
     ) async throws -> Bool {
         let account = accountID.uuidString.lowercased()
-        return try await database.write { db in
+        return try await write { db in
             try db.execute(
                 sql: """
                     UPDATE accounts SET awaiting_keys = 0, kdf_memory_kib = ?, kdf_iterations = ?, kdf_parallelism = ?,
@@ -166,7 +166,7 @@ extension SQLiteServerStorage {
 
     /// Implements ``ServerStorage/quarantines(accountID:)``.
     public func quarantines(accountID: UUID) async throws -> [QuarantineSummary] {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM quarantined_epochs WHERE account_id = ? ORDER BY epoch DESC",
                 arguments: [accountID.uuidString.lowercased()]
@@ -193,7 +193,7 @@ extension SQLiteServerStorage {
     /// Implements ``ServerStorage/quarantinedRecords(accountID:epoch:)``.
     public func quarantinedRecords(accountID: UUID, epoch: UInt32) async throws -> [WireRecord]? {
         let account = accountID.uuidString.lowercased()
-        return try await database.read { db in
+        return try await read { db in
             guard
                 try Int.fetchOne(
                     db,
@@ -221,7 +221,7 @@ extension SQLiteServerStorage {
     /// Implements ``ServerStorage/purgeQuarantine(accountID:now:event:)``.
     public func purgeQuarantine(accountID: UUID, now: Date, event: AccountEvent) async throws -> Int {
         let account = accountID.uuidString.lowercased()
-        return try await database.write { db in
+        return try await write { db in
             let epochs = try Int64.fetchAll(
                 db, sql: "SELECT epoch FROM quarantined_epochs WHERE account_id = ? AND purged_at IS NULL",
                 arguments: [account])
@@ -233,7 +233,7 @@ extension SQLiteServerStorage {
 
     /// Implements ``ServerStorage/purgeExpiredQuarantines(now:)``.
     public func purgeExpiredQuarantines(now: Date) async throws -> Int {
-        try await database.write { db in
+        try await write { db in
             let expired = try Row.fetchAll(
                 db, sql: "SELECT account_id, epoch FROM quarantined_epochs WHERE purged_at IS NULL AND expires_at <= ?",
                 arguments: [now])
@@ -278,7 +278,7 @@ extension SQLiteServerStorage {
     /// Implements ``ServerStorage/storeBackup(accountID:id:blob:now:keep:)``.
     public func storeBackup(accountID: UUID, id: UUID, blob: Data, now: Date, keep: Int) async throws {
         let account = accountID.uuidString.lowercased()
-        try await database.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO backups (account_id, id, created_at, size, blob) VALUES (?, ?, ?, ?, ?)
@@ -296,7 +296,7 @@ extension SQLiteServerStorage {
 
     /// Implements ``ServerStorage/backups(accountID:)``.
     public func backups(accountID: UUID) async throws -> [ServerBackup] {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db, sql: "SELECT id, created_at, size FROM backups WHERE account_id = ? ORDER BY created_at DESC",
                 arguments: [accountID.uuidString.lowercased()]
@@ -310,7 +310,7 @@ extension SQLiteServerStorage {
 
     /// Implements ``ServerStorage/backup(accountID:id:)``.
     public func backup(accountID: UUID, id: UUID) async throws -> Data? {
-        try await database.read { db in
+        try await read { db in
             try Data.fetchOne(
                 db, sql: "SELECT blob FROM backups WHERE account_id = ? AND id = ?",
                 arguments: [accountID.uuidString.lowercased(), id.uuidString.lowercased()])

@@ -8,29 +8,83 @@ import GRDB
 /// `ON CONFLICT`), so the PostgreSQL implementation can share the statements and migrations.
 public final class SQLiteServerStorage: ServerStorage {
     let database: DatabasePool
+    private let path: String
+    /// The file's identity when it was opened: a database deleted or swapped underneath the server
+    /// would otherwise go on "working" on an unlinked file.
+    private let inode: UInt64?
 
-    /// Opens (creating if needed) `coffer.sqlite` in `directory`.
+    /// Opens (creating if needed) `coffer.sqlite` in `directory`, owner-only.
     public init(directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        database = try DatabasePool(
-            path: directory.appendingPathComponent("coffer.sqlite").path, configuration: configuration)
+        path = directory.appendingPathComponent("coffer.sqlite").path
+        database = try DatabasePool(path: path, configuration: configuration)
+        inode = Self.inode(of: path)
     }
 
-    /// Implements .
+    private static func inode(of path: String) -> UInt64? {
+        var info = stat()
+        return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+    }
+
+    /// Implements ``ServerStorage/migrate()``.
     public func migrate() async throws {
-        try ServerSchema.migrator.migrate(database)
+        do {
+            try ServerSchema.migrator.migrate(database)
+        } catch {
+            throw Self.failure(error)
+        }
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/checkReadiness()``: the file is still the one opened, and a write
+    /// commits — so a full disk or a read-only file system takes the server out of rotation.
     public func checkReadiness() async throws {
-        _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        guard let inode, Self.inode(of: path) == inode else { throw StorageFailure.fileMissing(path: path) }
+        try await write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO readiness_probe (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                arguments: [Date()])
+        }
+    }
+
+    /// A write transaction whose failures are ``StorageFailure``s.
+    func write<T: Sendable>(_ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await database.write(updates)
+        } catch {
+            throw Self.failure(error)
+        }
+    }
+
+    /// A read whose failures are ``StorageFailure``s.
+    func read<T: Sendable>(_ value: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await database.read(value)
+        } catch {
+            throw Self.failure(error)
+        }
+    }
+
+    /// Maps SQLite's failures to what an operator must know; other errors (the storage's own) pass.
+    static func failure(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_FULL: return StorageFailure.full
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return StorageFailure.readOnly
+        case .SQLITE_IOERR
+        where error.extendedResultCode == .SQLITE_IOERR_WRITE
+            || error.extendedResultCode == .SQLITE_IOERR_FSYNC:
+            return StorageFailure.full
+        default: return StorageFailure.unavailable("SQLite error \(error.resultCode.rawValue)")
+        }
     }
 
     /// Implements .
     public func createAccount(_ account: StoredAccount) async throws -> Bool {
-        try await database.write { db in
+        try await write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE email = ?", arguments: [account.email]) != nil {
                 return false
             }
@@ -53,14 +107,14 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func account(email: String) async throws -> StoredAccount? {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE email = ?", arguments: [email]).map(Self.account)
         }
     }
 
     /// Implements .
     public func account(id: UUID) async throws -> StoredAccount? {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id.uuidString.lowercased()])
                 .map(Self.account)
         }
@@ -85,7 +139,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func addVerificationToken(hash: Data, accountID: UUID, expiresAt: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO verification_tokens (token_hash, account_id, expires_at, used) VALUES (?, ?, ?, 0)",
                 arguments: [hash, accountID.uuidString.lowercased(), expiresAt])
@@ -94,7 +148,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func useVerificationToken(hash: Data, now: Date) async throws -> UUID? {
-        try await database.write { db in
+        try await write { db in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT account_id, expires_at, used FROM verification_tokens WHERE token_hash = ?",
@@ -112,7 +166,7 @@ public final class SQLiteServerStorage: ServerStorage {
     public func signIn(accountID: UUID, device: DeviceInfo, refreshHash: Data, now: Date) async throws -> Bool {
         let account = accountID.uuidString.lowercased()
         let deviceID = device.id.uuidString.lowercased()
-        return try await database.write { db in
+        return try await write { db in
             let exists =
                 try Int.fetchOne(
                     db, sql: "SELECT 1 FROM devices WHERE account_id = ? AND id = ?", arguments: [account, deviceID])
@@ -139,7 +193,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func addAccessToken(hash: Data, accountID: UUID, deviceID: UUID, expiresAt: Date) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO access_tokens (token_hash, account_id, device_id, expires_at) VALUES (?, ?, ?, ?)",
                 arguments: [hash, accountID.uuidString.lowercased(), deviceID.uuidString.lowercased(), expiresAt])
@@ -148,7 +202,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements ``ServerStorage/deleteExpiredAccessTokens(before:)``.
     public func deleteExpiredAccessTokens(before cutoff: Date) async throws -> Int {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM access_tokens WHERE expires_at < ?", arguments: [cutoff])
             return db.changesCount
         }
@@ -156,7 +210,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func session(accessHash: Data, now: Date) async throws -> AuthenticatedSession? {
-        try await database.read { db in try Self.session(db, accessHash: accessHash, now: now) }
+        try await read { db in try Self.session(db, accessHash: accessHash, now: now) }
     }
 
     private static func session(_ db: Database, accessHash: Data, now: Date) throws -> AuthenticatedSession? {
@@ -178,7 +232,7 @@ public final class SQLiteServerStorage: ServerStorage {
     public func refresh(presentedHash: Data, successorHash: Data, access: NewAccessToken, now: Date) async throws
         -> RefreshOutcome
     {
-        try await database.write { db in
+        try await write { db in
             if let row = try Row.fetchOne(
                 db,
                 sql: """
@@ -240,7 +294,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements ``ServerStorage/signOut(refreshHash:)``.
     public func signOut(refreshHash: Data) async throws -> (accountID: UUID, deviceID: UUID)? {
-        try await database.write { db in
+        try await write { db in
             guard
                 let row = try Row.fetchOne(
                     db,
@@ -257,7 +311,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func revokeDevice(accountID: UUID, deviceID: UUID) async throws -> Bool {
-        try await database.write { db in
+        try await write { db in
             let account = accountID.uuidString.lowercased()
             let device = deviceID.uuidString.lowercased()
             guard
@@ -298,7 +352,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func devices(accountID: UUID) async throws -> [StoredDevice] {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql:
@@ -316,7 +370,7 @@ public final class SQLiteServerStorage: ServerStorage {
     /// Implements `ServerStorage.pull`: at most `limit` records and about 32 MiB of ciphertext a
     /// page (always at least one record), so items with attachments page instead of ballooning.
     public func pull(accessHash: Data, now: Date, after cursor: Int64, limit: Int) async throws -> SyncPage? {
-        try await database.read { db in
+        try await read { db in
             guard let session = try Self.session(db, accessHash: accessHash, now: now) else { return nil }
             let account = session.accountID.uuidString.lowercased()
             let rows = try Row.fetchAll(
@@ -361,7 +415,7 @@ public final class SQLiteServerStorage: ServerStorage {
     /// Implements ``ServerStorage/push(accountID:changes:now:)``.
     public func push(accountID: UUID, changes: [PushChange], now: Date) async throws -> PushResult {
         let account = accountID.uuidString.lowercased()
-        return try await database.write { db in
+        return try await write { db in
             var accepted: [AcceptedChange] = []
             var conflicts: [UUID] = []
             var sequence =
@@ -401,7 +455,7 @@ public final class SQLiteServerStorage: ServerStorage {
         -> ManifestUpdateOutcome
     {
         let account = accountID.uuidString.lowercased()
-        return try await database.write { db in
+        return try await write { db in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT manifest_counter, manifest_sequence, last_sequence FROM accounts WHERE id = ?",
@@ -424,7 +478,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func recordEvent(accountID: UUID, event: AccountEvent) async throws {
-        try await database.write { db in try Self.insert(event, accountID: accountID.uuidString.lowercased(), db) }
+        try await write { db in try Self.insert(event, accountID: accountID.uuidString.lowercased(), db) }
     }
 
     static func insert(_ event: AccountEvent, accountID: String, _ db: Database) throws {
@@ -436,7 +490,7 @@ public final class SQLiteServerStorage: ServerStorage {
 
     /// Implements .
     public func events(accountID: UUID, limit: Int) async throws -> [AccountEvent] {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql:

@@ -30,10 +30,11 @@ enum ServerSchema {
     /// Sync protocol 2: a manifest says which write sequence it covers, and quarantined records keep
     /// their sequence so an old epoch's manifest can still be checked. Protocol-1 manifests stay as
     /// they are until an upgraded device verifies and replaces them.
-    /// A refresh hands out a *pending* token; the presented one stays valid until the pending one is
+    /// A refresh hands out a *pending* token; readiness probes write a one-row table; the presented one stays valid until the pending one is
     /// used, so a device that never received its new token (killed, or the answer lost) is not signed
     /// out. Expired access tokens are deleted by the janitor through an index, not inside requests.
     static let v5 = [
+        "CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY, checked_at TIMESTAMP NOT NULL)",
         "ALTER TABLE devices ADD COLUMN pending_refresh_hash BLOB",
         "CREATE INDEX devices_pending_refresh ON devices(pending_refresh_hash)",
         "CREATE INDEX access_tokens_expiry ON access_tokens(expires_at)",

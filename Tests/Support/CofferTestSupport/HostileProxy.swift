@@ -2,10 +2,10 @@ import AsyncHTTPClient
 public import Foundation
 import Hummingbird
 import Logging
-import ServiceLifecycle
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import ServiceLifecycle
 import Synchronization
 
 /// A server that lies: an HTTP proxy between the real `coffer` and the real `coffer-server` that

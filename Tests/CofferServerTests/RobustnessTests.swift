@@ -1,0 +1,113 @@
+import CofferAPI
+import CofferTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What an everyday failure does to the server: a full disk, a request with the largest numbers.
+@Suite("server robustness", .serialized)
+struct RobustnessTests {
+    /// A small tmpfs the test mounts for the server's data directory, so the disk really fills up.
+    final class SmallDisk {
+        let directory: URL
+
+        init(megabytes: Int) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "coffer-disk-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let mount = Process()
+            mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+            mount.arguments = ["-t", "tmpfs", "-o", "size=\(megabytes)m,mode=0700", "tmpfs", directory.path]
+            try mount.run()
+            mount.waitUntilExit()
+            guard mount.terminationStatus == 0 else {
+                throw CocoaError(
+                    .fileWriteNoPermission,
+                    userInfo: [
+                        NSLocalizedDescriptionKey:
+                            "mounting a tmpfs failed: the full-disk test needs root (as make test has in CI)"
+                    ])
+            }
+        }
+
+        /// Writes zeros until the disk is full; returns the file to delete to make room again.
+        func fill() throws -> URL {
+            let filler = directory.appendingPathComponent("filler")
+            FileManager.default.createFile(atPath: filler.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: filler)
+            let chunk = Data(count: 64 * 1024)
+            while (try? handle.write(contentsOf: chunk)) != nil {}
+            try? handle.close()
+            return filler
+        }
+
+        deinit {
+            let unmount = Process()
+            unmount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            unmount.arguments = ["-l", directory.path]
+            try? unmount.run()
+            unmount.waitUntilExit()
+        }
+    }
+
+    static func change(_ size: Int) -> PushChange {
+        PushChange(
+            id: UUID(), baseRevision: 0, revision: 1, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
+            content: Data([1]) + Data((0..<size).map { _ in UInt8.random(in: 0...255) }))
+    }
+
+    @Test(
+        "a full disk answers 507 with Retry-After, readiness fails and the log says why; freeing space heals it, nothing acknowledged is lost"
+    )
+    func fullDisk() async throws {
+        let disk = try SmallDisk(megabytes: 8)
+        let server = try ServerProcess(dataDirectory: disk.directory.appendingPathComponent("data"))
+        defer { server.stop() }
+        let account = try await TestAccount.register(on: server)
+        let token = account.session.accessToken
+        let first = Self.change(1000)
+        let stored = try await HTTP.send(
+            "POST", server.url + "/api/v2/sync", body: try JSONEncoder().encode(PushRequest(changes: [first])),
+            token: token)
+        #expect(stored.status == 200)
+
+        let filler = try disk.fill()
+        let refused = try await HTTP.send(
+            "POST", server.url + "/api/v2/sync",
+            body: try JSONEncoder().encode(PushRequest(changes: (0..<20).map { _ in Self.change(200_000) })),
+            token: token)
+        #expect(refused.status == 507, "\(String(decoding: refused.body, as: UTF8.self))")
+        #expect(refused.headers["retry-after"] == "60")
+        #expect(try JSONDecoder().decode(ErrorBody.self, from: refused.body).code == "insufficient-storage")
+        let notReady = try await HTTP.send("GET", server.url + "/health/ready")
+        #expect(notReady.status == 503)
+        #expect(String(decoding: notReady.body, as: UTF8.self).contains("full"))
+        #expect(server.exitStatus == nil, "the server keeps running")
+
+        try FileManager.default.removeItem(at: filler)
+        #expect(try await HTTP.send("GET", server.url + "/health/ready").status == 200)
+        let second = Self.change(1000)
+        let healed = try await HTTP.send(
+            "POST", server.url + "/api/v2/sync", body: try JSONEncoder().encode(PushRequest(changes: [second])),
+            token: token)
+        #expect(healed.status == 200)
+        let page = try JSONDecoder().decode(
+            SyncPage.self, from: try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: token).body)
+        #expect(page.records.map(\.id) == [first.id, second.id])
+        let log = try String(contentsOf: server.logFile, encoding: .utf8)
+        #expect(log.contains("the disk holding the database is full"))
+    }
+
+    @Test("readiness fails when the database file is removed underneath the server")
+    func databaseRemoved() async throws {
+        let server = try ServerProcess()
+        #expect(try await HTTP.send("GET", server.url + "/health/ready").status == 200)
+        try FileManager.default.removeItem(atPath: server.databasePath)
+        let ready = try await HTTP.send("GET", server.url + "/health/ready")
+        #expect(ready.status == 503)
+        #expect(String(decoding: ready.body, as: UTF8.self).contains("removed or replaced"))
+    }
+}
