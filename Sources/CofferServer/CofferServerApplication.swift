@@ -35,7 +35,8 @@ public enum CofferServerApplication {
         registry: PrometheusCollectorRegistry, publicURL: @escaping @Sendable () -> String
     ) -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        let routes = RouteTable()
+        router.add(middleware: ErrorMiddleware(routes: routes))
         router.add(middleware: MetricsMiddleware())
         let authenticated = router.group().add(middleware: BearerAuthenticator(storage: storage))
         let limits = AbuseLimits.standard()
@@ -50,6 +51,7 @@ public enum CofferServerApplication {
         SyncRoutes(storage: storage).register(on: router, authenticated: authenticated)
         BackupRoutes(storage: storage).register(on: authenticated)
         OperationsRoutes(storage: storage, registry: registry).register(on: router)
+        routes.load(router.routes)
         return router
     }
 

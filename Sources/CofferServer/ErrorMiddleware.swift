@@ -7,6 +7,9 @@ import NIOCore
 /// Turns every error into the API's `{code, message}` body, so no path answers with another shape,
 /// and nothing internal (SQL, stack, payload) reaches the client.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The API's paths and their methods, for telling a wrong method (405) from a wrong path (404).
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
@@ -14,6 +17,19 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let allowed = routes.methods(for: request.uri.path)
+            guard !allowed.isEmpty else {
+                return try APIError(.notFound, "not-found", "There is no such endpoint; see /openapi.yaml.")
+                    .response(from: request, context: context)
+            }
+            var headers = HTTPFields()
+            headers[.allow] = Set(allowed.map(\.rawValue)).sorted().joined(separator: ", ")
+            return try APIError(
+                .methodNotAllowed, "method-not-allowed",
+                "\(request.method.rawValue) is not supported here; this endpoint answers \(headers[.allow] ?? "").",
+                headers: headers
+            ).response(from: request, context: context)
         } catch let error as HTTPError {
             let code: String =
                 switch error.status {

@@ -1,6 +1,7 @@
 import CofferAPI
 import CofferTestSupport
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import Prometheus
@@ -350,6 +351,20 @@ struct APITests {
         let path = String(link[link.range(of: "/verify-email")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
         #expect(try await HTTP.send("GET", server.url + path).status == 200)
         #expect(try await HTTP.send("GET", server.url + path).status == 410)
+    }
+}
+
+@Suite("Stored timestamps")
+struct StoredTimestampTests {
+    @Test(
+        "the server's own timestamp text is exactly GRDB's, so comparisons in SQL stay right",
+        arguments: [
+            0, 1_800_000_000.123, 1_800_000_000.999, 951_782_400.5, 4_102_444_799.001, 1_700_000_000.0004,
+            1_700_000_000.9996, 1_764_480_000.0005, 1_764_480_000.4995,
+        ])
+    func matchesGRDB(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(StoredTimestamp.text(date) == String.fromDatabaseValue(date.databaseValue))
     }
 }
 

@@ -1,6 +1,7 @@
 import CofferAPI
 import CofferTestSupport
 import Foundation
+import GRDB
 import Testing
 
 #if canImport(Glibc)
@@ -99,6 +100,39 @@ struct RobustnessTests {
         #expect(page.records.map(\.id) == [first.id, second.id])
         let log = try String(contentsOf: server.logFile, encoding: .utf8)
         #expect(log.contains("the disk holding the database is full"))
+    }
+
+    @Test("the pull's own reader refuses expired and revoked access tokens, and sees new writes at once")
+    func pullReaderChecksTokens() async throws {
+        let server = try ServerProcess()
+        let account = try await TestAccount.register(on: server)
+        let token = account.session.accessToken
+        #expect(try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: token).status == 200)
+        let change = Self.change(100)
+        _ = try await HTTP.send(
+            "POST", server.url + "/api/v2/sync", body: try JSONEncoder().encode(PushRequest(changes: [change])),
+            token: token)
+        let page = try JSONDecoder().decode(
+            SyncPage.self, from: try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: token).body)
+        #expect(page.records.map(\.id) == [change.id])
+        let empty = try JSONDecoder().decode(
+            SyncPage.self,
+            from: try await HTTP.send("GET", server.url + "/api/v2/sync?after=\(page.cursor)", token: token).body)
+        #expect(empty.records.isEmpty && empty.cursor == page.cursor && !empty.hasMore)
+        // Expired: the row aged in the real database file.
+        let database = try DatabaseQueue(path: server.databasePath)
+        try await database.write { db in
+            try db.execute(sql: "UPDATE access_tokens SET expires_at = ?", arguments: [Date().addingTimeInterval(-1)])
+        }
+        #expect(try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: token).status == 401)
+        // Revoked: a fresh token for the same device stops working once the device is signed out.
+        let refreshed = try await HTTP.send(
+            "POST", server.url + "/api/v1/token/refresh",
+            body: HTTP.json(["refreshToken": account.session.refreshToken]))
+        let fresh = try JSONDecoder().decode(SessionResponse.self, from: refreshed.body).accessToken
+        #expect(try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: fresh).status == 200)
+        try await database.write { db in try db.execute(sql: "UPDATE devices SET revoked = 1") }
+        #expect(try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: fresh).status == 401)
     }
 
     @Test("readiness fails when the database file is removed underneath the server")

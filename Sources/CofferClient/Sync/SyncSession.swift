@@ -1,4 +1,4 @@
-public import CofferAPI
+import CofferAPI
 import CofferStore
 import CofferVault
 import Foundation
