@@ -34,11 +34,13 @@ run: deps
 test-deps: deps
 	@./scripts/ensure-packages.sh $(TEST_PACKAGES)
 
-## Run every test: formatting, unit tests, end-to-end tests with the real binaries, and the web
-## portal in a real browser (chromium without JavaScript, driven by selenium).
+## Run every test: formatting, unit tests, end-to-end tests with the real binaries, the API contract
+## (schemathesis against the real server), and the web portal in a real browser (chromium without
+## JavaScript, driven by selenium).
 test: test-deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	./scripts/api-contract-tests.sh
 	./scripts/browser-tests.sh
 
 lint: check-swift

@@ -221,20 +221,19 @@ public struct SyncPage: Codable, Sendable {
     }
 }
 
-/// One change a client pushes: the new revision of an item, based on the revision it last saw.
+/// One change a client pushes: the next revision of an item, made from the revision it last saw.
 public struct PushChange: Codable, Sendable, Equatable {
     /// The largest sealed box (content or wrapped key) the server keeps for one item: 4 MiB. Clients
     /// hold back a larger item instead of failing the whole push with it.
     public static let maximumBoxBytes = 4 * 1_048_576
-    /// The largest revision a client may push, far below `Int64.max` so no arithmetic near it can trap.
+    /// The largest revision a change may be based on, far below `Int64.max` so no arithmetic near it
+    /// can trap.
     public static let maximumRevision: Int64 = 1 << 52
 
     /// The item.
     public var id: UUID
-    /// The revision this change was made from; 0 for a new item.
+    /// The revision this change was made from; 0 for a new item. The change is stored as the next one.
     public var baseRevision: Int64
-    /// Must be `baseRevision + 1`.
-    public var revision: Int64
     /// A tombstone.
     public var isDeleted: Bool
     /// The item key wrapped by the account key; absent for a tombstone.
@@ -242,11 +241,14 @@ public struct PushChange: Codable, Sendable, Equatable {
     /// The sealed content, or the sealed tombstone.
     public var content: Data?
 
+    /// The revision the change is stored as. Wrapping arithmetic: a server checks `baseRevision`
+    /// against ``maximumRevision`` before it stores anything.
+    public var revision: Int64 { baseRevision &+ 1 }
+
     /// Creates a change.
-    public init(id: UUID, baseRevision: Int64, revision: Int64, isDeleted: Bool, wrappedKey: Data?, content: Data?) {
+    public init(id: UUID, baseRevision: Int64, isDeleted: Bool, wrappedKey: Data?, content: Data?) {
         self.id = id
         self.baseRevision = baseRevision
-        self.revision = revision
         self.isDeleted = isDeleted
         self.wrappedKey = wrappedKey
         self.content = content

@@ -29,8 +29,16 @@ public struct APIError: HTTPResponseError, Sendable {
         self.details = details
     }
 
-    /// Encodes the error as JSON.
+    /// Encodes the error as JSON — or, for the portal's pages and mailed links, which a person opens
+    /// in a browser, as a page that says the same with a way back.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let path = request.uri.path
+        if path.hasPrefix("/portal") || path == "/verify-email" {
+            var response = HTMLPage.response(
+                status: status, title: status.code == 429 ? "Please wait" : "That did not work", text: message)
+            for field in headers { response.headers[field.name] = field.value }
+            return response
+        }
         let body = try JSONEncoder().encode(ErrorBody(code: code, message: message, details: details))
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"

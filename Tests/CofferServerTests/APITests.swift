@@ -138,7 +138,7 @@ struct APITests {
             (
                 "PUT", "/api/v2/manifest",
                 HTTP.json(["expectedCounter": 0, "manifest": ["counter": 1, "sequence": 1_000_000, "blob": "AAAA"]]),
-                token, 400
+                token, 409
             ),
             // Protocol 1 clients are told to update, not handed something that looks like tampering.
             ("GET", "/api/v1/sync?after=0", nil, token, 410),
@@ -274,7 +274,7 @@ struct APITests {
         let id = UUID()
         let push = PushRequest(changes: [
             PushChange(
-                id: id, baseRevision: 0, revision: 1, isDeleted: false,
+                id: id, baseRevision: 0, isDeleted: false,
                 wrappedKey: TestAccount.sealedBox(), content: TestAccount.sealedBox())
         ])
         let pushed = try await HTTP.send(
@@ -311,7 +311,7 @@ struct APITests {
                 let id = UUID()
                 ids.append(id)
                 return PushChange(
-                    id: id, baseRevision: 0, revision: 1, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
+                    id: id, baseRevision: 0, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
                     content: Data([1]) + Data(repeating: UInt8(batch * 3 + index), count: megabytes))
             }
             let pushed = try await HTTP.send(
@@ -328,7 +328,7 @@ struct APITests {
         #expect(!second.hasMore && (first.records + second.records).map(\.id) == ids)
 
         let huge = PushChange(
-            id: UUID(), baseRevision: 0, revision: 1, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
+            id: UUID(), baseRevision: 0, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
             content: Data([1]) + Data(repeating: 0, count: 4 * 1024 * 1024))
         let refused = try await HTTP.send(
             "POST", server.url + "/api/v2/sync", body: try JSONEncoder().encode(PushRequest(changes: [huge])),

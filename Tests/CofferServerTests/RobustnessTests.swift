@@ -56,7 +56,7 @@ struct RobustnessTests {
 
     static func change(_ size: Int) -> PushChange {
         PushChange(
-            id: UUID(), baseRevision: 0, revision: 1, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
+            id: UUID(), baseRevision: 0, isDeleted: false, wrappedKey: TestAccount.sealedBox(),
             content: Data([1]) + Data((0..<size).map { _ in UInt8.random(in: 0...255) }))
     }
 

@@ -164,13 +164,13 @@ struct LocalMerge {
                     continue
                 }
                 let change = PushChange(
-                    id: id, baseRevision: entry.syncedRevision, revision: next, isDeleted: false,
+                    id: id, baseRevision: entry.syncedRevision, isDeleted: false,
                     wrappedKey: sealed.wrappedKey.bytes, content: sealed.content.bytes)
                 changes.append(PushedVersion(change: change, version: sealed.liveVersion, record: sealed))
             } else if entry.syncedRevision > 0, !entry.syncedDeleted {
                 let tombstone = keyring.sealTombstone(itemID: id, revision: next)
                 let change = PushChange(
-                    id: id, baseRevision: entry.syncedRevision, revision: next, isDeleted: true, wrappedKey: nil,
+                    id: id, baseRevision: entry.syncedRevision, isDeleted: true, wrappedKey: nil,
                     content: tombstone.bytes)
                 let version = RecordVersion(
                     itemID: id, revision: next, isDeleted: true,

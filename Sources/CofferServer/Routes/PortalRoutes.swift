@@ -93,7 +93,9 @@ struct PortalRoutes: Sendable {
     private func linkAccount(account: String?, token: String?, _ context: CofferRequestContext) async throws
         -> Result<(StoredAccount, String), LinkRefused>
     {
-        guard let account, let id = UUID(uuidString: account), let token, token.count < 200 else {
+        guard let account, let id = UUID(uuidString: account), let token, !token.isEmpty,
+            token.count <= FormFields.maximumLength
+        else {
             return .failure(
                 LinkRefused(
                     response: expired(.badRequest, "The link is incomplete: copy the whole link from the e-mail.")))
@@ -250,8 +252,12 @@ struct PortalRoutes: Sendable {
         async throws -> Form
     {
         let body = try await request.body.collect(upTo: 64 * 1024)
+        let fields = FormFields.parse(String(buffer: body))
+        guard fields.values.allSatisfy({ $0.count <= FormFields.maximumLength }) else {
+            throw APIError.badRequest("A field of the form is too long; go back and check what you typed.")
+        }
         do {
-            return try URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body))
+            return try JSONDecoder().decode(Form.self, from: JSONSerialization.data(withJSONObject: fields))
         } catch {
             throw APIError.badRequest("The form is incomplete; go back and fill in every field.")
         }
@@ -295,5 +301,26 @@ struct PortalRoutes: Sendable {
 
     static func day(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day())
+    }
+}
+
+/// The fields of an `application/x-www-form-urlencoded` body. Fields the page did not send (or that do
+/// not decode) are ignored, as a browser's extra fields would be; the first of a repeated field counts.
+enum FormFields {
+    /// The longest value any portal field takes (an e-mail address).
+    static let maximumLength = 254
+
+    static func parse(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decode(parts[0]), !name.isEmpty, fields[name] == nil else { continue }
+            fields[name] = parts.count > 1 ? decode(parts[1]) ?? "" : ""
+        }
+        return fields
+    }
+
+    private static func decode(_ text: Substring) -> String? {
+        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 }

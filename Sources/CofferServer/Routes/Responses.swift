@@ -38,7 +38,8 @@ enum HTMLPage {
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) — Coffer</title>
             <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-            <body><main><h1>\(escape(title))</h1><p>\(escape(text))</p></main></body></html>
+            <body><main><h1>\(escape(title))</h1><p>\(escape(text))</p>
+            <p><a href="/portal">Back to the account portal</a></p></main></body></html>
             """
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
@@ -77,10 +78,16 @@ enum Validation {
         else { throw APIError.badRequest("The KDF parameters are outside the accepted range (m ≥ 19 MiB, t ≥ 2).") }
     }
 
+    /// 1 to 100 characters (Unicode scalars) on one line, without control characters, not only
+    /// spaces — exactly what docs/openapi.yaml's `DeviceName` says.
     static func deviceName(_ name: String) throws {
-        guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 100,
-            !name.contains(where: { $0.isNewline })
-        else { throw APIError.badRequest("The device name must be 1 to 100 characters on one line.") }
+        let scalars = name.unicodeScalars
+        guard (1...100).contains(scalars.count), !scalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }),
+            scalars.contains(where: { $0.value > 0x20 && $0.value != 0x7F })
+        else {
+            throw APIError.badRequest(
+                "The device name must be 1 to 100 characters on one line, without control characters.")
+        }
     }
 }
 

@@ -58,12 +58,9 @@ struct SyncRoutes: Sendable {
         }
         for change in body.changes {
             let item = change.id.uuidString.lowercased()
-            guard (0..<PushChange.maximumRevision).contains(change.baseRevision),
-                change.revision == change.baseRevision + 1
-            else {
+            guard (0..<PushChange.maximumRevision).contains(change.baseRevision) else {
                 throw APIError.badRequest(
-                    "Item \(item): baseRevision must be between 0 and \(PushChange.maximumRevision - 1), and revision must be baseRevision + 1."
-                )
+                    "Item \(item): baseRevision must be between 0 and \(PushChange.maximumRevision - 1).")
             }
             guard let content = change.content else {
                 throw APIError.badRequest("Item \(item) has no content (a tombstone carries its sealed proof).")
@@ -86,9 +83,8 @@ struct SyncRoutes: Sendable {
         guard body.manifest.blob.count <= ManifestUpdate.maximumBlobBytes, !body.manifest.blob.isEmpty else {
             throw APIError.badRequest("A manifest is between 1 and \(ManifestUpdate.maximumBlobBytes) bytes.")
         }
-        guard body.expectedCounter >= 0, body.manifest.counter > 0, body.manifest.sequence >= 0 else {
-            throw APIError.badRequest(
-                "Manifest counters and sequences are non-negative, and a new counter is positive.")
+        guard body.expectedCounter >= 0, body.manifest.counter >= 0, body.manifest.sequence >= 0 else {
+            throw APIError.badRequest("Manifest counters and sequences are never negative.")
         }
         switch try await storage.updateManifest(
             accountID: session.accountID, expectedCounter: body.expectedCounter, manifest: body.manifest)
@@ -100,7 +96,8 @@ struct SyncRoutes: Sendable {
                 .conflict, "manifest-moved",
                 "Another device published a newer manifest (counter \(current)); pull, verify and publish again.")
         case .sequenceOutOfRange(let last, let published):
-            throw APIError.badRequest(
+            throw APIError(
+                .conflict, "sequence-out-of-range",
                 "The manifest covers write \(published), but this account's writes go up to \(last) and a manifest may not cover fewer than the current one."
             )
         }
