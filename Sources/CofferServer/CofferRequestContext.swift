@@ -7,15 +7,18 @@ import NIOCore
 public struct CofferRequestContext: RequestContext {
     /// Hummingbird's core storage.
     public var coreContext: CoreRequestContextStorage
-    /// The peer's IP address as text.
-    public let clientAddress: String
+    /// The address of the connection's other end (a reverse proxy, when there is one).
+    public let peerAddress: String
+    /// The client's IP address as text: the peer's, or the one a trusted proxy forwarded.
+    public var clientAddress: String
     /// The authenticated session, set by the bearer-token check.
     public var session: AuthenticatedSession?
 
     /// Creates a context for a new request.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        clientAddress = peerAddress
         session = nil
     }
 

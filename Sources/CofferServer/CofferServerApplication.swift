@@ -17,8 +17,15 @@ public enum CofferServerApplication {
         let router = makeRouter(
             configuration: configuration, storage: storage, mail: mail, registry: registry,
             publicURL: { configuration.effectivePublicURL(boundPort: boundPort.value) })
+        let counter = ConnectionCounter()
+        let (limits, trusted) = (configuration.connectionLimits, configuration.trustedProxies)
         return Application(
             router: router,
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        ConnectionGuard(limits: limits, counter: counter, trustedProxies: trusted)
+                    ])),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "coffer-server"),
             onServerRunning: { channel in
@@ -36,6 +43,7 @@ public enum CofferServerApplication {
     ) -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
         let routes = RouteTable()
+        router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
         router.add(middleware: ErrorMiddleware(routes: routes))
         router.add(middleware: MetricsMiddleware())
         let authenticated = router.group().add(middleware: BearerAuthenticator(storage: storage))

@@ -22,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     public var mailSender = "Coffer <no-reply@localhost>"
     /// Log level.
     public var logLevel: Logger.Level = .info
+    /// Reverse proxies whose `X-Forwarded-For` is believed, and whose connections are not capped.
+    public var trustedProxies: [IPRange] = []
+    /// Timeouts and the per-address connection cap.
+    public var connectionLimits = ConnectionLimits()
 
     /// How mail leaves the server.
     public enum MailSetting: Sendable, Equatable {

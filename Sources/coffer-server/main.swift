@@ -16,8 +16,9 @@ struct CofferServerCommand: AsyncParsableCommand {
         abstract: "The Coffer sync server: stores and relays ciphertext it cannot read.",
         discussion: """
             Settings come from these flags, then COFFER_SERVER_* environment variables (HOST, PORT, PUBLIC_URL, \
-            DATA_DIR, QUARANTINE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL), then the JSON file named by \
-            --config or COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
+            DATA_DIR, QUARANTINE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
+            BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS), then the JSON file named by --config or \
+            COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
             """)
 
     @Option(help: "Address to bind (default 127.0.0.1).")
@@ -38,6 +39,11 @@ struct CofferServerCommand: AsyncParsableCommand {
     @Option(help: "A JSON configuration file.")
     var config: String?
 
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "A reverse proxy (address or CIDR range) whose X-Forwarded-For is believed; repeat for several.")
+    var trustedProxies: [String] = []
+
     func run() async throws {
         // A mail command that exits early must not kill the server through SIGPIPE; writes report EPIPE.
         signal(SIGPIPE, SIG_IGN)
@@ -45,6 +51,7 @@ struct CofferServerCommand: AsyncParsableCommand {
             flags: [
                 "host": host, "port": port.map(String.init), "dataDir": dataDir, "publicURL": publicURL,
                 "logLevel": logLevel,
+                "trustedProxies": trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ","),
             ],
             environment: ProcessInfo.processInfo.environment, configFile: config
         ).load()
@@ -99,6 +106,9 @@ struct ConfigurationLoader {
         ("dataDir", "COFFER_SERVER_DATA_DIR"), ("quarantineDays", "COFFER_SERVER_QUARANTINE_DAYS"),
         ("mail", "COFFER_SERVER_MAIL"), ("sendmailCommand", "COFFER_SERVER_SENDMAIL_COMMAND"),
         ("mailFrom", "COFFER_SERVER_MAIL_FROM"), ("logLevel", "COFFER_SERVER_LOG_LEVEL"),
+        ("trustedProxies", "COFFER_SERVER_TRUSTED_PROXIES"), ("headTimeout", "COFFER_SERVER_HEAD_TIMEOUT"),
+        ("bodyTimeout", "COFFER_SERVER_BODY_TIMEOUT"), ("idleTimeout", "COFFER_SERVER_IDLE_TIMEOUT"),
+        ("connectionsPerAddress", "COFFER_SERVER_CONNECTIONS_PER_ADDRESS"),
     ]
 
     func load() throws -> ServerConfiguration {
@@ -107,7 +117,9 @@ struct ConfigurationLoader {
             guard let data = FileManager.default.contents(atPath: path),
                 let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
             else { throw ValidationError("The configuration file \(path) is missing or not a JSON object.") }
-            for (key, value) in object { file[key] = "\(value)" }
+            for (key, value) in object {
+                file[key] = (value as? [Any]).map { $0.map { "\($0)" }.joined(separator: ",") } ?? "\(value)"
+            }
         }
         func value(_ key: String) -> String? {
             let environmentName = Self.keys.first { $0.json == key }?.environment ?? ""
@@ -138,6 +150,32 @@ struct ConfigurationLoader {
         case let other: throw ValidationError("The mail transport '\(other)' is unknown: use file or sendmail.")
         }
         if let sender = value("mailFrom") { settings.mailSender = sender }
+        if let proxies = value("trustedProxies") {
+            settings.trustedProxies = try proxies.split(separator: ",").map { text in
+                guard let range = IPRange(String(text)) else {
+                    throw ValidationError(
+                        "'\(text)' is not an address or a CIDR range (such as 127.0.0.1 or 10.0.0.0/8) for a trusted proxy."
+                    )
+                }
+                return range
+            }
+        }
+        func seconds(_ key: String, _ keyPath: WritableKeyPath<ConnectionLimits, Duration>) throws {
+            guard let text = value(key) else { return }
+            guard let number = Int(text), (1...86_400).contains(number) else {
+                throw ValidationError("\(key) must be a whole number of seconds from 1 to 86400.")
+            }
+            settings.connectionLimits[keyPath: keyPath] = .seconds(number)
+        }
+        try seconds("headTimeout", \.headTimeout)
+        try seconds("bodyTimeout", \.bodyTimeout)
+        try seconds("idleTimeout", \.idleTimeout)
+        if let text = value("connectionsPerAddress") {
+            guard let number = Int(text), (1...100_000).contains(number) else {
+                throw ValidationError("connectionsPerAddress must be a whole number from 1 to 100000.")
+            }
+            settings.connectionLimits.connectionsPerAddress = number
+        }
         if let level = value("logLevel") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw ValidationError(

@@ -145,3 +145,86 @@ struct RobustnessTests {
         #expect(String(decoding: ready.body, as: UTF8.self).contains("removed or replaced"))
     }
 }
+
+/// Clients that hold connections open: half a request head, a body that never arrives, idle
+/// connections, too many connections from one address.
+@Suite("connection limits", .serialized)
+struct ConnectionLimitTests {
+    static func server(_ extra: [String: String] = [:]) throws -> ServerProcess {
+        try ServerProcess(
+            environment: [
+                "COFFER_SERVER_HEAD_TIMEOUT": "1", "COFFER_SERVER_BODY_TIMEOUT": "1", "COFFER_SERVER_IDLE_TIMEOUT": "1",
+            ].merging(extra) { _, new in new })
+    }
+
+    @Test("a request head that never completes, a body that never arrives and an idle connection are all closed")
+    func slowClients() throws {
+        let server = try Self.server()
+        let slowHead = try RawConnection(to: server.url)
+        slowHead.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        let missingBody = try RawConnection(to: server.url)
+        missingBody.send(
+            "POST /api/v1/prelogin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        )
+        let idle = try RawConnection(to: server.url)
+        for connection in [slowHead, missingBody, idle] {
+            let closed = try #require(connection.readUntilClosed(), "the server kept the connection open")
+            #expect(closed.seconds < 10)
+        }
+        // A keep-alive connection is served, then closed once idle.
+        let kept = try RawConnection(to: server.url)
+        kept.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let served = try #require(kept.readUntilClosed())
+        #expect(served.received.hasPrefix("HTTP/1.1 200"))
+        #expect(server.exitStatus == nil)
+    }
+
+    @Test("one address cannot hold more than its share of connections; those it holds are still served")
+    func connectionCap() async throws {
+        let server = try Self.server([
+            "COFFER_SERVER_CONNECTIONS_PER_ADDRESS": "3", "COFFER_SERVER_HEAD_TIMEOUT": "30",
+            "COFFER_SERVER_IDLE_TIMEOUT": "30",
+        ])
+        let held = try (0..<3).map { _ in try RawConnection(to: server.url) }
+        for connection in held {
+            // Served, so surely counted (connections are set up on several threads, in any order).
+            connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(connection.readSome()?.hasPrefix("HTTP/1.1 200") == true)
+        }
+        let refused = try RawConnection(to: server.url)
+        refused.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let closed = try #require(refused.readUntilClosed(), "the fourth connection was kept open")
+        #expect(closed.received.isEmpty, "it was closed without an answer")
+        // The connections it holds are still served.
+        held[0].send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(held[0].readSome()?.hasPrefix("HTTP/1.1 200") == true)
+        withExtendedLifetime(held) {}
+    }
+
+    @Test("behind a trusted proxy, limits count the forwarded client; without one, the header is ignored")
+    func trustedProxy() async throws {
+        func logins(_ server: ServerProcess, forwardedFor address: String, count: Int = 101) async throws -> [Int] {
+            var statuses: [Int] = []
+            for index in 0..<count {
+                let body = try JSONEncoder().encode(
+                    LoginRequest(
+                        email: "user\(index)@example.org", authKey: Data(count: 32),
+                        device: DeviceInfo(id: UUID(), name: "x")))
+                statuses.append(
+                    try await HTTP.send(
+                        "POST", server.url + "/api/v1/login", body: body, headers: ["X-Forwarded-For": address]
+                    ).status)
+            }
+            return statuses
+        }
+        let proxied = try ServerProcess(arguments: ["--trusted-proxy", "127.0.0.1/32"])
+        #expect(try await logins(proxied, forwardedFor: "198.51.100.7").last == 429)
+        #expect(
+            try await logins(proxied, forwardedFor: "198.51.100.8", count: 1) == [401], "another client is not limited")
+        let direct = try ServerProcess()
+        _ = try await logins(direct, forwardedFor: "198.51.100.7")
+        #expect(
+            try await logins(direct, forwardedFor: "198.51.100.8", count: 1) == [429], "a forged header changes nothing"
+        )
+    }
+}
