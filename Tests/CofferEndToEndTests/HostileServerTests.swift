@@ -427,7 +427,10 @@ extension HostileServerTests.Setup {
     func storedBackup(_ id: String) throws -> Data {
         let database = try DatabaseQueue(path: server.databasePath)
         return try database.read { db in
-            try Data.fetchOne(db, sql: "SELECT blob FROM backups WHERE id = ?", arguments: [id.lowercased()]) ?? Data()
+            try Data.fetchAll(
+                db, sql: "SELECT bytes FROM backup_chunks WHERE backup_id = ? ORDER BY chunk",
+                arguments: [id.lowercased()]
+            ).reduce(Data(), +)
         }
     }
 }

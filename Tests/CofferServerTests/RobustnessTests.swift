@@ -135,6 +135,41 @@ struct RobustnessTests {
         #expect(try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: fresh).status == 401)
     }
 
+    @Test(
+        "eight large backup uploads at once: memory stays bounded, the ones over the limit are told to retry, bytes come back intact"
+    )
+    func concurrentLargeUploads() async throws {
+        let server = try ServerProcess()
+        let token = try await TestAccount.register(on: server).session.accessToken
+        let body =
+            Data("COFFERBK".utf8) + Data((0..<(40 * 1_048_576)).map { UInt8(truncatingIfNeeded: $0 &* 7919 >> 3) })
+        let before = try #require(server.peakMemory)
+        let ids = (0..<8).map { _ in UUID() }
+        let statuses = try await withThrowingTaskGroup(of: (UUID, HTTP.Reply).self) { group in
+            for id in ids {
+                group.addTask {
+                    (id, try await HTTP.send("PUT", server.url + "/api/v1/backups/\(id)", body: body, token: token))
+                }
+            }
+            var replies: [UUID: HTTP.Reply] = [:]
+            for try await (id, reply) in group { replies[id] = reply }
+            return replies
+        }
+        let stored = statuses.filter { $0.value.status == 204 }.map(\.key)
+        let busy = statuses.values.filter { $0.status == 503 }
+        #expect(stored.count + busy.count == 8, "\(statuses.values.map(\.status))")
+        #expect(!stored.isEmpty)
+        #expect(busy.allSatisfy { $0.headers["retry-after"] != nil })
+        let growth = try #require(server.peakMemory) - before
+        #expect(growth < 160 * 1_048_576, "the server grew by \(growth / 1_048_576) MiB for 8 uploads of 40 MiB")
+        let back = try await HTTP.send("GET", server.url + "/api/v1/backups/\(stored[0])", token: token)
+        #expect(back.status == 200 && back.body == body)
+        let junk = try await HTTP.send(
+            "PUT", server.url + "/api/v1/backups/\(UUID())", body: Data("NOTABACKUP".utf8) + body.prefix(1000),
+            token: token)
+        #expect(junk.status == 400)
+    }
+
     @Test("readiness fails when the database file is removed underneath the server")
     func databaseRemoved() async throws {
         let server = try ServerProcess()
@@ -188,16 +223,16 @@ struct ConnectionLimitTests {
         let held = try (0..<3).map { _ in try RawConnection(to: server.url) }
         for connection in held {
             // Served, so surely counted (connections are set up on several threads, in any order).
-            connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            #expect(connection.readSome()?.hasPrefix("HTTP/1.1 200") == true)
+            #expect(
+                connection.exchange("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")?.hasPrefix("HTTP/1.1 200")
+                    == true)
         }
         let refused = try RawConnection(to: server.url)
         refused.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         let closed = try #require(refused.readUntilClosed(), "the fourth connection was kept open")
         #expect(closed.received.isEmpty, "it was closed without an answer")
         // The connections it holds are still served.
-        held[0].send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        #expect(held[0].readSome()?.hasPrefix("HTTP/1.1 200") == true)
+        #expect(held[0].exchange("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")?.hasPrefix("HTTP/1.1 200") == true)
         withExtendedLifetime(held) {}
     }
 

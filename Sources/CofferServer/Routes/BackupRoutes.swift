@@ -6,10 +6,16 @@ import Hummingbird
 /// sealed by the client; the server checks only the file signature and keeps the newest few.
 struct BackupRoutes: Sendable {
     let storage: any ServerStorage
+    /// Uploads in progress at once; more are told to come back (each holds one chunk in memory).
+    let uploads = UploadSlots(limit: 4)
     /// Backups kept per account; older ones are dropped when a new one arrives.
     static let keptPerAccount = 10
     /// The largest backup accepted.
     static let maximumSize = 64 * 1024 * 1024
+    /// How much of an upload or download is in memory at once.
+    static let chunkSize = 1_048_576
+    /// What every backup file starts with.
+    static let signature = Array("COFFERBK".utf8)
 
     func register(on authenticated: RouterGroup<CofferRequestContext>) {
         authenticated.get("/api/v1/backups") { _, context in try await list(context) }
@@ -31,25 +37,106 @@ struct BackupRoutes: Sendable {
     private func store(_ request: Request, _ context: CofferRequestContext) async throws -> HTTPResponse.Status {
         let session = try context.requireSession()
         let id = try backupID(context)
-        let body = try await request.body.collect(upTo: Self.maximumSize)
-        let blob = Data(body.readableBytesView)
-        guard blob.starts(with: Data("COFFERBK".utf8)) else {
-            throw APIError.badRequest("The body is not a Coffer backup file.")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maximumSize {
+            throw APIError(
+                .contentTooLarge, "body-too-large", "A backup may be at most \(Self.maximumSize / 1_048_576) MiB.")
         }
-        try await storage.storeBackup(
-            accountID: session.accountID, id: id, blob: blob, now: Date(), keep: Self.keptPerAccount)
-        return .noContent
+        guard await uploads.acquire() else {
+            var headers = HTTPFields()
+            headers[.retryAfter] = "10"
+            throw APIError(
+                .serviceUnavailable, "busy", "The server is receiving other backups; try again in a few seconds.",
+                headers: headers)
+        }
+        do {
+            _ = try await storage.storeBackup(
+                accountID: session.accountID, id: id, now: Date(), keep: Self.keptPerAccount,
+                chunks: Self.chunks(of: request.body))
+            await uploads.release()
+            return .noContent
+        } catch {
+            await uploads.release()
+            throw error
+        }
+    }
+
+    /// The body in chunks of at most ``chunkSize``, refused (400, 413) as soon as it is not a backup
+    /// file or grows past ``maximumSize``: a bounded amount of it is ever in memory.
+    static func chunks(of body: RequestBody) -> AsyncThrowingStream<Data, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                var pending = Data()
+                var total = 0
+                do {
+                    for try await buffer in body {
+                        total += buffer.readableBytes
+                        guard total <= maximumSize else {
+                            throw APIError(
+                                .contentTooLarge, "body-too-large",
+                                "A backup may be at most \(maximumSize / 1_048_576) MiB.")
+                        }
+                        pending.append(contentsOf: buffer.readableBytesView)
+                        if total - pending.count == 0, pending.count >= signature.count,
+                            !pending.starts(with: signature)
+                        {
+                            throw APIError.badRequest("The body is not a Coffer backup file.")
+                        }
+                        while pending.count >= chunkSize {
+                            continuation.yield(pending.prefix(chunkSize))
+                            pending = Data(pending.dropFirst(chunkSize))
+                        }
+                    }
+                    guard total >= signature.count, total > pending.count || pending.starts(with: signature) else {
+                        throw APIError.badRequest("The body is not a Coffer backup file.")
+                    }
+                    if !pending.isEmpty { continuation.yield(pending) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
     }
 
     private func fetch(_ context: CofferRequestContext) async throws -> Response {
         let session = try context.requireSession()
-        guard let blob = try await storage.backup(accountID: session.accountID, id: try backupID(context)) else {
+        let id = try backupID(context)
+        guard let count = try await storage.backupChunkCount(accountID: session.accountID, id: id) else {
             throw APIError(
                 .notFound, "backup-not-found", "No backup with that id is kept; `coffer backup list --server`.")
         }
+        let storage = storage
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
         headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: blob)))
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                for index in 0..<count {
+                    guard let chunk = try await storage.backupChunk(accountID: session.accountID, id: id, index: index)
+                    else { break }
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try await writer.finish(nil)
+            })
     }
+}
+
+/// How many uploads may stream in at once.
+actor UploadSlots {
+    private let limit: Int
+    private var used = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes a slot; `false` when all are in use.
+    func acquire() -> Bool {
+        guard used < limit else { return false }
+        used += 1
+        return true
+    }
+
+    /// Gives a slot back.
+    func release() { used -= 1 }
 }

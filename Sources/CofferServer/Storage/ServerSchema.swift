@@ -24,6 +24,9 @@ enum ServerSchema {
         migrator.registerMigration("v5: refresh tokens confirmed by use; token clean-up by index") { db in
             for statement in v5 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v6: backups stored in chunks") { db in
+            for statement in v6 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
 
@@ -38,6 +41,18 @@ enum ServerSchema {
         "ALTER TABLE devices ADD COLUMN pending_refresh_hash BLOB",
         "CREATE INDEX devices_pending_refresh ON devices(pending_refresh_hash)",
         "CREATE INDEX access_tokens_expiry ON access_tokens(expires_at)",
+    ]
+
+    /// Backups arrive and leave a chunk at a time, so a large upload never sits whole in memory. A
+    /// backup is listed once its last chunk is in (`complete`); older backups keep their bytes in
+    /// `blob` and are read from there.
+    static let v6 = [
+        "ALTER TABLE backups ADD COLUMN complete INTEGER NOT NULL DEFAULT 1",
+        """
+        CREATE TABLE backup_chunks (
+          account_id TEXT NOT NULL, backup_id TEXT NOT NULL, chunk INTEGER NOT NULL, bytes BLOB NOT NULL,
+          PRIMARY KEY (account_id, backup_id, chunk))
+        """,
     ]
 
     static let v4 = [

@@ -92,12 +92,18 @@ public protocol ServerStorage: Sendable {
 
     // MARK: Backups kept for new devices (opaque, sealed by the client)
 
-    /// Stores a backup, keeping only the account's newest `keep`.
-    func storeBackup(accountID: UUID, id: UUID, blob: Data, now: Date, keep: Int) async throws
+    /// Stores a backup from its bytes as they arrive, a bounded chunk at a time, keeping only the
+    /// account's newest `keep`; nothing is listed until the last chunk is in. `false` when a backup
+    /// with that id is already stored (it stays as it was).
+    func storeBackup(
+        accountID: UUID, id: UUID, now: Date, keep: Int, chunks: AsyncThrowingStream<Data, any Error>
+    ) async throws -> Bool
     /// The account's stored backups, newest first.
     func backups(accountID: UUID) async throws -> [ServerBackup]
-    /// One stored backup's bytes.
-    func backup(accountID: UUID, id: UUID) async throws -> Data?
+    /// How many chunks one stored backup has; `nil` when there is no such backup.
+    func backupChunkCount(accountID: UUID, id: UUID) async throws -> Int?
+    /// One chunk of a stored backup, in order from 0.
+    func backupChunk(accountID: UUID, id: UUID, index: Int) async throws -> Data?
 
     /// Appends an account event.
     func recordEvent(accountID: UUID, event: AccountEvent) async throws

@@ -39,12 +39,24 @@ public final class RawConnection {
         _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
-    /// The next bytes that arrive (at least one read's worth); `nil` when the connection closed or
-    /// nothing came within the timeout.
-    public func readSome() -> String? {
+    /// Sends a request and reads one whole answer (head and `Content-Length` body); `nil` when the
+    /// connection closed or the answer did not come within the timeout.
+    public func exchange(_ request: String) -> String? {
+        send(request)
+        var received = Data()
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = recv(descriptor, &buffer, buffer.count, 0)
-        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
+        while true {
+            if let end = received.range(of: Data("\r\n\r\n".utf8)) {
+                let head = String(decoding: received[..<end.lowerBound], as: UTF8.self)
+                let length =
+                    head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                    .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                if received.count - end.upperBound >= length { return String(decoding: received, as: UTF8.self) }
+            }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            guard count > 0 else { return nil }
+            received.append(contentsOf: buffer[0..<count])
+        }
     }
 
     /// What arrives until the server closes the connection, and how long it took; `nil` when the

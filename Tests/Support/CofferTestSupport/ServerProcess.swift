@@ -96,6 +96,19 @@ public final class ServerProcess: @unchecked Sendable {
     /// Stops it gracefully (SIGTERM).
     public func stop() { kill(signal: SIGTERM) }
 
+    /// The process id while it runs.
+    public var processIdentifier: Int32? { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+
+    /// The most memory the process has held so far (VmHWM), in bytes.
+    public var peakMemory: Int? {
+        guard let pid = processIdentifier,
+            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     /// The exit status once it ended; `nil` while it runs.
     public var exitStatus: Int32? { process.flatMap { $0.isRunning ? nil : $0.terminationStatus } }
 
