@@ -5,8 +5,9 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 
-# What `make test` adds: keepassxc-cli, the real peer the KeePass import and export are checked against.
-TEST_PACKAGES = keepassxc
+# What `make test` adds: keepassxc-cli, the real peer the KeePass import and export are checked
+# against; Xvfb and xclip, a real clipboard for `coffer copy`.
+TEST_PACKAGES = keepassxc xvfb xclip
 
 .PHONY: run test install deps test-deps check-swift format lint bench fuzz clean
 

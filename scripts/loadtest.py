@@ -199,6 +199,33 @@ async def watch_memory(pid, deadline, peak):
         await asyncio.sleep(1)
 
 
+def print_server_percentiles(url):
+    """The server's own view: p50 and p99 per route from its request-duration histogram (upper
+    bounds of the buckets they fall in), free of the load generator's own delays."""
+    import urllib.request
+    try:
+        text = urllib.request.urlopen(f"http://{url.hostname}:{url.port}/metrics", timeout=10).read().decode()
+    except OSError:
+        return
+    buckets = defaultdict(lambda: defaultdict(float))
+    for line in text.splitlines():
+        if not line.startswith("http_server_request_duration_bucket{"):
+            continue
+        labels, value = line.rsplit(" ", 1)
+        fields = dict(part.split("=", 1) for part in labels[labels.index("{") + 1:-1].split(","))
+        route = f'{fields["http_request_method"].strip(chr(34))} {fields["http_route"].strip(chr(34))}'
+        bound = fields["le"].strip('"')
+        buckets[route][float("inf") if bound == "+Inf" else float(bound)] += float(value)
+    print("server-side (histogram bucket bounds):")
+    for route, counts in sorted(buckets.items()):
+        total = counts[float("inf")]
+        if total < 100:
+            continue
+        def quantile(q):
+            return next(bound for bound, count in sorted(counts.items()) if count >= q * total)
+        print(f"  {route:<32} {int(total):>8}  p50 <= {quantile(0.5) * 1000:g} ms  p99 <= {quantile(0.99) * 1000:g} ms")
+
+
 async def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="http://127.0.0.1:8080")
@@ -246,6 +273,7 @@ async def main():
         print(f"{route:<18} {len(values):>8} {p50:>8.1f} {p99:>8.1f}  {statuses}")
     if peak[0]:
         print(f"server peak memory: {peak[0] / 1024:.0f} MiB")
+    print_server_percentiles(url)
     print(f"errors (beyond expected publication races): {failures}")
     return 1 if failures else 0
 

@@ -1,11 +1,13 @@
 #define _GNU_SOURCE
 #include "CSystemSupport.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -25,7 +27,7 @@ void coffer_harden_process(void) {
 
 extern char **environ;
 
-pid_t coffer_spawn_detached(const char *path, char *const argv[], int stdout_fd) {
+pid_t coffer_spawn(const char *path, char *const argv[], int stdin_fd, int stdout_fd, int new_session) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
     pid_t pid = -1;
@@ -34,15 +36,31 @@ pid_t coffer_spawn_detached(const char *path, char *const argv[], int stdout_fd)
         posix_spawn_file_actions_destroy(&actions);
         return -1;
     }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+    if (stdin_fd < 0) posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    else posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+    if (stdout_fd < 0) posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    else posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
+    if (new_session) posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
     if (posix_spawn(&pid, path, &actions, &attributes, argv, environ) != 0) pid = -1;
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     return pid;
+}
+
+pid_t coffer_spawn_detached(const char *path, char *const argv[], int stdout_fd) {
+    return coffer_spawn(path, argv, -1, stdout_fd, 1);
+}
+
+int coffer_wait_for_exit(pid_t pid) {
+    int status = 0;
+    pid_t result;
+    do {
+        result = waitpid(pid, &status, 0);
+    } while (result < 0 && errno == EINTR);
+    if (result < 0) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 int coffer_set_echo(int fd, int on) {

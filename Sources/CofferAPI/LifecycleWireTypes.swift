@@ -213,7 +213,10 @@ public struct ResetRequest: Codable, Sendable {
     }
 }
 
-/// One reset's quarantined data, for `GET /api/v1/account/quarantine`. The keys are absent once purged.
+/// One reset's quarantined data, for `GET /api/v1/account/quarantine`: what a session of the new
+/// epoch may know. The old keys and records are not here: they are released only to a request that
+/// proves the old password or recovery code (``QuarantineProof``), because a reset needs nothing but
+/// the mailbox, and whoever holds the mailbox must not get material for an offline attack.
 public struct QuarantineSummary: Codable, Sendable, Equatable {
     /// The old epoch.
     public var epoch: UInt32
@@ -227,20 +230,15 @@ public struct QuarantineSummary: Codable, Sendable, Equatable {
     public var purgedAt: Date?
     /// Records held, including deleted ones.
     public var recordCount: Int
-    /// The old password's Argon2id parameters.
+    /// The old password's Argon2id parameters, to derive the proof from the old password (what
+    /// pre-login tells anyone about a current account); absent once purged.
     public var kdf: WireKDF?
-    /// The old password's salt.
+    /// The old password's salt; absent once purged.
     public var salt: Data?
-    /// The old account key wrapped by the old password.
-    public var passwordWrappedKey: Data?
-    /// The old account key wrapped by the old recovery code.
-    public var recoveryWrappedKey: Data?
-    /// The old manifest.
-    public var manifest: WireManifest?
     /// Creates a summary.
     public init(
         epoch: UInt32, resetAt: Date, resetFrom: String?, expiresAt: Date, purgedAt: Date?, recordCount: Int,
-        kdf: WireKDF?, salt: Data?, passwordWrappedKey: Data?, recoveryWrappedKey: Data?, manifest: WireManifest?
+        kdf: WireKDF?, salt: Data?
     ) {
         self.epoch = epoch
         self.resetAt = resetAt
@@ -250,9 +248,66 @@ public struct QuarantineSummary: Codable, Sendable, Equatable {
         self.recordCount = recordCount
         self.kdf = kdf
         self.salt = salt
-        self.passwordWrappedKey = passwordWrappedKey
-        self.recoveryWrappedKey = recoveryWrappedKey
+    }
+}
+
+/// Proof of a secret from before a reset, for `POST /api/v1/account/quarantine/{epoch}/open`: the
+/// authentication key the old password or the old recovery code derives, never the secret itself.
+public enum QuarantineProof: Codable, Sendable, Equatable {
+    /// The old master password's authentication key (Argon2id with the quarantine's `kdf` and `salt`).
+    case password(authKey: Data)
+    /// The old recovery code's authentication key.
+    case recoveryCode(recoveryAuthKey: Data)
+
+    private enum CodingKeys: String, CodingKey {
+        case authKey, recoveryAuthKey
+    }
+
+    /// Reads exactly one of `authKey` and `recoveryAuthKey`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let authKey = try container.decodeIfPresent(Data.self, forKey: .authKey)
+        let recoveryAuthKey = try container.decodeIfPresent(Data.self, forKey: .recoveryAuthKey)
+        switch (authKey, recoveryAuthKey) {
+        case (let key?, nil): self = .password(authKey: key)
+        case (nil, let key?): self = .recoveryCode(recoveryAuthKey: key)
+        default:
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: decoder.codingPath,
+                    debugDescription:
+                        "Give exactly one of authKey (old password) and recoveryAuthKey (old recovery code)."
+                ))
+        }
+    }
+
+    /// Writes the one key the proof carries.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .password(let key): try container.encode(key, forKey: .authKey)
+        case .recoveryCode(let key): try container.encode(key, forKey: .recoveryAuthKey)
+        }
+    }
+}
+
+/// What a proven old secret releases: the old account key wrapped by that secret, the old epoch's
+/// signed manifest and its records. The client still checks every record against the manifest.
+public struct QuarantineRelease: Codable, Sendable, Equatable {
+    /// The old epoch.
+    public var epoch: UInt32
+    /// The old account key, wrapped by the secret that was proven.
+    public var wrappedKey: Data
+    /// The old epoch's signed manifest; absent when the old vault was empty and never published one.
+    public var manifest: WireManifest?
+    /// The old epoch's records, deleted ones included.
+    public var records: [WireRecord]
+    /// Creates a release.
+    public init(epoch: UInt32, wrappedKey: Data, manifest: WireManifest?, records: [WireRecord]) {
+        self.epoch = epoch
+        self.wrappedKey = wrappedKey
         self.manifest = manifest
+        self.records = records
     }
 }
 

@@ -388,6 +388,7 @@ public enum AccountEventKind: String, Codable, Sendable, CaseIterable {
     case quarantineRecovery = "quarantine-recovery"
     case quarantinePurged = "quarantine-purged"
     case quarantineExpired = "quarantine-expired"
+    case quarantineGuessFailed = "quarantine-guess-failed"
     case portalSignIn = "portal-sign-in"
 
     /// A sentence for people, as `coffer account events` and the portal show it.
@@ -408,6 +409,8 @@ public enum AccountEventKind: String, Codable, Sendable, CaseIterable {
         case .quarantineRecovery: "Data from before a reset was downloaded to be recovered"
         case .quarantinePurged: "Quarantined data from before a reset was deleted on request"
         case .quarantineExpired: "Quarantined data from before a reset expired and was deleted"
+        case .quarantineGuessFailed:
+            "A wrong password or recovery code was tried for the data from before a reset"
         case .portalSignIn: "Signed in to the account portal"
         }
     }

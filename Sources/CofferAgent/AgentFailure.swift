@@ -103,7 +103,7 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             case .unreachable, .timedOut: self.init(.offline, client.description)
             case .manifestMismatch, .rollback, .weakerKDF: self.init(.integrity, client.description)
             case .signedOut, .accountReset: self.init(.signedOut, client.description)
-            case .lifecycle: self.init(.invalidInput, client.description)
+            case .lifecycle, .unencrypted: self.init(.invalidInput, client.description)
             case .server(let status, _, _) where status == 401: self.init(.wrongSecret, client.description)
             case .server(let status, _, _) where status == 429: self.init(.storage, client.description)
             case .server, .invalidResponse: self.init(.server, client.description)

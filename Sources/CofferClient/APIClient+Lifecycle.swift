@@ -45,9 +45,12 @@ extension APIClient {
         try await send(.GET, "/api/v1/account/quarantine", body: Empty?.none, token: token)
     }
 
-    /// `GET /api/v1/account/quarantine/{epoch}`.
-    public func quarantinedRecords(epoch: UInt32, token: String) async throws(CofferClientError) -> [WireRecord] {
-        try await send(.GET, "/api/v1/account/quarantine/\(epoch)", body: Empty?.none, token: token)
+    /// `POST /api/v1/account/quarantine/{epoch}/open`: the old epoch's key and records, for proof of its
+    /// password or recovery code.
+    public func openQuarantine(epoch: UInt32, proof: QuarantineProof, token: String) async throws(CofferClientError)
+        -> QuarantineRelease
+    {
+        try await send(.POST, "/api/v1/account/quarantine/\(epoch)/open", body: proof, token: token)
     }
 
     /// `DELETE /api/v1/account/quarantine`.

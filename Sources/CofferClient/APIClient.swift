@@ -26,12 +26,22 @@ public struct APIClient: Sendable {
     public init(baseURL: String) throws(CofferClientError) {
         var url = baseURL.trimmingCharacters(in: .whitespaces)
         while url.hasSuffix("/") { url.removeLast() }
-        guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
-            parsed.host != nil
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+            ["http", "https"].contains(scheme),
+            let host = parsed.host
         else {
             throw .invalidResponse("'\(baseURL)' is not an http:// or https:// URL")
         }
+        guard scheme == "https" || Self.isLoopback(host) else { throw .unencrypted(server: url) }
         self.baseURL = url
+    }
+
+    /// Whether `host` is this machine: the one place plain HTTP cannot be read or changed by others.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
+        return bare == "localhost" || bare == "::1"
+            || bare.hasPrefix("127.")
+                && bare.split(separator: ".").count == 4 && bare.split(separator: ".").allSatisfy { UInt8($0) != nil }
     }
 
     /// `POST /api/v1/prelogin`.

@@ -107,14 +107,25 @@ public enum AccountRecovery {
             throw CofferClientError.lifecycle(
                 "The server holds no data from before a reset for this account, so there is nothing to recover.")
         }
+        let floor = try Self.kdfFloor(store)
         var opened: [QuarantinedItems] = []
+        var refusal: String?
         for quarantine in live {
-            guard let oldKeyring = try open(quarantine, accountID: keyring.accountID, secret: secret) else { continue }
-            let records = try await api.quarantinedRecords(epoch: quarantine.epoch, token: token)
+            guard let key = try OldSecretKey(secret, quarantine: quarantine, floor: floor) else { continue }
+            let release: QuarantineRelease
+            switch try await Self.release(quarantine, proof: key.proof, api: api, token: token) {
+            case .success(let released): release = released
+            case .failure(let refused):
+                refusal = refused.message
+                continue
+            }
+            guard
+                let oldKeyring = try key.open(release.wrappedKey, accountID: keyring.accountID, quarantine: quarantine)
+            else { continue }
             opened.append(
                 QuarantinedItems(
                     epoch: quarantine.epoch, resetAt: quarantine.resetAt,
-                    items: try verifiedItems(records, manifest: quarantine.manifest, keyring: oldKeyring)))
+                    items: try verifiedItems(release.records, manifest: release.manifest, keyring: oldKeyring)))
         }
         guard !opened.isEmpty else {
             let dates = live.map { day($0.resetAt) }.joined(separator: ", ")
@@ -124,7 +135,7 @@ public enum AccountRecovery {
                 case .recoveryCode: "That recovery code does not open"
                 }
             throw CofferVaultError.wrongSecretFor(
-                "\(what) the data from before the reset of \(dates). It opens with the master password in force before that reset (--old-password), or with the recovery code from the recovery kit in force then (--old-recovery-code)."
+                "\(what) the data from before the reset of \(dates). It opens with the master password in force before that reset (--old-password), or with the recovery code from the recovery kit in force then (--old-recovery-code).\(refusal.map { " The server says: \($0)" } ?? "")"
             )
         }
         return opened
@@ -140,23 +151,78 @@ public enum AccountRecovery {
         return live.count
     }
 
-    /// The old epoch's keyring, or `nil` when `secret` is not the one that opens it.
-    private static func open(_ quarantine: QuarantineSummary, accountID: UUID, secret: OldSecret) throws -> Keyring? {
-        guard let kdf = quarantine.kdf, let salt = quarantine.salt, let password = quarantine.passwordWrappedKey,
-            let recovery = quarantine.recoveryWrappedKey
-        else { return nil }
-        let header = AccountHeader(
-            accountID: accountID, epoch: quarantine.epoch, kdfParameters: KDFParameters(wire: kdf), salt: Array(salt),
-            passwordWrappedKey: try SealedBox(bytes: password), recoveryWrappedKey: try SealedBox(bytes: recovery))
+    /// The server's refusal of a proof, as it words it (with the attempts left).
+    private struct ProofRefused: Error {
+        let message: String
+    }
+
+    /// Asks for one quarantine's release; a wrong proof is an answer, not an error, so the next
+    /// quarantine can be tried.
+    private static func release(_ quarantine: QuarantineSummary, proof: QuarantineProof, api: APIClient, token: String)
+        async throws -> Result<QuarantineRelease, ProofRefused>
+    {
         do {
-            let accountKey =
-                switch secret {
-                case .password(let password): try header.unlock(password: password)
-                case .recoveryCode(let code): try header.unlock(recoveryCode: code)
-                }
-            return Keyring(accountID: accountID, epoch: quarantine.epoch, accountKey: accountKey)
-        } catch CofferVaultError.wrongPassword, CofferVaultError.wrongRecoveryCode {
-            return nil
+            return .success(try await api.openQuarantine(epoch: quarantine.epoch, proof: proof, token: token))
+        } catch {
+            guard case .server(403, "wrong-old-secret", let message) = error else { throw error }
+            return .failure(ProofRefused(message: message))
+        }
+    }
+
+    /// The weakest Argon2id parameters this device accepts for deriving a proof from an old password: a
+    /// server must not get a cheap hash of it by claiming the old epoch used weak ones.
+    private static func kdfFloor(_ store: VaultStore) throws -> KDFParameters {
+        guard let state = try store.syncState() else { return .default }
+        return try store.kdfPin(server: state.serverURL, email: state.email) ?? .default
+    }
+
+    /// An old secret made ready for one quarantine: the proof the server checks, and what opens the
+    /// key it then releases.
+    private struct OldSecretKey {
+        let proof: QuarantineProof
+        private let opener: Opener
+        private let kdf: KDFParameters
+        private let salt: [UInt8]
+
+        private enum Opener {
+            case masterKey(MasterKey)
+            case recoveryCode(RecoveryCode)
+        }
+
+        /// `nil` when the quarantine has no password parameters left (purged meanwhile).
+        init?(_ secret: OldSecret, quarantine: QuarantineSummary, floor: KDFParameters) throws {
+            guard let wireKDF = quarantine.kdf, let salt = quarantine.salt else { return nil }
+            kdf = KDFParameters(wire: wireKDF)
+            self.salt = Array(salt)
+            switch secret {
+            case .password(let password):
+                try KDFPolicy.check(kdf, floor: floor, acceptance: .pinned)
+                let key = try Argon2id.deriveMasterKey(password: password, salt: self.salt, parameters: kdf)
+                opener = .masterKey(key)
+                proof = .password(authKey: key.authKey().data)
+            case .recoveryCode(let code):
+                opener = .recoveryCode(code)
+                proof = .recoveryCode(recoveryAuthKey: code.authKey().data)
+            }
+        }
+
+        /// The old epoch's keyring from the released key; `nil` when the secret does not open it
+        /// (a server that accepted a wrong proof gains nothing: the key still does not open).
+        func open(_ wrappedKey: Data, accountID: UUID, quarantine: QuarantineSummary) throws -> Keyring? {
+            let box = try SealedBox(bytes: wrappedKey)
+            let header = AccountHeader(
+                accountID: accountID, epoch: quarantine.epoch, kdfParameters: kdf, salt: salt,
+                passwordWrappedKey: box, recoveryWrappedKey: box)
+            do {
+                let accountKey =
+                    switch opener {
+                    case .masterKey(let key): try header.unlock(masterKey: key)
+                    case .recoveryCode(let code): try header.unlock(recoveryCode: code)
+                    }
+                return Keyring(accountID: accountID, epoch: quarantine.epoch, accountKey: accountKey)
+            } catch .wrongPassword, .wrongRecoveryCode {
+                return nil
+            }
         }
     }
 

@@ -6,6 +6,8 @@ import Foundation
 public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The server did not answer.
     case unreachable(server: String)
+    /// A plain-HTTP address that is not this machine.
+    case unencrypted(server: String)
     /// The server did not finish its answer in time.
     case timedOut(server: String, after: Duration)
     /// The server answered with an error body.
@@ -33,6 +35,9 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
         case .unreachable(let server):
             return
                 "Cannot reach the server at \(server). Your changes are kept on this device and sync when it is back."
+        case .unencrypted(let server):
+            return
+                "\(server) is not encrypted: Coffer talks to a server over TLS (https://), and plain http:// only to this machine (127.0.0.1, ::1, localhost). Put the server behind a TLS reverse proxy (docs/operations.md) and use its https:// address."
         case .timedOut(let server, let after):
             return
                 "The server at \(server) did not finish answering within \(after.components.seconds) seconds. Nothing from it was applied; your changes are kept on this device and sync when it answers."

@@ -47,6 +47,8 @@ struct CofferServerCommand: AsyncParsableCommand {
     func run() async throws {
         // A mail command that exits early must not kill the server through SIGPIPE; writes report EPIPE.
         signal(SIGPIPE, SIG_IGN)
+        // Everything the server writes (database, secret, mail, backups) is for its own user only.
+        umask(0o077)
         let settings = try ConfigurationLoader(
             flags: [
                 "host": host, "port": port.map(String.init), "dataDir": dataDir, "publicURL": publicURL,
@@ -80,7 +82,8 @@ struct CofferServerCommand: AsyncParsableCommand {
     }
 }
 
-/// Purges quarantines whose retention ended, hourly, until the server shuts down.
+/// The server's housekeeping until it shuts down: storage upkeep, and hourly purges of expired
+/// quarantines and access tokens.
 struct QuarantineJanitor: Service {
     let configuration: ServerConfiguration
     let storage: any ServerStorage
@@ -88,8 +91,9 @@ struct QuarantineJanitor: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await CofferServerApplication.janitor(
-                configuration: configuration, storage: storage, logger: logger)
+            async let upkeep: Void = storage.runMaintenance()
+            await CofferServerApplication.janitor(configuration: configuration, storage: storage, logger: logger)
+            await upkeep
         }
     }
 }

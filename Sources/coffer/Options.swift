@@ -13,6 +13,18 @@ struct SecretOptions: ParsableArguments {
     func reader() -> SecretReader { SecretReader(fromStandardInput: passwordStdin) }
 }
 
+/// Secrets never travel as command-line arguments (they show in `ps` and in shell history): an option
+/// that takes a recovery code accepts only `-`, and the code is then asked for or read from standard input.
+enum SecretArgument {
+    /// Refuses anything but `-` for `option`.
+    static func requireStandardInput(_ value: String?, option: String) throws {
+        guard let value, value != "-" else { return }
+        throw ValidationError(
+            "\(option) takes - (the code is then asked for, or read from standard input): a code typed on the command line shows in the process list and in your shell history."
+        )
+    }
+}
+
 /// `--json`, for commands that print records or listings.
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of text.")

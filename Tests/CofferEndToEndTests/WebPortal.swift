@@ -45,21 +45,11 @@ struct WebPortal {
 
     /// The newest mail to `email` whose text contains `marker`.
     func mail(to email: String, containing marker: String) throws -> String {
-        let directory = server.dataDirectory.appendingPathComponent("mail")
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().reversed()
-        for name in names {
-            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            if text.contains(email), text.contains(marker) { return text }
-        }
-        throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no mail to \(email) with \(marker)"])
+        try server.mail(to: email, containing: marker)
     }
 
     /// The one-time code in the newest code mail to `email`.
-    func code(to email: String) throws -> String {
-        let text = try mail(to: email, containing: "one-time code")
-        let line = try #require(text.components(separatedBy: .newlines).first { $0.contains("one-time code:") })
-        return String(try #require(line.split(separator: ":").last)).trimmingCharacters(in: .whitespaces)
-    }
+    func code(to email: String) throws -> String { try server.emailCode(to: email) }
 
     /// Runs SQL on the server's database, as an operator (or the passing of time) would change it.
     func updateDatabase(_ sql: String) throws {

@@ -77,6 +77,7 @@ struct APITests {
         let server = try ServerProcess()
         let account = try await TestAccount.register(on: server)
         let token = account.session.accessToken
+        let key32 = Data(count: 32).base64EncodedString()
         let cases: [(String, String, Data?, String?, Int)] = [
             ("POST", "/api/v1/login", Data("{not json".utf8), nil, 400),
             ("POST", "/api/v1/login", HTTP.json(["email": 42, "authKey": "x"]), nil, 400),
@@ -166,7 +167,15 @@ struct APITests {
             ),
             ("POST", "/api/v1/account/reset/check", HTTP.json(["email": "x@example.org", "code": "A"]), nil, 401),
             ("POST", "/api/v1/account/reset", Data("[]".utf8), nil, 400),
-            ("GET", "/api/v1/account/quarantine/abc", nil, token, 400),
+            ("POST", "/api/v1/account/quarantine/abc/open", HTTP.json(["authKey": key32]), token, 400),
+            ("POST", "/api/v1/account/quarantine/7/open", HTTP.json(["authKey": key32]), token, 404),
+            ("POST", "/api/v1/account/quarantine/7/open", HTTP.json(["authKey": "AA=="]), token, 400),
+            (
+                "POST", "/api/v1/account/quarantine/7/open",
+                HTTP.json(["authKey": key32, "recoveryAuthKey": key32]), token, 400
+            ),
+            ("POST", "/api/v1/account/quarantine/7/open", HTTP.json([:]), token, 400),
+            // Old material is never handed out by a bare GET any more.
             ("GET", "/api/v1/account/quarantine/7", nil, token, 404),
         ]
         for (method, path, body, bearer, status) in cases {

@@ -37,7 +37,7 @@ struct RobustnessTests {
         /// Writes zeros until the disk is full; returns the file to delete to make room again.
         func fill() throws -> URL {
             let filler = directory.appendingPathComponent("filler")
-            FileManager.default.createFile(atPath: filler.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
             let handle = try FileHandle(forWritingTo: filler)
             let chunk = Data(count: 64 * 1024)
             while (try? handle.write(contentsOf: chunk)) != nil {}
@@ -168,6 +168,26 @@ struct RobustnessTests {
             "PUT", server.url + "/api/v1/backups/\(UUID())", body: Data("NOTABACKUP".utf8) + body.prefix(1000),
             token: token)
         #expect(junk.status == 400)
+    }
+
+    @Test("150 pulls and account reads at once all answer: no request waits for a thread another one holds")
+    func concurrentPulls() async throws {
+        let server = try ServerProcess()
+        let account = try await TestAccount.register(on: server)
+        let token = account.session.accessToken
+        _ = try await HTTP.send(
+            "POST", server.url + "/api/v2/sync",
+            body: try JSONEncoder().encode(PushRequest(changes: (0..<20).map { _ in Self.change(2000) })), token: token)
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<150 {
+                // Pulls with records, pulls without, and requests that read the account, all at once.
+                let path = ["/api/v2/sync?after=0", "/api/v2/sync?after=20", "/api/v1/account"][index % 3]
+                group.addTask { try await HTTP.send("GET", server.url + path, token: token).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.count == 150 && statuses.allSatisfy { $0 == 200 }, "\(Set(statuses))")
+        #expect(try await HTTP.send("GET", server.url + "/health").status == 200)
     }
 
     @Test("readiness fails when the database file is removed underneath the server")

@@ -13,6 +13,15 @@ void coffer_harden_process(void);
 /// `stdout_fd`, and no other descriptors inherited. Returns the child's pid or -1.
 pid_t coffer_spawn_detached(const char *path, char *const argv[], int stdout_fd);
 
+/// Starts `path` with `argv`: stdin from `stdin_fd` and stdout to `stdout_fd` (-1: /dev/null for
+/// either), stderr on /dev/null, no other descriptors inherited; in a new session when `new_session`
+/// is not 0, so closing the terminal does not end it. Returns the child's pid or -1. Foundation's
+/// `Process` is not used for this: on Linux its `waitUntilExit` can miss a child that exits at once.
+pid_t coffer_spawn(const char *path, char *const argv[], int stdin_fd, int stdout_fd, int new_session);
+
+/// Waits for `pid` to end. Returns its exit status, 128 + the signal that ended it, or -1.
+int coffer_wait_for_exit(pid_t pid);
+
 /// Turns terminal echo off (on = 0) or back on (on = 1) for `fd`. Returns 0 on success.
 int coffer_set_echo(int fd, int on);
 

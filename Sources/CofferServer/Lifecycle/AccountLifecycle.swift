@@ -13,6 +13,8 @@ struct AccountLifecycle: Sendable {
     let publicURL: @Sendable () -> String
     let retentionDays: Int
     let codeLifetime: TimeInterval
+    /// Wrong proofs of an old secret allowed per account before the quarantine waits.
+    var guessBudget = GuessBudget.standard
 
     /// Mails a one-time code for `purpose`. Callers stay silent about unknown addresses, so the
     /// answer does not reveal who has an account.

@@ -21,7 +21,9 @@ struct LifecycleRoutes: Sendable {
             try await rotateRecoveryKit(request, context)
         }
         authenticated.get("/api/v1/account/quarantine") { _, context in try await quarantines(context) }
-        authenticated.get("/api/v1/account/quarantine/:epoch") { _, context in try await quarantined(context) }
+        authenticated.post("/api/v1/account/quarantine/:epoch/open") { request, context in
+            try await openQuarantine(request, context)
+        }
         authenticated.delete("/api/v1/account/quarantine") { _, context in try await purge(context) }
         router.post("/api/v1/account/email-code") { request, context in try await emailCode(request, context) }
         router.post("/api/v1/recover/prelogin") { request, context in try await recoverPrelogin(request, context) }
@@ -67,7 +69,6 @@ struct LifecycleRoutes: Sendable {
         let body = try await request.decode(as: RecoveryKitRequest.self, context: context)
         let stored = try Self.validated(body.keys)
         let account = try await reauthenticated(body.currentAuthKey, context)
-        let session = try context.requireSession()
         guard
             try await storage.replaceRecoveryKeys(
                 accountID: account.id, epoch: body.epoch, keys: stored,
@@ -82,26 +83,53 @@ struct LifecycleRoutes: Sendable {
         return JSONResponse(try await storage.quarantines(accountID: session.accountID))
     }
 
-    private func quarantined(_ context: CofferRequestContext) async throws -> JSONResponse<[WireRecord]> {
+    /// Releases an old epoch's keys and records to proof of its password or recovery code. A session
+    /// alone is not enough: a reset needs only the mailbox, and the old material would let whoever
+    /// holds the mailbox attack the old password offline.
+    private func openQuarantine(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
+        QuarantineRelease
+    > {
         let session = try context.requireSession()
         guard let epoch = context.parameters.get("epoch", as: UInt32.self) else {
             throw APIError.badRequest("The epoch must be a whole number; GET /api/v1/account/quarantine lists them.")
         }
+        let proof = try await request.decode(as: QuarantineProof.self, context: context)
+        switch proof {
+        case .password(let key): try Validation.key(key, "authKey")
+        case .recoveryCode(let key): try Validation.key(key, "recoveryAuthKey")
+        }
         try await lifecycle.purgeExpired()
-        guard let records = try await storage.quarantinedRecords(accountID: session.accountID, epoch: epoch) else {
-            let known = try await storage.quarantines(accountID: session.accountID).first { $0.epoch == epoch }
-            if let known, let purgedAt = known.purgedAt {
-                throw APIError(
-                    .gone, "quarantine-purged",
-                    "The data from before the reset of \(known.resetAt.formatted(.iso8601)) was deleted on \(purgedAt.formatted(.iso8601)). Only a backup made before the reset, or a device that still holds the data, can bring it back."
-                )
-            }
+        let opening = try await storage.openQuarantine(
+            accountID: session.accountID, epoch: epoch, proof: proof, budget: lifecycle.guessBudget, now: Date(),
+            released: context.event(.quarantineRecovery), refused: context.event(.quarantineGuessFailed))
+        switch opening {
+        case .released(let release):
+            return JSONResponse(release)
+        case .wrongSecret(let remaining):
+            let secret =
+                switch proof {
+                case .password: "password"
+                case .recoveryCode: "recovery code"
+                }
+            throw APIError(
+                .forbidden, "wrong-old-secret",
+                "That is not the \(secret) in force before this reset. \(remaining) more attempts this hour; every attempt is listed in the account's events."
+            )
+        case .tooManyGuesses(let wait):
+            var headers = HTTPFields()
+            headers[.retryAfter] = String(wait)
+            throw APIError(
+                .tooManyRequests, "too-many-guesses",
+                "Too many wrong passwords or recovery codes were tried for this data lately; try again in \((wait + 59) / 60) minutes.",
+                headers: headers)
+        case .purged(let known):
+            throw APIError(
+                .gone, "quarantine-purged",
+                "The data from before the reset of \(known.resetAt.formatted(.iso8601)) was deleted on \((known.purgedAt ?? known.resetAt).formatted(.iso8601)). Only a backup made before the reset, or a device that still holds the data, can bring it back."
+            )
+        case .missing:
             throw APIError(.notFound, "no-quarantine", "No data from key epoch \(epoch) is in quarantine.")
         }
-        try await storage.recordEvent(
-            accountID: session.accountID,
-            event: context.event(.quarantineRecovery))
-        return JSONResponse(records)
     }
 
     private func purge(_ context: CofferRequestContext) async throws -> HTTPResponse.Status {

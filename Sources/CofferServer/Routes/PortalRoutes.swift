@@ -267,9 +267,7 @@ struct PortalRoutes: Sendable {
         let html = templates.render(values, withTemplate: template) ?? "<!doctype html><p>Page missing.</p>"
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
-        headers[.init("Referrer-Policy")!] = "no-referrer"
+        PageHeaders.apply(to: &headers)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 

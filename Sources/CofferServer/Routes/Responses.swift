@@ -1,5 +1,6 @@
 import CofferAPI
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// A JSON body with a chosen status; dates as ISO 8601.
@@ -43,7 +44,21 @@ enum HTMLPage {
             """
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
+        PageHeaders.apply(to: &headers)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// What every page the server renders sends: no framing (clickjacking), no referrer (the page's
+/// address may carry a one-time token), no caching, and a policy that allows no script at all.
+enum PageHeaders {
+    static func apply(to headers: inout HTTPFields) {
+        headers[.contentSecurityPolicy] =
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[.cacheControl] = "no-store"
     }
 }
 

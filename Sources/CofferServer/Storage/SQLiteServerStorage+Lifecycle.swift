@@ -107,9 +107,10 @@ extension SQLiteServerStorage {
                 sql: """
                     INSERT INTO quarantined_epochs (account_id, epoch, kdf_memory_kib, kdf_iterations, kdf_parallelism,
                       salt, password_wrapped_key, recovery_wrapped_key, manifest_counter, manifest_sequence, manifest_blob,
-                      record_count, reset_at, reset_from, expires_at, purged_at)
+                      record_count, reset_at, reset_from, expires_at, purged_at, auth_verifier, recovery_verifier)
                     SELECT id, epoch, kdf_memory_kib, kdf_iterations, kdf_parallelism, salt, password_wrapped_key,
-                      recovery_wrapped_key, manifest_counter, manifest_sequence, manifest_blob, ?, ?, ?, ?, NULL
+                      recovery_wrapped_key, manifest_counter, manifest_sequence, manifest_blob, ?, ?, ?, ?, NULL,
+                      auth_verifier, recovery_verifier
                     FROM accounts WHERE id = ?
                     """,
                 arguments: [count, now, address, quarantineUntil, account])
@@ -170,37 +171,63 @@ extension SQLiteServerStorage {
             try Row.fetchAll(
                 db, sql: "SELECT * FROM quarantined_epochs WHERE account_id = ? ORDER BY epoch DESC",
                 arguments: [accountID.uuidString.lowercased()]
-            ).map { row in
-                let kdf: WireKDF? = (row["kdf_memory_kib"] as Int64?).map {
-                    WireKDF(
-                        memoryKiB: UInt32(clamping: $0), iterations: UInt32(clamping: row["kdf_iterations"] as Int64),
-                        parallelism: UInt32(clamping: row["kdf_parallelism"] as Int64))
-                }
-                let manifest = (row["manifest_blob"] as Data?).map {
-                    WireManifest(
-                        counter: row["manifest_counter"] ?? 0, sequence: row["manifest_sequence"] ?? 0, blob: $0)
-                }
-                return QuarantineSummary(
-                    epoch: UInt32(clamping: row["epoch"] as Int64), resetAt: row["reset_at"],
-                    resetFrom: row["reset_from"], expiresAt: row["expires_at"], purgedAt: row["purged_at"],
-                    recordCount: Int(row["record_count"] as Int64), kdf: kdf, salt: row["salt"],
-                    passwordWrappedKey: row["password_wrapped_key"], recoveryWrappedKey: row["recovery_wrapped_key"],
-                    manifest: manifest)
-            }
+            ).map(Self.summary)
         }
     }
 
-    /// Implements ``ServerStorage/quarantinedRecords(accountID:epoch:)``.
-    public func quarantinedRecords(accountID: UUID, epoch: UInt32) async throws -> [WireRecord]? {
+    private static func summary(_ row: Row) -> QuarantineSummary {
+        let kdf: WireKDF? = (row["kdf_memory_kib"] as Int64?).map {
+            WireKDF(
+                memoryKiB: UInt32(clamping: $0), iterations: UInt32(clamping: row["kdf_iterations"] as Int64),
+                parallelism: UInt32(clamping: row["kdf_parallelism"] as Int64))
+        }
+        return QuarantineSummary(
+            epoch: UInt32(clamping: row["epoch"] as Int64), resetAt: row["reset_at"], resetFrom: row["reset_from"],
+            expiresAt: row["expires_at"], purgedAt: row["purged_at"], recordCount: Int(row["record_count"] as Int64),
+            kdf: kdf, salt: row["salt"])
+    }
+
+    /// Implements ``ServerStorage/openQuarantine(accountID:epoch:proof:budget:now:released:refused:)``.
+    public func openQuarantine(
+        accountID: UUID, epoch: UInt32, proof: QuarantineProof, budget: GuessBudget, now: Date,
+        released: AccountEvent, refused: AccountEvent
+    ) async throws -> QuarantineOpening {
         let account = accountID.uuidString.lowercased()
-        return try await read { db in
+        return try await write { db in
             guard
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT 1 FROM quarantined_epochs WHERE account_id = ? AND epoch = ? AND purged_at IS NULL",
-                    arguments: [account, Int64(epoch)]) != nil
-            else { return nil }
-            return try Row.fetchAll(
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM quarantined_epochs WHERE account_id = ? AND epoch = ?",
+                    arguments: [account, Int64(epoch)])
+            else { return .missing }
+            guard row["purged_at"] as Date? == nil else { return .purged(Self.summary(row)) }
+            let windowStart = now.addingTimeInterval(-budget.window)
+            try db.execute(
+                sql: "DELETE FROM quarantine_guesses WHERE account_id = ? AND at <= ?",
+                arguments: [account, windowStart])
+            let recent = try Date.fetchAll(
+                db, sql: "SELECT at FROM quarantine_guesses WHERE account_id = ? ORDER BY at", arguments: [account])
+            if recent.count >= budget.limit, let oldest = recent.first {
+                let wait = oldest.addingTimeInterval(budget.window).timeIntervalSince(now)
+                return .tooManyGuesses(retryAfter: max(1, Int(wait.rounded(.up))))
+            }
+            let (presented, verifierColumn, keyColumn) =
+                switch proof {
+                case .password(let key): (key, "auth_verifier", "password_wrapped_key")
+                case .recoveryCode(let key): (key, "recovery_verifier", "recovery_wrapped_key")
+                }
+            // A quarantine from before verifiers were kept cannot be checked; see ServerSchema.v7.
+            if let verifier = row[verifierColumn] as Data?,
+                !Tokens.constantTimeEquals(Tokens.verifier(of: presented), verifier)
+            {
+                try db.execute(
+                    sql: "INSERT INTO quarantine_guesses (account_id, at) VALUES (?, ?)", arguments: [account, now])
+                try Self.insert(refused, accountID: account, db)
+                return .wrongSecret(remaining: budget.limit - recent.count - 1)
+            }
+            let manifest = (row["manifest_blob"] as Data?).map {
+                WireManifest(counter: row["manifest_counter"] ?? 0, sequence: row["manifest_sequence"] ?? 0, blob: $0)
+            }
+            let records = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT item_id, revision, sequence, is_deleted, wrapped_key, content FROM quarantined_records
@@ -215,6 +242,10 @@ extension SQLiteServerStorage {
                         wrappedKey: row["wrapped_key"], content: row["content"])
                 }
             }
+            try Self.insert(released, accountID: account, db)
+            return .released(
+                QuarantineRelease(
+                    epoch: epoch, wrappedKey: row[keyColumn] ?? Data(), manifest: manifest, records: records))
         }
     }
 
@@ -256,7 +287,7 @@ extension SQLiteServerStorage {
             sql: """
                 UPDATE quarantined_epochs SET purged_at = ?, kdf_memory_kib = NULL, kdf_iterations = NULL,
                   kdf_parallelism = NULL, salt = NULL, password_wrapped_key = NULL, recovery_wrapped_key = NULL,
-                  manifest_blob = NULL
+                  manifest_blob = NULL, auth_verifier = NULL, recovery_verifier = NULL
                 WHERE account_id = ? AND epoch = ?
                 """,
             arguments: [now, account, epoch])

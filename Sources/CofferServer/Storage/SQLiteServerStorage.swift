@@ -10,6 +10,8 @@ public final class SQLiteServerStorage: ServerStorage {
     let database: DatabasePool
     private let path: String
     private let pullReader: SQLitePullReader
+    /// Checkpoints the write-ahead log off the request path; run by ``runMaintenance()``.
+    private let checkpointer: SQLiteCheckpointer
     /// The file's identity when it was opened: a database deleted or swapped underneath the server
     /// would otherwise go on "working" on an unlinked file.
     private let inode: UInt64?
@@ -20,9 +22,12 @@ public final class SQLiteServerStorage: ServerStorage {
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // Checkpoints happen in the background (SQLiteCheckpointer), not inside a request's commit.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         path = directory.appendingPathComponent("coffer.sqlite").path
         database = try DatabasePool(path: path, configuration: configuration)
         pullReader = SQLitePullReader(path: path)
+        checkpointer = SQLiteCheckpointer(path: path)
         inode = Self.inode(of: path)
     }
 
@@ -51,21 +56,15 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
+    /// Implements ``ServerStorage/runMaintenance()``: background checkpoints for as long as it runs.
+    public func runMaintenance() async {
+        await checkpointer.run()
+    }
+
     /// A write transaction whose failures are ``StorageFailure``s.
     func write<T: Sendable>(_ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await database.write(updates)
-        } catch {
-            throw Self.failure(error)
-        }
-    }
-
-    /// A short read on the calling thread (tens of microseconds: less than the thread hops of an
-    /// asynchronous read), in one transaction unless it is a single statement, whose failures are
-    /// ``StorageFailure``s.
-    func readNow<T>(inTransaction: Bool, _ value: (Database) throws -> T) throws -> T {
-        do {
-            return try inTransaction ? database.read(value) : database.unsafeRead(value)
         } catch {
             throw Self.failure(error)
         }
@@ -395,7 +394,9 @@ public final class SQLiteServerStorage: ServerStorage {
         if found.lastSequence <= cursor {
             return SyncPage(records: [], cursor: cursor, hasMore: false, manifest: found.manifest)
         }
-        return try readNow(inTransaction: true) { db in
+        // Never a blocking read here: a cooperative thread waiting for one of GRDB's readers could be the
+        // thread another read needs to give its reader back.
+        return try await read { db in
             guard let account = try Self.sessionAndManifest(db, accessHash: accessHash, now: now) else { return nil }
             let rows = try Row.fetchAll(
                 db.cachedStatement(

@@ -27,15 +27,19 @@ enum ServerSchema {
         migrator.registerMigration("v6: backups stored in chunks") { db in
             for statement in v6 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v7: quarantine released only to proof of an old secret") { db in
+            for statement in v7 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
 
     /// Sync protocol 2: a manifest says which write sequence it covers, and quarantined records keep
     /// their sequence so an old epoch's manifest can still be checked. Protocol-1 manifests stay as
     /// they are until an upgraded device verifies and replaces them.
-    /// A refresh hands out a *pending* token; readiness probes write a one-row table; the presented one stays valid until the pending one is
+    /// A refresh hands out a *pending* token and the presented one stays valid until the pending one is
     /// used, so a device that never received its new token (killed, or the answer lost) is not signed
-    /// out. Expired access tokens are deleted by the janitor through an index, not inside requests.
+    /// out. Readiness probes write a one-row table. Expired access tokens are deleted by the janitor
+    /// through an index, not inside requests.
     static let v5 = [
         "CREATE TABLE readiness_probe (id INTEGER PRIMARY KEY, checked_at TIMESTAMP NOT NULL)",
         "ALTER TABLE devices ADD COLUMN pending_refresh_hash BLOB",
@@ -53,6 +57,17 @@ enum ServerSchema {
           account_id TEXT NOT NULL, backup_id TEXT NOT NULL, chunk INTEGER NOT NULL, bytes BLOB NOT NULL,
           PRIMARY KEY (account_id, backup_id, chunk))
         """,
+    ]
+
+    /// A quarantine keeps the old epoch's verifiers, so its keys and records go only to a request that
+    /// proves the old password or recovery code; failed proofs are counted per account. Quarantines
+    /// made before this migration have no verifiers (the reset had already replaced them): those
+    /// stay releasable as before until they expire.
+    static let v7 = [
+        "ALTER TABLE quarantined_epochs ADD COLUMN auth_verifier BLOB",
+        "ALTER TABLE quarantined_epochs ADD COLUMN recovery_verifier BLOB",
+        "CREATE TABLE quarantine_guesses (account_id TEXT NOT NULL, at TIMESTAMP NOT NULL)",
+        "CREATE INDEX quarantine_guesses_account ON quarantine_guesses(account_id, at)",
     ]
 
     static let v4 = [

@@ -9,6 +9,9 @@ public protocol ServerStorage: Sendable {
     func migrate() async throws
     /// Throws when the database cannot answer; backs `/health/ready`.
     func checkReadiness() async throws
+    /// Background upkeep the storage needs while the server runs (SQLite: moving the write-ahead log
+    /// into the database file); returns when the task is cancelled.
+    func runMaintenance() async
 
     /// Creates an account; returns `false` if the e-mail address is taken.
     func createAccount(_ account: StoredAccount) async throws -> Bool
@@ -83,8 +86,13 @@ public protocol ServerStorage: Sendable {
     ) async throws -> Bool
     /// Every quarantine of the account, purged ones included (so a client can say when they went).
     func quarantines(accountID: UUID) async throws -> [QuarantineSummary]
-    /// The records of a quarantined epoch; `nil` when there is none or it was purged.
-    func quarantinedRecords(accountID: UUID, epoch: UInt32) async throws -> [WireRecord]?
+    /// Releases a quarantined epoch to a proof of its old password or recovery code, in one
+    /// transaction: refused without checking once `budget` failed proofs fall in its window, and a
+    /// failed proof is counted and recorded as `refused`, a release as `released`.
+    func openQuarantine(
+        accountID: UUID, epoch: UInt32, proof: QuarantineProof, budget: GuessBudget, now: Date,
+        released: AccountEvent, refused: AccountEvent
+    ) async throws -> QuarantineOpening
     /// Deletes the account's quarantined data now; returns how many epochs were purged.
     func purgeQuarantine(accountID: UUID, now: Date, event: AccountEvent) async throws -> Int
     /// Deletes every quarantine past its expiry, recording an event for each; returns how many.
@@ -247,4 +255,30 @@ public enum EmailCodeCheck: Sendable, Equatable {
     case invalid
     /// Too many wrong attempts: every live code of that purpose was cancelled.
     case exhausted
+}
+
+/// How many wrong proofs of an old secret an account allows in a sliding window: enough for a person
+/// trying the passwords they might have used, far too few for an offline-style guessing run.
+public struct GuessBudget: Sendable {
+    /// Wrong proofs allowed in one window.
+    public var limit: Int
+    /// The window's length.
+    public var window: TimeInterval
+
+    /// 10 per hour.
+    public static let standard = GuessBudget(limit: 10, window: 3600)
+}
+
+/// The outcome of a request for a quarantined epoch.
+public enum QuarantineOpening: Sendable {
+    /// The proof matched: the old key wrapped by that secret, with the records.
+    case released(QuarantineRelease)
+    /// The proof did not match; `remaining` more may be tried in this window.
+    case wrongSecret(remaining: Int)
+    /// Too many wrong proofs lately; the next is accepted after `retryAfter` seconds.
+    case tooManyGuesses(retryAfter: Int)
+    /// There is no quarantine for that epoch.
+    case missing
+    /// It was deleted; the summary says when.
+    case purged(QuarantineSummary)
 }

@@ -124,9 +124,11 @@ struct BackupCommandGroup: ParsableCommand {
             abstract: "Open a backup completely and check every item, changing nothing.")
         @Argument(help: "The backup file.") var path: String
         @OptionGroup var secrets: SecretOptions
-        @Option(help: "A recovery code that opens the backup (or - to read it from standard input).")
+        @Option(help: "- to open the backup with a recovery code (asked for, or read from standard input).")
         var recoveryCode: String?
         @OptionGroup var output: OutputOptions
+
+        func validate() throws { try SecretArgument.requireStandardInput(recoveryCode, option: "--recovery-code") }
 
         func run() throws {
             let file = absolute(path)
@@ -153,13 +155,14 @@ struct BackupCommandGroup: ParsableCommand {
         @Flag(help: "Add missing items; keep the newer of items in both (default).") var merge = false
         @Flag(help: "Hold exactly the backup's items; move the others to the trash.") var replace = false
         @Flag(help: "Show what would change; change nothing.") var dryRun = false
-        @Option(help: "A recovery code that opens the backup (or - to read it from standard input).")
+        @Option(help: "- to open the backup with a recovery code (asked for, or read from standard input).")
         var recoveryCode: String?
         @OptionGroup var secrets: SecretOptions
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard !(merge && replace) else { throw ValidationError("Choose --merge or --replace, not both.") }
+            try SecretArgument.requireStandardInput(recoveryCode, option: "--recovery-code")
         }
 
         func run() throws {

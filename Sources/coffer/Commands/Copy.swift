@@ -1,8 +1,13 @@
 import ArgumentParser
+import CSystemSupport
 import CofferAgent
 import CofferModel
 import Crypto
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `coffer copy NAME [FIELD]`: puts a value on the clipboard and clears it after 30 seconds.
 struct Copy: ParsableCommand {
@@ -37,9 +42,11 @@ struct ClipboardClear: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "clipboard-clear", shouldDisplay: false)
 
     @Option var after: Int
-    @Option var digest: String
 
     func run() throws {
+        // The digest of the copied value comes on standard input: on the command line it would show in
+        // `ps`, and a digest of a password can be attacked offline.
+        let digest = readLine(strippingNewline: true) ?? ""
         let clipboard = try Clipboard.detect()
         Thread.sleep(forTimeInterval: TimeInterval(max(0, after)))
         // Only clear what we put there: the user may have copied something else meanwhile.
@@ -75,42 +82,26 @@ struct Clipboard {
 
     /// Feeds the value on standard input, never as an argument.
     func write(_ value: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: copyCommand[0])
-        process.arguments = Array(copyCommand.dropFirst())
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        try input.fileHandleForWriting.write(contentsOf: Data(value.utf8))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        let status = try Subprocess.run(copyCommand, input: Data(value.utf8))
+        guard status.exitStatus == 0 else {
+            throw AgentFailure(.storage, "\(copyCommand[0]) could not set the clipboard (exit \(status.exitStatus)).")
+        }
     }
 
     func read() -> String? {
-        guard let path = Self.which(pasteCommand[0]) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = Array(pasteCommand.dropFirst())
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        guard let path = Self.which(pasteCommand[0]),
+            let result = try? Subprocess.run([path] + pasteCommand.dropFirst(), capturingOutput: true),
+            result.exitStatus == 0
+        else { return nil }
+        return String(decoding: result.output, as: UTF8.self)
     }
 
+    /// Starts the helper that clears the clipboard later, in its own session so closing the terminal
+    /// does not stop it, with nothing secret on its command line: the value's digest goes through a pipe.
     func scheduleClear(after seconds: Int, ifStill value: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        // The digest, not the value, goes on the command line.
-        process.arguments = ["clipboard-clear", "--after", String(seconds), "--digest", Self.digest(value)]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        try Subprocess.startDetached(
+            [executable, "clipboard-clear", "--after", String(seconds)], input: Data((Self.digest(value) + "\n").utf8))
     }
 
     static func digest(_ value: String) -> String {
@@ -120,5 +111,99 @@ struct Clipboard {
     static func which(_ command: String) -> String? {
         let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         return directories.map { "\($0)/\(command)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
+
+/// Runs helper programs with posix_spawn and waitpid. Foundation's `Process` is not used: on Linux its
+/// `waitUntilExit` can miss a child that exits at once (xclip's parent does), and the command hangs.
+enum Subprocess {
+    struct Result {
+        let exitStatus: Int32
+        let output: Data
+    }
+
+    /// Runs `command` to its end with `input` on its stdin, optionally collecting its stdout.
+    static func run(_ command: [String], input: Data = Data(), capturingOutput: Bool = false) throws -> Result {
+        let stdin = try Pipe()
+        let stdout = capturingOutput ? try Pipe() : nil
+        let pid = try spawn(command, stdin: stdin.read, stdout: stdout?.write ?? -1, newSession: false)
+        stdin.closeRead()
+        stdout?.closeWrite()
+        stdin.writeAll(input)
+        stdin.closeWrite()
+        let output = stdout?.readAll() ?? Data()
+        stdout?.closeRead()
+        return Result(exitStatus: coffer_wait_for_exit(pid), output: output)
+    }
+
+    /// Starts `command` in a new session with `input` on its stdin and does not wait for it.
+    /// The input must fit the pipe's buffer (64 KiB), which a digest does.
+    static func startDetached(_ command: [String], input: Data) throws {
+        let stdin = try Pipe()
+        stdin.writeAll(input)
+        stdin.closeWrite()
+        defer { stdin.closeRead() }
+        _ = try spawn(command, stdin: stdin.read, stdout: -1, newSession: true)
+    }
+
+    private static func spawn(_ command: [String], stdin: Int32, stdout: Int32, newSession: Bool) throws -> pid_t {
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let pid = coffer_spawn(command[0], &argv, stdin, stdout, newSession ? 1 : 0)
+        guard pid > 0 else { throw AgentFailure(.storage, "Cannot start \(command[0]).") }
+        return pid
+    }
+
+    /// Both ends of a pipe, closed at most once each.
+    final class Pipe {
+        private(set) var read: Int32
+        private(set) var write: Int32
+
+        init() throws {
+            var ends: [Int32] = [-1, -1]
+            guard pipe(&ends) == 0 else { throw AgentFailure(.storage, "Cannot create a pipe.") }
+            (read, write) = (ends[0], ends[1])
+            // Not inherited by anything else this process starts meanwhile.
+            _ = fcntl(read, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(write, F_SETFD, FD_CLOEXEC)
+        }
+
+        deinit {
+            closeRead()
+            closeWrite()
+        }
+
+        func closeRead() {
+            if read >= 0 { close(read) }
+            read = -1
+        }
+
+        func closeWrite() {
+            if write >= 0 { close(write) }
+            write = -1
+        }
+
+        func writeAll(_ data: Data) {
+            data.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Glibc.write(write, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0, errno == EINTR { continue }
+                    guard written > 0 else { return }
+                    offset += written
+                }
+            }
+        }
+
+        func readAll() -> Data {
+            var data = Data()
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = Glibc.read(read, &chunk, chunk.count)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { return data }
+                data.append(contentsOf: chunk[0..<count])
+            }
+        }
     }
 }

@@ -134,9 +134,9 @@ struct Recover: ParsableCommand {
               --from-device            from this device (asks for the new password, then the old one,
                                        unless the agent still has the old vault unlocked)
               --old-password           from the server's quarantine, with the password used before the reset
-              --old-recovery-code CODE from the quarantine, with the recovery code in force before the reset
-            Recovering the same data twice adds nothing twice. Give recovery codes as `-` to read them
-            from standard input (after the passwords), which keeps them out of the process list.
+              --old-recovery-code -    from the quarantine, with the recovery code in force before the reset
+            Recovering the same data twice adds nothing twice. Recovery codes are given as `-`: asked for on
+            the terminal, or read from standard input (after the passwords); never on the command line.
             """)
 
     @OptionGroup var address: AccountAddressOptions
@@ -145,7 +145,7 @@ struct Recover: ParsableCommand {
     @Option(help: "The one-time code from the e-mail.")
     var code: String?
 
-    @Option(help: "Your recovery code (or - to read it from standard input).")
+    @Option(help: "- to give your recovery code (asked for, or read from standard input).")
     var recoveryCode: String?
 
     @Flag(help: "Move this device's items from before a reset into the account.")
@@ -154,13 +154,15 @@ struct Recover: ParsableCommand {
     @Flag(help: "Recover the quarantined data with the master password used before the reset.")
     var oldPassword = false
 
-    @Option(help: "Recover the quarantined data with the recovery code in force before the reset (or -).")
+    @Option(help: "- to recover the quarantined data with the recovery code in force before the reset.")
     var oldRecoveryCode: String?
 
     @Option(help: "Write a printable HTML page of a new recovery kit here, when one is made.")
     var recoveryKitHTML: String?
 
     func validate() throws {
+        try SecretArgument.requireStandardInput(recoveryCode, option: "--recovery-code")
+        try SecretArgument.requireStandardInput(oldRecoveryCode, option: "--old-recovery-code")
         let modes = [fromDevice, oldPassword, oldRecoveryCode != nil, code != nil || recoveryCode != nil]
         guard modes.filter({ $0 }).count <= 1 else {
             throw ValidationError(

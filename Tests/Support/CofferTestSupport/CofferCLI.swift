@@ -1,3 +1,4 @@
+import Crypto
 public import Foundation
 public import Testing
 
@@ -139,6 +140,11 @@ public final class CofferCLI {
             }
         }
         return data
+    }
+
+    /// SHA-256 of `text` in hex, for looking for a digest where none may be.
+    public static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The profile's vault file.

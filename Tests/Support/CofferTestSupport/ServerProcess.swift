@@ -125,3 +125,25 @@ public final class ServerProcess: @unchecked Sendable {
         return data
     }
 }
+
+extension ServerProcess {
+    /// The newest mail to `email` whose text contains `marker` (the server writes mail as files here).
+    public func mail(to email: String, containing marker: String) throws -> String {
+        let directory = dataDirectory.appendingPathComponent("mail")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().reversed()
+        for name in names {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            if text.lowercased().contains(email.lowercased()), text.contains(marker) { return text }
+        }
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no mail to \(email) with \(marker)"])
+    }
+
+    /// The one-time code in the newest code mail to `email`.
+    public func emailCode(to email: String) throws -> String {
+        let text = try mail(to: email, containing: "one-time code")
+        guard let line = text.components(separatedBy: .newlines).first(where: { $0.contains("one-time code:") }),
+            let code = line.split(separator: ":").last
+        else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "no code in: \(text)"]) }
+        return code.trimmingCharacters(in: .whitespaces)
+    }
+}

@@ -1,0 +1,113 @@
+import CofferTestSupport
+import Foundation
+import Testing
+
+/// What a terminal program must never do with a secret: put it on a command line (where `ps` and
+/// shell history show it) or send it unencrypted over a network.
+@Suite("secrets stay off command lines and off plain HTTP", .serialized)
+struct CLIHygieneTests {
+    @Test("a recovery code given on the command line is refused, with the way to give it instead")
+    func noSecretArguments() throws {
+        let cli = try CofferCLI()
+        for arguments in [
+            ["recover", "--code", "ABCD-EFGH", "--recovery-code", "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY-Z2345"],
+            ["recover", "--old-recovery-code", "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY-Z2345"],
+            ["backup", "restore", "x.cofferbackup", "--recovery-code", "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY-Z2345"],
+        ] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("takes -"), "\(result.stderr)")
+        }
+    }
+
+    @Test("plain http:// to another machine is refused before anything is sent; loopback is allowed")
+    func plainHTTPRefused() throws {
+        let cli = try CofferCLI()
+        let refused = try cli.run(
+            ["login", "--server", "http://coffer.example.org", "--email", "a@example.org", "--password-stdin"],
+            stdin: "whatever-password\n")
+        #expect(refused.status == 7, "\(refused.stderr)")
+        #expect(refused.stderr.contains("not encrypted") && refused.stderr.contains("https://"), "\(refused.stderr)")
+        let server = try ServerProcess()
+        let local = server.url.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        try cli.ok(
+            ["register", "--server", local, "--email", "local@example.org", "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+    }
+
+    /// A virtual X display (Xvfb from Debian), for the clipboard.
+    final class VirtualDisplay {
+        let process = Process()
+        let name: String
+
+        init() throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
+            // -displayfd 1: Xvfb picks a free display and prints its number once it accepts clients.
+            process.arguments = ["-displayfd", "1", "-nolisten", "tcp"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            while !text.hasSuffix("\n") {
+                let chunk = output.fileHandleForReading.availableData
+                guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            name = ":" + text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        deinit { process.terminate() }
+
+        /// What the clipboard holds (xclip from Debian).
+        func clipboard() throws -> String {
+            let xclip = Process()
+            xclip.executableURL = URL(fileURLWithPath: "/usr/bin/xclip")
+            xclip.arguments = ["-selection", "clipboard", "-o"]
+            xclip.environment = ["DISPLAY": name]
+            let output = Pipe()
+            xclip.standardOutput = output
+            xclip.standardError = FileHandle.nullDevice
+            try xclip.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            xclip.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    /// Every command line of every process on the machine.
+    static func commandLines() -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
+            FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map {
+                String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            }
+        }
+    }
+
+    @Test(
+        "copy: nothing secret on the clearing helper's command line, which outlives the terminal and clears the clipboard"
+    )
+    func clipboardHelper() throws {
+        let display = try VirtualDisplay()
+        let cli = try CofferCLI()
+        cli.environment = ["DISPLAY": display.name]
+        try cli.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        let secret = "clip-secret-qzxj-7"
+        try cli.ok(["add", "login", "--title", "Mail", "--password-stdin"], stdin: secret + "\n")
+        // On a terminal that closes when the command ends, as a person's would.
+        let copied = try cli.runOnTerminal(["copy", "Mail", "--clear-after", "2"])
+        #expect(copied.status == 0, "\(copied.stdout)")
+        #expect(try display.clipboard() == secret)
+        let digest = CofferCLI.sha256Hex(secret)
+        let lines = Self.commandLines()
+        #expect(lines.contains { $0.contains("clipboard-clear") }, "the helper runs after the terminal closed")
+        #expect(!lines.contains { $0.contains(secret) || $0.contains(digest) })
+        // The helper clears the clipboard on its own; wait for that, bounded.
+        let deadline = Date().addingTimeInterval(20)
+        while try display.clipboard() == secret, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(try display.clipboard().isEmpty, "the clipboard was cleared")
+    }
+}
