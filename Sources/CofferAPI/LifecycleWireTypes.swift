@@ -326,3 +326,78 @@ public struct ServerBackup: Codable, Sendable, Equatable {
         self.size = size
     }
 }
+
+/// What a delayed deletion removes. Both are safety nets: the data a reset left behind, and a backup
+/// kept on the server; neither may go at once on the word of one session.
+public enum DeletionKind: String, Codable, Sendable, CaseIterable {
+    /// Every quarantined epoch of the account.
+    case quarantine
+    /// One server-held backup.
+    case backup
+}
+
+/// `POST /api/v1/account/deletions`: asks for a deletion, proven with the current password.
+public struct DeletionRequest: Codable, Sendable {
+    /// What to delete.
+    public var what: DeletionKind
+    /// The backup, when `what` is `backup`.
+    public var backupID: UUID?
+    /// The current password's authentication key.
+    public var currentAuthKey: Data
+    /// Creates a request.
+    public init(what: DeletionKind, backupID: UUID? = nil, currentAuthKey: Data) {
+        self.what = what
+        self.backupID = backupID
+        self.currentAuthKey = currentAuthKey
+    }
+}
+
+/// A deletion that was asked for and has not happened: it waits for the link mailed to the account's
+/// address, then for the waiting period, and any signed-in device or the link's page can cancel it.
+public struct PendingDeletion: Codable, Sendable, Equatable {
+    /// The request's id (for cancelling).
+    public var id: UUID
+    /// What it deletes.
+    public var what: DeletionKind
+    /// The backup, when `what` is `backup`.
+    public var backupID: UUID?
+    /// When it was asked for.
+    public var requestedAt: Date
+    /// From which client address.
+    public var requestedFrom: String?
+    /// Until when the mailed link can confirm it; unconfirmed, it lapses then.
+    public var confirmBy: Date
+    /// When the link confirmed it; `nil` while unconfirmed.
+    public var confirmedAt: Date?
+    /// When it will happen; `nil` while unconfirmed.
+    public var executesAt: Date?
+    /// Creates a description.
+    public init(
+        id: UUID, what: DeletionKind, backupID: UUID?, requestedAt: Date, requestedFrom: String?, confirmBy: Date,
+        confirmedAt: Date?, executesAt: Date?
+    ) {
+        self.id = id
+        self.what = what
+        self.backupID = backupID
+        self.requestedAt = requestedAt
+        self.requestedFrom = requestedFrom
+        self.confirmBy = confirmBy
+        self.confirmedAt = confirmedAt
+        self.executesAt = executesAt
+    }
+
+    /// A sentence for people: what goes, and when (or what it waits for).
+    public var summary: String {
+        let target =
+            switch what {
+            case .quarantine: "the data kept from before an account reset"
+            case .backup: "server backup \(backupID?.uuidString.lowercased() ?? "?")"
+            }
+        let stamp = Date.ISO8601FormatStyle(timeZone: .gmt)
+        guard let executesAt else {
+            return
+                "Deletion of \(target) waits for the link mailed to the account (until \(confirmBy.formatted(stamp)))."
+        }
+        return "Deletion of \(target) happens at \(executesAt.formatted(stamp)) unless cancelled."
+    }
+}

@@ -389,6 +389,10 @@ public enum AccountEventKind: String, Codable, Sendable, CaseIterable {
     case quarantinePurged = "quarantine-purged"
     case quarantineExpired = "quarantine-expired"
     case quarantineGuessFailed = "quarantine-guess-failed"
+    case deletionRequested = "deletion-requested"
+    case deletionConfirmed = "deletion-confirmed"
+    case deletionCancelled = "deletion-cancelled"
+    case backupDeleted = "backup-deleted"
     case portalSignIn = "portal-sign-in"
 
     /// A sentence for people, as `coffer account events` and the portal show it.
@@ -411,6 +415,11 @@ public enum AccountEventKind: String, Codable, Sendable, CaseIterable {
         case .quarantineExpired: "Quarantined data from before a reset expired and was deleted"
         case .quarantineGuessFailed:
             "A wrong password or recovery code was tried for the data from before a reset"
+        case .deletionRequested:
+            "Deletion of quarantined data or a server backup requested; it waits for the mailed link"
+        case .deletionConfirmed: "Deletion confirmed by the mailed link; it happens after the waiting period"
+        case .deletionCancelled: "A pending deletion was cancelled"
+        case .backupDeleted: "A backup kept on the server was deleted on request"
         case .portalSignIn: "Signed in to the account portal"
         }
     }

@@ -32,6 +32,10 @@ public enum AgentRequest: Codable, Sendable {
     case revokeDevice(id: UUID)
     /// Lists the account's events.
     case accountEvents
+    /// Deletions of safety nets asked for and not yet carried out.
+    case pendingDeletions
+    /// Cancels a pending deletion (no password needed: cancelling never loses data).
+    case cancelDeletion(id: UUID)
     /// Signs this device out and makes the vault local-only.
     case logout
     /// Adds items recovered from an older key epoch (a device archive or the server's quarantine),
@@ -53,6 +57,7 @@ public enum AgentResponse: Codable, Sendable {
     case syncReport(SyncReport)
     case devices([DeviceSummary])
     case events([AccountEvent])
+    case deletions([PendingDeletion])
     case merged(RecoveryMerge)
     case backupCreated(path: String)
     case backups([BackupListing])

@@ -35,6 +35,18 @@ struct ServerRequestHandler {
                     let (api, token, _) = try await engine.session()
                     return try await api.events(token: token)
                 })
+        case .pendingDeletions:
+            return .deletions(
+                try AsyncBridge.wait {
+                    let (api, token, _) = try await engine.session()
+                    return try await api.pendingDeletions(token: token)
+                })
+        case .cancelDeletion(let id):
+            try AsyncBridge.wait {
+                let (api, token, _) = try await engine.session()
+                try await api.cancelDeletion(id, token: token)
+            }
+            return .done
         case .logout:
             let store = store
             let keyring = keyring

@@ -57,7 +57,7 @@ struct VaultRequestHandler {
                 let response = try BackupService(session: session, settings: settings).handle(command)
                 if case .restore = command { afterChange() }
                 return response
-            case .sync, .devices, .revokeDevice, .accountEvents, .logout:
+            case .sync, .devices, .revokeDevice, .accountEvents, .pendingDeletions, .cancelDeletion, .logout:
                 let response = try ServerRequestHandler(store: session.store, keyring: session.keyring).handle(request)
                 try session.refreshIfChanged()
                 return response

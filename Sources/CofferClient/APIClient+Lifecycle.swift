@@ -53,9 +53,22 @@ extension APIClient {
         try await send(.POST, "/api/v1/account/quarantine/\(epoch)/open", body: proof, token: token)
     }
 
-    /// `DELETE /api/v1/account/quarantine`.
-    public func purgeQuarantine(token: String) async throws(CofferClientError) {
-        let _: Empty = try await send(.DELETE, "/api/v1/account/quarantine", body: Empty?.none, token: token)
+    /// `POST /api/v1/account/deletions`: asks for a delayed deletion, confirmed by a mailed link.
+    public func requestDeletion(_ request: DeletionRequest, token: String) async throws(CofferClientError)
+        -> PendingDeletion
+    {
+        try await send(.POST, "/api/v1/account/deletions", body: request, token: token)
+    }
+
+    /// `GET /api/v1/account/deletions`.
+    public func pendingDeletions(token: String) async throws(CofferClientError) -> [PendingDeletion] {
+        try await send(.GET, "/api/v1/account/deletions", body: Empty?.none, token: token)
+    }
+
+    /// `DELETE /api/v1/account/deletions/{id}`.
+    public func cancelDeletion(_ id: UUID, token: String) async throws(CofferClientError) {
+        let _: Empty = try await send(
+            .DELETE, "/api/v1/account/deletions/\(id.uuidString.lowercased())", body: Empty?.none, token: token)
     }
 }
 

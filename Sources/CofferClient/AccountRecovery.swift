@@ -141,14 +141,19 @@ public enum AccountRecovery {
         return opened
     }
 
-    /// Deletes the account's quarantined data now; returns how many resets' data went (0: none was
-    /// kept, nothing done). Irreversible; the caller confirms first.
-    public static func purgeQuarantine(store: VaultStore, keyring: Keyring) async throws -> Int {
+    /// Asks the server to delete a safety net (the quarantine, or a server-held backup), proven with
+    /// the current password. Nothing goes at once: the server mails a confirmation link, then waits
+    /// its delay, and any device can cancel until then.
+    public static func requestDeletion(
+        _ what: DeletionKind, backupID: UUID? = nil, store: VaultStore, password: String
+    ) async throws -> PendingDeletion {
+        let header = try store.header()
+        let masterKey = try header.masterKey(password: password)
+        let keyring = Keyring(
+            accountID: header.accountID, epoch: header.epoch, accountKey: try header.unlock(masterKey: masterKey))
         let (api, token, _) = try await SyncEngine(store: store, keyring: keyring).session()
-        let live = try await api.quarantines(token: token).filter { $0.purgedAt == nil }
-        guard !live.isEmpty else { return 0 }
-        try await api.purgeQuarantine(token: token)
-        return live.count
+        return try await api.requestDeletion(
+            DeletionRequest(what: what, backupID: backupID, currentAuthKey: masterKey.authKey().data), token: token)
     }
 
     /// The server's refusal of a proof, as it words it (with the attempts left).

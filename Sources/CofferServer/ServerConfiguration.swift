@@ -14,6 +14,9 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory = URL(fileURLWithPath: "data")
     /// Days a reset account's old data stays in quarantine.
     public var quarantineRetentionDays = 30
+    /// Hours between confirming the deletion of a safety net (quarantine, server backup) and the
+    /// deletion, so a device or the owner can still cancel what someone else asked for.
+    public var deletionDelayHours = 72
     /// How long e-mailed codes and reset links work, in seconds (security.md: one hour).
     public var emailCodeLifetimeSeconds = 3600
     /// How mail is delivered.

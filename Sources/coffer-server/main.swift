@@ -16,7 +16,7 @@ struct CofferServerCommand: AsyncParsableCommand {
         abstract: "The Coffer sync server: stores and relays ciphertext it cannot read.",
         discussion: """
             Settings come from these flags, then COFFER_SERVER_* environment variables (HOST, PORT, PUBLIC_URL, \
-            DATA_DIR, QUARANTINE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
+            DATA_DIR, QUARANTINE_DAYS, DELETION_DELAY_HOURS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
             BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS), then the JSON file named by --config or \
             COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
             """)
@@ -68,7 +68,7 @@ struct CofferServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "coffer-server")
         let storage = try SQLiteServerStorage(directory: settings.dataDirectory)
         try await storage.migrate()
-        let app = CofferServerApplication.build(
+        let app = try CofferServerApplication.build(
             configuration: settings, storage: storage, mail: settings.mailTransport(), registry: registry,
             logger: logger,
             onRunning: { port in
@@ -108,6 +108,7 @@ struct ConfigurationLoader {
     static let keys: [(json: String, environment: String)] = [
         ("host", "COFFER_SERVER_HOST"), ("port", "COFFER_SERVER_PORT"), ("publicURL", "COFFER_SERVER_PUBLIC_URL"),
         ("dataDir", "COFFER_SERVER_DATA_DIR"), ("quarantineDays", "COFFER_SERVER_QUARANTINE_DAYS"),
+        ("deletionDelayHours", "COFFER_SERVER_DELETION_DELAY_HOURS"),
         ("mail", "COFFER_SERVER_MAIL"), ("sendmailCommand", "COFFER_SERVER_SENDMAIL_COMMAND"),
         ("mailFrom", "COFFER_SERVER_MAIL_FROM"), ("logLevel", "COFFER_SERVER_LOG_LEVEL"),
         ("trustedProxies", "COFFER_SERVER_TRUSTED_PROXIES"), ("headTimeout", "COFFER_SERVER_HEAD_TIMEOUT"),
@@ -144,6 +145,12 @@ struct ConfigurationLoader {
                 throw ValidationError("quarantineDays must be a whole number of days, at least 1.")
             }
             settings.quarantineRetentionDays = number
+        }
+        if let hours = value("deletionDelayHours") {
+            guard let number = Int(hours), (1...8760).contains(number) else {
+                throw ValidationError("deletionDelayHours must be a whole number of hours from 1 to 8760.")
+            }
+            settings.deletionDelayHours = number
         }
         switch value("mail") ?? "file" {
         case "file": settings.mail = .file

@@ -184,6 +184,34 @@ class PortalInBrowser(unittest.TestCase):
         self.assertIn("Account created", table)
         self.assertIn("laptop", table)
 
+    def test_quarantine_purge_is_confirmed_in_the_browser_and_can_be_cancelled(self):
+        email = "fay@example.org"
+        laptop = self.register(email)
+        laptop.ok("account", "reset", "--server", self.url, "--email", email)
+        code = re.search(r"one-time code: ([A-Z0-9-]+)", self.mail(email, "one-time code")).group(1)
+        laptop.ok("account", "reset", "--server", self.url, "--email", email, "--code", code,
+                  "--password-stdin", "--yes", stdin=NEW_PASSWORD + "\n")
+        laptop.ok("account", "purge-quarantine", "--yes", "--password-stdin", stdin=NEW_PASSWORD + "\n")
+
+        link = re.search(r"(http://\S+/portal/deletion\?\S+)", self.mail(email, "/portal/deletion")).group(1)
+        self.browser.get(link)
+        text = self.page()
+        self.assertIn("data kept from before your account reset", text)
+        self.assertIn("Nothing happens unless you confirm", text, "opening the link changes nothing")
+        self.leave_by(self.browser.find_element(By.ID, "confirm"))
+        self.assertIn("Deletion confirmed", self.page())
+        status = laptop.ok("status", "--password-stdin", stdin=NEW_PASSWORD + "\n")
+        self.assertIn("Pending deletion", status, "the device shows what is about to be deleted")
+
+        self.browser.get(link)
+        self.assertIn("unless it is cancelled", self.page())
+        self.assertEqual(self.browser.find_elements(By.ID, "confirm"), [], "confirmed once is enough")
+        self.leave_by(self.browser.find_element(By.ID, "cancel"))
+        self.assertIn("Nothing will be deleted", self.page())
+        self.assertIn("No deletion is pending", laptop.ok("account", "deletions", "--password-stdin",
+                                                          stdin=NEW_PASSWORD + "\n"))
+        laptop.run("lock")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -173,8 +173,10 @@ struct LifecycleTests {
         }
     }
 
-    @Test("no device left: the old password brings the 30 items back from quarantine; purge then explains")
-    func quarantineWithOldPassword() throws {
+    @Test(
+        "no device left: the old password brings the 30 items back from quarantine; a purge waits, can be cancelled, then explains"
+    )
+    func quarantineWithOldPassword() async throws {
         let account = try Account(withDeviceB: false)
         let reset = try account.resetWithCLI(on: account.a)
         #expect(reset.status == 0, "\(reset.stderr)")
@@ -200,7 +202,41 @@ struct LifecycleTests {
         let noConfirmation = try c.run(
             ["account", "purge-quarantine", "--password-stdin"], stdin: Self.newPassword + "\n")
         #expect(noConfirmation.status == 7 && noConfirmation.stderr.contains("Nothing was deleted"))
+        // A purge right after the reset is only a request: it waits for the mailed link, then 72 hours.
         try c.ok(["account", "purge-quarantine", "--yes", "--password-stdin"], stdin: Self.newPassword + "\n")
+        let mail = try account.portal.mail(to: account.email, containing: "/portal/deletion?")
+        let link = try firstMatch("(http://\\S+/portal/deletion\\?\\S+)", in: mail)
+        let page = try await account.portal.get(link)
+        #expect(page.status == 200 && page.html.contains("Confirm the deletion"))
+        let id = try firstMatch("name=\"id\" value=\"([^\"]+)\"", in: page.html)
+        let token = try firstMatch("name=\"token\" value=\"([^\"]+)\"", in: page.html)
+        let confirmed = try await account.portal.post(
+            "/portal/deletion", ["id": id, "token": token, "action": "confirm"])
+        #expect(confirmed.status == 200 && confirmed.html.contains("Deletion confirmed"))
+        // The next day it is still pending, shown by `coffer status`, and the old password still works.
+        try account.portal.updateDatabase(
+            "UPDATE pending_deletions SET executes_at = datetime(executes_at, '-24 hours')")
+        let status = try c.ok(["status"])
+        #expect(status.contains("Pending deletion \(id)") && status.contains("cancel \(id)"), "\(status)")
+        let stillThere = try c.run(
+            ["recover", "--old-password", "--password-stdin"], stdin: Self.newPassword + "\n" + Self.oldPassword + "\n")
+        #expect(stillThere.status == 0, "\(stillThere.stderr)")
+        // Cancelled from the device, it never happens; asked and confirmed again, it happens after the wait.
+        try c.ok(["account", "deletions", "cancel", id])
+        #expect(try c.ok(["account", "deletions"]).contains("No deletion is pending"))
+        try c.ok(["account", "purge-quarantine", "--yes", "--password-stdin"], stdin: Self.newPassword + "\n")
+        let again = try await account.portal.get(
+            try firstMatch(
+                "(http://\\S+/portal/deletion\\?\\S+)",
+                in: try account.portal.mail(to: account.email, containing: "/portal/deletion?id=")))
+        _ = try await account.portal.post(
+            "/portal/deletion",
+            [
+                "id": try firstMatch("name=\"id\" value=\"([^\"]+)\"", in: again.html),
+                "token": try firstMatch("name=\"token\" value=\"([^\"]+)\"", in: again.html), "action": "confirm",
+            ])
+        try account.portal.updateDatabase(
+            "UPDATE pending_deletions SET executes_at = '2000-01-01 00:00:00.000' WHERE ended_at IS NULL")
         let afterPurge = try c.run(
             ["recover", "--old-password", "--password-stdin"], stdin: Self.newPassword + "\n" + Self.oldPassword + "\n")
         #expect(afterPurge.status == 7)

@@ -48,7 +48,7 @@ struct APITests {
     @Test("every route the server serves is in docs/openapi.yaml, and every documented route is served")
     func openAPIMatchesRoutes() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString)")
-        let router = CofferServerApplication.makeRouter(
+        let router = try CofferServerApplication.makeRouter(
             configuration: ServerConfiguration(), storage: try SQLiteServerStorage(directory: directory),
             mail: FileMailTransport(directory: directory, sender: "x"), registry: .init(), publicURL: { "" })
         let served = Set(

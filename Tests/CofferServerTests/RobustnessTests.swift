@@ -190,6 +190,25 @@ struct RobustnessTests {
         #expect(try await HTTP.send("GET", server.url + "/health").status == 200)
     }
 
+    @Test("the server keeps its secret across restarts and refuses to start when the secret file is damaged")
+    func lastingSecret() async throws {
+        let server = try ServerProcess()
+        let secretPath = server.dataDirectory.appendingPathComponent("server-secret").path
+        let secret = try #require(FileManager.default.contents(atPath: secretPath))
+        let mode = try FileManager.default.attributesOfItem(atPath: secretPath)[.posixPermissions] as? Int
+        #expect(secret.count == 32 && mode == 0o600)
+        server.kill()
+        try server.start()
+        #expect(FileManager.default.contents(atPath: secretPath) == secret, "the same secret after a restart")
+        server.kill()
+        try Data("short".utf8).write(to: URL(fileURLWithPath: secretPath))
+        #expect {
+            try server.start()
+        } throws: { error in
+            "\(error)".contains("server secret") && "\(error)".contains("not 32 bytes")
+        }
+    }
+
     @Test("readiness fails when the database file is removed underneath the server")
     func databaseRemoved() async throws {
         let server = try ServerProcess()

@@ -13,6 +13,8 @@ struct AccountLifecycle: Sendable {
     let publicURL: @Sendable () -> String
     let retentionDays: Int
     let codeLifetime: TimeInterval
+    /// Time between confirming the deletion of a safety net and the deletion.
+    let deletionDelay: TimeInterval
     /// Wrong proofs of an old secret allowed per account before the quarantine waits.
     var guessBudget = GuessBudget.standard
 
@@ -95,8 +97,51 @@ struct AccountLifecycle: Sendable {
             event: AccountEvent(kind: .reset, at: now, deviceName: deviceName, clientAddress: address))
     }
 
-    /// Purges quarantines whose retention ended; run on start, hourly, and before quarantine reads.
+    /// Purges quarantines whose retention ended and carries out confirmed deletions whose wait is
+    /// over; run hourly by the janitor and before anything reads what they change, so no answer is
+    /// staler than the clock.
     func purgeExpired() async throws {
         _ = try await storage.purgeExpiredQuarantines(now: Date())
+        _ = try await storage.executeDueDeletions(now: Date())
+    }
+
+    /// Records a request to delete a safety net and mails the link that confirms it. Nothing is
+    /// deleted until the link is used and `deletionDelay` has passed; until then any signed-in device,
+    /// `coffer status` and the link's page show it and can cancel it.
+    func requestDeletion(
+        of what: DeletionKind, backupID: UUID?, account: StoredAccount, address: String, deviceName: String?
+    ) async throws -> PendingDeletion {
+        let now = Date()
+        let token = Tokens.generate()
+        let deletion = PendingDeletion(
+            id: UUID(), what: what, backupID: backupID, requestedAt: now, requestedFrom: address,
+            confirmBy: now.addingTimeInterval(codeLifetime), confirmedAt: nil, executesAt: nil)
+        try await storage.requestDeletion(
+            deletion, accountID: account.id, tokenHash: Tokens.hash(token),
+            event: AccountEvent(kind: .deletionRequested, at: now, deviceName: deviceName, clientAddress: address))
+        let link = "\(publicURL())/portal/deletion?id=\(deletion.id.uuidString.lowercased())&token=\(token)"
+        let target =
+            switch what {
+            case .quarantine: "the data kept from before your account reset (your old items, in quarantine)"
+            case .backup: "the backup \(backupID?.uuidString.lowercased() ?? "") kept on the server"
+            }
+        let hours = Int(deletionDelay / 3600)
+        try await mail.send(
+            MailMessage(
+                to: account.email, subject: "Confirm: delete \(what == .quarantine ? "quarantined data" : "a backup")?",
+                body: """
+                    Someone signed in to your Coffer account (from \(address)\(deviceName.map { ", device \"\($0)\"" } ?? "")) asked to delete
+                    \(target).
+
+                    To confirm, open this link and press Confirm:
+
+                    \(link)
+
+                    The link works for \(Int(codeLifetime / 60)) minutes. After you confirm, the deletion waits \(hours) hours; until
+                    then this link, every signed-in device (`coffer account deletions`) and `coffer status` show it and
+                    can cancel it. If this was not you, do not confirm: open the link and press Cancel, then change
+                    your password.
+                    """))
+        return deletion
     }
 }

@@ -3,13 +3,16 @@ import Foundation
 import Hummingbird
 
 /// Backups a client chose to keep on the server, so a new device can list and restore them. They are
-/// sealed by the client; the server checks only the file signature and keeps the newest few.
+/// sealed by the client; the server checks only the file signature. A backup is a safety net: none is
+/// ever dropped to make room for another (junk uploads must not push a real one out), and deleting
+/// one goes through the delayed deletion of ``DeletionRoutes``.
 struct BackupRoutes: Sendable {
     let storage: any ServerStorage
+    let lifecycle: AccountLifecycle
     /// Uploads in progress at once; more are told to come back (each holds one chunk in memory).
     let uploads = UploadSlots(limit: 4)
-    /// Backups kept per account; older ones are dropped when a new one arrives.
-    static let keptPerAccount = 10
+    /// Backups an account may keep on the server.
+    static let quota = 10
     /// The largest backup accepted.
     static let maximumSize = 64 * 1024 * 1024
     /// How much of an upload or download is in memory at once.
@@ -31,7 +34,9 @@ struct BackupRoutes: Sendable {
     }
 
     private func list(_ context: CofferRequestContext) async throws -> JSONResponse<[ServerBackup]> {
-        JSONResponse(try await storage.backups(accountID: try context.requireSession().accountID))
+        let session = try context.requireSession()
+        try await lifecycle.purgeExpired()
+        return JSONResponse(try await storage.backups(accountID: session.accountID))
     }
 
     private func store(_ request: Request, _ context: CofferRequestContext) async throws -> HTTPResponse.Status {
@@ -48,16 +53,21 @@ struct BackupRoutes: Sendable {
                 .serviceUnavailable, "busy", "The server is receiving other backups; try again in a few seconds.",
                 headers: headers)
         }
+        let outcome: BackupStoreOutcome
         do {
-            _ = try await storage.storeBackup(
-                accountID: session.accountID, id: id, now: Date(), keep: Self.keptPerAccount,
+            outcome = try await storage.storeBackup(
+                accountID: session.accountID, id: id, now: Date(), quota: Self.quota,
                 chunks: Self.chunks(of: request.body))
             await uploads.release()
-            return .noContent
         } catch {
             await uploads.release()
             throw error
         }
+        guard case .overQuota(let quota) = outcome else { return .noContent }
+        throw APIError(
+            .conflict, "backup-quota",
+            "This account keeps \(quota) backups on the server, the most it may; nothing was stored. Backups are never removed to make room for new ones: delete one you no longer need with `coffer backup delete-remote ID` (it goes \(Int(lifecycle.deletionDelay / 3600)) hours after you confirm the mailed link), then upload again."
+        )
     }
 
     /// The body in chunks of at most ``chunkSize``, refused (400, 413) as soon as it is not a backup

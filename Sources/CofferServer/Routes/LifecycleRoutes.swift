@@ -24,7 +24,7 @@ struct LifecycleRoutes: Sendable {
         authenticated.post("/api/v1/account/quarantine/:epoch/open") { request, context in
             try await openQuarantine(request, context)
         }
-        authenticated.delete("/api/v1/account/quarantine") { _, context in try await purge(context) }
+        registerDeletions(on: authenticated)
         router.post("/api/v1/account/email-code") { request, context in try await emailCode(request, context) }
         router.post("/api/v1/recover/prelogin") { request, context in try await recoverPrelogin(request, context) }
         router.post("/api/v1/recover") { request, context in try await recover(request, context) }
@@ -35,7 +35,7 @@ struct LifecycleRoutes: Sendable {
     // MARK: Signed in
 
     /// The account of the session, after checking that the caller also knows the current password.
-    private func reauthenticated(_ currentAuthKey: Data, _ context: CofferRequestContext) async throws
+    func reauthenticated(_ currentAuthKey: Data, _ context: CofferRequestContext) async throws
         -> StoredAccount
     {
         let session = try context.requireSession()
@@ -130,14 +130,6 @@ struct LifecycleRoutes: Sendable {
         case .missing:
             throw APIError(.notFound, "no-quarantine", "No data from key epoch \(epoch) is in quarantine.")
         }
-    }
-
-    private func purge(_ context: CofferRequestContext) async throws -> HTTPResponse.Status {
-        let session = try context.requireSession()
-        _ = try await storage.purgeQuarantine(
-            accountID: session.accountID, now: Date(),
-            event: context.event(.quarantinePurged))
-        return .noContent
     }
 
     // MARK: Signed out: recovery and reset by e-mail code

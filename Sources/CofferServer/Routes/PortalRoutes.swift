@@ -38,6 +38,8 @@ struct PortalRoutes: Sendable {
         }
         router.post("/portal/activity") { request, context in try await activityCode(request, context) }
         router.post("/portal/activity/code") { request, context in try await activity(request, context) }
+        router.get("/portal/deletion") { request, context in try await deletionPage(request, context) }
+        router.post("/portal/deletion") { request, context in try await decideDeletion(request, context) }
     }
 
     // MARK: Forgot password → link → reset
@@ -51,6 +53,11 @@ struct PortalRoutes: Sendable {
     private struct CodeForm: Decodable {
         var email: String
         var code: String
+    }
+    private struct DeletionForm: Decodable {
+        var id: String
+        var token: String
+        var action: String
     }
 
     private func forgot(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
@@ -232,6 +239,104 @@ struct PortalRoutes: Sendable {
             ])
     }
 
+    // MARK: Deletions, from the mailed link
+
+    /// The deletion a link names, or the page that says why the link no longer works. Opening the
+    /// page changes nothing; only its buttons (POST) do, so a mail scanner that follows links cannot
+    /// confirm anything.
+    private func linkedDeletion(id: String?, token: String?, _ context: CofferRequestContext) async throws
+        -> Result<(PendingDeletion, StoredAccount, String), LinkRefused>
+    {
+        let gone = message(
+            .gone, "This link no longer works",
+            "The deletion it was for was carried out, cancelled, or not confirmed in time. Opening this page changed nothing.",
+            kind: "error", next: nil)
+        guard let id, let uuid = UUID(uuidString: id), let token, !token.isEmpty,
+            token.count <= FormFields.maximumLength
+        else {
+            return .failure(
+                LinkRefused(
+                    response: expired(.badRequest, "The link is incomplete: copy the whole link from the e-mail.")))
+        }
+        if let refused = try await limited(email: id, context) { return .failure(LinkRefused(response: refused)) }
+        try await lifecycle.purgeExpired()
+        guard
+            let (deletion, accountID) = try await storage.deletion(
+                id: uuid, tokenHash: Tokens.hash(token), now: Date()),
+            let account = try await storage.account(id: accountID)
+        else { return .failure(LinkRefused(response: gone)) }
+        return .success((deletion, account, token))
+    }
+
+    private func deletionPage(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        switch try await linkedDeletion(id: query.get("id"), token: query.get("token"), context) {
+        case .failure(let refused): return refused.response
+        case .success(let (deletion, account, token)):
+            let (target, consequence) =
+                switch deletion.what {
+                case .quarantine:
+                    (
+                        "the data kept from before your account reset",
+                        "only a backup made before the reset, or a device that still holds the data, could bring those items back."
+                    )
+                case .backup:
+                    (
+                        "the backup \(deletion.backupID?.uuidString.lowercased() ?? "") kept on the server",
+                        "a new device can no longer restore from it."
+                    )
+                }
+            var values: [String: Any] = [
+                "title": "Delete \(deletion.what == .quarantine ? "quarantined data" : "a server backup")?",
+                "email": account.email, "requestedAt": Self.time(deletion.requestedAt), "target": target,
+                "consequence": consequence, "id": deletion.id.uuidString.lowercased(), "token": token,
+                "delayHours": Int(lifecycle.deletionDelay / 3600),
+                "confirmed": deletion.confirmedAt != nil,
+            ]
+            if let from = deletion.requestedFrom { values["requestedFrom"] = from }
+            if let confirmed = deletion.confirmedAt { values["confirmedAt"] = Self.time(confirmed) }
+            if let executes = deletion.executesAt { values["executesAt"] = Self.time(executes) }
+            return page("deletion", values)
+        }
+    }
+
+    private func decideDeletion(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let form = try await decode(DeletionForm.self, request, context)
+        switch try await linkedDeletion(id: form.id, token: form.token, context) {
+        case .failure(let refused): return refused.response
+        case .success(let (deletion, account, token)):
+            let now = Date()
+            switch form.action {
+            case "confirm":
+                let executesAt = now.addingTimeInterval(lifecycle.deletionDelay)
+                guard
+                    let confirmed = try await storage.confirmDeletion(
+                        id: deletion.id, tokenHash: Tokens.hash(token), now: now, executesAt: executesAt,
+                        event: AccountEvent(
+                            kind: .deletionConfirmed, at: now, deviceName: nil, clientAddress: context.clientAddress))
+                else {
+                    return message(
+                        .conflict, "Already confirmed", "This deletion was confirmed already; nothing changed.",
+                        kind: "error", next: nil)
+                }
+                return message(
+                    .ok, "Deletion confirmed",
+                    "It happens on \(Self.time(confirmed.executesAt ?? executesAt)) unless it is cancelled before then: on this page (keep the link), or with `coffer account deletions cancel \(deletion.id.uuidString.lowercased())` on any signed-in device.",
+                    kind: "ok", next: nil)
+            case "cancel":
+                _ = try await storage.cancelDeletion(
+                    accountID: account.id, id: deletion.id, now: now,
+                    event: AccountEvent(
+                        kind: .deletionCancelled, at: now, deviceName: nil, clientAddress: context.clientAddress))
+                return message(.ok, "Deletion cancelled", "Nothing will be deleted.", kind: "ok", next: nil)
+            default:
+                return message(
+                    .badRequest, "Nothing was changed", "Use the Confirm or Cancel button on the page.", kind: "error",
+                    next: nil)
+            }
+        }
+    }
+
     // MARK: Rendering
 
     /// The rate limits, answered with a page rather than JSON; `nil` when the attempt may go on.
@@ -281,7 +386,7 @@ struct PortalRoutes: Sendable {
 
     private static func loadTemplates() -> MustacheLibrary {
         var templates: [String: MustacheTemplate] = [:]
-        for name in ["head", "foot", "index", "forgot", "message", "reset", "reset-done", "activity"] {
+        for name in ["head", "foot", "index", "forgot", "message", "reset", "reset-done", "activity", "deletion"] {
             guard
                 let url = Bundle.module.url(
                     forResource: name, withExtension: "mustache", subdirectory: "Resources/portal"),

@@ -3,27 +3,33 @@ public import Foundation
 import GRDB
 
 extension SQLiteServerStorage {
-    /// Implements ``ServerStorage/storeBackup(accountID:id:now:keep:chunks:)``: one write per chunk,
+    /// Implements ``ServerStorage/storeBackup(accountID:id:now:quota:chunks:)``: one write per chunk,
     /// so memory holds one chunk, and an interrupted upload leaves nothing listed (its chunks go).
     public func storeBackup(
-        accountID: UUID, id: UUID, now: Date, keep: Int, chunks: AsyncThrowingStream<Data, any Error>
-    ) async throws -> Bool {
+        accountID: UUID, id: UUID, now: Date, quota: Int, chunks: AsyncThrowingStream<Data, any Error>
+    ) async throws -> BackupStoreOutcome {
         let (account, backup) = (accountID.uuidString.lowercased(), id.uuidString.lowercased())
-        let isNew = try await write { db -> Bool in
+        let start = try await write { db -> BackupStoreOutcome? in
             if try Bool.fetchOne(
                 db, sql: "SELECT complete FROM backups WHERE account_id = ? AND id = ?", arguments: [account, backup])
                 == true
             {
-                return false
+                return .alreadyStored
             }
             try Self.deleteBackup(db, account: account, backup: backup)
+            // Uploads in progress count too, so parallel uploads cannot slip past the quota together;
+            // one abandoned for an hour no longer does (the janitor deletes it).
+            let kept = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM backups WHERE account_id = ? AND (complete = 1 OR created_at > ?)",
+                arguments: [account, now.addingTimeInterval(-Self.abandonedUploadAge)])
+            if (kept ?? 0) >= quota { return .overQuota(quota: quota) }
             try db.execute(
                 sql:
                     "INSERT INTO backups (account_id, id, created_at, size, blob, complete) VALUES (?, ?, ?, 0, X'', 0)",
                 arguments: [account, backup, now])
-            return true
+            return nil
         }
-        guard isNew else { return false }
+        if let start { return start }
         do {
             var index = 0
             var size = 0
@@ -42,21 +48,16 @@ extension SQLiteServerStorage {
                 try db.execute(
                     sql: "UPDATE backups SET size = ?, complete = 1 WHERE account_id = ? AND id = ?",
                     arguments: [Int64(total), account, backup])
-                let older = try String.fetchAll(
-                    db,
-                    sql: """
-                        SELECT id FROM backups WHERE account_id = ? AND complete = 1
-                        ORDER BY created_at DESC LIMIT -1 OFFSET ?
-                        """,
-                    arguments: [account, keep])
-                for old in older { try Self.deleteBackup(db, account: account, backup: old) }
             }
-            return true
+            return .stored
         } catch {
             try? await write { db in try Self.deleteBackup(db, account: account, backup: backup) }
             throw error
         }
     }
+
+    /// How long an upload may stay unfinished before it counts as abandoned.
+    static let abandonedUploadAge: TimeInterval = 3600
 
     static func deleteBackup(_ db: Database, account: String, backup: String) throws {
         try db.execute(

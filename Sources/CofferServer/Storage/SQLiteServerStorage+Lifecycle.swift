@@ -249,19 +249,6 @@ extension SQLiteServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/purgeQuarantine(accountID:now:event:)``.
-    public func purgeQuarantine(accountID: UUID, now: Date, event: AccountEvent) async throws -> Int {
-        let account = accountID.uuidString.lowercased()
-        return try await write { db in
-            let epochs = try Int64.fetchAll(
-                db, sql: "SELECT epoch FROM quarantined_epochs WHERE account_id = ? AND purged_at IS NULL",
-                arguments: [account])
-            for epoch in epochs { try Self.purge(db, account: account, epoch: epoch, now: now) }
-            if !epochs.isEmpty { try Self.insert(event, accountID: account, db) }
-            return epochs.count
-        }
-    }
-
     /// Implements ``ServerStorage/purgeExpiredQuarantines(now:)``.
     public func purgeExpiredQuarantines(now: Date) async throws -> Int {
         try await write { db in
@@ -280,7 +267,7 @@ extension SQLiteServerStorage {
     }
 
     /// Deletes one epoch's records and keys, keeping the row that says when it went.
-    private static func purge(_ db: Database, account: String, epoch: Int64, now: Date) throws {
+    static func purge(_ db: Database, account: String, epoch: Int64, now: Date) throws {
         try db.execute(
             sql: "DELETE FROM quarantined_records WHERE account_id = ? AND epoch = ?", arguments: [account, epoch])
         try db.execute(

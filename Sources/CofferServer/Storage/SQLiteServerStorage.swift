@@ -526,7 +526,7 @@ public final class SQLiteServerStorage: ServerStorage {
             arguments: [accountID, event.kind.rawValue, event.at, event.deviceName, event.clientAddress])
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/events(accountID:limit:)``.
     public func events(accountID: UUID, limit: Int) async throws -> [AccountEvent] {
         try await read { db in
             try Row.fetchAll(

@@ -30,6 +30,9 @@ enum ServerSchema {
         migrator.registerMigration("v7: quarantine released only to proof of an old secret") { db in
             for statement in v7 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v8: delayed deletions of quarantines and server backups") { db in
+            for statement in v8 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
 
@@ -68,6 +71,20 @@ enum ServerSchema {
         "ALTER TABLE quarantined_epochs ADD COLUMN recovery_verifier BLOB",
         "CREATE TABLE quarantine_guesses (account_id TEXT NOT NULL, at TIMESTAMP NOT NULL)",
         "CREATE INDEX quarantine_guesses_account ON quarantine_guesses(account_id, at)",
+    ]
+
+    /// Deleting a safety net (the quarantine, a server backup) is a request that waits for a mailed
+    /// link and then for a waiting period, cancellable throughout; `outcome` is `done`, `cancelled`
+    /// or `lapsed` (the link was never used) once `ended_at` is set.
+    static let v8 = [
+        """
+        CREATE TABLE pending_deletions (
+          id TEXT PRIMARY KEY, account_id TEXT NOT NULL, what TEXT NOT NULL, backup_id TEXT,
+          requested_at TIMESTAMP NOT NULL, requested_from TEXT, token_hash BLOB NOT NULL, confirm_by TIMESTAMP NOT NULL,
+          confirmed_at TIMESTAMP, executes_at TIMESTAMP, ended_at TIMESTAMP, outcome TEXT)
+        """,
+        "CREATE INDEX pending_deletions_account ON pending_deletions(account_id, ended_at)",
+        "CREATE INDEX pending_deletions_due ON pending_deletions(ended_at, executes_at)",
     ]
 
     static let v4 = [

@@ -93,19 +93,37 @@ public protocol ServerStorage: Sendable {
         accountID: UUID, epoch: UInt32, proof: QuarantineProof, budget: GuessBudget, now: Date,
         released: AccountEvent, refused: AccountEvent
     ) async throws -> QuarantineOpening
-    /// Deletes the account's quarantined data now; returns how many epochs were purged.
-    func purgeQuarantine(accountID: UUID, now: Date, event: AccountEvent) async throws -> Int
     /// Deletes every quarantine past its expiry, recording an event for each; returns how many.
     func purgeExpiredQuarantines(now: Date) async throws -> Int
 
+    // MARK: Delayed deletions of safety nets
+
+    /// Records a deletion request; it waits for the link whose token hashes to `tokenHash`.
+    func requestDeletion(_ deletion: PendingDeletion, accountID: UUID, tokenHash: Data, event: AccountEvent)
+        async throws
+    /// The account's deletions that may still happen: confirmed ones, and unconfirmed ones whose link
+    /// has not lapsed at `now`.
+    func pendingDeletions(accountID: UUID, now: Date) async throws -> [PendingDeletion]
+    /// The pending deletion a link names, with its account, when the token is that link's.
+    func deletion(id: UUID, tokenHash: Data, now: Date) async throws -> (deletion: PendingDeletion, accountID: UUID)?
+    /// Confirms a deletion from its link: it then happens at `executesAt`. `nil` when the link is wrong,
+    /// lapsed, or the deletion was confirmed, cancelled or done already.
+    func confirmDeletion(id: UUID, tokenHash: Data, now: Date, executesAt: Date, event: AccountEvent) async throws
+        -> PendingDeletion?
+    /// Cancels a deletion that has not happened; `false` when there is none by that id.
+    func cancelDeletion(accountID: UUID, id: UUID, now: Date, event: AccountEvent) async throws -> Bool
+    /// Carries out every confirmed deletion whose wait is over, and lets unconfirmed ones lapse;
+    /// returns how many were carried out.
+    func executeDueDeletions(now: Date) async throws -> Int
+
     // MARK: Backups kept for new devices (opaque, sealed by the client)
 
-    /// Stores a backup from its bytes as they arrive, a bounded chunk at a time, keeping only the
-    /// account's newest `keep`; nothing is listed until the last chunk is in. `false` when a backup
-    /// with that id is already stored (it stays as it was).
+    /// Stores a backup from its bytes as they arrive, a bounded chunk at a time; nothing is listed
+    /// until the last chunk is in. Nothing is ever evicted to make room: over `quota` backups, the
+    /// upload is refused before a byte is stored.
     func storeBackup(
-        accountID: UUID, id: UUID, now: Date, keep: Int, chunks: AsyncThrowingStream<Data, any Error>
-    ) async throws -> Bool
+        accountID: UUID, id: UUID, now: Date, quota: Int, chunks: AsyncThrowingStream<Data, any Error>
+    ) async throws -> BackupStoreOutcome
     /// The account's stored backups, newest first.
     func backups(accountID: UUID) async throws -> [ServerBackup]
     /// How many chunks one stored backup has; `nil` when there is no such backup.
@@ -281,4 +299,14 @@ public enum QuarantineOpening: Sendable {
     case missing
     /// It was deleted; the summary says when.
     case purged(QuarantineSummary)
+}
+
+/// What became of a backup upload.
+public enum BackupStoreOutcome: Sendable, Equatable {
+    /// It is stored and listed.
+    case stored
+    /// A backup with that id was already stored; it stays as it was.
+    case alreadyStored
+    /// The account keeps `quota` backups already; nothing was stored.
+    case overQuota(quota: Int)
 }

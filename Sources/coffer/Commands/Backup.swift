@@ -17,7 +17,7 @@ struct BackupCommandGroup: ParsableCommand {
             with your current password while the vault key is unchanged, with the password in force when it \
             was made, and with the recovery code in force then.
             """,
-        subcommands: [Create.self, List.self, Verify.self, Restore.self, Download.self])
+        subcommands: [Create.self, List.self, Verify.self, Restore.self, Download.self, DeleteRemote.self])
 
     /// Sends a backup command to the unlocked vault, retrying with the backup's own secret when the
     /// current keys do not open it and one was given.
@@ -204,6 +204,34 @@ extension BackupCommandGroup {
                     { _ in .download(id: uuid) }, secrets: secrets, recoveryCode: nil)
             else { throw AgentFailure(.server, "The backup could not be downloaded.") }
             print(path)
+        }
+    }
+}
+
+extension BackupCommandGroup {
+    struct DeleteRemote: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "delete-remote",
+            abstract: "Ask the sync server to delete a backup it keeps.",
+            discussion: """
+                Nothing goes at once: the server mails a confirmation link, then waits 72 hours (the operator \
+                may set another delay), and any signed-in device can cancel (`coffer account deletions cancel ID`). \
+                Backup files on this computer are not touched.
+                """)
+        @Argument(help: "The backup's id, from `coffer backup list --server`.") var id: String
+        @OptionGroup var secrets: SecretOptions
+        @Flag(help: "Do not ask for the typed confirmation (for scripts).") var yes = false
+
+        func run() throws {
+            guard let uuid = UUID(uuidString: id) else {
+                throw AgentFailure(
+                    .invalidInput, "'\(id)' is not a backup id; `coffer backup list --server` lists them.")
+            }
+            try DeletionRequestFlow.run(
+                .backup, backupID: uuid, secrets: secrets, yes: yes,
+                warning:
+                    "This asks the server to delete its copy of backup \(uuid.uuidString.lowercased()); a new device could then no longer restore from it."
+            )
         }
     }
 }

@@ -408,10 +408,13 @@ struct AccountReset: ParsableCommand {
 struct PurgeQuarantine: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "purge-quarantine",
-        abstract: "Delete the data kept on the server from before an account reset, for good.",
+        abstract: "Ask the server to delete the data kept from before an account reset.",
         discussion: """
-            After this, only a backup made before the reset or a device that still holds the data can bring \
-            it back. Asks for the master password, and for a typed confirmation unless --yes.
+            Nothing goes at once: the server mails a confirmation link to the account's address, and after \
+            it is confirmed waits 72 hours (the operator may set another delay); until then any signed-in \
+            device can cancel (`coffer account deletions cancel ID`). Afterwards only a backup made before the \
+            reset or a device that still holds the data can bring it back. Asks for the master password, and \
+            for a typed confirmation unless --yes.
             """)
 
     @OptionGroup var secrets: SecretOptions
@@ -420,12 +423,22 @@ struct PurgeQuarantine: ParsableCommand {
     var yes = false
 
     func run() throws {
+        try DeletionRequestFlow.run(
+            .quarantine, backupID: nil, secrets: secrets, yes: yes,
+            warning:
+                "This asks the server to delete, for good, its copy of your data from before the account reset. Only a backup made before the reset, or a device that still holds the data, could bring it back."
+        )
+    }
+}
+
+/// The steps every deletion of a safety net takes on this side: a typed confirmation, the master
+/// password, the request, and a note on what happens next and how to cancel.
+enum DeletionRequestFlow {
+    static func run(_ what: DeletionKind, backupID: UUID?, secrets: SecretOptions, yes: Bool, warning: String) throws {
         let paths = ProfilePaths()
         let reader = secrets.reader()
         if !yes {
-            Terminal.note(
-                "This deletes, for good, the server's copy of your data from before the account reset. Only a backup made before the reset, or a device that still holds the data, could bring it back."
-            )
+            Terminal.note(warning)
             guard !reader.isScripted,
                 Terminal.ask("Type \"delete\" to confirm: ", hidden: false)?.lowercased() == "delete"
             else {
@@ -433,11 +446,57 @@ struct PurgeQuarantine: ParsableCommand {
                     .invalidInput, "Nothing was deleted. Type \"delete\" when asked, or pass --yes in scripts.")
             }
         }
-        let (store, keyring) = try VaultSetup.unlock(paths: paths, password: try reader.require("Master password: "))
-        let purged = try AsyncBridge.wait { try await AccountRecovery.purgeQuarantine(store: store, keyring: keyring) }
+        let password = try reader.require("Master password: ")
+        let (store, _) = try VaultSetup.unlock(paths: paths, password: password)
+        let pending = try AsyncBridge.wait {
+            try await AccountRecovery.requestDeletion(what, backupID: backupID, store: store, password: password)
+        }
+        let email = (try? store.syncState()?.email) ?? "the account's address"
         Terminal.note(
-            purged == 0
-                ? "The server keeps no data from before a reset; nothing was deleted."
-                : "The quarantined data from before the reset was deleted from the server.")
+            "Nothing is deleted yet. Open the link mailed to \(email) to confirm; the deletion then waits the server's delay (72 hours unless its operator set another), and any signed-in device can stop it with `coffer account deletions cancel \(pending.id.uuidString.lowercased())`."
+        )
+    }
+}
+
+/// `coffer account deletions`: deletions asked for and not carried out, and cancelling them.
+struct Deletions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show pending deletions of quarantined data or server backups, and cancel them.",
+        subcommands: [List.self, Cancel.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show pending deletions.")
+        @OptionGroup var secrets: SecretOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let vault = try VaultConnector(secrets: secrets.reader()).open()
+            let response = try vault.send(.pendingDeletions)
+            if case .failure(let failure) = response { throw failure }
+            guard case .deletions(let deletions) = response else {
+                throw AgentFailure(.server, "The pending deletions could not be fetched.")
+            }
+            if output.json { return try Output.json(deletions) }
+            guard !deletions.isEmpty else { return print("No deletion is pending.") }
+            for deletion in deletions { print("\(deletion.id.uuidString.lowercased())  \(deletion.summary)") }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a pending deletion; nothing is deleted. Needs no password beyond unlocking.")
+        @Argument(help: "The deletion's id, from `coffer account deletions`.")
+        var id: String
+        @OptionGroup var secrets: SecretOptions
+
+        func run() throws {
+            guard let uuid = UUID(uuidString: id) else {
+                throw AgentFailure(
+                    .invalidInput, "'\(id)' is not a deletion id; `coffer account deletions` lists them.")
+            }
+            let vault = try VaultConnector(secrets: secrets.reader()).open()
+            if case .failure(let failure) = try vault.send(.cancelDeletion(id: uuid)) { throw failure }
+            Terminal.note("Cancelled; nothing will be deleted.")
+        }
     }
 }

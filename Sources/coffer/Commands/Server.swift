@@ -206,7 +206,7 @@ struct Devices: ParsableCommand {
 struct Account: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Your account on the server: what happened to it, reset, quarantine.",
-        subcommands: [Events.self, AccountReset.self, PurgeQuarantine.self])
+        subcommands: [Events.self, AccountReset.self, PurgeQuarantine.self, Deletions.self])
 
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CofferAPI
 import CofferAgent
 import CofferModel
 import CofferStore
@@ -27,6 +28,9 @@ struct Status: ParsableCommand {
         let accountReset: AccountResetNotice?
         let itemsFromBeforeReset: Int
         let beforeResetArchives: [BeforeResetHoldings.Archive]
+        /// Deletions of safety nets waiting to happen; `nil` when the server was not asked (locked,
+        /// local only, or unreachable).
+        let pendingDeletions: [PendingDeletion]?
     }
 
     func run() throws {
@@ -39,11 +43,17 @@ struct Status: ParsableCommand {
                 : ""
             throw AgentFailure(.noVault, CofferStoreError.noVault(path: paths.vaultFile).description + note)
         }
-        var status: VaultStatus?
+        var vault: (any VaultAccess)?
         if let agent = AgentClient.connectIfRunning(paths), let state = try? agent.state(), state.isUnlocked {
-            status = try agent.status()
+            vault = agent
         } else if secrets.passwordStdin {
-            status = try VaultConnector(secrets: secrets.reader()).open().status()
+            vault = try VaultConnector(secrets: secrets.reader()).open()
+        }
+        let status = try vault?.status()
+        // A deletion someone asked for must be seen where the user looks; status stays usable offline.
+        var deletions: [PendingDeletion]?
+        if status?.server != nil, case .deletions(let pending) = try? vault?.send(.pendingDeletions) {
+            deletions = pending
         }
         let pin = (try? AgentClient.connectIfRunning(paths)?.state().hasPIN) == true
         let holdings = BeforeResetHoldings.read(paths: paths)
@@ -53,7 +63,7 @@ struct Status: ParsableCommand {
             byType: status.map { Dictionary(uniqueKeysWithValues: $0.itemsByType.map { ($0.key.rawValue, $0.value) }) },
             server: status?.server, email: status?.email, pendingChanges: status?.pendingChanges,
             accountReset: holdings.notice, itemsFromBeforeReset: holdings.itemCount,
-            beforeResetArchives: holdings.archives)
+            beforeResetArchives: holdings.archives, pendingDeletions: deletions)
         if output.json { return try Output.json(report) }
         print("Vault: \(paths.vaultFile)")
         print("State: \(report.locked ? "locked" : "unlocked")\(pin ? " (quick unlock by PIN is on)" : "")")
@@ -70,6 +80,10 @@ struct Status: ParsableCommand {
         if let server = status.server {
             let pending = status.pendingChanges == 0 ? "in sync" : "\(status.pendingChanges) change(s) waiting to sync"
             print("Sync: \(status.email ?? "") on \(server), \(pending)")
+            for deletion in deletions ?? [] {
+                print("Pending deletion \(deletion.id.uuidString.lowercased()): \(deletion.summary)")
+                print("  Not yours? `coffer account deletions cancel \(deletion.id.uuidString.lowercased())`.")
+            }
         } else {
             print("Sync: local only (`coffer register --server URL --email ADDRESS` connects it)")
         }
