@@ -62,11 +62,14 @@ install: deps
 	install -m 0755 "$$($(RELEASE) --show-bin-path)/coffer" "$(DESTDIR)$(PREFIX)/bin/coffer"
 	install -m 0755 "$$($(RELEASE) --show-bin-path)/coffer-server" "$(DESTDIR)$(PREFIX)/bin/coffer-server"
 
-## Benchmarks (package-benchmark), in their own package so `make test` stays fast.
+## Benchmarks (package-benchmark), in their own package so `make test` stays fast. BENCH_ARGS passes
+## options through, e.g. BENCH_ARGS='--filter "No-change.*"'.
 bench: deps
 	$(RELEASE) --product coffer
+	$(RELEASE) --product coffer-server
 	cd Benchmarks && COFFER_BINARY="$$(cd .. && $(RELEASE) --show-bin-path)/coffer" \
-		$(SWIFT) package --allow-writing-to-package-directory benchmark
+		COFFER_SERVER_BINARY="$$(cd .. && $(RELEASE) --show-bin-path)/coffer-server" \
+		$(SWIFT) package --allow-writing-to-package-directory benchmark $(BENCH_ARGS)
 
 ## libFuzzer on the import readers (FUZZ_SECONDS, default 300), seeded with the test fixtures.
 FUZZ_SECONDS ?= 300

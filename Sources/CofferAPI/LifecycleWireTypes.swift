@@ -231,9 +231,9 @@ public struct QuarantineSummary: Codable, Sendable, Equatable {
     /// Records held, including deleted ones.
     public var recordCount: Int
     /// The old password's Argon2id parameters, to derive the proof from the old password (what
-    /// pre-login tells anyone about a current account); absent once purged.
+    /// pre-login tells anyone about a current account); kept after a purge, for that epoch's backups.
     public var kdf: WireKDF?
-    /// The old password's salt; absent once purged.
+    /// The old password's salt.
     public var salt: Data?
     /// Creates a summary.
     public init(
@@ -263,8 +263,26 @@ public enum QuarantineProof: Codable, Sendable, Equatable {
         case authKey, recoveryAuthKey
     }
 
-    /// Reads exactly one of `authKey` and `recoveryAuthKey`.
+    /// Any key of the object, to refuse the ones a proof does not have.
+    private struct AnyKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Reads exactly one of `authKey` and `recoveryAuthKey`, and nothing else: a proof with other
+    /// fields was not made by a Coffer client and is refused rather than half read.
     public init(from decoder: any Decoder) throws {
+        let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter {
+            CodingKeys(stringValue: $0) == nil
+        }
+        guard unknown.isEmpty else {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "Unknown fields \(unknown.sorted()); give only authKey or recoveryAuthKey."))
+        }
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let authKey = try container.decodeIfPresent(Data.self, forKey: .authKey)
         let recoveryAuthKey = try container.decodeIfPresent(Data.self, forKey: .recoveryAuthKey)
@@ -319,11 +337,15 @@ public struct ServerBackup: Codable, Sendable, Equatable {
     public var storedAt: Date
     /// Its size in bytes.
     public var size: Int
+    /// The account's key epoch when it was uploaded. One from before a reset is released only to
+    /// proof of the password or recovery code of that epoch (`POST /api/v1/backups/{id}/open`).
+    public var epoch: UInt32?
     /// Creates a description.
-    public init(id: UUID, storedAt: Date, size: Int) {
+    public init(id: UUID, storedAt: Date, size: Int, epoch: UInt32? = nil) {
         self.id = id
         self.storedAt = storedAt
         self.size = size
+        self.epoch = epoch
     }
 }
 

@@ -1,3 +1,4 @@
+import CofferAPI
 public import CofferBackup
 import CofferClient
 import CofferCrypto
@@ -54,8 +55,9 @@ public enum BackupCommand: Codable, Sendable {
     case upload(path: String)
     /// List the copies kept on the sync server.
     case serverList
-    /// Download a copy from the sync server into the backup folder.
-    case download(id: UUID)
+    /// Download a copy from the sync server into the backup folder; one from before an account reset
+    /// needs a secret of its time (`secret`).
+    case download(id: UUID, secret: BackupSecretInput?)
 }
 
 /// One backup as `coffer backup list` shows it.
@@ -207,8 +209,8 @@ public struct BackupService {
             return .backupCreated(path: path)
         case .serverList:
             return .serverBackups(try server { api, token in try await api.backups(token: token) })
-        case .download(let id):
-            return .backupCreated(path: try download(id))
+        case .download(let id, let secret):
+            return .backupCreated(path: try download(id, secret: secret))
         }
     }
 
@@ -221,9 +223,27 @@ public struct BackupService {
         try server { api, token in try await api.uploadBackup(id: file.header.backupID, bytes: bytes, token: token) }
     }
 
-    /// Saves the server's copy of backup `id` into the backup folder; returns its path.
-    public func download(_ id: UUID) throws -> String {
-        let bytes = try server { api, token in try await api.downloadBackup(id: id, token: token) }
+    /// Saves the server's copy of backup `id` into the backup folder; returns its path. A backup from
+    /// before an account reset is released only to proof of `secret` (the password or recovery code
+    /// of its time); without one, the failure says which secret to give.
+    public func download(_ id: UUID, secret: BackupSecretInput? = nil) throws -> String {
+        let store = session.store
+        let bytes = try server { api, token in
+            do {
+                return try await api.downloadBackup(id: id, token: token)
+            } catch {
+                guard case .server(403, "backup-needs-old-secret", let message) = error as? CofferClientError else {
+                    throw error
+                }
+                guard let secret else {
+                    throw AgentFailure(
+                        .wrongSecret,
+                        "\(message) Give the master password or the recovery code (--recovery-code -) that was in force then."
+                    )
+                }
+                return try await Self.downloadOld(id, secret: secret, store: store, api: api, token: token)
+            }
+        }
         let file = try BackupFile.parse(bytes, name: "The server's copy")
         try Self.checkDownloaded(file, id: id, keyring: session.keyring)
         try ProfilePaths.makeOwnerOnlyDirectory(settings.directory)
@@ -235,6 +255,31 @@ public struct BackupService {
             throw BackupError.io("cannot write \(path)")
         }
         return path
+    }
+
+    /// Proves `secret` for the epoch the backup was made in, and downloads it.
+    private static func downloadOld(
+        _ id: UUID, secret: BackupSecretInput, store: VaultStore, api: APIClient, token: String
+    ) async throws -> Data {
+        let old: AccountRecovery.OldSecret =
+            switch secret {
+            case .password(let password): .password(password)
+            case .recoveryCode(let text): .recoveryCode(try RecoveryCode(parsing: text))
+            }
+        guard let epoch = try await api.backups(token: token).first(where: { $0.id == id })?.epoch,
+            let quarantine = try await api.quarantines(token: token).first(where: { $0.epoch == epoch }),
+            let key = try AccountRecovery.OldSecretKey(
+                old, quarantine: quarantine, floor: try AccountRecovery.kdfFloor(store))
+        else {
+            throw AgentFailure(
+                .server, "The server does not say which key epoch backup \(id) is from; try again later.")
+        }
+        do {
+            return try await api.downloadOldBackup(id: id, proof: key.proof, token: token)
+        } catch {
+            guard case .server(403, "wrong-old-secret", let message) = error as? CofferClientError else { throw error }
+            throw AgentFailure(.wrongSecret, message)
+        }
     }
 
     /// A file from the server is saved only when it is the backup asked for, of this account, and —

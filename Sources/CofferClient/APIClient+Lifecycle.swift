@@ -80,6 +80,21 @@ extension APIClient {
             token: token)
     }
 
+    /// `POST /api/v1/backups/{id}/open`: a backup from before a reset, for proof of a secret of its epoch.
+    public func downloadOldBackup(id: UUID, proof: QuarantineProof, token: String) async throws(CofferClientError)
+        -> Data
+    {
+        let body: Data
+        do {
+            body = try JSONEncoder().encode(proof)
+        } catch {
+            throw .invalidResponse("the proof could not be encoded")
+        }
+        return try await exchange(
+            .POST, "/api/v1/backups/\(id.uuidString.lowercased())/open", body: body, contentType: "application/json",
+            token: token)
+    }
+
     /// `GET /api/v1/backups`.
     public func backups(token: String) async throws(CofferClientError) -> [ServerBackup] {
         try await send(.GET, "/api/v1/backups", body: Empty?.none, token: token)

@@ -176,26 +176,27 @@ public enum AccountRecovery {
 
     /// The weakest Argon2id parameters this device accepts for deriving a proof from an old password: a
     /// server must not get a cheap hash of it by claiming the old epoch used weak ones.
-    private static func kdfFloor(_ store: VaultStore) throws -> KDFParameters {
+    public static func kdfFloor(_ store: VaultStore) throws -> KDFParameters {
         guard let state = try store.syncState() else { return .default }
         return try store.kdfPin(server: state.serverURL, email: state.email) ?? .default
     }
 
     /// An old secret made ready for one quarantine: the proof the server checks, and what opens the
-    /// key it then releases.
-    private struct OldSecretKey {
-        let proof: QuarantineProof
+    /// key it then releases. Also what a backup from before a reset is downloaded with.
+    public struct OldSecretKey: Sendable {
+        /// What the server compares with the epoch's verifier.
+        public let proof: QuarantineProof
         private let opener: Opener
         private let kdf: KDFParameters
         private let salt: [UInt8]
 
-        private enum Opener {
+        private enum Opener: Sendable {
             case masterKey(MasterKey)
             case recoveryCode(RecoveryCode)
         }
 
         /// `nil` when the quarantine has no password parameters left (purged meanwhile).
-        init?(_ secret: OldSecret, quarantine: QuarantineSummary, floor: KDFParameters) throws {
+        public init?(_ secret: OldSecret, quarantine: QuarantineSummary, floor: KDFParameters) throws {
             guard let wireKDF = quarantine.kdf, let salt = quarantine.salt else { return nil }
             kdf = KDFParameters(wire: wireKDF)
             self.salt = Array(salt)

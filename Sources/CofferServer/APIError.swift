@@ -39,7 +39,11 @@ public struct APIError: HTTPResponseError, Sendable {
             for field in headers { response.headers[field.name] = field.value }
             return response
         }
-        let body = try JSONEncoder().encode(ErrorBody(code: code, message: message, details: details))
+        // Sorted keys: the same error must be the same bytes every time, or the order of its keys
+        // would tell one answer from another (account enumeration tests compare bytes).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = try encoder.encode(ErrorBody(code: code, message: message, details: details))
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
@@ -48,7 +52,9 @@ public struct APIError: HTTPResponseError, Sendable {
     static let unauthorized = APIError(
         .unauthorized, "unauthorized", "Sign in again: the access token is missing, expired or revoked.")
     static let invalidCredentials = APIError(
-        .unauthorized, "invalid-credentials", "The e-mail address or password is not correct.")
+        .unauthorized, "invalid-credentials",
+        "The e-mail address or password is not correct. Forgot the password? `coffer recover` sets a new one with your recovery code; an account reset (`coffer account reset`) is the last resort."
+    )
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "invalid-request", message) }
 

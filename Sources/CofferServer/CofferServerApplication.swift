@@ -48,11 +48,14 @@ public enum CofferServerApplication {
         router.add(middleware: MetricsMiddleware())
         let authenticated = router.group().add(middleware: BearerAuthenticator(storage: storage))
         let limits = AbuseLimits.standard()
+        let secret = ServerSecret(key: try loadOrCreateSecret(in: configuration.dataDirectory))
         let accounts = AccountRoutes(
-            storage: storage, mail: mail, publicURL: publicURL,
-            fakePrelogin: FakePrelogin(secret: try loadOrCreateSecret(in: configuration.dataDirectory)), limits: limits)
+            storage: storage, mail: mail, publicURL: publicURL, secret: secret,
+            refreshTokenIdleLifetime: TimeInterval(configuration.refreshTokenIdleDays) * 86_400, limits: limits)
         accounts.register(on: router, authenticated: authenticated)
-        let lifecycle = lifecycle(configuration: configuration, storage: storage, mail: mail, publicURL: publicURL)
+        let lifecycle = lifecycle(
+            configuration: configuration, storage: storage, mail: mail, publicURL: publicURL,
+            secret: secret)
         LifecycleRoutes(accounts: accounts, lifecycle: lifecycle, limits: limits)
             .register(on: router, authenticated: authenticated)
         PortalRoutes(lifecycle: lifecycle, limits: limits).register(on: router)
@@ -65,10 +68,10 @@ public enum CofferServerApplication {
 
     static func lifecycle(
         configuration: ServerConfiguration, storage: any ServerStorage, mail: any MailTransport,
-        publicURL: @escaping @Sendable () -> String
+        publicURL: @escaping @Sendable () -> String, secret: ServerSecret
     ) -> AccountLifecycle {
         AccountLifecycle(
-            storage: storage, mail: mail, publicURL: publicURL,
+            storage: storage, mail: mail, publicURL: publicURL, secret: secret,
             retentionDays: configuration.quarantineRetentionDays,
             codeLifetime: TimeInterval(configuration.emailCodeLifetimeSeconds),
             deletionDelay: TimeInterval(configuration.deletionDelayHours) * 3600)
@@ -84,6 +87,7 @@ public enum CofferServerApplication {
                 if purged > 0 { logger.info("purged expired quarantines", metadata: ["count": "\(purged)"]) }
                 let deleted = try await storage.executeDueDeletions(now: Date())
                 if deleted > 0 { logger.info("carried out confirmed deletions", metadata: ["count": "\(deleted)"]) }
+                _ = try await storage.deleteExpiredEmailCodes(before: Date())
                 let tokens = try await storage.deleteExpiredAccessTokens(before: Date().addingTimeInterval(-3600))
                 if tokens > 0 { logger.debug("deleted expired access tokens", metadata: ["count": "\(tokens)"]) }
             } catch {

@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     /// Hours between confirming the deletion of a safety net (quarantine, server backup) and the
     /// deletion, so a device or the owner can still cancel what someone else asked for.
     public var deletionDelayHours = 72
+    /// Days a device's sign-in lasts without being used (refreshed); then the device signs in again.
+    public var refreshTokenIdleDays = 90
     /// How long e-mailed codes and reset links work, in seconds (security.md: one hour).
     public var emailCodeLifetimeSeconds = 3600
     /// How mail is delivered.
@@ -46,11 +48,13 @@ public struct ServerConfiguration: Sendable {
         publicURL ?? "http://\(host):\(boundPort)"
     }
 
-    /// The mail transport the settings describe.
+    /// The mail transport the settings describe, behind a ``MailQueue`` so no request waits for mail.
     public func mailTransport() -> any MailTransport {
-        switch mail {
-        case .file: FileMailTransport(directory: dataDirectory.appendingPathComponent("mail"), sender: mailSender)
-        case .sendmail(let command): SendmailTransport(command: command, sender: mailSender)
-        }
+        let transport: any MailTransport =
+            switch mail {
+            case .file: FileMailTransport(directory: dataDirectory.appendingPathComponent("mail"), sender: mailSender)
+            case .sendmail(let command): SendmailTransport(command: command, sender: mailSender)
+            }
+        return MailQueue(delivering: transport)
     }
 }

@@ -16,7 +16,7 @@ struct CofferServerCommand: AsyncParsableCommand {
         abstract: "The Coffer sync server: stores and relays ciphertext it cannot read.",
         discussion: """
             Settings come from these flags, then COFFER_SERVER_* environment variables (HOST, PORT, PUBLIC_URL, \
-            DATA_DIR, QUARANTINE_DAYS, DELETION_DELAY_HOURS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
+            DATA_DIR, QUARANTINE_DAYS, DELETION_DELAY_HOURS, REFRESH_TOKEN_IDLE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
             BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS), then the JSON file named by --config or \
             COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
             """)
@@ -109,6 +109,7 @@ struct ConfigurationLoader {
         ("host", "COFFER_SERVER_HOST"), ("port", "COFFER_SERVER_PORT"), ("publicURL", "COFFER_SERVER_PUBLIC_URL"),
         ("dataDir", "COFFER_SERVER_DATA_DIR"), ("quarantineDays", "COFFER_SERVER_QUARANTINE_DAYS"),
         ("deletionDelayHours", "COFFER_SERVER_DELETION_DELAY_HOURS"),
+        ("refreshTokenIdleDays", "COFFER_SERVER_REFRESH_TOKEN_IDLE_DAYS"),
         ("mail", "COFFER_SERVER_MAIL"), ("sendmailCommand", "COFFER_SERVER_SENDMAIL_COMMAND"),
         ("mailFrom", "COFFER_SERVER_MAIL_FROM"), ("logLevel", "COFFER_SERVER_LOG_LEVEL"),
         ("trustedProxies", "COFFER_SERVER_TRUSTED_PROXIES"), ("headTimeout", "COFFER_SERVER_HEAD_TIMEOUT"),
@@ -151,6 +152,12 @@ struct ConfigurationLoader {
                 throw ValidationError("deletionDelayHours must be a whole number of hours from 1 to 8760.")
             }
             settings.deletionDelayHours = number
+        }
+        if let days = value("refreshTokenIdleDays") {
+            guard let number = Int(days), (1...3650).contains(number) else {
+                throw ValidationError("refreshTokenIdleDays must be a whole number of days from 1 to 3650.")
+            }
+            settings.refreshTokenIdleDays = number
         }
         switch value("mail") ?? "file" {
         case "file": settings.mail = .file

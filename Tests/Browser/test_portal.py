@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 from selenium import webdriver
@@ -98,12 +99,18 @@ class PortalInBrowser(unittest.TestCase):
         shutil.rmtree(cls.root, ignore_errors=True)
 
     def mail(self, email, marker):
-        for path in sorted(glob.glob(os.path.join(self.data, "mail", "*.eml")), reverse=True):
-            with open(path, encoding="utf-8") as message:
-                text = message.read()
-            if email in text and marker in text:
-                return text
-        self.fail(f"no mail to {email} containing {marker}")
+        """The newest mail to `email` containing `marker`; mail leaves the server from a queue after
+        the request answered, so this waits for it (up to 15 seconds)."""
+        deadline = time.monotonic() + 15
+        while True:
+            for path in sorted(glob.glob(os.path.join(self.data, "mail", "*.eml")), reverse=True):
+                with open(path, encoding="utf-8") as message:
+                    text = message.read()
+                if email in text and marker in text:
+                    return text
+            if time.monotonic() > deadline:
+                self.fail(f"no mail to {email} containing {marker}")
+            time.sleep(0.05)
 
     def submit(self):
         """Submits the page's form and waits for the next page."""
@@ -124,6 +131,16 @@ class PortalInBrowser(unittest.TestCase):
         laptop = Coffer(self.root)
         laptop.ok("register", "--server", self.url, "--email", email, "--device-name", "laptop",
                   "--password-stdin", stdin=OLD_PASSWORD + "\n")
+        # Codes and links for recovery and reset go only to a confirmed address: confirm it in the
+        # browser, where opening the mailed link shows a button and confirms nothing by itself.
+        link = re.search(r"(http://\S+/verify-email\?\S+)", self.mail(email, "/verify-email")).group(1)
+        self.browser.get(link)
+        self.assertIn("Nothing is confirmed until you press the button", self.page())
+        self.browser.get(link)
+        self.submit()
+        self.assertIn("Address confirmed", self.page())
+        self.browser.get(link)
+        self.assertIn("no longer works", self.page(), "the link confirms once")
         for index in range(3):
             laptop.ok("add", "login", "--title", f"Site {index}", "--password-stdin", stdin=f"secret-{index}\n")
         return laptop

@@ -134,7 +134,9 @@ struct BackupTests {
         #expect(try LifecycleTests.count(a) == 7)
     }
 
-    @Test("a backup kept on the server restores on a new device after the account was reset")
+    @Test(
+        "a backup kept on the server restores on a new device after a reset, released only to a secret of its time"
+    )
     func serverCopyOnNewDevice() throws {
         let account = try LifecycleTests.Account(withDeviceB: false)
         let uploaded = try account.a.run(["backup", "create", "--upload"])
@@ -147,7 +149,17 @@ struct BackupTests {
         let listed = try #require(try c.json(["backup", "list", "--server", "--json"]) as? [[String: Any]])
         #expect(listed.count == 1)
         let id = try #require(listed.first?["id"] as? String)
-        let path = try c.ok(["backup", "download", id]).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Whoever reset the account with the mailbox alone does not get the old backup (it carries the
+        // old password's wrap): it is released only to the password or recovery code of its time.
+        let refused = try c.run(["backup", "download", id])
+        #expect(refused.status == 4 && refused.stderr.contains("made before the account reset"), "\(refused.stderr)")
+        let wrong = try c.run(["backup", "download", id, "--password-stdin"], stdin: "not-the-old-one\n")
+        #expect(wrong.status == 4 && wrong.stderr.contains("more attempts this hour"), "\(wrong.stderr)")
+        #expect(try c.ok(["account", "events"]).contains("A wrong password or recovery code was tried"))
+        let path = try c.ok(["backup", "download", id, "--password-stdin"], stdin: Self.oldPassword + "\n")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let byCode = try c.run(["backup", "download", id, "--recovery-code", "-"], stdin: account.recoveryCode + "\n")
+        #expect(byCode.status == 0, "the old recovery code proves it too: \(byCode.stderr)")
         let restored = try c.run(
             ["backup", "restore", path, "--merge", "--password-stdin"], stdin: Self.oldPassword + "\n")
         #expect(restored.status == 0 && restored.stderr.contains("30 added"), "\(restored.stderr)")

@@ -26,17 +26,19 @@ struct TestAccount {
         Data([1]) + Data((0..<60).map { _ in UInt8.random(in: 0...255) }) + Data(marker.utf8)
     }
 
-    static func register(on server: ServerProcess, email: String = "user-\(UUID().uuidString.prefix(6))@example.org")
-        async throws -> TestAccount
-    {
+    static func register(
+        on server: ServerProcess, email: String = "user-\(UUID().uuidString.prefix(6))@example.org",
+        kdf: WireKDF = WireKDF(memoryKiB: 19456, iterations: 2, parallelism: 1), forwardedFor: String? = nil
+    ) async throws -> TestAccount {
         let authKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
         let device = DeviceInfo(id: UUID(), name: "test-device")
         let request = RegisterRequest(
-            email: email, accountID: UUID(), kdf: WireKDF(memoryKiB: 19456, iterations: 2, parallelism: 1),
+            email: email, accountID: UUID(), kdf: kdf,
             salt: Data(repeating: 7, count: 16), authKey: authKey, recoveryAuthKey: Data(repeating: 9, count: 32),
             passwordWrappedKey: sealedBox(), recoveryWrappedKey: sealedBox(), device: device)
         let reply = try await HTTP.send(
-            "POST", server.url + "/api/v1/register", body: try JSONEncoder().encode(request))
+            "POST", server.url + "/api/v1/register", body: try JSONEncoder().encode(request),
+            headers: forwardedFor.map { ["X-Forwarded-For": $0] } ?? [:])
         #expect(reply.status == 201, "\(String(decoding: reply.body, as: UTF8.self))")
         let session = try JSONDecoder().decode(SessionResponse.self, from: reply.body)
         return TestAccount(server: server, email: email, authKey: authKey, device: device, session: session)
@@ -346,19 +348,32 @@ struct APITests {
         #expect(String(decoding: refused.body, as: UTF8.self).contains("at most 4 MiB"))
     }
 
-    @Test("registration mails a verification link that works once")
+    @Test("registration mails a verification link: opening it confirms nothing, its button confirms once")
     func verificationMail() async throws {
         let server = try ServerProcess()
-        _ = try await TestAccount.register(on: server)
-        let mailDirectory = server.dataDirectory.appendingPathComponent("mail")
-        let files = try FileManager.default.contentsOfDirectory(atPath: mailDirectory.path).filter {
-            $0.hasSuffix(".eml")
-        }
-        #expect(files.count == 1)
-        let message = try String(contentsOf: mailDirectory.appendingPathComponent(files[0]), encoding: .utf8)
+        let account = try await TestAccount.register(on: server)
+        let message = try server.mail(to: account.email, containing: "/verify-email?token=")
         let link = try #require(message.split(separator: "\r\n").first { $0.contains("/verify-email?token=") })
         let path = String(link[link.range(of: "/verify-email")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
-        #expect(try await HTTP.send("GET", server.url + path).status == 200)
+        let token = try #require(path.split(separator: "=", maxSplits: 1).last)
+        func confirmed() async throws -> Bool {
+            let reply = try await HTTP.send("GET", server.url + "/api/v1/account", token: account.session.accessToken)
+            return reply.json?["emailVerified"] as? Bool == true
+        }
+        // A link scanner opening the link twice changes nothing.
+        for _ in 0..<2 {
+            let page = try await HTTP.send("GET", server.url + path)
+            #expect(page.status == 200 && String(decoding: page.body, as: UTF8.self).contains("method=\"post\""))
+        }
+        #expect(try await confirmed() == false)
+        let form = ["Content-Type": "application/x-www-form-urlencoded"]
+        let first = try await HTTP.send(
+            "POST", server.url + "/verify-email", body: Data("token=\(token)".utf8), headers: form)
+        #expect(first.status == 200)
+        #expect(try await confirmed() == true)
+        let again = try await HTTP.send(
+            "POST", server.url + "/verify-email", body: Data("token=\(token)".utf8), headers: form)
+        #expect(again.status == 410)
         #expect(try await HTTP.send("GET", server.url + path).status == 410)
     }
 }

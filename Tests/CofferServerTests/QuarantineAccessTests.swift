@@ -30,6 +30,7 @@ struct QuarantineAccessTests {
                 token: old.session.accessToken)
             #expect(pushed.status == 200)
 
+            try server.confirmAddress(old.email)
             let asked = try await HTTP.send(
                 "POST", server.url + "/api/v1/account/email-code",
                 body: try JSONEncoder().encode(EmailCodeRequest(email: old.email, purpose: .reset)))

@@ -44,9 +44,19 @@ struct SafetyNetTests {
         return try decoder.decode([PendingDeletion].self, from: reply.body)
     }
 
-    /// The confirmation link in the newest deletion mail: its page, id and token.
-    static func link(_ account: TestAccount) throws -> (url: String, id: String, token: String) {
-        let mail = try account.server.mail(to: account.email, containing: "/portal/deletion?")
+    /// Asks for a backup's deletion and returns the confirmation link mailed for it: page, id, token.
+    static func requestAndLink(_ account: TestAccount, backup: UUID) async throws -> (
+        url: String, id: String, token: String
+    ) {
+        let reply = try await requestDeletion(account, backup: backup, authKey: account.authKey)
+        #expect(reply.status == 202)
+        let id = try #require(reply.json?["id"] as? String).lowercased()
+        return try link(account, id: id)
+    }
+
+    /// The confirmation link mailed for deletion `id`: its page, id and token.
+    static func link(_ account: TestAccount, id: String) throws -> (url: String, id: String, token: String) {
+        let mail = try account.server.mail(to: account.email, containing: "/portal/deletion?id=\(id)")
         let url = try #require(
             mail.split(whereSeparator: \.isWhitespace).first { $0.contains("/portal/deletion?") }.map(String.init))
         let query = try #require(URLComponents(string: url)?.queryItems)
@@ -101,8 +111,7 @@ struct SafetyNetTests {
         #expect(try await Self.pending(account).isEmpty)
 
         // Asked, then cancelled from a signed-in device before anything happened.
-        #expect(try await Self.requestDeletion(account, backup: id, authKey: account.authKey).status == 202)
-        let first = try Self.link(account)
+        let first = try await Self.requestAndLink(account, backup: id)
         let page = try await HTTP.send("GET", first.url)
         #expect(page.status == 200 && String(decoding: page.body, as: UTF8.self).contains("Confirm the deletion"))
         let unconfirmed = try #require(try await Self.pending(account).first)
@@ -113,8 +122,7 @@ struct SafetyNetTests {
         #expect(try await HTTP.send("GET", first.url).status == 410, "a cancelled deletion's link is dead")
 
         // Asked again and confirmed: it waits 72 hours.
-        #expect(try await Self.requestDeletion(account, backup: id, authKey: account.authKey).status == 202)
-        let second = try Self.link(account)
+        let second = try await Self.requestAndLink(account, backup: id)
         let confirmed = try await Self.decide("confirm", link: second, server: server)
         #expect(confirmed.status == 200)
         let waiting = try #require(try await Self.pending(account).first)
@@ -152,16 +160,14 @@ struct SafetyNetTests {
         let account = try await TestAccount.register(on: server)
         let id = UUID()
         #expect(try await Self.upload(Self.backupBytes("x"), id: id, account: account).status == 204)
-        #expect(try await Self.requestDeletion(account, backup: id, authKey: account.authKey).status == 202)
-        let link = try Self.link(account)
+        let link = try await Self.requestAndLink(account, backup: id)
         let forged = try await Self.decide("confirm", link: (link.url, link.id, "not-the-token"), server: server)
         #expect(forged.status == 410)
         #expect(try await Self.pending(account).first?.confirmedAt == nil)
         #expect(try await Self.decide("confirm", link: link, server: server).status == 200)
         #expect(try await Self.decide("confirm", link: link, server: server).status == 409)
 
-        #expect(try await Self.requestDeletion(account, backup: id, authKey: account.authKey).status == 202)
-        let later = try Self.link(account)
+        let later = try await Self.requestAndLink(account, backup: id)
         let database = try DatabaseQueue(path: server.databasePath)
         try await database.write {
             try $0.execute(

@@ -54,7 +54,7 @@ func keePassBenchmarks() {
         }
         let data = try! KDBXFile.write(
             KeePassInterchange.database(for: items), credentials: KDBXCredentials(password: kdbxBenchmarkPassword))
-        FileManager.default.createFile(atPath: kdbxBenchmarkPath, contents: data)
+        _ = FileManager.default.createFile(atPath: kdbxBenchmarkPath, contents: data)
         return data
     }()
 

@@ -21,11 +21,6 @@ enum Tokens {
         return String(characters[0..<4]) + "-" + String(characters[4...])
     }
 
-    /// The hash of an e-mail code as typed: case, spaces and dashes do not matter.
-    static func hashEmailCode(_ typed: String) -> Data {
-        hash(String(typed.uppercased().filter { $0.isLetter || $0.isNumber }.prefix(64)))
-    }
-
     /// A verifier no key hashes to, for an account waiting for new keys after a reset.
     static func unmatchableVerifier() -> Data { Data(SHA256.hash(data: Data(generate().utf8))).prefix(31) }
 
@@ -44,11 +39,38 @@ enum Tokens {
     }
 }
 
-/// Stable fake KDF parameters for unknown addresses, so pre-login does not reveal who has an account.
-struct FakePrelogin {
-    let secret: SymmetricKey
+/// What the server derives from its own secret (`DATA/server-secret`, never in the database).
+struct ServerSecret {
+    let key: SymmetricKey
 
-    func salt(for email: String) -> Data {
-        Data(HMAC<SHA256>.authenticationCode(for: Data("prelogin-salt:\(email)".utf8), using: secret).prefix(16))
+    /// A stable fake salt for an address without an account, so pre-login does not tell.
+    func fakeSalt(for email: String) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("prelogin-salt:\(email)".utf8), using: key).prefix(16))
+    }
+
+    /// A stable id no account has, for an address that has no account (or cannot receive codes):
+    /// requests for it do the same database work as for a real one, so their timing does not tell.
+    func phantomAccountID(for email: String) -> UUID {
+        var bytes = Array(HMAC<SHA256>.authenticationCode(for: Data("phantom:\(email)".utf8), using: key).prefix(16))
+        // Version 8 ("custom") UUID, so it never collides with the version 4 ids clients make.
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
+    }
+
+    /// What the database keeps for an e-mailed code, as typed (case, spaces and dashes do not matter).
+    /// Keyed, because a code has only 40 bits: a plain hash in a stolen database would give every
+    /// live code away in seconds; without the secret file it gives nothing.
+    func codeHash(_ typed: String) -> Data {
+        tokenHash(String(typed.uppercased().filter { $0.isLetter || $0.isNumber }.prefix(64)))
+    }
+
+    /// What the database keeps for a mailed link's token (reset, confirmation, deletion).
+    func tokenHash(_ token: String) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("token:\(token)".utf8), using: key))
     }
 }

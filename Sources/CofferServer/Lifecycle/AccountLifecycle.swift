@@ -11,6 +11,9 @@ struct AccountLifecycle: Sendable {
     let storage: any ServerStorage
     let mail: any MailTransport
     let publicURL: @Sendable () -> String
+    /// Keys code and token hashes, and stands in for accounts that do not exist or cannot receive
+    /// codes, so answers and their timing are the same either way.
+    let secret: ServerSecret
     let retentionDays: Int
     let codeLifetime: TimeInterval
     /// Time between confirming the deletion of a safety net and the deletion.
@@ -21,7 +24,7 @@ struct AccountLifecycle: Sendable {
     /// Mails a one-time code for `purpose`. Callers stay silent about unknown addresses, so the
     /// answer does not reveal who has an account.
     func sendCode(to account: StoredAccount, purpose: EmailCodePurpose, address: String) async throws {
-        let code = try await issue(Tokens.emailCode(), for: account, purpose: purpose.rawValue)
+        let code = try await issue(Tokens.emailCode(), for: account.id, purpose: purpose.rawValue)
         let minutes = Int(codeLifetime / 60)
         let body: String
         switch purpose {
@@ -55,31 +58,50 @@ struct AccountLifecycle: Sendable {
     }
 
     /// Stores `code` (hashed) for `purpose` until the code lifetime ends, and returns it.
-    func issue(_ code: String, for account: StoredAccount, purpose: String) async throws -> String {
+    func issue(_ code: String, for accountID: UUID, purpose: String) async throws -> String {
         try await storage.addEmailCode(
-            hash: Tokens.hashEmailCode(code), accountID: account.id, purpose: purpose,
+            hash: secret.codeHash(code), accountID: accountID, purpose: purpose,
             expiresAt: Date().addingTimeInterval(codeLifetime))
         return code
+    }
+
+    /// Whether mail for `purpose` may go to the account: only to an address its owner confirmed (the
+    /// link mailed at registration). A reset by e-mail must not be available to whoever typed someone
+    /// else's address at registration, nor codes go to a mailbox nobody proved is the user's.
+    func mayMail(_ account: StoredAccount?) -> StoredAccount? {
+        guard let account, account.emailVerified else { return nil }
+        return account
+    }
+
+    /// The database work of issuing a code, for an address that gets none (unknown, unconfirmed, or
+    /// no code applies): the answer and its timing do not tell which. The code is never sent; it
+    /// expires like any other.
+    func issueNothing(for email: String, purpose: String) async throws {
+        _ = try await issue(Tokens.emailCode(), for: secret.phantomAccountID(for: email), purpose: purpose)
+    }
+
+    /// Checks a typed code for an address without an account, with the same work and the same
+    /// refusal as a wrong code for a real one.
+    func refuseCode(_ code: String, email: String, purpose: String) async throws -> Never {
+        try await verify(code, accountID: secret.phantomAccountID(for: email), purpose: purpose, consume: false)
+        throw invalidCode
     }
 
     /// Checks a typed code; a wrong one counts against every live code of that purpose.
     func verifyCode(_ code: String, account: StoredAccount, purpose: EmailCodePurpose, consume: Bool = false)
         async throws
     {
-        try await verify(code, account: account, purpose: purpose.rawValue, consume: consume)
+        try await verify(code, accountID: account.id, purpose: purpose.rawValue, consume: consume)
     }
 
     /// ``verifyCode(_:account:purpose:consume:)`` for the portal's own purposes (links, sign-in codes).
-    func verify(_ code: String, account: StoredAccount, purpose: String, consume: Bool) async throws {
+    func verify(_ code: String, accountID: UUID, purpose: String, consume: Bool) async throws {
         switch try await storage.checkEmailCode(
-            hash: Tokens.hashEmailCode(code), accountID: account.id, purpose: purpose, now: Date(), consume: consume)
+            hash: secret.codeHash(code), accountID: accountID, purpose: purpose, now: Date(), consume: consume)
         {
         case .valid: return
         case .invalid:
-            throw APIError(
-                .unauthorized, "invalid-email-code",
-                "That code is wrong, used or expired. Codes work once, for \(Int(codeLifetime / 60)) minutes; request a new one."
-            )
+            throw invalidCode
         case .exhausted:
             throw APIError(
                 .unauthorized, "email-code-exhausted",
@@ -88,13 +110,34 @@ struct AccountLifecycle: Sendable {
     }
 
     /// Resets the account unless it already waits for keys; returns the epoch new keys are for.
-    func reset(_ account: StoredAccount, address: String, deviceName: String?) async throws -> UInt32 {
-        if account.awaitingKeys { return account.epoch }
+    /// `code`, when given, is used up in the same transaction.
+    func reset(_ account: StoredAccount, address: String, deviceName: String?, using code: CodeUse? = nil)
+        async throws -> UInt32
+    {
         let now = Date()
         return try await storage.resetAccount(
             accountID: account.id, now: now, from: address,
-            quarantineUntil: now.addingTimeInterval(Double(retentionDays) * 86_400),
+            quarantineUntil: now.addingTimeInterval(Double(retentionDays) * 86_400), using: code,
             event: AccountEvent(kind: .reset, at: now, deviceName: deviceName, clientAddress: address))
+    }
+
+    /// Runs a change that uses up `code` in its own transaction; a code used or expired meanwhile
+    /// (another request won the race) is the same refusal as a wrong code, and nothing changed.
+    func consuming<T: Sendable>(_ code: String, purpose: String, _ change: (CodeUse) async throws -> T)
+        async throws -> T
+    {
+        do {
+            return try await change(CodeUse(hash: secret.codeHash(code), purpose: purpose, now: Date()))
+        } catch is CodeNoLongerValid {
+            throw invalidCode
+        }
+    }
+
+    private var invalidCode: APIError {
+        APIError(
+            .unauthorized, "invalid-email-code",
+            "That code is wrong, used or expired. Codes work once, for \(Int(codeLifetime / 60)) minutes; request a new one."
+        )
     }
 
     /// Purges quarantines whose retention ended and carries out confirmed deletions whose wait is
@@ -117,7 +160,7 @@ struct AccountLifecycle: Sendable {
             id: UUID(), what: what, backupID: backupID, requestedAt: now, requestedFrom: address,
             confirmBy: now.addingTimeInterval(codeLifetime), confirmedAt: nil, executesAt: nil)
         try await storage.requestDeletion(
-            deletion, accountID: account.id, tokenHash: Tokens.hash(token),
+            deletion, accountID: account.id, tokenHash: secret.tokenHash(token),
             event: AccountEvent(kind: .deletionRequested, at: now, deviceName: deviceName, clientAddress: address))
         let link = "\(publicURL())/portal/deletion?id=\(deletion.id.uuidString.lowercased())&token=\(token)"
         let target =

@@ -10,7 +10,10 @@ struct AccountRoutes: Sendable {
     let storage: any ServerStorage
     let mail: any MailTransport
     let publicURL: @Sendable () -> String
-    let fakePrelogin: FakePrelogin
+    let secret: ServerSecret
+    /// How long a device's sign-in lasts without a refresh: a lost or forgotten device stops being a
+    /// way into the account on its own.
+    let refreshTokenIdleLifetime: TimeInterval
     let limits: AbuseLimits
     static let accessTokenLifetime: TimeInterval = 15 * 60
     static let defaultKDF = WireKDF(memoryKiB: 64 * 1024, iterations: 3, parallelism: 4)
@@ -21,7 +24,8 @@ struct AccountRoutes: Sendable {
         router.post("/api/v1/login") { request, context in try await login(request, context) }
         router.post("/api/v1/token/refresh") { request, context in try await refresh(request, context) }
         router.post("/api/v1/logout") { request, context in try await logout(request, context) }
-        router.get("/verify-email") { request, context in try await verifyEmail(request, context) }
+        router.get("/verify-email") { request, context in try await verifyEmailPage(request, context) }
+        router.post("/verify-email") { request, context in try await confirmEmail(request, context) }
         authenticated.get("/api/v1/account") { _, context in try await accountState(context) }
         authenticated.get("/api/v1/devices") { _, context in try await devices(context) }
         authenticated.delete("/api/v1/devices/:deviceID") { _, context in try await revoke(context) }
@@ -42,7 +46,7 @@ struct AccountRoutes: Sendable {
         if let account = try await storage.account(email: email) {
             return JSONResponse(PreloginResponse(kdf: account.kdf, salt: account.salt))
         }
-        return JSONResponse(PreloginResponse(kdf: Self.defaultKDF, salt: fakePrelogin.salt(for: email)))
+        return JSONResponse(PreloginResponse(kdf: Self.defaultKDF, salt: secret.fakeSalt(for: email)))
     }
 
     private func register(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
@@ -82,7 +86,7 @@ struct AccountRoutes: Sendable {
     private func sendVerification(to email: String, accountID: UUID) async throws {
         let token = Tokens.generate()
         try await storage.addVerificationToken(
-            hash: Tokens.hash(token), accountID: accountID, expiresAt: Date().addingTimeInterval(7 * 86_400))
+            hash: secret.tokenHash(token), accountID: accountID, expiresAt: Date().addingTimeInterval(7 * 86_400))
         try await mail.send(
             MailMessage(
                 to: email, subject: "Confirm your Coffer e-mail address",
@@ -105,8 +109,9 @@ struct AccountRoutes: Sendable {
         let email = try Self.normalize(body.email)
         try await limit(email: email, context: context)
         try Validation.deviceName(body.device.name)
+        // A reset account's state is not told here: its verifiers match no key until new keys are set,
+        // so this is the same refusal as a wrong password (devices learn of a reset through refresh).
         let account = try await storage.account(email: email)
-        if let account, account.awaitingKeys { throw LifecycleRoutes.resetPending(account) }
         guard let account, Tokens.constantTimeEquals(Tokens.verifier(of: body.authKey), account.authVerifier) else {
             Counter(label: "coffer_login_failures_total").increment()
             throw APIError.invalidCredentials
@@ -150,7 +155,7 @@ struct AccountRoutes: Sendable {
             presentedHash: Tokens.hash(body.refreshToken), successorHash: Tokens.hash(newRefresh),
             access: NewAccessToken(
                 hash: Tokens.hash(access), expiresAt: now.addingTimeInterval(Self.accessTokenLifetime)),
-            now: now)
+            now: now, unusedSince: now.addingTimeInterval(-refreshTokenIdleLifetime))
         {
         case .rotated(let accountID, _):
             return JSONResponse(
@@ -165,6 +170,11 @@ struct AccountRoutes: Sendable {
             throw APIError(
                 .unauthorized, "refresh-token-reused",
                 "This sign-in was used twice, so the device was signed out to be safe. Sign in again with `coffer login`."
+            )
+        case .expiredUnused:
+            throw APIError(
+                .unauthorized, "invalid-refresh-token",
+                "This device was signed out after \(Int(refreshTokenIdleLifetime / 86_400)) days without use. Sign in again with `coffer login`; everything stored on the device stays."
             )
         case .revoked(let accountID, let reason):
             throw try await revokedError(accountID: accountID, reason: reason)
@@ -206,15 +216,39 @@ struct AccountRoutes: Sendable {
         return .noContent
     }
 
-    private func verifyEmail(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
-        guard let token = request.uri.queryParameters.get("token"), token.count < 200 else {
-            throw APIError.badRequest("The link is incomplete: copy the whole link from the e-mail.")
+    /// The mailed link's page: shows a button and changes nothing, so a link scanner that opens it
+    /// does not confirm the address for someone who never saw the mail.
+    private func verifyEmailPage(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        try await verifyEmail(
+            token: request.uri.queryParameters.get("token").map { String($0) }, consume: false, context)
+    }
+
+    private func confirmEmail(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 4096)
+        return try await verifyEmail(token: FormFields.parse(String(buffer: body))["token"], consume: true, context)
+    }
+
+    private func verifyEmail(token: String?, consume: Bool, _ context: CofferRequestContext) async throws -> Response {
+        guard let token, !token.isEmpty, token.count < 200 else {
+            return HTMLPage.response(
+                status: .badRequest, title: "This link is incomplete",
+                text: "Copy the whole link from the e-mail into the address bar.")
         }
         try await limit(email: nil, context: context)
-        guard let accountID = try await storage.useVerificationToken(hash: Tokens.hash(token), now: Date()) else {
+        guard
+            let accountID = try await storage.verificationToken(
+                hash: secret.tokenHash(token), now: Date(), consume: consume)
+        else {
             return HTMLPage.response(
                 status: .gone, title: "This link no longer works",
                 text: "The confirmation link was already used or has expired. Sign in with coffer to get a new one.")
+        }
+        guard consume else {
+            return HTMLPage.response(
+                status: .ok, title: "Confirm your e-mail address",
+                text:
+                    "Confirming lets this address receive the codes that recover or reset your Coffer account. Nothing is confirmed until you press the button.",
+                form: HTMLPage.Form(action: "/verify-email", fields: [("token", token)], button: "Confirm my address"))
         }
         try await storage.recordEvent(
             accountID: accountID,
@@ -222,7 +256,7 @@ struct AccountRoutes: Sendable {
         )
         return HTMLPage.response(
             status: .ok, title: "Address confirmed",
-            text: "Your e-mail address is confirmed. It can now be used to recover your account.")
+            text: "Your e-mail address is confirmed. It can now be used to recover or reset your account.")
     }
 
     private func accountState(_ context: CofferRequestContext) async throws -> JSONResponse<AccountState> {

@@ -24,6 +24,9 @@ struct BackupRoutes: Sendable {
         authenticated.get("/api/v1/backups") { _, context in try await list(context) }
         authenticated.put("/api/v1/backups/:backupID") { request, context in try await store(request, context) }
         authenticated.get("/api/v1/backups/:backupID") { _, context in try await fetch(context) }
+        authenticated.post("/api/v1/backups/:backupID/open") { request, context in
+            try await fetchOld(request, context)
+        }
     }
 
     private func backupID(_ context: CofferRequestContext) throws -> UUID {
@@ -55,8 +58,9 @@ struct BackupRoutes: Sendable {
         }
         let outcome: BackupStoreOutcome
         do {
+            guard let account = try await storage.account(id: session.accountID) else { throw APIError.unauthorized }
             outcome = try await storage.storeBackup(
-                accountID: session.accountID, id: id, now: Date(), quota: Self.quota,
+                accountID: session.accountID, id: id, epoch: account.epoch, now: Date(), quota: Self.quota,
                 chunks: Self.chunks(of: request.body))
             await uploads.release()
         } catch {
@@ -109,10 +113,69 @@ struct BackupRoutes: Sendable {
         }
     }
 
+    /// A backup of the current key epoch. One from before a reset carries the old password's wrap
+    /// (material for an offline attack), and a reset needs only the mailbox: it is refused here and
+    /// released by ``fetchOld(_:_:)`` to proof of that epoch's password or recovery code.
     private func fetch(_ context: CofferRequestContext) async throws -> Response {
         let session = try context.requireSession()
         let id = try backupID(context)
-        guard let count = try await storage.backupChunkCount(accountID: session.accountID, id: id) else {
+        let backup = try await described(id, accountID: session.accountID)
+        guard let account = try await storage.account(id: session.accountID) else { throw APIError.unauthorized }
+        if let epoch = backup.epoch, epoch < account.epoch {
+            throw APIError(
+                .forbidden, "backup-needs-old-secret",
+                "Backup \(id.uuidString.prefix(8).lowercased()) was made before the account reset; it is released only to the password or recovery code in force then (`coffer backup download ID` asks for it)."
+            )
+        }
+        return try await stream(id, accountID: session.accountID)
+    }
+
+    private func fetchOld(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
+        let session = try context.requireSession()
+        let id = try backupID(context)
+        let proof = try await request.decode(as: QuarantineProof.self, context: context)
+        switch proof {
+        case .password(let key): try Validation.key(key, "authKey")
+        case .recoveryCode(let key): try Validation.key(key, "recoveryAuthKey")
+        }
+        let backup = try await described(id, accountID: session.accountID)
+        guard let account = try await storage.account(id: session.accountID) else { throw APIError.unauthorized }
+        guard let epoch = backup.epoch, epoch < account.epoch else {
+            return try await stream(id, accountID: session.accountID)
+        }
+        switch try await storage.proveOldSecret(
+            accountID: session.accountID, epoch: epoch, proof: proof, budget: lifecycle.guessBudget, now: Date(),
+            proven: context.event(.quarantineRecovery), refused: context.event(.quarantineGuessFailed))
+        {
+        case .proven, .unknownEpoch:
+            // No verifiers were kept for that epoch (a reset before they were): the file still
+            // opens only with its own secrets.
+            return try await stream(id, accountID: session.accountID)
+        case .wrongSecret(let remaining):
+            throw APIError(
+                .forbidden, "wrong-old-secret",
+                "That is not the password or recovery code in force when this backup was made. \(remaining) more attempts this hour; every attempt is listed in the account's events."
+            )
+        case .tooManyGuesses(let wait):
+            var headers = HTTPFields()
+            headers[.retryAfter] = String(wait)
+            throw APIError(
+                .tooManyRequests, "too-many-guesses",
+                "Too many wrong passwords or recovery codes were tried lately; try again in \((wait + 59) / 60) minutes.",
+                headers: headers)
+        }
+    }
+
+    private func described(_ id: UUID, accountID: UUID) async throws -> ServerBackup {
+        guard let backup = try await storage.backups(accountID: accountID).first(where: { $0.id == id }) else {
+            throw APIError(
+                .notFound, "backup-not-found", "No backup with that id is kept; `coffer backup list --server`.")
+        }
+        return backup
+    }
+
+    private func stream(_ id: UUID, accountID: UUID) async throws -> Response {
+        guard let count = try await storage.backupChunkCount(accountID: accountID, id: id) else {
             throw APIError(
                 .notFound, "backup-not-found", "No backup with that id is kept; `coffer backup list --server`.")
         }
@@ -124,7 +187,7 @@ struct BackupRoutes: Sendable {
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 for index in 0..<count {
-                    guard let chunk = try await storage.backupChunk(accountID: session.accountID, id: id, index: index)
+                    guard let chunk = try await storage.backupChunk(accountID: accountID, id: id, index: index)
                     else { break }
                     try await writer.write(ByteBuffer(bytes: chunk))
                 }

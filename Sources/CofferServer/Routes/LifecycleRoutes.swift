@@ -57,7 +57,7 @@ struct LifecycleRoutes: Sendable {
         guard
             try await storage.replacePasswordKeys(
                 accountID: account.id, epoch: body.epoch, keys: stored, keepDevice: session.deviceID,
-                reason: .passwordChanged,
+                reason: .passwordChanged, using: nil,
                 event: context.event(.passwordChanged))
         else { throw Self.epochMoved }
         return .noContent
@@ -134,25 +134,33 @@ struct LifecycleRoutes: Sendable {
 
     // MARK: Signed out: recovery and reset by e-mail code
 
+    /// Mails a code only to a confirmed address of an existing account; every other request does the
+    /// same database work and gets the same 202, so the answer tells nobody who has an account.
     private func emailCode(_ request: Request, _ context: CofferRequestContext) async throws -> HTTPResponse.Status {
         let body = try await request.decode(as: EmailCodeRequest.self, context: context)
         let email = try AccountRoutes.normalize(body.email)
         try await limits.check(email: email, address: context.clientAddress)
-        if let account = try await storage.account(email: email), body.purpose == .reset || !account.awaitingKeys {
+        if let account = lifecycle.mayMail(try await storage.account(email: email)),
+            body.purpose == .reset || !account.awaitingKeys
+        {
             try await lifecycle.sendCode(to: account, purpose: body.purpose, address: context.clientAddress)
+        } else {
+            try await lifecycle.issueNothing(for: email, purpose: body.purpose.rawValue)
         }
         return .accepted
     }
 
-    /// The account a code is for, after the rate limits; unknown addresses look like wrong codes.
-    private func codeAccount(_ email: String, _ context: CofferRequestContext) async throws -> StoredAccount {
+    /// The account an e-mailed code is for, after the rate limits and the code itself; an unknown
+    /// address gets the same work and the same refusal as a wrong code.
+    private func codeAccount(_ email: String, code: String, purpose: EmailCodePurpose, _ context: CofferRequestContext)
+        async throws -> StoredAccount
+    {
         let email = try AccountRoutes.normalize(email)
         try await limits.check(email: email, address: context.clientAddress)
         guard let account = try await storage.account(email: email) else {
-            throw APIError(
-                .unauthorized, "invalid-email-code",
-                "That code is wrong, used or expired. Codes work once; request a new one.")
+            try await lifecycle.refuseCode(code, email: email, purpose: purpose.rawValue)
         }
+        try await lifecycle.verifyCode(code, account: account, purpose: purpose)
         return account
     }
 
@@ -160,8 +168,7 @@ struct LifecycleRoutes: Sendable {
     private func recoveryAccount(email: String, code: String, recoveryAuthKey: Data, _ context: CofferRequestContext)
         async throws -> StoredAccount
     {
-        let account = try await codeAccount(email, context)
-        try await lifecycle.verifyCode(code, account: account, purpose: .recover)
+        let account = try await codeAccount(email, code: code, purpose: .recover, context)
         guard !account.awaitingKeys else { throw Self.resetPending(account) }
         guard Tokens.constantTimeEquals(Tokens.verifier(of: recoveryAuthKey), account.recoveryVerifier) else {
             throw APIError(
@@ -191,12 +198,17 @@ struct LifecycleRoutes: Sendable {
         try Validation.deviceName(body.device.name)
         let account = try await recoveryAccount(
             email: body.email, code: body.emailCode, recoveryAuthKey: body.recoveryAuthKey, context)
+        let storage = storage
+        let event = context.event(.recovery, device: body.device.name)
         guard
-            try await storage.replacePasswordKeys(
-                accountID: account.id, epoch: body.epoch, keys: stored, keepDevice: nil, reason: .recovered,
-                event: context.event(.recovery, device: body.device.name))
+            try await lifecycle.consuming(
+                body.emailCode, purpose: EmailCodePurpose.recover.rawValue,
+                { code in
+                    try await storage.replacePasswordKeys(
+                        accountID: account.id, epoch: body.epoch, keys: stored, keepDevice: nil, reason: .recovered,
+                        using: code, event: event)
+                })
         else { throw Self.epochMoved }
-        try await lifecycle.verifyCode(body.emailCode, account: account, purpose: .recover, consume: true)
         return JSONResponse(
             try await accounts.startSession(
                 accountID: account.id, device: body.device, context: context, isNewAccount: false))
@@ -206,8 +218,7 @@ struct LifecycleRoutes: Sendable {
         ResetCheckResponse
     > {
         let body = try await request.decode(as: ResetCheckRequest.self, context: context)
-        let account = try await codeAccount(body.email, context)
-        try await lifecycle.verifyCode(body.code, account: account, purpose: .reset)
+        let account = try await codeAccount(body.email, code: body.code, purpose: .reset, context)
         let devices = try await storage.devices(accountID: account.id).map {
             DeviceSummary(
                 id: $0.id, name: $0.name, createdAt: $0.createdAt, lastSeenAt: $0.lastSeenAt, isCurrent: false)
@@ -225,18 +236,23 @@ struct LifecycleRoutes: Sendable {
         let password = try Self.validated(body.passwordKeys)
         let recovery = try Self.validated(body.recoveryKeys)
         try Validation.deviceName(body.device.name)
-        let account = try await codeAccount(body.email, context)
-        try await lifecycle.verifyCode(body.code, account: account, purpose: .reset)
+        let account = try await codeAccount(body.email, code: body.code, purpose: .reset, context)
         let expected = account.awaitingKeys ? account.epoch : account.epoch + 1
         guard body.epoch == expected else { throw Self.epochMoved }
         _ = try await lifecycle.reset(account, address: context.clientAddress, deviceName: body.device.name)
+        // The code is used up with the new keys, in one transaction: a crash before it leaves a code
+        // that finishes the reset when retried.
+        let storage = storage
+        let event = context.event(.resetCompleted, device: body.device.name)
         guard
-            try await storage.installKeysAfterReset(
-                accountID: account.id, epoch: body.epoch, password: password, recovery: recovery,
-                event: context.event(.resetCompleted, device: body.device.name))
+            try await lifecycle.consuming(
+                body.code, purpose: EmailCodePurpose.reset.rawValue,
+                { code in
+                    try await storage.installKeysAfterReset(
+                        accountID: account.id, epoch: body.epoch, password: password, recovery: recovery,
+                        using: code, event: event)
+                })
         else { throw Self.epochMoved }
-        // Used up last: a crash before this point leaves a code that finishes the reset when retried.
-        try await lifecycle.verifyCode(body.code, account: account, purpose: .reset, consume: true)
         return JSONResponse(
             try await accounts.startSession(
                 accountID: account.id, device: body.device, context: context, isNewAccount: true),

@@ -68,8 +68,8 @@ struct PortalRoutes: Sendable {
                 kind: "error", next: ("/portal/forgot", "Try again"))
         }
         if let refused = try await limited(email: email, context) { return refused }
-        if let account = try await storage.account(email: email) {
-            let token = try await lifecycle.issue(Tokens.generate(), for: account, purpose: "reset-link")
+        if let account = lifecycle.mayMail(try await storage.account(email: email)) {
+            let token = try await lifecycle.issue(Tokens.generate(), for: account.id, purpose: "reset-link")
             try await storage.recordEvent(
                 accountID: account.id,
                 event: AccountEvent(
@@ -89,10 +89,12 @@ struct PortalRoutes: Sendable {
                         The link works once, for one hour. Nothing changes until you confirm on that page.
                         If this was not you, ignore this message; your account stays as it is.
                         """))
+        } else {
+            try await lifecycle.issueNothing(for: email, purpose: "reset-link")
         }
         return message(
             .ok, "Check your mail",
-            "If an account exists for \(email), we sent it a link. It works once, for one hour. Nothing changes until you confirm on the page it opens.",
+            "If an account exists for \(email) and its address was confirmed, we sent it a link. It works once, for one hour. Nothing changes until you confirm on the page it opens. No link comes to an address that was never confirmed: then your recovery code (`coffer recover`), a device that is still signed in, or a backup is the way back.",
             kind: "ok", next: nil)
     }
 
@@ -112,7 +114,7 @@ struct PortalRoutes: Sendable {
             return .failure(LinkRefused(response: expired(.gone)))
         }
         do {
-            try await lifecycle.verify(token, account: stored, purpose: "reset-link", consume: false)
+            try await lifecycle.verify(token, accountID: stored.id, purpose: "reset-link", consume: false)
         } catch is APIError {
             return .failure(LinkRefused(response: expired(.gone)))
         }
@@ -164,10 +166,13 @@ struct PortalRoutes: Sendable {
                     account, token: token,
                     error: "Nothing was changed: type \"\(Self.confirmationPhrase)\" exactly to confirm the reset.")
             }
-            _ = try await lifecycle.reset(account, address: context.clientAddress, deviceName: "web portal")
-            try await lifecycle.verify(token, account: account, purpose: "reset-link", consume: true)
+            let lifecycle = lifecycle
+            let address = context.clientAddress
+            _ = try await lifecycle.consuming(token, purpose: "reset-link") { link in
+                try await lifecycle.reset(account, address: address, deviceName: "web portal", using: link)
+            }
             let setupCode = try await lifecycle.issue(
-                Tokens.emailCode(), for: account, purpose: EmailCodePurpose.reset.rawValue)
+                Tokens.emailCode(), for: account.id, purpose: EmailCodePurpose.reset.rawValue)
             return page(
                 "reset-done",
                 [
@@ -190,8 +195,8 @@ struct PortalRoutes: Sendable {
                 status: .badRequest)
         }
         if let refused = try await limited(email: email, context) { return refused }
-        if let account = try await storage.account(email: email) {
-            let code = try await lifecycle.issue(Tokens.emailCode(), for: account, purpose: "portal")
+        if let account = lifecycle.mayMail(try await storage.account(email: email)) {
+            let code = try await lifecycle.issue(Tokens.emailCode(), for: account.id, purpose: "portal")
             try await lifecycle.mail.send(
                 MailMessage(
                     to: account.email, subject: "Your Coffer code: \(code)",
@@ -201,6 +206,8 @@ struct PortalRoutes: Sendable {
                         It shows your Coffer account's activity in the portal. It works once, for one hour.
                         If this was not you, ignore this message.
                         """))
+        } else {
+            try await lifecycle.issueNothing(for: email, purpose: "portal")
         }
         return page("activity", ["title": "Account activity", "askCode": true, "email": email])
     }
@@ -214,12 +221,15 @@ struct PortalRoutes: Sendable {
             "error":
                 "That code is wrong, used or expired. Codes work once, for one hour; after five wrong tries, ask for a new one.",
         ]
-        guard let account = try await storage.account(email: email) else {
+        let account = try await storage.account(email: email)
+        do {
+            // An unknown address is checked against its stand-in: the same work, the same page.
+            let accountID = account?.id ?? lifecycle.secret.phantomAccountID(for: email)
+            try await lifecycle.verify(form.code, accountID: accountID, purpose: "portal", consume: true)
+        } catch is APIError {
             return page("activity", refused, status: .unauthorized)
         }
-        do {
-            try await lifecycle.verify(form.code, account: account, purpose: "portal", consume: true)
-        } catch is APIError {
+        guard let account else {
             return page("activity", refused, status: .unauthorized)
         }
         try await storage.recordEvent(
@@ -262,7 +272,7 @@ struct PortalRoutes: Sendable {
         try await lifecycle.purgeExpired()
         guard
             let (deletion, accountID) = try await storage.deletion(
-                id: uuid, tokenHash: Tokens.hash(token), now: Date()),
+                id: uuid, tokenHash: lifecycle.secret.tokenHash(token), now: Date()),
             let account = try await storage.account(id: accountID)
         else { return .failure(LinkRefused(response: gone)) }
         return .success((deletion, account, token))
@@ -311,7 +321,7 @@ struct PortalRoutes: Sendable {
                 let executesAt = now.addingTimeInterval(lifecycle.deletionDelay)
                 guard
                     let confirmed = try await storage.confirmDeletion(
-                        id: deletion.id, tokenHash: Tokens.hash(token), now: now, executesAt: executesAt,
+                        id: deletion.id, tokenHash: lifecycle.secret.tokenHash(token), now: now, executesAt: executesAt,
                         event: AccountEvent(
                             kind: .deletionConfirmed, at: now, deviceName: nil, clientAddress: context.clientAddress))
                 else {

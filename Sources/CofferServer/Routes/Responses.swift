@@ -31,15 +31,30 @@ struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator, Sendable {
 
 /// A minimal server-rendered page, for links opened from mail.
 enum HTMLPage {
-    static func response(status: HTTPResponse.Status, title: String, text: String) -> Response {
+    /// A button that POSTs `fields` to `action`: what a page offers instead of acting on a GET, so a
+    /// link scanner that opens the page changes nothing.
+    struct Form {
+        let action: String
+        let fields: [(name: String, value: String)]
+        let button: String
+    }
+
+    static func response(status: HTTPResponse.Status, title: String, text: String, form: Form? = nil) -> Response {
         let escape = { (value: String) in
             value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
+        let formHTML =
+            form.map { form in
+                "<form method=\"post\" action=\"\(escape(form.action))\">"
+                    + form.fields.map {
+                        "<input type=\"hidden\" name=\"\(escape($0.name))\" value=\"\(escape($0.value))\">"
+                    }.joined() + "<button type=\"submit\">\(escape(form.button))</button></form>"
+            } ?? ""
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) — Coffer</title>
             <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-            <body><main><h1>\(escape(title))</h1><p>\(escape(text))</p>
+            <body><main><h1>\(escape(title))</h1><p>\(escape(text))</p>\(formHTML)
             <p><a href="/portal">Back to the account portal</a></p></main></body></html>
             """
         var headers = HTTPFields()

@@ -3,10 +3,11 @@ public import Foundation
 import GRDB
 
 extension SQLiteServerStorage {
-    /// Implements ``ServerStorage/storeBackup(accountID:id:now:quota:chunks:)``: one write per chunk,
+    /// Implements ``ServerStorage/storeBackup(accountID:id:epoch:now:quota:chunks:)``: one write per chunk,
     /// so memory holds one chunk, and an interrupted upload leaves nothing listed (its chunks go).
     public func storeBackup(
-        accountID: UUID, id: UUID, now: Date, quota: Int, chunks: AsyncThrowingStream<Data, any Error>
+        accountID: UUID, id: UUID, epoch: UInt32, now: Date, quota: Int,
+        chunks: AsyncThrowingStream<Data, any Error>
     ) async throws -> BackupStoreOutcome {
         let (account, backup) = (accountID.uuidString.lowercased(), id.uuidString.lowercased())
         let start = try await write { db -> BackupStoreOutcome? in
@@ -25,8 +26,11 @@ extension SQLiteServerStorage {
             if (kept ?? 0) >= quota { return .overQuota(quota: quota) }
             try db.execute(
                 sql:
-                    "INSERT INTO backups (account_id, id, created_at, size, blob, complete) VALUES (?, ?, ?, 0, X'', 0)",
-                arguments: [account, backup, now])
+                    """
+                    INSERT INTO backups (account_id, id, created_at, size, blob, complete, epoch)
+                    VALUES (?, ?, ?, 0, X'', 0, ?)
+                    """,
+                arguments: [account, backup, now, Int64(epoch)])
             return nil
         }
         if let start { return start }
@@ -71,13 +75,15 @@ extension SQLiteServerStorage {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, created_at, size FROM backups WHERE account_id = ? AND complete = 1
+                    SELECT id, created_at, size, epoch FROM backups WHERE account_id = ? AND complete = 1
                     ORDER BY created_at DESC
                     """,
                 arguments: [accountID.uuidString.lowercased()]
             ).compactMap { row in
                 UUID(uuidString: row["id"]).map {
-                    ServerBackup(id: $0, storedAt: row["created_at"], size: Int(row["size"] as Int64))
+                    ServerBackup(
+                        id: $0, storedAt: row["created_at"], size: Int(row["size"] as Int64),
+                        epoch: (row["epoch"] as Int64?).map { UInt32(clamping: $0) })
                 }
             }
         }

@@ -3,13 +3,14 @@ public import Foundation
 import GRDB
 
 extension SQLiteServerStorage {
-    /// Implements ``ServerStorage/replacePasswordKeys(accountID:epoch:keys:keepDevice:reason:event:)``.
+    /// Implements ``ServerStorage/replacePasswordKeys(accountID:epoch:keys:keepDevice:reason:using:event:)``.
     public func replacePasswordKeys(
         accountID: UUID, epoch: UInt32, keys: StoredPasswordKeys, keepDevice: UUID?, reason: RevocationReason,
-        event: AccountEvent
+        using code: CodeUse?, event: AccountEvent
     ) async throws -> Bool {
         let account = accountID.uuidString.lowercased()
         return try await write { db in
+            try Self.take(code, account: account, db)
             try db.execute(
                 sql: """
                     UPDATE accounts SET kdf_memory_kib = ?, kdf_iterations = ?, kdf_parallelism = ?, salt = ?,
@@ -57,6 +58,28 @@ extension SQLiteServerStorage {
         }
     }
 
+    /// Uses up `code` inside the caller's transaction, or throws ``CodeNoLongerValid`` (rolling the
+    /// whole transaction back) when it is not live any more.
+    static func take(_ code: CodeUse?, account: String, _ db: Database) throws {
+        guard let code else { return }
+        try db.execute(
+            sql: """
+                UPDATE email_codes SET used = 1
+                WHERE account_id = ? AND purpose = ? AND code_hash = ? AND used = 0 AND expires_at > ?
+                  AND failed_attempts < ?
+                """,
+            arguments: [account, code.purpose, code.hash, code.now, EmailCodes.maximumFailures])
+        guard db.changesCount == 1 else { throw CodeNoLongerValid() }
+    }
+
+    /// Implements ``ServerStorage/deleteExpiredEmailCodes(before:)``.
+    public func deleteExpiredEmailCodes(before cutoff: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM email_codes WHERE expires_at < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
     /// Implements ``ServerStorage/checkEmailCode(hash:accountID:purpose:now:consume:)``.
     public func checkEmailCode(hash: Data, accountID: UUID, purpose: String, now: Date, consume: Bool) async throws
         -> EmailCodeCheck
@@ -90,12 +113,14 @@ extension SQLiteServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/resetAccount(accountID:now:from:quarantineUntil:event:)``.
+    /// Implements ``ServerStorage/resetAccount(accountID:now:from:quarantineUntil:using:event:)``.
     public func resetAccount(
-        accountID: UUID, now: Date, from address: String?, quarantineUntil: Date, event: AccountEvent
+        accountID: UUID, now: Date, from address: String?, quarantineUntil: Date, using code: CodeUse?,
+        event: AccountEvent
     ) async throws -> UInt32 {
         let account = accountID.uuidString.lowercased()
         return try await write { db in
+            try Self.take(code, account: account, db)
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [account])
             else { throw StorageError.missingAccount }
             let epoch: Int64 = row["epoch"]
@@ -141,13 +166,14 @@ extension SQLiteServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/installKeysAfterReset(accountID:epoch:password:recovery:event:)``.
+    /// Implements ``ServerStorage/installKeysAfterReset(accountID:epoch:password:recovery:using:event:)``.
     public func installKeysAfterReset(
         accountID: UUID, epoch: UInt32, password: StoredPasswordKeys, recovery: StoredRecoveryKeys,
-        event: AccountEvent
+        using code: CodeUse?, event: AccountEvent
     ) async throws -> Bool {
         let account = accountID.uuidString.lowercased()
         return try await write { db in
+            try Self.take(code, account: account, db)
             try db.execute(
                 sql: """
                     UPDATE accounts SET awaiting_keys = 0, kdf_memory_kib = ?, kdf_iterations = ?, kdf_parallelism = ?,
@@ -200,30 +226,19 @@ extension SQLiteServerStorage {
                     arguments: [account, Int64(epoch)])
             else { return .missing }
             guard row["purged_at"] as Date? == nil else { return .purged(Self.summary(row)) }
-            let windowStart = now.addingTimeInterval(-budget.window)
-            try db.execute(
-                sql: "DELETE FROM quarantine_guesses WHERE account_id = ? AND at <= ?",
-                arguments: [account, windowStart])
-            let recent = try Date.fetchAll(
-                db, sql: "SELECT at FROM quarantine_guesses WHERE account_id = ? ORDER BY at", arguments: [account])
-            if recent.count >= budget.limit, let oldest = recent.first {
-                let wait = oldest.addingTimeInterval(budget.window).timeIntervalSince(now)
-                return .tooManyGuesses(retryAfter: max(1, Int(wait.rounded(.up))))
-            }
-            let (presented, verifierColumn, keyColumn) =
-                switch proof {
-                case .password(let key): (key, "auth_verifier", "password_wrapped_key")
-                case .recoveryCode(let key): (key, "recovery_verifier", "recovery_wrapped_key")
-                }
-            // A quarantine from before verifiers were kept cannot be checked; see ServerSchema.v7.
-            if let verifier = row[verifierColumn] as Data?,
-                !Tokens.constantTimeEquals(Tokens.verifier(of: presented), verifier)
+            switch try Self.checkOldSecret(
+                db, row: row, account: account, proof: proof, budget: budget, now: now, refused: refused)
             {
-                try db.execute(
-                    sql: "INSERT INTO quarantine_guesses (account_id, at) VALUES (?, ?)", arguments: [account, now])
-                try Self.insert(refused, accountID: account, db)
-                return .wrongSecret(remaining: budget.limit - recent.count - 1)
+            case .proven: break
+            case .wrongSecret(let remaining): return .wrongSecret(remaining: remaining)
+            case .tooManyGuesses(let wait): return .tooManyGuesses(retryAfter: wait)
+            case .unknownEpoch: return .missing
             }
+            let keyColumn =
+                switch proof {
+                case .password: "password_wrapped_key"
+                case .recoveryCode: "recovery_wrapped_key"
+                }
             let manifest = (row["manifest_blob"] as Data?).map {
                 WireManifest(counter: row["manifest_counter"] ?? 0, sequence: row["manifest_sequence"] ?? 0, blob: $0)
             }
@@ -249,6 +264,58 @@ extension SQLiteServerStorage {
         }
     }
 
+    /// Implements ``ServerStorage/proveOldSecret(accountID:epoch:proof:budget:now:proven:refused:)``.
+    public func proveOldSecret(
+        accountID: UUID, epoch: UInt32, proof: QuarantineProof, budget: GuessBudget, now: Date,
+        proven: AccountEvent, refused: AccountEvent
+    ) async throws -> OldSecretCheck {
+        let account = accountID.uuidString.lowercased()
+        return try await write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM quarantined_epochs WHERE account_id = ? AND epoch = ?",
+                    arguments: [account, Int64(epoch)])
+            else { return .unknownEpoch }
+            let check = try Self.checkOldSecret(
+                db, row: row, account: account, proof: proof, budget: budget, now: now, refused: refused)
+            if check == .proven { try Self.insert(proven, accountID: account, db) }
+            return check
+        }
+    }
+
+    /// The guess budget and the constant-time comparison shared by everything that releases an old
+    /// epoch's material, inside the caller's transaction (so a wrong guess is counted even when the
+    /// caller answers with a refusal).
+    static func checkOldSecret(
+        _ db: Database, row: Row, account: String, proof: QuarantineProof, budget: GuessBudget, now: Date,
+        refused: AccountEvent
+    ) throws -> OldSecretCheck {
+        let windowStart = now.addingTimeInterval(-budget.window)
+        try db.execute(
+            sql: "DELETE FROM quarantine_guesses WHERE account_id = ? AND at <= ?", arguments: [account, windowStart])
+        let recent = try Date.fetchAll(
+            db, sql: "SELECT at FROM quarantine_guesses WHERE account_id = ? ORDER BY at", arguments: [account])
+        if recent.count >= budget.limit, let oldest = recent.first {
+            let wait = oldest.addingTimeInterval(budget.window).timeIntervalSince(now)
+            return .tooManyGuesses(retryAfter: max(1, Int(wait.rounded(.up))))
+        }
+        let (presented, verifierColumn) =
+            switch proof {
+            case .password(let key): (key, "auth_verifier")
+            case .recoveryCode(let key): (key, "recovery_verifier")
+            }
+        // A quarantine from before verifiers were kept cannot be checked; see ServerSchema.v7.
+        if let verifier = row[verifierColumn] as Data?,
+            !Tokens.constantTimeEquals(Tokens.verifier(of: presented), verifier)
+        {
+            try db.execute(
+                sql: "INSERT INTO quarantine_guesses (account_id, at) VALUES (?, ?)", arguments: [account, now])
+            try insert(refused, accountID: account, db)
+            return .wrongSecret(remaining: budget.limit - recent.count - 1)
+        }
+        return .proven
+    }
+
     /// Implements ``ServerStorage/purgeExpiredQuarantines(now:)``.
     public func purgeExpiredQuarantines(now: Date) async throws -> Int {
         try await write { db in
@@ -266,15 +333,16 @@ extension SQLiteServerStorage {
         }
     }
 
-    /// Deletes one epoch's records and keys, keeping the row that says when it went.
+    /// Deletes one epoch's records, wrapped keys and manifest, keeping the row that says when it went,
+    /// with the epoch's verifiers, parameters and salt: that epoch's server backups still open to
+    /// proof of its secrets.
     static func purge(_ db: Database, account: String, epoch: Int64, now: Date) throws {
         try db.execute(
             sql: "DELETE FROM quarantined_records WHERE account_id = ? AND epoch = ?", arguments: [account, epoch])
         try db.execute(
             sql: """
-                UPDATE quarantined_epochs SET purged_at = ?, kdf_memory_kib = NULL, kdf_iterations = NULL,
-                  kdf_parallelism = NULL, salt = NULL, password_wrapped_key = NULL, recovery_wrapped_key = NULL,
-                  manifest_blob = NULL, auth_verifier = NULL, recovery_verifier = NULL
+                UPDATE quarantined_epochs SET purged_at = ?, password_wrapped_key = NULL, recovery_wrapped_key = NULL,
+                  manifest_blob = NULL
                 WHERE account_id = ? AND epoch = ?
                 """,
             arguments: [now, account, epoch])

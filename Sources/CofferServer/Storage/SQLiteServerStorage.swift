@@ -93,7 +93,7 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/createAccount(_:)``.
     public func createAccount(_ account: StoredAccount) async throws -> Bool {
         try await write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE email = ?", arguments: [account.email]) != nil {
@@ -116,14 +116,14 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/account(email:)``.
     public func account(email: String) async throws -> StoredAccount? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE email = ?", arguments: [email]).map(Self.account)
         }
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/account(id:)``.
     public func account(id: UUID) async throws -> StoredAccount? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id.uuidString.lowercased()])
@@ -148,7 +148,7 @@ public final class SQLiteServerStorage: ServerStorage {
         return account
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/addVerificationToken(hash:accountID:expiresAt:)``.
     public func addVerificationToken(hash: Data, accountID: UUID, expiresAt: Date) async throws {
         try await write { db in
             try db.execute(
@@ -157,8 +157,8 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// Implements .
-    public func useVerificationToken(hash: Data, now: Date) async throws -> UUID? {
+    /// Implements ``ServerStorage/verificationToken(hash:now:consume:)``.
+    public func verificationToken(hash: Data, now: Date, consume: Bool) async throws -> UUID? {
         try await write { db in
             guard
                 let row = try Row.fetchOne(
@@ -167,13 +167,14 @@ public final class SQLiteServerStorage: ServerStorage {
                 (row["used"] as Int64) == 0, (row["expires_at"] as Date) > now
             else { return nil }
             let accountID: String = row["account_id"]
+            guard consume else { return UUID(uuidString: accountID) }
             try db.execute(sql: "UPDATE verification_tokens SET used = 1 WHERE token_hash = ?", arguments: [hash])
             try db.execute(sql: "UPDATE accounts SET email_verified = 1 WHERE id = ?", arguments: [accountID])
             return UUID(uuidString: accountID)
         }
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/signIn(accountID:device:refreshHash:now:)``.
     public func signIn(accountID: UUID, device: DeviceInfo, refreshHash: Data, now: Date) async throws -> Bool {
         let account = accountID.uuidString.lowercased()
         let deviceID = device.id.uuidString.lowercased()
@@ -202,7 +203,7 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/addAccessToken(hash:accountID:deviceID:expiresAt:)``.
     public func addAccessToken(hash: Data, accountID: UUID, deviceID: UUID, expiresAt: Date) async throws {
         try await write { db in
             try db.execute(
@@ -219,7 +220,7 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/session(accessHash:now:)``.
     public func session(accessHash: Data, now: Date) async throws -> AuthenticatedSession? {
         try await read { db in try Self.session(db, accessHash: accessHash, now: now) }
     }
@@ -239,20 +240,24 @@ public final class SQLiteServerStorage: ServerStorage {
         return AuthenticatedSession(accountID: account, deviceID: device, deviceName: row["name"])
     }
 
-    /// Implements ``ServerStorage/refresh(presentedHash:successorHash:access:now:)``.
-    public func refresh(presentedHash: Data, successorHash: Data, access: NewAccessToken, now: Date) async throws
-        -> RefreshOutcome
-    {
+    /// Implements ``ServerStorage/refresh(presentedHash:successorHash:access:now:unusedSince:)``.
+    public func refresh(
+        presentedHash: Data, successorHash: Data, access: NewAccessToken, now: Date, unusedSince cutoff: Date
+    ) async throws -> RefreshOutcome {
         try await write { db in
             if let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT account_id, id, refresh_hash = ? AS is_current FROM devices
+                    SELECT account_id, id, refresh_hash = ? AS is_current, last_seen_at FROM devices
                     WHERE (refresh_hash = ? OR pending_refresh_hash = ?) AND revoked = 0
                     """,
                 arguments: [presentedHash, presentedHash, presentedHash]),
                 let account = UUID(uuidString: row["account_id"]), let device = UUID(uuidString: row["id"])
             {
+                if (row["last_seen_at"] as Date) < cutoff {
+                    try Self.revoke(db, account: row["account_id"], device: row["id"])
+                    return .expiredUnused
+                }
                 if row["is_current"] as Bool {
                     // The successor handed out last time never arrived (or was never used): it is
                     // replaced, and kept as "previous" so a copy of it that turns up later is a replay.
@@ -320,7 +325,7 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/revokeDevice(accountID:deviceID:)``.
     public func revokeDevice(accountID: UUID, deviceID: UUID) async throws -> Bool {
         try await write { db in
             let account = accountID.uuidString.lowercased()
@@ -361,7 +366,7 @@ public final class SQLiteServerStorage: ServerStorage {
             sql: "DELETE FROM access_tokens WHERE account_id = ? AND device_id = ?", arguments: [account, device])
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/devices(accountID:)``.
     public func devices(accountID: UUID) async throws -> [StoredDevice] {
         try await read { db in
             try Row.fetchAll(
@@ -514,7 +519,7 @@ public final class SQLiteServerStorage: ServerStorage {
         }
     }
 
-    /// Implements .
+    /// Implements ``ServerStorage/recordEvent(accountID:event:)``.
     public func recordEvent(accountID: UUID, event: AccountEvent) async throws {
         try await write { db in try Self.insert(event, accountID: accountID.uuidString.lowercased(), db) }
     }

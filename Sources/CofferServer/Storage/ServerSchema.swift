@@ -33,6 +33,9 @@ enum ServerSchema {
         migrator.registerMigration("v8: delayed deletions of quarantines and server backups") { db in
             for statement in v8 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v9: server backups know their key epoch") { db in
+            for statement in v9 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
 
@@ -85,6 +88,19 @@ enum ServerSchema {
         """,
         "CREATE INDEX pending_deletions_account ON pending_deletions(account_id, ended_at)",
         "CREATE INDEX pending_deletions_due ON pending_deletions(ended_at, executes_at)",
+    ]
+
+    /// A server backup from before a reset carries the old password's wrap: it goes only to proof of
+    /// an old secret. Backups stored earlier get the epoch they were made in: the first reset after
+    /// their upload closed it, or the account's current epoch when none did.
+    static let v9 = [
+        "ALTER TABLE backups ADD COLUMN epoch BIGINT",
+        """
+        UPDATE backups SET epoch = COALESCE(
+          (SELECT min(q.epoch) FROM quarantined_epochs q WHERE q.account_id = backups.account_id
+             AND q.reset_at > backups.created_at),
+          (SELECT a.epoch FROM accounts a WHERE a.id = backups.account_id), 1)
+        """,
     ]
 
     static let v4 = [

@@ -22,8 +22,9 @@ public protocol ServerStorage: Sendable {
 
     /// Remembers an e-mail verification token (hashed) until `expiresAt`.
     func addVerificationToken(hash: Data, accountID: UUID, expiresAt: Date) async throws
-    /// Marks the address verified if the token is known, unused and unexpired; returns the account.
-    func useVerificationToken(hash: Data, now: Date) async throws -> UUID?
+    /// The account of a known, unused, unexpired verification token; when `consume`, the token is
+    /// used up and the address marked confirmed in the same transaction.
+    func verificationToken(hash: Data, now: Date, consume: Bool) async throws -> UUID?
 
     /// Records a sign-in: creates or renames the device and sets its refresh token hash.
     /// Returns whether the device is new to the account.
@@ -36,9 +37,11 @@ public protocol ServerStorage: Sendable {
     ///
     /// The presented token stays valid until its successor is used, so a device that never received
     /// the successor can try again; a token older than that (used before its successor was) is a
-    /// replay, and signs the device out.
-    func refresh(presentedHash: Data, successorHash: Data, access: NewAccessToken, now: Date) async throws
-        -> RefreshOutcome
+    /// replay, and signs the device out. A device that has not refreshed since `unusedSince` is
+    /// signed out instead (``RefreshOutcome/expiredUnused``).
+    func refresh(
+        presentedHash: Data, successorHash: Data, access: NewAccessToken, now: Date, unusedSince: Date
+    ) async throws -> RefreshOutcome
     /// Signs out the device holding this refresh token (current or pending); returns it.
     func signOut(refreshHash: Data) async throws -> (accountID: UUID, deviceID: UUID)?
     /// Deletes access tokens that expired before `cutoff`; returns how many.
@@ -65,24 +68,30 @@ public protocol ServerStorage: Sendable {
     /// `false` when the account is at another epoch or waits for keys after a reset.
     func replacePasswordKeys(
         accountID: UUID, epoch: UInt32, keys: StoredPasswordKeys, keepDevice: UUID?, reason: RevocationReason,
-        event: AccountEvent
+        using code: CodeUse?, event: AccountEvent
     ) async throws -> Bool
     /// Swaps the recovery keys of `epoch`; `false` when the account is at another epoch.
     func replaceRecoveryKeys(accountID: UUID, epoch: UInt32, keys: StoredRecoveryKeys, event: AccountEvent)
         async throws -> Bool
     /// Remembers a one-time code (hashed) until `expiresAt`.
     func addEmailCode(hash: Data, accountID: UUID, purpose: String, expiresAt: Date) async throws
+    /// Deletes e-mail codes and links that expired before `cutoff` (stand-in codes for unknown
+    /// addresses among them); returns how many.
+    func deleteExpiredEmailCodes(before cutoff: Date) async throws -> Int
     /// Checks a code, counting wrong ones against every live code of that purpose; `consume` uses it up.
     func checkEmailCode(hash: Data, accountID: UUID, purpose: String, now: Date, consume: Bool) async throws
         -> EmailCodeCheck
     /// Quarantines the current epoch (keys, manifest, records), starts the next one waiting for keys
     /// and signs every device out; returns the new epoch.
-    func resetAccount(accountID: UUID, now: Date, from address: String?, quarantineUntil: Date, event: AccountEvent)
+    func resetAccount(
+        accountID: UUID, now: Date, from address: String?, quarantineUntil: Date, using code: CodeUse?,
+        event: AccountEvent
+    )
         async throws -> UInt32
     /// Installs the first keys of a reset account's new epoch; `false` unless it waits for keys at `epoch`.
     func installKeysAfterReset(
         accountID: UUID, epoch: UInt32, password: StoredPasswordKeys, recovery: StoredRecoveryKeys,
-        event: AccountEvent
+        using code: CodeUse?, event: AccountEvent
     ) async throws -> Bool
     /// Every quarantine of the account, purged ones included (so a client can say when they went).
     func quarantines(accountID: UUID) async throws -> [QuarantineSummary]
@@ -93,6 +102,13 @@ public protocol ServerStorage: Sendable {
         accountID: UUID, epoch: UInt32, proof: QuarantineProof, budget: GuessBudget, now: Date,
         released: AccountEvent, refused: AccountEvent
     ) async throws -> QuarantineOpening
+    /// Checks a proof of epoch `epoch`'s password or recovery code against the verifiers the reset
+    /// kept (also after the quarantine's data was purged, for that epoch's backups), counting a wrong
+    /// one against `budget` and recording `refused`; `proven` is recorded on success.
+    func proveOldSecret(
+        accountID: UUID, epoch: UInt32, proof: QuarantineProof, budget: GuessBudget, now: Date,
+        proven: AccountEvent, refused: AccountEvent
+    ) async throws -> OldSecretCheck
     /// Deletes every quarantine past its expiry, recording an event for each; returns how many.
     func purgeExpiredQuarantines(now: Date) async throws -> Int
 
@@ -122,7 +138,7 @@ public protocol ServerStorage: Sendable {
     /// until the last chunk is in. Nothing is ever evicted to make room: over `quota` backups, the
     /// upload is refused before a byte is stored.
     func storeBackup(
-        accountID: UUID, id: UUID, now: Date, quota: Int, chunks: AsyncThrowingStream<Data, any Error>
+        accountID: UUID, id: UUID, epoch: UInt32, now: Date, quota: Int, chunks: AsyncThrowingStream<Data, any Error>
     ) async throws -> BackupStoreOutcome
     /// The account's stored backups, newest first.
     func backups(accountID: UUID) async throws -> [ServerBackup]
@@ -231,6 +247,9 @@ public enum RefreshOutcome: Sendable, Equatable {
     case replayed(accountID: UUID, deviceID: UUID)
     /// The device was signed out by an account change; the client is told which.
     case revoked(accountID: UUID, reason: RevocationReason)
+    /// The device had not refreshed since before the cutoff: a sign-in left unused that long (a lost
+    /// or forgotten device) ends, and the device was signed out.
+    case expiredUnused
     /// Not a token this server issued (or the device was revoked).
     case unknown
 }
@@ -309,4 +328,32 @@ public enum BackupStoreOutcome: Sendable, Equatable {
     case alreadyStored
     /// The account keeps `quota` backups already; nothing was stored.
     case overQuota(quota: Int)
+}
+
+/// A one-time code (or link token) that a change uses up in its own transaction: the change and the
+/// code's use are one, so neither a crash between them nor two requests racing with one code can
+/// make a code authorise two changes, or a change happen with its code left usable.
+public struct CodeUse: Sendable {
+    /// The code's keyed hash.
+    public var hash: Data
+    /// What it was issued for.
+    public var purpose: String
+    /// The time to judge expiry by.
+    public var now: Date
+}
+
+/// The code of a ``CodeUse`` was used, cancelled or expired before the change could take it;
+/// nothing was changed.
+public struct CodeNoLongerValid: Error {}
+
+/// The outcome of a proof of a secret from before a reset.
+public enum OldSecretCheck: Sendable, Equatable {
+    /// It matched.
+    case proven
+    /// It did not; `remaining` more may be tried in this window.
+    case wrongSecret(remaining: Int)
+    /// Too many wrong proofs lately; the next is accepted after `retryAfter` seconds.
+    case tooManyGuesses(retryAfter: Int)
+    /// The server kept no verifiers for that epoch.
+    case unknownEpoch
 }

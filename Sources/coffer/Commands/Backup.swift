@@ -190,9 +190,18 @@ struct BackupCommandGroup: ParsableCommand {
 extension BackupCommandGroup {
     struct Download: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Fetch a backup kept on the sync server into the backup folder; prints its path.")
+            abstract: "Fetch a backup kept on the sync server into the backup folder; prints its path.",
+            discussion: """
+                A backup made before an account reset is released only to the master password or recovery code \
+                in force then: you are asked for the password, or give --recovery-code - for the code.
+                """)
         @Argument(help: "The backup's id, from `coffer backup list --server`.") var id: String
         @OptionGroup var secrets: SecretOptions
+        @Option(
+            help: "- to prove a backup from before a reset with that time's recovery code (read from standard input).")
+        var recoveryCode: String?
+
+        func validate() throws { try SecretArgument.requireStandardInput(recoveryCode, option: "--recovery-code") }
 
         func run() throws {
             guard let uuid = UUID(uuidString: id) else {
@@ -201,7 +210,7 @@ extension BackupCommandGroup {
             }
             guard
                 case .backupCreated(let path) = try BackupCommandGroup.send(
-                    { _ in .download(id: uuid) }, secrets: secrets, recoveryCode: nil)
+                    { secret in .download(id: uuid, secret: secret) }, secrets: secrets, recoveryCode: recoveryCode)
             else { throw AgentFailure(.server, "The backup could not be downloaded.") }
             print(path)
         }

@@ -186,8 +186,9 @@ struct Recover: ParsableCommand {
             }
             Terminal.note(
                 """
-                If \(email) has an account on \(server), a one-time code is on its way (valid for one hour).
-                Then run: coffer recover --server \(server) --email \(email) --code CODE --recovery-code -
+                If \(email) has an account on \(server) and the address was confirmed, a one-time code is on its
+                way (valid for one hour). No code comes to an address that was never confirmed (the link mailed at
+                registration): then use a device that is still signed in, or a backup. With the code, run: coffer recover --server \(server) --email \(email) --code CODE --recovery-code -
                 it asks for your recovery code (from your recovery kit) and a new master password. Every item stays.
                 """)
         }
@@ -349,7 +350,7 @@ struct AccountReset: ParsableCommand {
                 try await AccountRecovery.requestCode(server: server, email: email, purpose: .reset)
             }
             Terminal.note(
-                "If \(email) has an account on \(server), a one-time reset code is on its way (valid for one hour). Then run: coffer account reset --server \(server) --email \(email) --code CODE"
+                "If \(email) has an account on \(server) and the address was confirmed, a one-time reset code is on its way (valid for one hour). No code comes to an address that was never confirmed (the link mailed at registration): then `coffer recover` with your recovery code, a device that is still signed in, or a backup is the way back. With the code, run: coffer account reset --server \(server) --email \(email) --code CODE"
             )
             return
         }

@@ -128,13 +128,22 @@ public final class ServerProcess: @unchecked Sendable {
 
 extension ServerProcess {
     /// The newest mail to `email` whose text contains `marker` (the server writes mail as files here).
-    public func mail(to email: String, containing marker: String) throws -> String {
+    /// Mail leaves the server from a queue after the request answered, so this waits for it, up to
+    /// `timeout` seconds.
+    public func mail(to email: String, containing marker: String, timeout: TimeInterval = 15) throws -> String {
         let directory = dataDirectory.appendingPathComponent("mail")
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().reversed()
-        for name in names {
-            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            if text.lowercased().contains(email.lowercased()), text.contains(marker) { return text }
-        }
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter {
+                $0.hasSuffix(".eml")
+            }.sorted()
+            for name in names.reversed() {
+                guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+                else { continue }
+                if text.lowercased().contains(email.lowercased()), text.contains(marker) { return text }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        } while Date() < deadline
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no mail to \(email) with \(marker)"])
     }
 
@@ -145,5 +154,28 @@ extension ServerProcess {
             let code = line.split(separator: ":").last
         else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "no code in: \(text)"]) }
         return code.trimmingCharacters(in: .whitespaces)
+    }
+}
+
+extension ServerProcess {
+    /// Confirms `email` as its owner would: the link from the registration mail, then the page's
+    /// button (a POST; opening the link alone confirms nothing). Blocking, so synchronous set-up can
+    /// use it.
+    public func confirmAddress(_ email: String) throws {
+        let mail = try mail(to: email, containing: "/verify-email?token=")
+        guard let range = mail.range(of: "/verify-email?token=") else { throw CocoaError(.fileReadCorruptFile) }
+        let token = String(mail[range.upperBound...].prefix { !$0.isWhitespace })
+        let body = "token=\(token)"
+        let host = url.replacingOccurrences(of: "http://", with: "")
+        let answer = try RawConnection(to: url).exchange(
+            "POST /verify-email HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        guard let answer, answer.hasPrefix("HTTP/1.1 200"), answer.contains("Address confirmed") else {
+            throw CocoaError(
+                .fileReadUnknown,
+                userInfo: [
+                    NSLocalizedDescriptionKey: "confirming \(email) failed: \(answer?.prefix(300) ?? "no answer")"
+                ])
+        }
     }
 }
