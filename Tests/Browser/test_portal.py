@@ -219,6 +219,14 @@ class PortalInBrowser(unittest.TestCase):
         self.assertIn("Deletion confirmed", self.page())
         status = laptop.ok("status", "--password-stdin", stdin=NEW_PASSWORD + "\n")
         self.assertIn("Pending deletion", status, "the device shows what is about to be deleted")
+        # The portal's activity page shows it too.
+        self.browser.get(self.url + "/portal/activity")
+        self.browser.find_element(By.ID, "email").send_keys(email)
+        self.submit()
+        code = re.search(r"one-time code: ([A-Z0-9-]+)", self.mail(email, "activity in the portal")).group(1)
+        self.browser.find_element(By.ID, "code").send_keys(code)
+        self.submit()
+        self.assertIn("happens at", self.browser.find_element(By.ID, "deletions").text)
 
         self.browser.get(link)
         self.assertIn("unless it is cancelled", self.page())

@@ -251,6 +251,48 @@ struct APITests {
         #expect(Int(last?.headers["retry-after"] ?? "") ?? 0 > 0)
     }
 
+    @Test(
+        "a stranger's wrong logins fill only the login bucket: the owner still gets a code and the device syncs; a second registration of the address mails its owner"
+    )
+    func separateBuckets() async throws {
+        let server = try ServerProcess()
+        let account = try await TestAccount.register(on: server)
+        try server.confirmAddress(account.email)
+        var last: HTTP.Reply?
+        for _ in 0..<12 {
+            last = try await HTTP.send(
+                "POST", server.url + "/api/v1/login",
+                body: try JSONEncoder().encode(
+                    LoginRequest(
+                        email: account.email, authKey: Data(count: 32), device: DeviceInfo(id: UUID(), name: "x"))
+                ))
+        }
+        #expect(last?.status == 429)
+        let asked = try await HTTP.send(
+            "POST", server.url + "/api/v1/account/email-code",
+            body: try JSONEncoder().encode(EmailCodeRequest(email: account.email, purpose: .recover)))
+        #expect(asked.status == 202)
+        #expect(try server.mail(to: account.email, containing: "one-time code").isEmpty == false)
+        let pulled = try await HTTP.send("GET", server.url + "/api/v2/sync?after=0", token: account.session.accessToken)
+        #expect(pulled.status == 200)
+        let refreshed = try await HTTP.send(
+            "POST", server.url + "/api/v1/token/refresh",
+            body: HTTP.json(["refreshToken": account.session.refreshToken]))
+        #expect(refreshed.status == 200)
+
+        let again = try await HTTP.send(
+            "POST", server.url + "/api/v1/register",
+            body: try JSONEncoder().encode(
+                RegisterRequest(
+                    email: account.email, accountID: UUID(),
+                    kdf: WireKDF(memoryKiB: 19456, iterations: 2, parallelism: 1),
+                    salt: Data(repeating: 1, count: 16), authKey: Data(count: 32), recoveryAuthKey: Data(count: 32),
+                    passwordWrappedKey: TestAccount.sealedBox(), recoveryWrappedKey: TestAccount.sealedBox(),
+                    device: DeviceInfo(id: UUID(), name: "y"))))
+        #expect(again.status == 409)
+        #expect(try server.mail(to: account.email, containing: "tried to create a new Coffer account").isEmpty == false)
+    }
+
     @Test("addresses are normalised: case and Unicode composition do not make a second account")
     func emailNormalisation() async throws {
         let server = try ServerProcess()

@@ -1,14 +1,31 @@
 import Foundation
 
-/// Attempt limits shared by every route that checks a secret or sends mail: per e-mail address and
-/// per client address, so neither one account nor one address can guess or spam freely.
+/// Attempt limits for everything that checks a secret, sends mail or creates an account: per e-mail
+/// address and per client address, in separate buckets, so that neither one account nor one client
+/// can guess or spam freely, and filling one bucket (say, a stranger's failed logins) does not block
+/// another (the owner asking for a recovery code). Signed-in devices are never limited here: token
+/// refresh and sync do not count.
 struct AbuseLimits: Sendable {
+    /// Logins and re-authentication with the current password.
+    let logins: AttemptBudget
+    /// E-mailed codes and links: asking for them and typing them in.
+    let codes: AttemptBudget
+    /// New accounts (which may say that an address is taken).
+    let registrations: AttemptBudget
+
+    /// The defaults: per bucket, 10 attempts per e-mail address and 100 per client address in 5 minutes.
+    static func standard() -> AbuseLimits {
+        AbuseLimits(logins: .standard(), codes: .standard(), registrations: .standard())
+    }
+}
+
+/// One bucket of ``AbuseLimits``.
+struct AttemptBudget: Sendable {
     let perEmail: RateLimiter
     let perAddress: RateLimiter
 
-    /// The defaults: 10 attempts per address per 5 minutes, 100 per client address.
-    static func standard() -> AbuseLimits {
-        AbuseLimits(
+    static func standard() -> AttemptBudget {
+        AttemptBudget(
             perEmail: RateLimiter(limit: 10, window: .seconds(300)),
             perAddress: RateLimiter(limit: 100, window: .seconds(300)))
     }

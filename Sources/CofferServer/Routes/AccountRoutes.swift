@@ -32,10 +32,6 @@ struct AccountRoutes: Sendable {
         authenticated.get("/api/v1/account/events") { _, context in try await events(context) }
     }
 
-    private func limit(email: String?, context: CofferRequestContext) async throws {
-        try await limits.check(email: email, address: context.clientAddress)
-    }
-
     static func normalize(_ email: String) throws -> String { try EmailAddress.normalize(email) }
 
     private func prelogin(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<
@@ -54,7 +50,7 @@ struct AccountRoutes: Sendable {
     > {
         let body = try await request.decode(as: RegisterRequest.self, context: context)
         let email = try Self.normalize(body.email)
-        try await limit(email: email, context: context)
+        try await limits.registrations.check(email: email, address: context.clientAddress)
         try Validation.key(body.authKey, "authKey")
         try Validation.key(body.recoveryAuthKey, "recoveryAuthKey")
         try Validation.salt(body.salt)
@@ -69,6 +65,20 @@ struct AccountRoutes: Sendable {
             recoveryVerifier: Tokens.verifier(of: body.recoveryAuthKey),
             passwordWrappedKey: body.passwordWrappedKey, recoveryWrappedKey: body.recoveryWrappedKey, createdAt: now)
         guard try await storage.account(id: body.accountID) == nil, try await storage.createAccount(account) else {
+            // Saying so is what every peer does (pretending would lose the user's first sign-in); the
+            // address's owner hears of every try, and the registration limits keep probing slow.
+            if let owner = try await storage.account(email: email) {
+                try await mail.send(
+                    MailMessage(
+                        to: owner.email, subject: "Someone tried to create a Coffer account with your address",
+                        body: """
+                            Someone (from \(context.clientAddress)) tried to create a new Coffer account with this address,
+                            which already has one. Nothing was changed.
+
+                            If it was you: sign in with `coffer login`; if you forgot your password, `coffer recover`
+                            sets a new one with your recovery code. If it was not you, you need to do nothing.
+                            """))
+            }
             throw APIError(
                 .conflict, "account-exists",
                 "An account with this e-mail address already exists; sign in with `coffer login`.")
@@ -107,7 +117,7 @@ struct AccountRoutes: Sendable {
     > {
         let body = try await request.decode(as: LoginRequest.self, context: context)
         let email = try Self.normalize(body.email)
-        try await limit(email: email, context: context)
+        try await limits.logins.check(email: email, address: context.clientAddress)
         try Validation.deviceName(body.device.name)
         // A reset account's state is not told here: its verifiers match no key until new keys are set,
         // so this is the same refusal as a wrong password (devices learn of a reset through refresh).
@@ -234,7 +244,7 @@ struct AccountRoutes: Sendable {
                 status: .badRequest, title: "This link is incomplete",
                 text: "Copy the whole link from the e-mail into the address bar.")
         }
-        try await limit(email: nil, context: context)
+        try await limits.codes.check(email: nil, address: context.clientAddress)
         guard
             let accountID = try await storage.verificationToken(
                 hash: secret.tokenHash(token), now: Date(), consume: consume)

@@ -40,7 +40,7 @@ struct LifecycleRoutes: Sendable {
     {
         let session = try context.requireSession()
         guard let account = try await storage.account(id: session.accountID) else { throw APIError.unauthorized }
-        try await limits.check(email: account.email, address: context.clientAddress)
+        try await limits.logins.check(email: account.email, address: context.clientAddress)
         guard Tokens.constantTimeEquals(Tokens.verifier(of: currentAuthKey), account.authVerifier) else {
             throw APIError(.forbidden, "wrong-password", "The current password is not correct; nothing was changed.")
         }
@@ -139,7 +139,7 @@ struct LifecycleRoutes: Sendable {
     private func emailCode(_ request: Request, _ context: CofferRequestContext) async throws -> HTTPResponse.Status {
         let body = try await request.decode(as: EmailCodeRequest.self, context: context)
         let email = try AccountRoutes.normalize(body.email)
-        try await limits.check(email: email, address: context.clientAddress)
+        try await limits.codes.check(email: email, address: context.clientAddress)
         if let account = lifecycle.mayMail(try await storage.account(email: email)),
             body.purpose == .reset || !account.awaitingKeys
         {
@@ -156,7 +156,7 @@ struct LifecycleRoutes: Sendable {
         async throws -> StoredAccount
     {
         let email = try AccountRoutes.normalize(email)
-        try await limits.check(email: email, address: context.clientAddress)
+        try await limits.codes.check(email: email, address: context.clientAddress)
         guard let account = try await storage.account(email: email) else {
             try await lifecycle.refuseCode(code, email: email, purpose: purpose.rawValue)
         }

@@ -236,10 +236,14 @@ struct PortalRoutes: Sendable {
             accountID: account.id,
             event: AccountEvent(kind: .portalSignIn, at: Date(), deviceName: nil, clientAddress: context.clientAddress))
         let events = try await storage.events(accountID: account.id, limit: 500)
+        try await lifecycle.purgeExpired()
+        let deletions = try await storage.pendingDeletions(accountID: account.id, now: Date())
         return page(
             "activity",
             [
                 "title": "Account activity", "showEvents": true, "email": account.email,
+                "hasDeletions": !deletions.isEmpty,
+                "deletions": deletions.map { ["summary": $0.summary, "id": $0.id.uuidString.lowercased()] },
                 "events": events.map {
                     [
                         "at": Self.time($0.at), "what": $0.kind.description, "device": $0.deviceName ?? "—",
@@ -352,7 +356,7 @@ struct PortalRoutes: Sendable {
     /// The rate limits, answered with a page rather than JSON; `nil` when the attempt may go on.
     private func limited(email: String?, _ context: CofferRequestContext) async throws -> Response? {
         do {
-            try await limits.check(email: email, address: context.clientAddress)
+            try await limits.codes.check(email: email, address: context.clientAddress)
             return nil
         } catch let error as APIError where error.status == .tooManyRequests {
             var response = message(
