@@ -73,7 +73,12 @@ final class SyncFixture: Sendable {
     let keyring: Keyring
     private let process: Process
 
+    // Both statics are touched only from the benchmark runner's one thread (benchmarks run one after
+    // another) and from the exit handler after it, so unsynchronised access is safe.
     nonisolated(unsafe) private static var cached: [Int: SyncFixture] = [:]
+    /// Every server started, stopped when the benchmark process exits: a server left running keeps the
+    /// benchmark runner waiting for its output to end.
+    nonisolated(unsafe) private static var servers: [Process] = []
 
     static func shared(count: Int) throws -> SyncFixture {
         if let fixture = cached[count] { return fixture }
@@ -99,6 +104,10 @@ final class SyncFixture: Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        if Self.servers.isEmpty {
+            atexit { for server in SyncFixture.servers where server.isRunning { server.terminate() } }
+        }
+        Self.servers.append(process)
         url = "http://127.0.0.1:\(port)"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "coffer-bench-a-\(UUID().uuidString)")
