@@ -197,6 +197,16 @@ struct RobustnessTests {
         let secret = try #require(FileManager.default.contents(atPath: secretPath))
         let mode = try FileManager.default.attributesOfItem(atPath: secretPath)[.posixPermissions] as? Int
         #expect(secret.count == 32 && mode == 0o600)
+        // Everything else the server writes is its own user's only (umask 077): directory, database, mail.
+        _ = try await TestAccount.register(on: server)
+        _ = try server.mail(to: "@example.org", containing: "verify-email")
+        let mail = server.dataDirectory.appendingPathComponent("mail").path
+        let mailFile = try #require(try FileManager.default.contentsOfDirectory(atPath: mail).first)
+        for path in [server.dataDirectory.path, server.databasePath, mail, mail + "/" + mailFile] {
+            let permissions = try #require(
+                try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+            #expect(permissions & 0o077 == 0, "\(path) is open to others: \(String(permissions, radix: 8))")
+        }
         server.kill()
         try server.start()
         #expect(FileManager.default.contents(atPath: secretPath) == secret, "the same secret after a restart")
