@@ -56,6 +56,30 @@ public struct APIError: HTTPResponseError, Sendable {
         "The e-mail address or password is not correct. Forgot the password? `coffer recover` sets a new one with your recovery code; an account reset (`coffer account reset`) is the last resort."
     )
 
+    /// A wrong proof of a secret from before a reset (quarantine, old backup): counted, with how
+    /// many more the hour allows.
+    static func wrongOldSecret(_ proof: QuarantineProof, remaining: Int) -> APIError {
+        let secret =
+            switch proof {
+            case .password: "password"
+            case .recoveryCode: "recovery code"
+            }
+        return APIError(
+            .forbidden, "wrong-old-secret",
+            "That is not the \(secret) in force before this reset. \(remaining) more attempts this hour; every attempt is listed in the account's events."
+        )
+    }
+
+    /// Too many wrong proofs of an old secret lately: the next one is taken after `seconds`.
+    static func tooManyGuesses(retryAfter seconds: Int) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(seconds)
+        return APIError(
+            .tooManyRequests, "too-many-guesses",
+            "Too many wrong passwords or recovery codes were tried for this account's old data lately; try again in \((seconds + 59) / 60) minutes.",
+            headers: headers)
+    }
+
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "invalid-request", message) }
 
     /// 507 when the disk is full, 503 otherwise, with Retry-After: the client keeps its changes and

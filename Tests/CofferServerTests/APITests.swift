@@ -43,6 +43,16 @@ struct TestAccount {
         let session = try JSONDecoder().decode(SessionResponse.self, from: reply.body)
         return TestAccount(server: server, email: email, authKey: authKey, device: device, session: session)
     }
+
+    /// Confirms the address, asks for a reset code and reads it from the mail, as the owner would.
+    func mailedResetCode() async throws -> String {
+        try server.confirmAddress(email)
+        let asked = try await HTTP.send(
+            "POST", server.url + "/api/v1/account/email-code",
+            body: try JSONEncoder().encode(EmailCodeRequest(email: email, purpose: .reset)))
+        #expect(asked.status == 202)
+        return try server.emailCode(to: email)
+    }
 }
 
 @Suite("The HTTP API against the real server", .serialized)
@@ -235,18 +245,22 @@ struct APITests {
         }
     }
 
-    @Test("login and register are rate limited per address with 429 and Retry-After")
-    func rateLimits() async throws {
-        let server = try ServerProcess()
+    /// `count` logins with a wrong key; the last answer.
+    static func wrongLogins(_ server: ServerProcess, email: String, count: Int) async throws -> HTTP.Reply? {
         var last: HTTP.Reply?
-        for _ in 0..<12 {
+        for _ in 0..<count {
             last = try await HTTP.send(
                 "POST", server.url + "/api/v1/login",
                 body: try JSONEncoder().encode(
-                    LoginRequest(
-                        email: "victim@example.org", authKey: Data(count: 32), device: DeviceInfo(id: UUID(), name: "x")
-                    )))
+                    LoginRequest(email: email, authKey: Data(count: 32), device: DeviceInfo(id: UUID(), name: "x"))))
         }
+        return last
+    }
+
+    @Test("login and register are rate limited per address with 429 and Retry-After")
+    func rateLimits() async throws {
+        let server = try ServerProcess()
+        let last = try await Self.wrongLogins(server, email: "victim@example.org", count: 12)
         #expect(last?.status == 429)
         #expect(Int(last?.headers["retry-after"] ?? "") ?? 0 > 0)
     }
@@ -258,15 +272,7 @@ struct APITests {
         let server = try ServerProcess()
         let account = try await TestAccount.register(on: server)
         try server.confirmAddress(account.email)
-        var last: HTTP.Reply?
-        for _ in 0..<12 {
-            last = try await HTTP.send(
-                "POST", server.url + "/api/v1/login",
-                body: try JSONEncoder().encode(
-                    LoginRequest(
-                        email: account.email, authKey: Data(count: 32), device: DeviceInfo(id: UUID(), name: "x"))
-                ))
-        }
+        let last = try await Self.wrongLogins(server, email: account.email, count: 12)
         #expect(last?.status == 429)
         let asked = try await HTTP.send(
             "POST", server.url + "/api/v1/account/email-code",

@@ -26,11 +26,7 @@ struct CodeAndTokenTests {
     func codesAtRest() async throws {
         let server = try ServerProcess()
         let account = try await TestAccount.register(on: server)
-        try server.confirmAddress(account.email)
-        _ = try await HTTP.send(
-            "POST", server.url + "/api/v1/account/email-code",
-            body: try JSONEncoder().encode(EmailCodeRequest(email: account.email, purpose: .reset)))
-        let code = try server.emailCode(to: account.email)
+        let code = try await account.mailedResetCode()
         let normalized = code.uppercased().filter { $0.isLetter || $0.isNumber }
         let plainHash = Data(SHA256.hash(data: Data(normalized.utf8)))
         let database = try DatabaseQueue(path: server.databasePath)
@@ -49,11 +45,7 @@ struct CodeAndTokenTests {
     func oneCodeOneChange() async throws {
         let server = try ServerProcess()
         let account = try await TestAccount.register(on: server)
-        try server.confirmAddress(account.email)
-        _ = try await HTTP.send(
-            "POST", server.url + "/api/v1/account/email-code",
-            body: try JSONEncoder().encode(EmailCodeRequest(email: account.email, purpose: .reset)))
-        let code = try server.emailCode(to: account.email)
+        let code = try await account.mailedResetCode()
         let bodies = try (0..<4).map { _ in try Self.resetRequest(account, code: code) }
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for body in bodies {

@@ -30,12 +30,7 @@ struct QuarantineAccessTests {
                 token: old.session.accessToken)
             #expect(pushed.status == 200)
 
-            try server.confirmAddress(old.email)
-            let asked = try await HTTP.send(
-                "POST", server.url + "/api/v1/account/email-code",
-                body: try JSONEncoder().encode(EmailCodeRequest(email: old.email, purpose: .reset)))
-            #expect(asked.status == 202)
-            let code = try server.emailCode(to: old.email)
+            let code = try await old.mailedResetCode()
             let reset = ResetRequest(
                 email: old.email, code: code, epoch: 2,
                 passwordKeys: PasswordKeys(

@@ -152,17 +152,9 @@ struct BackupRoutes: Sendable {
             // opens only with its own secrets.
             return try await stream(id, accountID: session.accountID)
         case .wrongSecret(let remaining):
-            throw APIError(
-                .forbidden, "wrong-old-secret",
-                "That is not the password or recovery code in force when this backup was made. \(remaining) more attempts this hour; every attempt is listed in the account's events."
-            )
+            throw APIError.wrongOldSecret(proof, remaining: remaining)
         case .tooManyGuesses(let wait):
-            var headers = HTTPFields()
-            headers[.retryAfter] = String(wait)
-            throw APIError(
-                .tooManyRequests, "too-many-guesses",
-                "Too many wrong passwords or recovery codes were tried lately; try again in \((wait + 59) / 60) minutes.",
-                headers: headers)
+            throw APIError.tooManyGuesses(retryAfter: wait)
         }
     }
 

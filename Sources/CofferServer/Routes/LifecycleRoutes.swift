@@ -106,22 +106,9 @@ struct LifecycleRoutes: Sendable {
         case .released(let release):
             return JSONResponse(release)
         case .wrongSecret(let remaining):
-            let secret =
-                switch proof {
-                case .password: "password"
-                case .recoveryCode: "recovery code"
-                }
-            throw APIError(
-                .forbidden, "wrong-old-secret",
-                "That is not the \(secret) in force before this reset. \(remaining) more attempts this hour; every attempt is listed in the account's events."
-            )
+            throw APIError.wrongOldSecret(proof, remaining: remaining)
         case .tooManyGuesses(let wait):
-            var headers = HTTPFields()
-            headers[.retryAfter] = String(wait)
-            throw APIError(
-                .tooManyRequests, "too-many-guesses",
-                "Too many wrong passwords or recovery codes were tried for this data lately; try again in \((wait + 59) / 60) minutes.",
-                headers: headers)
+            throw APIError.tooManyGuesses(retryAfter: wait)
         case .purged(let known):
             throw APIError(
                 .gone, "quarantine-purged",
