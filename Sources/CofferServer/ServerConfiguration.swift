@@ -48,6 +48,20 @@ public struct ServerConfiguration: Sendable {
         publicURL ?? "http://\(host):\(boundPort)"
     }
 
+    /// Refuses a sendmail command that does not exist, at start-up: otherwise every code and link
+    /// would be lost quietly after the requests that sent them had answered.
+    public func checkMailCommand() throws(MailSettingError) {
+        guard case .sendmail(let command) = mail, let program = command.first else { return }
+        let candidates =
+            program.contains("/")
+            ? [program]
+            : (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(separator: ":")
+                .map { "\($0)/\(program)" }
+        guard candidates.contains(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw .missingCommand(program)
+        }
+    }
+
     /// The mail transport the settings describe, behind a ``MailQueue`` so no request waits for mail.
     public func mailTransport() -> any MailTransport {
         let transport: any MailTransport =
@@ -56,5 +70,19 @@ public struct ServerConfiguration: Sendable {
             case .sendmail(let command): SendmailTransport(command: command, sender: mailSender)
             }
         return MailQueue(delivering: transport)
+    }
+}
+
+/// Why the mail settings cannot work.
+public enum MailSettingError: Error, CustomStringConvertible {
+    /// The sendmail command is not an executable program.
+    case missingCommand(String)
+
+    /// What to do about it.
+    public var description: String {
+        switch self {
+        case .missingCommand(let program):
+            "The mail command \(program) does not exist or is not executable. Install a mail transfer agent (for example `apt-get install msmtp-mta` or `postfix`), set COFFER_SERVER_SENDMAIL_COMMAND to one, or use COFFER_SERVER_MAIL=file."
+        }
     }
 }

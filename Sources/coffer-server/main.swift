@@ -57,6 +57,7 @@ struct CofferServerCommand: AsyncParsableCommand {
             ],
             environment: ProcessInfo.processInfo.environment, configFile: config
         ).load()
+        try settings.checkMailCommand()
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)
@@ -65,6 +66,7 @@ struct CofferServerCommand: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        ServerMetrics.register()
         let logger = Logger(label: "coffer-server")
         let storage = try SQLiteServerStorage(directory: settings.dataDirectory)
         try await storage.migrate()

@@ -33,6 +33,9 @@ struct CLIHygieneTests {
         try cli.ok(
             ["register", "--server", local, "--email", "local@example.org", "--password-stdin"],
             stdin: SyncTests.password + "\n")
+        // Without --device-name the device is named who@where (system), not just the host name.
+        let devices = try cli.ok(["devices"])
+        #expect(devices.contains("@\(ProcessInfo.processInfo.hostName) ("), "\(devices)")
     }
 
     /// A virtual X display (Xvfb from Debian), for the clipboard.

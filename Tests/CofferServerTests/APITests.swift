@@ -445,6 +445,9 @@ struct OperationsTests {
     @Test("health, readiness and metrics answer; metrics count requests by route and failed logins")
     func healthAndMetrics() async throws {
         let server = try ServerProcess()
+        // Coffer's own metrics exist from the start, at 0, not only after their first event.
+        let fresh = String(decoding: try await HTTP.send("GET", server.url + "/metrics").body, as: UTF8.self)
+        #expect(fresh.contains("coffer_login_failures_total 0") && fresh.contains("coffer_sync_push_batch_size"))
         #expect(try await HTTP.send("GET", server.url + "/health").status == 200)
         #expect(try await HTTP.send("GET", server.url + "/health/ready").status == 200)
         _ = try await HTTP.send(
@@ -456,6 +459,18 @@ struct OperationsTests {
         #expect(metrics.contains("coffer_login_failures_total"))
         #expect(metrics.contains("http_route=\"/api/v1/login\""))
         #expect(metrics.contains("http_response_status_code=\"401\""))
+    }
+
+    @Test("with a sendmail command that does not exist, the server refuses to start and names the command")
+    func missingMailCommand() throws {
+        #expect {
+            _ = try ServerProcess(
+                environment: [
+                    "COFFER_SERVER_MAIL": "sendmail", "COFFER_SERVER_SENDMAIL_COMMAND": "/nonexistent/sendmail -t",
+                ])
+        } throws: { error in
+            "\(error)".contains("/nonexistent/sendmail") && "\(error)".contains("does not exist")
+        }
     }
 
     @Test("the sendmail transport pipes an RFC 5322 message to the configured command")

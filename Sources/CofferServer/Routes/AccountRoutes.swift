@@ -123,7 +123,7 @@ struct AccountRoutes: Sendable {
         // so this is the same refusal as a wrong password (devices learn of a reset through refresh).
         let account = try await storage.account(email: email)
         guard let account, Tokens.constantTimeEquals(Tokens.verifier(of: body.authKey), account.authVerifier) else {
-            Counter(label: "coffer_login_failures_total").increment()
+            Counter(label: ServerMetrics.loginFailures).increment()
             throw APIError.invalidCredentials
         }
         return JSONResponse(

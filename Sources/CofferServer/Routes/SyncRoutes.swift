@@ -44,7 +44,7 @@ struct SyncRoutes: Sendable {
         let session = try context.requireSession()
         let body = try await request.decode(as: PushRequest.self, context: context)
         try Self.validate(body)
-        Recorder(label: "coffer_sync_push_batch_size").record(body.changes.count)
+        Recorder(label: ServerMetrics.pushBatchSize).record(body.changes.count)
         return JSONResponse(try await storage.push(accountID: session.accountID, changes: body.changes, now: Date()))
     }
 

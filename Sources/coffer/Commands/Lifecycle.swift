@@ -30,7 +30,7 @@ struct AccountAddressOptions: ParsableArguments {
                 .invalidInput,
                 "Which account? Pass --server URL --email ADDRESS (this profile is not connected to one).")
         }
-        return (server, email, deviceName ?? state?.deviceName ?? ProcessInfo.processInfo.hostName)
+        return (server, email, deviceName ?? state?.deviceName ?? DeviceName.default)
     }
 }
 

@@ -16,10 +16,31 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Your e-mail address on that server.")
     var email: String
 
-    @Option(help: "This device's name in device lists and account events (default: the host name).")
+    @Option(help: "This device's name in device lists and account events (default: user@host (system)).")
     var deviceName: String?
 
-    var resolvedDeviceName: String { deviceName ?? ProcessInfo.processInfo.hostName }
+    var resolvedDeviceName: String { deviceName ?? DeviceName.default }
+}
+
+/// The name a device gets when none is given: who, where and what (`alice@laptop (Debian GNU/Linux
+/// 12)`), so a device list tells two machines apart even when they share a host name.
+enum DeviceName {
+    static var `default`: String {
+        let environment = ProcessInfo.processInfo.environment
+        let user = environment["USER"] ?? environment["LOGNAME"] ?? "user"
+        let name = "\(user)@\(ProcessInfo.processInfo.hostName) (\(system))"
+        return String(
+            name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(100).map(Character.init))
+    }
+
+    /// The distribution's name from /etc/os-release, else the kernel's.
+    private static var system: String {
+        let release = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
+        for line in release.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
+            return line.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return "Linux"
+    }
 }
 
 /// `coffer register`: creates an account on a server for this vault (or a new vault) and uploads it.
