@@ -423,3 +423,21 @@ public struct PendingDeletion: Codable, Sendable, Equatable {
         return "Deletion of \(target) happens at \(executesAt.formatted(stamp)) unless cancelled."
     }
 }
+
+/// `POST /api/v1/account/email-confirmation`: whether the account's address is confirmed, and whether
+/// a new confirmation link was mailed (only while it is not). Codes for recovery and reset go only
+/// to a confirmed address.
+public struct EmailConfirmation: Codable, Sendable, Equatable {
+    /// The account's address.
+    public var email: String
+    /// Whether its owner confirmed it.
+    public var confirmed: Bool
+    /// Whether a new link was mailed by this request.
+    public var linkSent: Bool
+    /// Creates a state.
+    public init(email: String, confirmed: Bool, linkSent: Bool) {
+        self.email = email
+        self.confirmed = confirmed
+        self.linkSent = linkSent
+    }
+}

@@ -32,6 +32,8 @@ public enum AgentRequest: Codable, Sendable {
     case revokeDevice(id: UUID)
     /// Lists the account's events.
     case accountEvents
+    /// Mails a new address-confirmation link unless the address is confirmed.
+    case confirmEmail
     /// Deletions of safety nets asked for and not yet carried out.
     case pendingDeletions
     /// Cancels a pending deletion (no password needed: cancelling never loses data).
@@ -58,6 +60,7 @@ public enum AgentResponse: Codable, Sendable {
     case devices([DeviceSummary])
     case events([AccountEvent])
     case deletions([PendingDeletion])
+    case emailConfirmation(EmailConfirmation)
     case merged(RecoveryMerge)
     case backupCreated(path: String)
     case backups([BackupListing])

@@ -35,6 +35,12 @@ struct ServerRequestHandler {
                     let (api, token, _) = try await engine.session()
                     return try await api.events(token: token)
                 })
+        case .confirmEmail:
+            return .emailConfirmation(
+                try AsyncBridge.wait {
+                    let (api, token, _) = try await engine.session()
+                    return try await api.confirmEmail(token: token)
+                })
         case .pendingDeletions:
             return .deletions(
                 try AsyncBridge.wait {

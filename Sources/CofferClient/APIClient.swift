@@ -85,6 +85,11 @@ public struct APIClient: Sendable {
             .DELETE, "/api/v1/devices/\(id.uuidString.lowercased())", body: Empty?.none, token: token)
     }
 
+    /// `POST /api/v1/account/email-confirmation`: mails a new confirmation link unless confirmed.
+    public func confirmEmail(token: String) async throws(CofferClientError) -> EmailConfirmation {
+        try await send(.POST, "/api/v1/account/email-confirmation", body: Empty?.none, token: token)
+    }
+
     /// `GET /api/v1/account/events`.
     public func events(token: String) async throws(CofferClientError) -> [AccountEvent] {
         try await send(.GET, "/api/v1/account/events", body: Empty?.none, token: token)

@@ -36,6 +36,12 @@ struct CLIHygieneTests {
         // Without --device-name the device is named who@where (system), not just the host name.
         let devices = try cli.ok(["devices"])
         #expect(devices.contains("@\(ProcessInfo.processInfo.hostName) ("), "\(devices)")
+        // A lost confirmation link can be sent again; once confirmed, the command says so.
+        let resent = try cli.run(["account", "confirm-email"])
+        #expect(resent.status == 0 && resent.stderr.contains("A confirmation link was mailed"), "\(resent.stderr)")
+        try server.confirmAddress("local@example.org")
+        let confirmed = try cli.run(["account", "confirm-email"])
+        #expect(confirmed.stderr.contains("is confirmed"), "\(confirmed.stderr)")
     }
 
     /// A virtual X display (Xvfb from Debian), for the clipboard.

@@ -30,6 +30,9 @@ struct AccountRoutes: Sendable {
         authenticated.get("/api/v1/devices") { _, context in try await devices(context) }
         authenticated.delete("/api/v1/devices/:deviceID") { _, context in try await revoke(context) }
         authenticated.get("/api/v1/account/events") { _, context in try await events(context) }
+        authenticated.post("/api/v1/account/email-confirmation") { _, context in
+            try await resendConfirmation(context)
+        }
     }
 
     static func normalize(_ email: String) throws -> String { try EmailAddress.normalize(email) }
@@ -91,6 +94,19 @@ struct AccountRoutes: Sendable {
         return JSONResponse(
             try await startSession(accountID: account.id, device: body.device, context: context, isNewAccount: true),
             status: .created)
+    }
+
+    /// Mails a new confirmation link while the address is unconfirmed (the first was lost, or its
+    /// seven days passed): without one the owner could never receive a recovery or reset code.
+    private func resendConfirmation(_ context: CofferRequestContext) async throws -> JSONResponse<EmailConfirmation> {
+        let session = try context.requireSession()
+        guard let account = try await storage.account(id: session.accountID) else { throw APIError.unauthorized }
+        guard !account.emailVerified else {
+            return JSONResponse(EmailConfirmation(email: account.email, confirmed: true, linkSent: false))
+        }
+        try await limits.codes.check(email: account.email, address: context.clientAddress)
+        try await sendVerification(to: account.email, accountID: account.id)
+        return JSONResponse(EmailConfirmation(email: account.email, confirmed: false, linkSent: true))
     }
 
     private func sendVerification(to email: String, accountID: UUID) async throws {

@@ -78,7 +78,9 @@ struct Register: ParsableCommand {
         Terminal.note("This recovery code replaces the one `coffer init` showed for this vault, if any.")
         try AgentLauncher.unlock(
             paths: paths, keyring: result.keyring, timeoutSeconds: try LockTimeout.seconds(flag: nil))
-        Terminal.note("Check your mail to confirm the address (needed for account recovery by e-mail).")
+        Terminal.note(
+            "Check your mail and press \"Confirm my address\" on the linked page: codes for recovery and reset by e-mail go only to a confirmed address (`coffer account confirm-email` mails a new link)."
+        )
     }
 }
 
@@ -227,7 +229,29 @@ struct Devices: ParsableCommand {
 struct Account: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Your account on the server: what happened to it, reset, quarantine.",
-        subcommands: [Events.self, AccountReset.self, PurgeQuarantine.self, Deletions.self])
+        subcommands: [Events.self, ConfirmEmail.self, AccountReset.self, PurgeQuarantine.self, Deletions.self])
+
+    struct ConfirmEmail: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "confirm-email",
+            abstract:
+                "Mail a new link that confirms your address (codes for recovery and reset go only to a confirmed one).")
+        @OptionGroup var secrets: SecretOptions
+
+        func run() throws {
+            let vault = try VaultConnector(secrets: secrets.reader()).open()
+            let response = try vault.send(.confirmEmail)
+            if case .failure(let failure) = response { throw failure }
+            guard case .emailConfirmation(let state) = response else {
+                throw AgentFailure(.server, "The server did not say whether the address is confirmed.")
+            }
+            Terminal.note(
+                state.confirmed
+                    ? "\(state.email) is confirmed: recovery and reset codes can reach it."
+                    : "A confirmation link was mailed to \(state.email). Open it and press \"Confirm my address\"; until then no recovery or reset code can be mailed to it."
+            )
+        }
+    }
 
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(
