@@ -29,6 +29,27 @@ public enum KeyChanges {
         return keyring
     }
 
+    /// Sets a new master password on a vault that syncs with no server, opened with its recovery code:
+    /// the forgotten-password way back that needs no network. The same pending/current steps as a
+    /// password change, so a crash leaves a vault that opens with the recovery code (and either
+    /// password). A synced vault is refused: its server holds the keys, and recovery goes through it.
+    public static func recoverLocally(store: VaultStore, recoveryCode: RecoveryCode, newPassword: String)
+        async throws -> Keyring
+    {
+        guard try store.syncState() == nil else {
+            throw CofferClientError.lifecycle(
+                "This vault syncs with a server, so the password is reset there: `coffer recover --server URL --email ADDRESS` mails a code, then `--code CODE --recovery-code -`."
+            )
+        }
+        let header = try store.header()
+        let accountKey = try header.unlock(recoveryCode: recoveryCode)
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
+        let (changed, _) = try header.rewrapped(
+            password: newPassword, accountKey: accountKey, parameters: header.kdfParameters)
+        try await apply(changed, to: store, keyring: keyring, step: "local-recovery") { _, _ in }
+        return keyring
+    }
+
     /// Makes a new recovery code; the previous one stops opening the account. Returns the new code.
     public static func rotateRecoveryCode(store: VaultStore, password: String) async throws -> RecoveryCode {
         let (header, masterKey, keyring) = try unlock(store, password)

@@ -56,6 +56,29 @@ struct LocalVaultTests {
         #expect(try cli.ok(["get", "GMail", "password"]) == "mail-pass-1\n")
     }
 
+    @Test("a vault without a server recovers offline with its recovery code; a wrong code changes nothing")
+    func localRecovery() throws {
+        let cli = try CofferCLI()
+        let created = try cli.ok(["init", "--password-stdin", "--no-unlock"], stdin: Self.password + "\n")
+        let code = try firstMatch("Recovery code: ([A-Z0-9-]+)", in: created)
+        try cli.ok(["add", "note", "--title", "Kept", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["lock"])
+        let before = try Data(contentsOf: cli.vaultFile)
+        let wrong = try cli.run(
+            ["recover", "--recovery-code", "-", "--password-stdin"],
+            stdin: "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA\nnew-password-that-is-long-9\n")
+        #expect(wrong.status != 0)
+        #expect(try Data(contentsOf: cli.vaultFile) == before, "nothing changed")
+        let newPassword = "harbor-quiet-lantern-58-violet"
+        let recovered = try cli.run(
+            ["recover", "--recovery-code", "-", "--password-stdin"], stdin: code + "\n" + newPassword + "\n")
+        #expect(recovered.status == 0, "\(recovered.stderr)")
+        try cli.ok(["lock"])
+        #expect(try cli.ok(["get", "Kept", "title", "--password-stdin"], stdin: newPassword + "\n") == "Kept\n")
+        try cli.ok(["lock"])
+        #expect(try cli.run(["unlock", "--password-stdin"], stdin: Self.password + "\n").status == 4)
+    }
+
     @Test("a wrong password is refused, says so, and leaves the vault file unchanged")
     func wrongPassword() throws {
         let cli = try CofferCLI()

@@ -17,7 +17,7 @@ struct AccountAddressOptions: ParsableArguments {
     @Option(help: "The account's e-mail address (default: this profile's).")
     var email: String?
 
-    @Option(help: "This device's name in device lists and account events (default: the host name).")
+    @Option(help: "This device's name in device lists and account events (default: user@host (system)).")
     var deviceName: String?
 
     /// The server and address to use, from the flags or the profile's vault.
@@ -126,7 +126,9 @@ struct Recover: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Get back into your account, or bring back data from before an account reset.",
         discussion: """
-            Forgot the master password? `coffer recover --email ADDRESS --server URL` e-mails you a code; then \
+            Forgot the master password? On a vault that syncs with no server, `coffer recover --recovery-code -` \
+            sets a new one with your recovery code, offline (standard input: the code, then the new password). \
+            On a synced vault, `coffer recover --email ADDRESS --server URL` e-mails you a code; then \
             `coffer recover --code CODE --recovery-code -` sets a new password with your recovery code. Every \
             item stays.
 
@@ -179,6 +181,8 @@ struct Recover: ParsableCommand {
             try recoverQuarantine(paths: paths, reader: reader)
         } else if let code {
             try recoverWithCode(code, paths: paths, reader: reader)
+        } else if recoveryCode != nil, address.server == nil, address.email == nil, try Self.isLocalOnly(paths) {
+            try recoverLocally(paths: paths, reader: reader)
         } else {
             let (server, email, _) = try address.resolve(paths)
             try AsyncBridge.wait {
@@ -212,6 +216,27 @@ struct Recover: ParsableCommand {
         try AgentHandoff.unlock(paths, result.keyring)
         Terminal.note(
             "New master password set; every item is still there (\(result.report.pulled) downloaded). Other devices were signed out and will ask for the new password. Your recovery code still works."
+        )
+    }
+
+    /// Whether this profile's vault exists and syncs with no server.
+    private static func isLocalOnly(_ paths: ProfilePaths) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: paths.vaultFile) else { return false }
+        return try VaultStore.open(at: paths.vaultFile).syncState() == nil
+    }
+
+    /// A vault that syncs with no server: the recovery code opens it and sets a new password, offline.
+    private func recoverLocally(paths: ProfilePaths, reader: SecretReader) throws {
+        let recovery = try RecoveryCode(parsing: try reader.standardInputLine("Recovery code: "))
+        let password = try MasterPasswordPrompt(reader: reader).newPassword()
+        _ = AgentHandoff.lock(paths)
+        let store = try VaultStore.open(at: paths.vaultFile)
+        let keyring = try AsyncBridge.wait {
+            try await KeyChanges.recoverLocally(store: store, recoveryCode: recovery, newPassword: password)
+        }
+        try AgentHandoff.unlock(paths, keyring)
+        Terminal.note(
+            "New master password set with your recovery code; every item is still there, and the recovery code still works."
         )
     }
 
