@@ -249,5 +249,7 @@ struct JoiningTests {
             Set(events.compactMap { $0["kind"] as? String }).isSuperset(of: [
                 "register", "new-device", "device-revoked",
             ]))
+        let revocation = events.first { $0["kind"] as? String == "device-revoked" }
+        #expect(revocation?["deviceName"] as? String == "device-B", "the event names the device signed out")
     }
 }

@@ -219,6 +219,26 @@ struct RobustnessTests {
         }
     }
 
+    @Test("a database a newer server migrated is refused at start, with what to do; nothing is changed")
+    func schemaFromTheFuture() async throws {
+        let server = try ServerProcess()
+        server.kill(signal: SIGTERM)
+        let database = try DatabaseQueue(path: server.databasePath)
+        try await database.write {
+            try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from a newer server')")
+        }
+        let applied = {
+            try await database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+        }
+        let before = try await applied()
+        #expect {
+            try server.start()
+        } throws: { error in
+            "\(error)".contains("upgraded by a newer coffer-server") && "\(error)".contains("Upgrading the server")
+        }
+        #expect(try await applied() == before, "no migration was run or undone")
+    }
+
     @Test("readiness fails when the database file is removed underneath the server")
     func databaseRemoved() async throws {
         let server = try ServerProcess()

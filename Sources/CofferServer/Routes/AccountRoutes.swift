@@ -311,6 +311,9 @@ struct AccountRoutes: Sendable {
         guard let deviceID = context.parameters.get("deviceID", as: UUID.self) else {
             throw APIError.badRequest("The device id is not a UUID.")
         }
+        // The event names the device that was signed out (the one the owner will look for), not the
+        // one that asked.
+        let revoked = try await storage.devices(accountID: session.accountID).first { $0.id == deviceID }
         guard try await storage.revokeDevice(accountID: session.accountID, deviceID: deviceID) else {
             throw APIError(
                 .notFound, "device-not-found", "No signed-in device has that id; `coffer devices` lists them.")
@@ -318,7 +321,8 @@ struct AccountRoutes: Sendable {
         try await storage.recordEvent(
             accountID: session.accountID,
             event: AccountEvent(
-                kind: .deviceRevoked, at: Date(), deviceName: session.deviceName, clientAddress: context.clientAddress))
+                kind: .deviceRevoked, at: Date(), deviceName: revoked?.name ?? session.deviceName,
+                clientAddress: context.clientAddress))
         return .noContent
     }
 

@@ -35,8 +35,16 @@ public final class SQLiteServerStorage: ServerStorage {
         (try? FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? NSNumber)?.uint64Value
     }
 
-    /// Implements ``ServerStorage/migrate()``.
+    /// Implements ``ServerStorage/migrate()``. A database a newer server has migrated further is
+    /// refused rather than used with a schema this version does not know (a rolled-back upgrade).
     public func migrate() async throws {
+        let superseded: Bool
+        do {
+            superseded = try await database.read { try ServerSchema.migrator.hasBeenSuperseded($0) }
+        } catch {
+            throw Self.failure(error)
+        }
+        if superseded { throw SchemaTooNew() }
         do {
             try ServerSchema.migrator.migrate(database)
         } catch {

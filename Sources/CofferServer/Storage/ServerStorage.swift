@@ -357,3 +357,11 @@ public enum OldSecretCheck: Sendable, Equatable {
     /// The server kept no verifiers for that epoch.
     case unknownEpoch
 }
+
+/// The database was migrated by a newer coffer-server than this one.
+public struct SchemaTooNew: Error, CustomStringConvertible {
+    /// What to do about it.
+    public var description: String {
+        "This database was upgraded by a newer coffer-server. Start that version, or restore the backup made before the upgrade (docs/operations.md, \"Upgrading the server\")."
+    }
+}
