@@ -48,16 +48,21 @@ struct PortalRoutes: Sendable {
     private struct ResetForm: Decodable {
         var account: String
         var token: String
-        var confirmation: String?
+        /// Always sent by the page's form, empty when nothing was typed.
+        var confirmation: String
     }
     private struct CodeForm: Decodable {
         var email: String
         var code: String
     }
     private struct DeletionForm: Decodable {
+        enum Action: String, Decodable {
+            case confirm, cancel
+        }
         var id: String
         var token: String
-        var action: String
+        /// Anything but the two buttons' values is refused as an incomplete form, before the link is looked at.
+        var action: Action
     }
 
     private func forgot(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
@@ -160,7 +165,7 @@ struct PortalRoutes: Sendable {
         switch try await linkAccount(account: form.account, token: form.token, context) {
         case .failure(let refused): return refused.response
         case .success(let (account, token)):
-            let typed = (form.confirmation ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+            let typed = form.confirmation.trimmingCharacters(in: .whitespaces).lowercased()
             guard typed == Self.confirmationPhrase else {
                 return try await resetForm(
                     account, token: token,
@@ -321,7 +326,7 @@ struct PortalRoutes: Sendable {
         case .success(let (deletion, account, token)):
             let now = Date()
             switch form.action {
-            case "confirm":
+            case .confirm:
                 let executesAt = now.addingTimeInterval(lifecycle.deletionDelay)
                 guard
                     let confirmed = try await storage.confirmDeletion(
@@ -337,16 +342,12 @@ struct PortalRoutes: Sendable {
                     .ok, "Deletion confirmed",
                     "It happens on \(Self.time(confirmed.executesAt ?? executesAt)) unless it is cancelled before then: on this page (keep the link), or with `coffer account deletions cancel \(deletion.id.uuidString.lowercased())` on any signed-in device.",
                     kind: "ok", next: nil)
-            case "cancel":
+            case .cancel:
                 _ = try await storage.cancelDeletion(
                     accountID: account.id, id: deletion.id, now: now,
                     event: AccountEvent(
                         kind: .deletionCancelled, at: now, deviceName: nil, clientAddress: context.clientAddress))
                 return message(.ok, "Deletion cancelled", "Nothing will be deleted.", kind: "ok", next: nil)
-            default:
-                return message(
-                    .badRequest, "Nothing was changed", "Use the Confirm or Cancel button on the page.", kind: "error",
-                    next: nil)
             }
         }
     }
