@@ -133,7 +133,8 @@ public final class VaultSession {
         return VaultStatus(
             items: live, itemsByType: byType, trash: trash, locked: isLocked, vaultPath: store.path,
             pinEnabled: pinEnabled,
-            server: sync?.serverURL, email: sync?.email, pendingChanges: sync == nil ? 0 : pending)
+            server: sync?.serverURL, email: sync?.email, pendingChanges: sync == nil ? 0 : pending,
+            lastSyncedAt: sync?.lastSyncedAt, syncProblem: sync?.lastSyncProblem)
 
     }
 

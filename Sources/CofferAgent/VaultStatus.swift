@@ -1,4 +1,5 @@
 public import CofferModel
+public import Foundation
 
 /// What `coffer status` reports.
 public struct VaultStatus: Codable, Sendable, Equatable {
@@ -20,12 +21,19 @@ public struct VaultStatus: Codable, Sendable, Equatable {
     public var email: String?
     /// Local changes not yet on the server.
     public var pendingChanges: Int
+    /// When a sync last completed.
+    public var lastSyncedAt: Date?
+    /// Why the last sync could not run (signed out, account reset), until one completes.
+    public var syncProblem: String?
 
     /// Creates a status.
     public init(
         items: Int, itemsByType: [ItemType: Int], trash: Int, locked: Bool, vaultPath: String, pinEnabled: Bool,
-        server: String? = nil, email: String? = nil, pendingChanges: Int = 0
+        server: String? = nil, email: String? = nil, pendingChanges: Int = 0, lastSyncedAt: Date? = nil,
+        syncProblem: String? = nil
     ) {
+        self.lastSyncedAt = lastSyncedAt
+        self.syncProblem = syncProblem
         self.server = server
         self.email = email
         self.pendingChanges = pendingChanges

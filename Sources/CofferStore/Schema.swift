@@ -59,6 +59,10 @@ enum Schema {
         migrator.registerMigration("v4: incremental integrity and sync protocol 2") { db in
             for statement in v4 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v5: when the last sync succeeded, and why the last one failed") { db in
+            try db.execute(sql: "ALTER TABLE syncState ADD COLUMN lastSyncedAt REAL")
+            try db.execute(sql: "ALTER TABLE syncState ADD COLUMN lastSyncProblem TEXT")
+        }
         return migrator
     }()
 

@@ -25,6 +25,10 @@ public struct SyncState: Sendable, Equatable {
     public var viewDigest: SealedBox?
     /// 2 once the view was built by sync protocol 2; 1 means the next sync rebuilds it from the start.
     public var protocolVersion: Int
+    /// When a sync last completed; `nil` before the first (read only: set by `markSynced(at:)`).
+    public var lastSyncedAt: Date?
+    /// Why the last sync could not run, until one completes (read only: set by `markSyncProblem(_:)`).
+    public var lastSyncProblem: String?
     /// An access token still valid for a while, sealed, so a sync does not refresh every time.
     public var sealedAccessToken: SealedBox?
     /// When that access token expires.
@@ -145,6 +149,8 @@ extension VaultStore {
             state.sealedAccessToken = box("sealedAccessToken")
             state.accessTokenExpiresAt = (row["accessTokenExpiresAt"] as Double?).map(Date.init(timeIntervalSince1970:))
             state.unpublishedSince = (row["unpublishedSince"] as Double?).map(Date.init(timeIntervalSince1970:))
+            state.lastSyncedAt = (row["lastSyncedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
+            state.lastSyncProblem = row["lastSyncProblem"]
             return state
         }
     }
@@ -153,6 +159,23 @@ extension VaultStore {
     /// high-water marks and KDF pins stay).
     public func saveSyncState(_ state: SyncState?) throws(CofferStoreError) {
         try writeDatabase { db in try SyncSchema.save(db, state) }
+    }
+
+    /// Remembers that a sync completed at `date` (and clears the last problem), so `coffer status`
+    /// says what it knows and since when instead of claiming to be in sync.
+    public func markSynced(at date: Date) throws(CofferStoreError) {
+        try writeDatabase { db in
+            try db.execute(
+                sql: "UPDATE syncState SET lastSyncedAt = ?, lastSyncProblem = NULL WHERE id = 1",
+                arguments: [date.timeIntervalSince1970])
+        }
+    }
+
+    /// Remembers why the last sync could not run (signed out, account reset), for `coffer status`.
+    public func markSyncProblem(_ problem: String) throws(CofferStoreError) {
+        try writeDatabase { db in
+            try db.execute(sql: "UPDATE syncState SET lastSyncProblem = ? WHERE id = 1", arguments: [problem])
+        }
     }
 
     /// Whether anything changed here since the last sync: one indexed lookup, whatever the vault's size.

@@ -234,9 +234,13 @@ struct JoiningTests {
         #expect(Set(list.compactMap { $0["name"] as? String }) == ["device-A", "device-B"])
         let bID = try #require(list.first { $0["name"] as? String == "device-B" }?["id"] as? String)
         try devices.a.ok(["devices", "revoke", bID])
+        #expect(try devices.b.ok(["status"]).contains("last synced"), "status says when it last synced")
         let result = try devices.b.run(["sync"])
         #expect(result.status == 9, "\(result.stderr)")
         #expect(result.stderr.contains("sign in again"))
+        let status = try devices.b.ok(["status"])
+        #expect(status.contains("Last sync failed") && status.lowercased().contains("sign in again"), "\(status)")
+        #expect(!status.contains("in sync"))
         #expect(try SyncTests.titles(devices.b) == ["Kept"])
         try devices.b.ok(
             ["login", "--server", devices.server.url, "--email", devices.email, "--password-stdin"],

@@ -70,6 +70,20 @@ public struct SyncEngine: Sendable {
     /// Runs one sync. Another device publishing at the same moment makes this one verify and try
     /// again; a server that keeps moving is reported after a few attempts.
     public func sync() async throws -> SyncReport {
+        do {
+            let report = try await syncOnce()
+            try? store.markSynced(at: now())
+            return report
+        } catch let error as CofferClientError {
+            switch error {
+            case .signedOut(let message), .accountReset(_, let message): try? store.markSyncProblem(message)
+            default: break
+            }
+            throw error
+        }
+    }
+
+    private func syncOnce() async throws -> SyncReport {
         let tokens = SyncSession(store: store, keyring: keyring, now: now)
         var (api, token, _) = try await tokens.open()
         try await KeyChanges.settlePendingHeader(store: store, api: api, token: token)

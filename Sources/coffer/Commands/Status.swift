@@ -25,6 +25,10 @@ struct Status: ParsableCommand {
         let server: String?
         let email: String?
         let pendingChanges: Int?
+        /// When a sync last completed (ISO 8601); what "in sync" can honestly mean.
+        let lastSyncedAt: Date?
+        /// Why the last sync could not run, until one completes.
+        let syncProblem: String?
         let accountReset: AccountResetNotice?
         let itemsFromBeforeReset: Int
         let beforeResetArchives: [BeforeResetHoldings.Archive]
@@ -62,6 +66,7 @@ struct Status: ParsableCommand {
             items: status?.items, trash: status?.trash,
             byType: status.map { Dictionary(uniqueKeysWithValues: $0.itemsByType.map { ($0.key.rawValue, $0.value) }) },
             server: status?.server, email: status?.email, pendingChanges: status?.pendingChanges,
+            lastSyncedAt: status?.lastSyncedAt, syncProblem: status?.syncProblem,
             accountReset: holdings.notice, itemsFromBeforeReset: holdings.itemCount,
             beforeResetArchives: holdings.archives, pendingDeletions: deletions)
         if output.json { return try Output.json(report) }
@@ -78,8 +83,16 @@ struct Status: ParsableCommand {
         }
         print("Trash: \(status.trash)")
         if let server = status.server {
-            let pending = status.pendingChanges == 0 ? "in sync" : "\(status.pendingChanges) change(s) waiting to sync"
+            // Only what is known: when the last sync completed, not a claim about the server right now.
+            let checked =
+                status.lastSyncedAt.map {
+                    "last synced \($0.formatted(.relative(presentation: .named)))"
+                } ?? "not synced yet"
+            let pending =
+                status.pendingChanges == 0
+                ? checked : "\(status.pendingChanges) change(s) waiting to sync; \(checked)"
             print("Sync: \(status.email ?? "") on \(server), \(pending)")
+            if let problem = status.syncProblem { print("Last sync failed: \(problem)") }
             for deletion in deletions ?? [] {
                 print("Pending deletion \(deletion.id.uuidString.lowercased()): \(deletion.summary)")
                 print("  Not yours? `coffer account deletions cancel \(deletion.id.uuidString.lowercased())`.")
