@@ -461,6 +461,26 @@ struct OperationsTests {
         #expect(metrics.contains("http_response_status_code=\"401\""))
     }
 
+    @Test("every page the server renders forbids framing, referrers, caching and scripts")
+    func pageHeaders() async throws {
+        let server = try ServerProcess()
+        let form = ["Content-Type": "application/x-www-form-urlencoded"]
+        let pages: [(String, String, Data?)] = [
+            ("GET", "/portal", nil), ("GET", "/portal/forgot", nil), ("GET", "/portal/activity", nil),
+            ("POST", "/portal/forgot", Data("email=someone%40example.org".utf8)),
+            ("GET", "/portal/reset?account=\(UUID().uuidString)&token=x", nil),
+            ("GET", "/portal/deletion?id=\(UUID().uuidString)&token=x", nil), ("GET", "/verify-email?token=x", nil),
+        ]
+        for (method, path, body) in pages {
+            let reply = try await HTTP.send(method, server.url + path, body: body, headers: body == nil ? [:] : form)
+            let policy = reply.headers["content-security-policy"] ?? ""
+            #expect(policy.contains("frame-ancestors 'none'") && policy.contains("default-src 'none'"), "\(path)")
+            #expect(reply.headers["x-frame-options"] == "DENY", "\(path)")
+            #expect(reply.headers["referrer-policy"] == "no-referrer", "\(path)")
+            #expect(reply.headers["cache-control"] == "no-store", "\(path)")
+        }
+    }
+
     @Test("with a sendmail command that does not exist, the server refuses to start and names the command")
     func missingMailCommand() throws {
         #expect {
