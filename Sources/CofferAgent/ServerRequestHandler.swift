@@ -19,39 +19,21 @@ struct ServerRequestHandler {
             return .syncReport(try AsyncBridge.wait { try await engine.sync() })
         case .devices:
             return .devices(
-                try AsyncBridge.wait {
-                    let (api, token, _) = try await engine.session()
-                    return try await api.devices(token: token)
-                })
+                try withSession(engine) { api, token in try await api.devices(token: token) })
         case .revokeDevice(let id):
-            try AsyncBridge.wait {
-                let (api, token, _) = try await engine.session()
-                try await api.revokeDevice(id, token: token)
-            }
+            try withSession(engine) { api, token in try await api.revokeDevice(id, token: token) }
             return .done
         case .accountEvents:
             return .events(
-                try AsyncBridge.wait {
-                    let (api, token, _) = try await engine.session()
-                    return try await api.events(token: token)
-                })
+                try withSession(engine) { api, token in try await api.events(token: token) })
         case .confirmEmail:
             return .emailConfirmation(
-                try AsyncBridge.wait {
-                    let (api, token, _) = try await engine.session()
-                    return try await api.confirmEmail(token: token)
-                })
+                try withSession(engine) { api, token in try await api.confirmEmail(token: token) })
         case .pendingDeletions:
             return .deletions(
-                try AsyncBridge.wait {
-                    let (api, token, _) = try await engine.session()
-                    return try await api.pendingDeletions(token: token)
-                })
+                try withSession(engine) { api, token in try await api.pendingDeletions(token: token) })
         case .cancelDeletion(let id):
-            try AsyncBridge.wait {
-                let (api, token, _) = try await engine.session()
-                try await api.cancelDeletion(id, token: token)
-            }
+            try withSession(engine) { api, token in try await api.cancelDeletion(id, token: token) }
             return .done
         case .logout:
             let store = store
@@ -60,6 +42,16 @@ struct ServerRequestHandler {
             return .done
         default:
             return .failure(AgentFailure(.invalidInput, "Not a server request."))
+        }
+    }
+
+    /// Runs one request with the engine's session (a valid access token, refreshed when needed).
+    private func withSession<T: Sendable>(
+        _ engine: SyncEngine, _ request: @escaping @Sendable (APIClient, String) async throws -> T
+    ) throws -> T {
+        try AsyncBridge.wait {
+            let (api, token, _) = try await engine.session()
+            return try await request(api, token)
         }
     }
 }
