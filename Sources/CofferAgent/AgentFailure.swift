@@ -47,6 +47,10 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
         case server
         /// The device's session on the server ended.
         case signedOut
+        /// Too many attempts in a short time; the message says how long to wait.
+        case rateLimited
+        /// Something this command needs is missing on this machine (a clipboard tool, a display).
+        case unavailable
     }
 
     /// What went wrong.
@@ -100,12 +104,13 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             }
         case let client as CofferClientError:
             switch client {
-            case .unreachable, .timedOut: self.init(.offline, client.description)
+            case .unreachable, .timedOut, .untrustedCertificate: self.init(.offline, client.description)
+            case .trustSettings: self.init(.invalidInput, client.description)
             case .manifestMismatch, .rollback, .weakerKDF: self.init(.integrity, client.description)
             case .signedOut, .accountReset: self.init(.signedOut, client.description)
             case .lifecycle, .unencrypted: self.init(.invalidInput, client.description)
             case .server(let status, _, _) where status == 401: self.init(.wrongSecret, client.description)
-            case .server(let status, _, _) where status == 429: self.init(.storage, client.description)
+            case .server(let status, _, _) where status == 429: self.init(.rateLimited, client.description)
             case .server, .invalidResponse: self.init(.server, client.description)
             case .notSynced: self.init(.invalidInput, client.description)
             }

@@ -277,7 +277,7 @@ public struct BackupService {
         do {
             return try await api.downloadOldBackup(id: id, proof: key.proof, token: token)
         } catch {
-            guard case .server(403, "wrong-old-secret", let message) = error as? CofferClientError else { throw error }
+            guard case .server(403, "wrong-old-secret", let message) = error else { throw error }
             throw AgentFailure(.wrongSecret, message)
         }
     }

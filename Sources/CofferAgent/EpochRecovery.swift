@@ -25,7 +25,10 @@ public struct BeforeResetHoldings: Sendable, Equatable {
     }
 
     /// Items held from before the reset, wherever they are on this device.
-    public var itemCount: Int { itemsInVault + archives.reduce(0) { $0 + $1.items } }
+    public var itemCount: Int { itemsInVault + itemsInArchives }
+
+    /// Items in archived vault files only (the current vault file not counted).
+    public var itemsInArchives: Int { archives.reduce(0) { $0 + $1.items } }
 
     /// Reads the holdings next to the profile's vault without unlocking anything (counts of records only).
     public static func read(paths: ProfilePaths) -> BeforeResetHoldings {

@@ -13,6 +13,8 @@ public struct ProfilePaths: Sendable, Equatable {
     public var agentSocket: String { agentDirectory + "/agent.sock" }
     /// The directory of the vault file.
     public var dataDirectory: String { (vaultFile as NSString).deletingLastPathComponent }
+    /// The certificate authority (PEM) trusted for this profile's server besides the system's (`--ca-file`).
+    public var serverCertificatesFile: String { dataDirectory + "/server-ca.pem" }
 
     /// Paths from the environment.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {

@@ -10,17 +10,6 @@ import NIOHTTP1
 public struct APIClient: Sendable {
     /// The server's base URL, without a trailing slash.
     public let baseURL: String
-    private static let timeout = TimeAmount.seconds(30)
-
-    /// One client for the process, like `HTTPClient.shared`, but failing fast when the server is down:
-    /// an unreachable server must not hold a command for the whole request timeout, since every
-    /// change works offline and syncs later anyway.
-    private static let http: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout.connect = .seconds(5)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
 
     /// A client for `baseURL`.
     public init(baseURL: String) throws(CofferClientError) {
@@ -154,10 +143,11 @@ public struct APIClient: Sendable {
         }
         let deadline = NetworkDeadline.current
         let prepared = request
+        let http = try ServerTrust.client()
         let answer: (status: Int, body: Data)
         do {
             answer = try await Self.within(deadline) {
-                let response = try await Self.http.execute(
+                let response = try await http.execute(
                     prepared, timeout: .seconds(Int64(deadline.components.seconds)))
                 let data = try await response.body.collect(upTo: Self.largestAnswer)
                 return (Int(response.status.code), Data(buffer: data))
@@ -165,6 +155,9 @@ public struct APIClient: Sendable {
         } catch is NetworkDeadline.Exceeded {
             throw .timedOut(server: baseURL, after: deadline)
         } catch {
+            if let problem = ServerTrust.certificateProblem(error, host: URL(string: baseURL)?.host ?? baseURL) {
+                throw .untrustedCertificate(server: baseURL, detail: problem)
+            }
             throw .unreachable(server: baseURL)
         }
         let (status, data) = answer

@@ -8,6 +8,10 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
     case unreachable(server: String)
     /// A plain-HTTP address that is not this machine.
     case unencrypted(server: String)
+    /// The server's TLS certificate is not signed by an authority this device trusts, or names another host.
+    case untrustedCertificate(server: String, detail: String)
+    /// `SSL_CERT_FILE`, `SSL_CERT_DIR` or a CA file names something that is not usable.
+    case trustSettings(String)
     /// The server did not finish its answer in time.
     case timedOut(server: String, after: Duration)
     /// The server answered with an error body.
@@ -38,6 +42,11 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
         case .unencrypted(let server):
             return
                 "\(server) is not encrypted: Coffer talks to a server over TLS (https://), and plain http:// only to this machine (127.0.0.1, ::1, localhost). Put the server behind a TLS reverse proxy (docs/operations.md) and use its https:// address."
+        case .untrustedCertificate(let server, let detail):
+            return
+                "The server's certificate is not trusted: \(detail). Nothing was sent to \(server). If the server uses a private certificate authority, give its certificate with --ca-file PATH at `coffer login` (or set SSL_CERT_FILE); otherwise the connection may be intercepted."
+        case .trustSettings(let message):
+            return message
         case .timedOut(let server, let after):
             return
                 "The server at \(server) did not finish answering within \(after.components.seconds) seconds. Nothing from it was applied; your changes are kept on this device and sync when it answers."
@@ -55,6 +64,8 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
             return
                 "This vault is not connected to a server. Connect it with `coffer register --server URL --email ADDRESS`."
         case .signedOut(let message):
+            // The server's sentence usually says how to sign in again already; say it once.
+            guard !message.contains("coffer login") else { return message }
             return "\(message) Your data on this device is kept; sign in again with `coffer login`."
         case .accountReset(_, let message), .lifecycle(let message):
             return message

@@ -35,7 +35,8 @@ public struct APIError: HTTPResponseError, Sendable {
         let path = request.uri.path
         if path.hasPrefix("/portal") || path == "/verify-email" {
             var response = HTMLPage.response(
-                status: status, title: status.code == 429 ? "Please wait" : "That did not work", text: message)
+                status: status, title: status.code == 429 ? "Please wait" : "That did not work", text: message,
+                tone: status.code == 429 ? .warning : .error)
             for field in headers { response.headers[field.name] = field.value }
             return response
         }

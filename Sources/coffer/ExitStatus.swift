@@ -14,6 +14,8 @@ enum ExitStatus: Int32 {
     case invalidInput = 7
     case offline = 8
     case server = 9
+    case rateLimited = 10
+    case unavailable = 11
 
     init(_ kind: AgentFailure.Kind) {
         switch kind {
@@ -26,6 +28,8 @@ enum ExitStatus: Int32 {
         case .storage, .agentUnavailable: self = .failure
         case .offline: self = .offline
         case .server, .signedOut: self = .server
+        case .rateLimited: self = .rateLimited
+        case .unavailable: self = .unavailable
         }
     }
 }

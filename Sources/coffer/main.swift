@@ -18,6 +18,8 @@ umask(0o077)
 signal(SIGPIPE, SIG_IGN)
 
 do {
+    // The profile's own CA (from `--ca-file`), for this command and for the agent it may start.
+    ServerTrust.trustProfileCertificates(at: ProfilePaths().serverCertificatesFile)
     var command = try Coffer.parseAsRoot()
     try command.run()
 } catch let error where isCofferError(error) {

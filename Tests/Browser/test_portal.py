@@ -89,6 +89,8 @@ class PortalInBrowser(unittest.TestCase):
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
         service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
         cls.browser = webdriver.Chrome(options=options, service=service)
+        # A phone's width: every page must fit it without scrolling sideways (checked in page()).
+        cls.browser.set_window_size(360, 800)
 
     @classmethod
     def tearDownClass(cls):
@@ -125,6 +127,12 @@ class PortalInBrowser(unittest.TestCase):
     def page(self):
         source = self.browser.page_source
         self.assertNotIn("<script", source, "portal pages carry no JavaScript")
+        self.assertIn("<style", source, "every page has the portal's look")
+        self.assertIn('href="/portal"', source, "every page has a way back to the portal")
+        # The page runs no script; the driver measures it from outside.
+        scroll, visible = self.browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        self.assertLessEqual(scroll, visible, f"{self.browser.current_url} overflows a narrow screen")
         return self.browser.find_element(By.TAG_NAME, "body").text
 
     def register(self, email):

@@ -105,7 +105,8 @@ struct CLIHygieneTests {
         let secret = "clip-secret-qzxj-7"
         try cli.ok(["add", "login", "--title", "Mail", "--password-stdin"], stdin: secret + "\n")
         // On a terminal that closes when the command ends, as a person's would.
-        let copied = try cli.runOnTerminal(["copy", "Mail", "--clear-after", "2"])
+        // Long enough that a loaded machine reads the clipboard before the helper clears it.
+        let copied = try cli.runOnTerminal(["copy", "Mail", "--clear-after", "15"])
         #expect(copied.status == 0, "\(copied.stdout)")
         #expect(try display.clipboard() == secret)
         let digest = CofferCLI.sha256Hex(secret)
@@ -113,7 +114,7 @@ struct CLIHygieneTests {
         #expect(lines.contains { $0.contains("clipboard-clear") }, "the helper runs after the terminal closed")
         #expect(!lines.contains { $0.contains(secret) || $0.contains(digest) })
         // The helper clears the clipboard on its own; wait for that, bounded.
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while try display.clipboard() == secret, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.2)
         }

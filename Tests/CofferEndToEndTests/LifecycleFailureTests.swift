@@ -117,6 +117,9 @@ struct LifecycleFailureTests {
             last = try await send(["email": account.email, "emailCode": code, "recoveryAuthKey": wrongKey]).0
         }
         #expect(last == 429)
+        // The CLI says how long to wait, with its own documented exit code (10), not a generic failure.
+        let waiting = try account.a.run(["recover", "--server", account.server.url, "--email", account.email])
+        #expect(waiting.status == 10 && waiting.stderr.contains("try again in"), "\(waiting.stderr)")
         let limited = try await portal.post("/portal/forgot", ["email": account.email])
         #expect(limited.status == 429 && limited.html.contains("Too many attempts"))
 

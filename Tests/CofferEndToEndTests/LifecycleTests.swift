@@ -111,13 +111,18 @@ struct LifecycleTests {
         #expect(
             reused.status == 410 && reused.html.contains("no longer works"), "a used link is refused with a clear page")
 
-        // B syncs: it is told about the reset and keeps every item.
+        // B syncs: it is told about the reset, that no new password exists yet and how to finish; it keeps every item.
         let sync = try b.run(["sync"])
         #expect(sync.status != 0 && sync.stderr.contains("reset"))
+        #expect(
+            sync.stderr.contains("No new password is set yet") && sync.stderr.contains("coffer account reset")
+                && !sync.stderr.contains("Sign in with the new password"), "\(sync.stderr)")
         #expect(try Self.count(b) == 30)
         let status = try b.ok(["status"])
         #expect(status.contains("Account reset: on") && status.contains("30 item(s) kept on this device"), "\(status)")
 
+        // A has heard of the reset too; the prompt counts its 30 items once, not once per place it looked.
+        _ = try account.a.run(["sync"])
         // A sets the new password with the portal's code; its old vault is archived, not deleted.
         let reset = try account.a.run(
             [
@@ -126,6 +131,7 @@ struct LifecycleTests {
             ],
             stdin: Self.newPassword + "\n")
         #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(reset.stderr.contains("keeps its 30 item(s)"), "\(reset.stderr)")
         #expect(reset.stdout.contains("Recovery code:"))
         #expect(try Self.count(account.a) == 0)
         #expect(try account.a.ok(["status"]).contains("30 item(s) kept on this device"))
@@ -277,6 +283,7 @@ struct LifecycleTests {
             ["password", "change", "--password-stdin"], stdin: Self.oldPassword + "\n" + Self.newPassword + "\n")
         let sync = try b.run(["sync"])
         #expect(sync.status != 0 && sync.stderr.contains("password was changed"), "\(sync.stderr)")
+        #expect(sync.stderr.components(separatedBy: "coffer login").count == 2, "said once: \(sync.stderr)")
         #expect(try Self.count(b) == 30)
         try b.ok(["lock"])
         try b.ok(["login", "--password-stdin"], stdin: Self.newPassword + "\n")

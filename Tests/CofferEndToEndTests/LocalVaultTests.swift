@@ -157,6 +157,8 @@ struct LocalVaultTests {
             (["unlock", "--timeout", "forever"], Int32(7), "lock timeout"),
             (["add", "login", "--title", "x", "--field", "password=visible"], Int32(7), "secret field"),
             (["list", "--bogus"], Int32(64), "Unknown option"),
+            (["copy", "anything"], Int32(11), "No clipboard is available"),
+            (["copy", "anything", "--clear-after", "0"], Int32(64), "from 1 to 3600"),
         ])
     func badInput(_ arguments: [String], _ status: Int32, _ message: String) throws {
         let cli = try CofferCLI()
@@ -166,6 +168,20 @@ struct LocalVaultTests {
         #expect(result.status == status, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(try Data(contentsOf: cli.vaultFile) == before)
+    }
+
+    @Test("on a terminal, add asks for what is missing and says which fields may stay empty")
+    func terminalPrompts() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        let terminal = try TerminalSession(cli, ["add", "login", "--title", "Forum", "--generate"])
+        try terminal.answer("(optional): ", with: "bob")
+        // The password was generated; the one-time password is the only secret left, and it is optional.
+        try terminal.answer("One-time password (optional, Enter to skip): ", with: "")
+        #expect(try terminal.finish() == 0, "\(terminal.shown)")
+        #expect(!terminal.shown.contains("Password: "), "\(terminal.shown)")
+        #expect(try cli.ok(["get", "Forum", "username"]) == "bob\n")
+        #expect(try cli.ok(["get", "Forum", "password"]).count > 16)
     }
 
     @Test("a PIN unlocks after lock; five wrong PINs erase it and the master password still works")

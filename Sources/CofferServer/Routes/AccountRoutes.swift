@@ -225,9 +225,15 @@ struct AccountRoutes: Sendable {
             let from = account?.resetFrom ?? "an unknown address"
             var details = ["resetFrom": from, "epoch": String(account?.epoch ?? 0)]
             details["resetAt"] = account?.resetAt.map { $0.formatted(.iso8601) }
+            // A reset started in the web portal has no new password until someone finishes it; telling
+            // the user to sign in with one would send them looking for a password that does not exist.
+            let next =
+                account?.awaitingKeys == true
+                ? "No new password is set yet: finish the reset with `coffer account reset --server URL --email \(account?.email ?? "ADDRESS")` (it e-mails you a code and asks for the new password), then `coffer recover --from-device` moves these items into the account."
+                : "Sign in with the new password (`coffer login`), then `coffer recover --from-device` moves these items into the account."
             return APIError(
                 .unauthorized, reason.rawValue,
-                "The account was reset on \(at) from \(from). This device keeps every item it holds. Sign in with the new password (`coffer login`), then `coffer recover --from-device` moves these items into the account.",
+                "The account was reset on \(at) from \(from). This device keeps every item it holds. \(next)",
                 details: details)
         }
     }
@@ -258,7 +264,7 @@ struct AccountRoutes: Sendable {
         guard let token, !token.isEmpty, token.count < 200 else {
             return HTMLPage.response(
                 status: .badRequest, title: "This link is incomplete",
-                text: "Copy the whole link from the e-mail into the address bar.")
+                text: "Copy the whole link from the e-mail into the address bar.", tone: .error)
         }
         try await limits.codes.check(email: nil, address: context.clientAddress)
         guard
@@ -267,7 +273,9 @@ struct AccountRoutes: Sendable {
         else {
             return HTMLPage.response(
                 status: .gone, title: "This link no longer works",
-                text: "The confirmation link was already used or has expired. Sign in with coffer to get a new one.")
+                text:
+                    "The confirmation link was already used or has expired. `coffer account confirm-email` mails a new one.",
+                tone: .error)
         }
         guard consume else {
             return HTMLPage.response(
@@ -282,7 +290,7 @@ struct AccountRoutes: Sendable {
         )
         return HTMLPage.response(
             status: .ok, title: "Address confirmed",
-            text: "Your e-mail address is confirmed. It can now be used to recover or reset your account.")
+            text: "Your e-mail address is confirmed. It can now be used to recover or reset your account.", tone: .ok)
     }
 
     private func accountState(_ context: CofferRequestContext) async throws -> JSONResponse<AccountState> {

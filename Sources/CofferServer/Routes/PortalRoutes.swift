@@ -12,7 +12,6 @@ import Mustache
 struct PortalRoutes: Sendable {
     let lifecycle: AccountLifecycle
     let limits: AbuseLimits
-    let templates: MustacheLibrary
 
     /// The phrase typed to confirm a reset.
     static let confirmationPhrase = "reset my account"
@@ -20,7 +19,6 @@ struct PortalRoutes: Sendable {
     init(lifecycle: AccountLifecycle, limits: AbuseLimits) {
         self.lifecycle = lifecycle
         self.limits = limits
-        self.templates = Self.loadTemplates()
     }
 
     private var storage: any ServerStorage { lifecycle.storage }
@@ -70,7 +68,7 @@ struct PortalRoutes: Sendable {
         guard let email = try? AccountRoutes.normalize(form.email) else {
             return message(
                 .badRequest, "Forgot your password?", "That is not an e-mail address. Go back and check it.",
-                kind: "error", next: ("/portal/forgot", "Try again"))
+                kind: .error, next: ("/portal/forgot", "Try again"))
         }
         if let refused = try await limited(email: email, context) { return refused }
         if let account = lifecycle.mayMail(try await storage.account(email: email)) {
@@ -100,7 +98,7 @@ struct PortalRoutes: Sendable {
         return message(
             .ok, "Check your mail",
             "If an account exists for \(email) and its address was confirmed, we sent it a link. It works once, for one hour. Nothing changes until you confirm on the page it opens. No link comes to an address that was never confirmed: then your recovery code (`coffer recover`), a device that is still signed in, or a backup is the way back.",
-            kind: "ok", next: nil)
+            kind: .ok, next: nil)
     }
 
     /// The account and token of a reset link, or the page that says why the link no longer works.
@@ -133,7 +131,7 @@ struct PortalRoutes: Sendable {
             status, "This link no longer works",
             text
                 ?? "Reset links work once, for one hour, and this one was already used or has expired. Nothing was changed. You can ask for a new link.",
-            kind: "error", next: ("/portal/forgot", "Ask for a new link"))
+            kind: .error, next: ("/portal/forgot", "Ask for a new link"))
     }
 
     private func resetPage(_ request: Request, _ context: CofferRequestContext) async throws -> Response {
@@ -269,7 +267,7 @@ struct PortalRoutes: Sendable {
         let gone = message(
             .gone, "This link no longer works",
             "The deletion it was for was carried out, cancelled, or not confirmed in time. Opening this page changed nothing.",
-            kind: "error", next: nil)
+            kind: .error, next: nil)
         guard let id, let uuid = UUID(uuidString: id), let token, !token.isEmpty,
             token.count <= FormFields.maximumLength
         else {
@@ -336,18 +334,18 @@ struct PortalRoutes: Sendable {
                 else {
                     return message(
                         .conflict, "Already confirmed", "This deletion was confirmed already; nothing changed.",
-                        kind: "error", next: nil)
+                        kind: .error, next: nil)
                 }
                 return message(
                     .ok, "Deletion confirmed",
                     "It happens on \(Self.time(confirmed.executesAt ?? executesAt)) unless it is cancelled before then: on this page (keep the link), or with `coffer account deletions cancel \(deletion.id.uuidString.lowercased())` on any signed-in device.",
-                    kind: "ok", next: nil)
+                    kind: .ok, next: nil)
             case .cancel:
                 _ = try await storage.cancelDeletion(
                     accountID: account.id, id: deletion.id, now: now,
                     event: AccountEvent(
                         kind: .deletionCancelled, at: now, deviceName: nil, clientAddress: context.clientAddress))
-                return message(.ok, "Deletion cancelled", "Nothing will be deleted.", kind: "ok", next: nil)
+                return message(.ok, "Deletion cancelled", "Nothing will be deleted.", kind: .ok, next: nil)
             }
         }
     }
@@ -361,7 +359,7 @@ struct PortalRoutes: Sendable {
             return nil
         } catch let error as APIError where error.status == .tooManyRequests {
             var response = message(
-                .tooManyRequests, "Too many attempts", error.message + " Nothing was changed.", kind: "error",
+                .tooManyRequests, "Too many attempts", error.message + " Nothing was changed.", kind: .error,
                 next: nil)
             response.headers.append(contentsOf: error.headers)
             return response
@@ -384,33 +382,13 @@ struct PortalRoutes: Sendable {
     }
 
     private func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
-        let html = templates.render(values, withTemplate: template) ?? "<!doctype html><p>Page missing.</p>"
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        PageHeaders.apply(to: &headers)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        HTMLPage.render(template, values, status: status)
     }
 
     private func message(
-        _ status: HTTPResponse.Status, _ title: String, _ text: String, kind: String, next: (String, String)?
+        _ status: HTTPResponse.Status, _ title: String, _ text: String, kind: HTMLPage.Tone, next: (String, String)?
     ) -> Response {
-        var values: [String: Any] = ["title": title, "text": text, "kind": kind]
-        if let next { values["next"] = ["href": next.0, "label": next.1] }
-        return page("message", values, status: status)
-    }
-
-    private static func loadTemplates() -> MustacheLibrary {
-        var templates: [String: MustacheTemplate] = [:]
-        for name in ["head", "foot", "index", "forgot", "message", "reset", "reset-done", "activity", "deletion"] {
-            guard
-                let url = Bundle.module.url(
-                    forResource: name, withExtension: "mustache", subdirectory: "Resources/portal"),
-                let text = try? String(contentsOf: url, encoding: .utf8),
-                let template = try? MustacheTemplate(string: text)
-            else { preconditionFailure("The portal template \(name).mustache is missing from the server's resources.") }
-            templates[name] = template
-        }
-        return MustacheLibrary(templates: templates)
+        HTMLPage.response(status: status, title: title, text: text, tone: kind, next: next)
     }
 
     static func time(_ date: Date) -> String {

@@ -2,6 +2,7 @@ import CofferAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Mustache
 
 /// A JSON body with a chosen status; dates as ISO 8601.
 struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator, Sendable {
@@ -29,8 +30,14 @@ struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator, Sendable {
     }
 }
 
-/// A minimal server-rendered page, for links opened from mail.
+/// Every HTML page the server renders (the portal, mailed links' pages, errors on them), from the
+/// portal's Mustache templates so they share one look, one footer with the way back, and one set of headers.
 enum HTMLPage {
+    /// The tone of a message page, which sets its colour band.
+    enum Tone: String {
+        case plain, ok, warning, error
+    }
+
     /// A button that POSTs `fields` to `action`: what a page offers instead of acting on a GET, so a
     /// link scanner that opens the page changes nothing.
     struct Form {
@@ -39,29 +46,45 @@ enum HTMLPage {
         let button: String
     }
 
-    static func response(status: HTTPResponse.Status, title: String, text: String, form: Form? = nil) -> Response {
-        let escape = { (value: String) in
-            value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
-        let formHTML =
-            form.map { form in
-                "<form method=\"post\" action=\"\(escape(form.action))\">"
-                    + form.fields.map {
-                        "<input type=\"hidden\" name=\"\(escape($0.name))\" value=\"\(escape($0.value))\">"
-                    }.joined() + "<button type=\"submit\">\(escape(form.button))</button></form>"
-            } ?? ""
-        let html = """
-            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) — Coffer</title>
-            <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-            <body><main><h1>\(escape(title))</h1><p>\(escape(text))</p>\(formHTML)
-            <p><a href="/portal">Back to the account portal</a></p></main></body></html>
-            """
+    /// A page from `template` with `values`; Mustache escapes every value.
+    static func render(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let html = templates.render(values, withTemplate: template) ?? "<!doctype html><p>Page missing.</p>"
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         PageHeaders.apply(to: &headers)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
+
+    /// A page with one message, an optional button, and an optional link onwards.
+    static func response(
+        status: HTTPResponse.Status, title: String, text: String, tone: Tone = .plain, form: Form? = nil,
+        next: (href: String, label: String)? = nil
+    ) -> Response {
+        var values: [String: Any] = ["title": title, "text": text, "kind": tone.rawValue]
+        if let next { values["next"] = ["href": next.href, "label": next.label] }
+        if let form {
+            values["form"] = [
+                "action": form.action, "button": form.button,
+                "fields": form.fields.map { ["name": $0.name, "value": $0.value] },
+            ]
+        }
+        return render("message", values, status: status)
+    }
+
+    /// Loaded once; a missing template is a broken build, caught by every page test.
+    private static let templates: MustacheLibrary = {
+        var templates: [String: MustacheTemplate] = [:]
+        for name in ["head", "foot", "index", "forgot", "message", "reset", "reset-done", "activity", "deletion"] {
+            guard
+                let url = Bundle.module.url(
+                    forResource: name, withExtension: "mustache", subdirectory: "Resources/portal"),
+                let text = try? String(contentsOf: url, encoding: .utf8),
+                let template = try? MustacheTemplate(string: text)
+            else { preconditionFailure("The portal template \(name).mustache is missing from the server's resources.") }
+            templates[name] = template
+        }
+        return MustacheLibrary(templates: templates)
+    }()
 }
 
 /// What every page the server renders sends: no framing (clickjacking), no referrer (the page's

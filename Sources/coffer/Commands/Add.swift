@@ -40,7 +40,9 @@ struct Add: ParsableCommand {
         let secretNames = item.fields.filter { $0.kind.isSecret && $0.value.isEmpty }.map(\.name) + flags.secretFields
         for name in secretNames {
             let label = type.template.first { $0.name == name }?.label ?? name
-            guard let value = try reader.read("\(label): ", required: false) else { break }
+            // Every field but the password may stay empty; say so, or people hunt for a TOTP secret they lack.
+            let prompt = name == "password" ? "\(label): " : "\(label) (optional, Enter to skip): "
+            guard let value = try reader.read(prompt, required: false) else { break }
             if item.kind(of: name) == nil {
                 item.setValue(value, of: name, kind: .hidden)
             } else {

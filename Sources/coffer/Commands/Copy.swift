@@ -20,10 +20,16 @@ struct Copy: ParsableCommand {
     @Argument(help: "The field to copy; `totp` copies the current code.")
     var field = "password"
 
-    @Option(help: "Seconds before the clipboard is cleared.")
+    @Option(help: "Seconds before the clipboard is cleared (1 to 3600).")
     var clearAfter = 30
 
     @OptionGroup var secrets: SecretOptions
+
+    func validate() throws {
+        guard (1...3600).contains(clearAfter) else {
+            throw ValidationError("--clear-after takes a number of seconds from 1 to 3600, not \(clearAfter).")
+        }
+    }
 
     func run() throws {
         let clipboard = try Clipboard.detect()
@@ -75,7 +81,7 @@ struct Clipboard {
             }
         }
         throw AgentFailure(
-            .invalidInput,
+            .unavailable,
             "No clipboard is available: install wl-clipboard (Wayland), xclip or xsel (X11) and run inside a desktop session. `coffer get` prints the value instead."
         )
     }

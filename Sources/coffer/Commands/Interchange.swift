@@ -160,14 +160,15 @@ struct Import: ParsableCommand {
     }
 }
 
-/// `coffer export`: writes the vault for other programs, unencrypted, after a warning.
+/// `coffer export`: writes the vault for other programs: encrypted (KeePass, Coffer) or, after a warning, in clear.
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export the vault as CSV (Bitwarden's layout) or JSON — unencrypted.",
+        abstract: "Export the vault: encrypted as KeePass (kdbx) or Coffer, or unencrypted as CSV or JSON.",
         discussion: """
-            The file holds every password in clear text, readable by anything that can read the file. It is \
-            written readable only by you; delete it as soon as it has been imported elsewhere. For a copy that \
-            stays encrypted, use `coffer backup create`.
+            kdbx and coffer files are encrypted with a password of their own (asked for). CSV (Bitwarden's \
+            layout) and JSON hold every password in clear text, readable by anything that can read the file: \
+            they are written readable only by you, after a warning; delete them as soon as they have been \
+            imported elsewhere. For a copy of the whole vault that stays encrypted, `coffer backup create`.
             """)
 
     @Option(

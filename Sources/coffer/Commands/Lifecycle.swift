@@ -383,12 +383,14 @@ struct AccountReset: ParsableCommand {
             try await AccountRecovery.checkReset(server: server, email: email, code: code)
         }
         let local = BeforeResetHoldings.read(paths: paths)
+        // The whole vault file is archived by the reset, whichever epoch its records belong to; the
+        // holdings' own count of it would count those records twice.
         let held = (try? VaultStore.open(at: paths.vaultFile).recordCount()) ?? 0
         var lines = [
             check.awaitingKeys
                 ? "The account was already reset; this sets its new password and vault key."
                 : "A reset gives the account a new vault key. Nothing is deleted: the server keeps the current data in quarantine for \(check.quarantineDays) days.",
-            "This device keeps its \(held + local.itemCount) item(s) in an archive file; `coffer recover --from-device` moves them into the new account.",
+            "This device keeps its \(held + local.itemsInArchives) item(s) in an archive file; `coffer recover --from-device` moves them into the new account.",
         ]
         if !check.devices.isEmpty {
             lines.append(

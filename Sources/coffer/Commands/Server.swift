@@ -22,6 +22,29 @@ struct ServerOptions: ParsableArguments {
     var resolvedDeviceName: String { deviceName ?? DeviceName.default }
 }
 
+/// `--ca-file` on register and login: a server signed by a private certificate authority.
+struct TrustOptions: ParsableArguments {
+    @Option(
+        help: """
+            The certificate (PEM) of the authority that signed the server's TLS certificate, when it is not \
+            one the system trusts. Coffer keeps a copy in the profile and trusts it from then on.
+            """)
+    var caFile: String?
+
+    /// Checks the file, copies it into the profile (owner-only) and trusts it for this process's requests.
+    func install(_ paths: ProfilePaths) throws {
+        guard let caFile else { return }
+        try ServerTrust.checkCertificates(inFile: caFile)
+        try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
+        let destination = paths.serverCertificatesFile
+        guard (caFile as NSString).standardizingPath != destination else { return }
+        try? FileManager.default.removeItem(atPath: destination)
+        try FileManager.default.copyItem(atPath: caFile, toPath: destination)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: destination)
+        ServerTrust.trustProfileCertificates(at: destination)
+    }
+}
+
 /// The name a device gets when none is given: who, where and what (`alice@laptop (Debian GNU/Linux
 /// 12)`), so a device list tells two machines apart even when they share a host name.
 enum DeviceName {
@@ -53,6 +76,7 @@ struct Register: ParsableCommand {
             """)
 
     @OptionGroup var options: ServerOptions
+    @OptionGroup var trust: TrustOptions
     @OptionGroup var secrets: SecretOptions
 
     @Option(help: "Also write a printable HTML page of the recovery kit to this file.")
@@ -60,6 +84,7 @@ struct Register: ParsableCommand {
 
     func run() throws {
         let paths = ProfilePaths()
+        try trust.install(paths)
         let reader = secrets.reader()
         let exists = FileManager.default.fileExists(atPath: paths.vaultFile)
         let password =
@@ -94,6 +119,7 @@ struct Login: ParsableCommand {
             """)
 
     @OptionGroup var address: AccountAddressOptions
+    @OptionGroup var trust: TrustOptions
     @OptionGroup var secrets: SecretOptions
 
     @Flag(
@@ -107,6 +133,7 @@ struct Login: ParsableCommand {
 
     func run() throws {
         let paths = ProfilePaths()
+        try trust.install(paths)
         let (server, email, device) = try address.resolve(paths)
         let password = try secrets.reader().require("Master password: ")
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)

@@ -113,7 +113,7 @@ struct Status: ParsableCommand {
         print("From before the reset: \(holdings.itemCount) item(s) kept on this device; nothing was deleted.")
         if holdings.itemsInVault > 0 {
             print(
-                "  Sign in with the new password (`coffer login`), then `coffer recover --from-device` moves them into the account."
+                "  Once the account has its new password (`coffer account reset` finishes a reset begun on the website), sign in with it (`coffer login`); then `coffer recover --from-device` moves them into the account."
             )
         } else {
             for archive in holdings.archives { print("  \(archive.items) in \(archive.path)") }

@@ -18,7 +18,7 @@ public final class CofferCLI {
     public let home: URL
     /// Added to every run's environment.
     public var environment: [String: String] = [:]
-    private let executable: URL
+    let executable: URL
 
     /// A new, empty profile.
     public init() throws {
@@ -41,10 +41,11 @@ public final class CofferCLI {
 
     /// Runs `coffer` on a pseudo-terminal, as in a person's shell, through script(1) (util-linux);
     /// the result's stdout is everything the terminal showed, standard error included.
-    public func runOnTerminal(_ arguments: [String]) throws -> Result {
+    public func runOnTerminal(_ arguments: [String], typing input: String? = nil) throws -> Result {
         let quoted = ([executable.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         return try run(
-            ["-qec", quoted.joined(separator: " "), "/dev/null"], program: URL(fileURLWithPath: "/usr/bin/script"))
+            ["-qec", quoted.joined(separator: " "), "/dev/null"], stdin: input,
+            program: URL(fileURLWithPath: "/usr/bin/script"))
     }
 
     /// Runs `coffer` (or `program`) with `arguments`, feeding `stdin`, and waits for it.
@@ -79,13 +80,8 @@ public final class CofferCLI {
         }
     }
 
-    /// Starts `coffer` (or `program`) with `arguments` and returns without waiting for it.
-    public func start(
-        _ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], program: URL? = nil
-    ) throws -> Running {
-        let process = Process()
-        process.executableURL = program ?? executable
-        process.arguments = arguments
+    /// The environment a run gets: this profile, no display, the test's additions.
+    func environment(adding extra: [String: String]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["COFFER_HOME"] = home.path
         environment.removeValue(forKey: "DISPLAY")
@@ -93,7 +89,17 @@ public final class CofferCLI {
         for (key, value) in self.environment.merging(extra, uniquingKeysWith: { _, new in new }) {
             environment[key] = value
         }
-        process.environment = environment
+        return environment
+    }
+
+    /// Starts `coffer` (or `program`) with `arguments` and returns without waiting for it.
+    public func start(
+        _ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], program: URL? = nil
+    ) throws -> Running {
+        let process = Process()
+        process.executableURL = program ?? executable
+        process.arguments = arguments
+        process.environment = environment(adding: extra)
         let outputs = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-out-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
         let stdoutURL = outputs.appendingPathComponent("stdout")

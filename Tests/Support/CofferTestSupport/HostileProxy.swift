@@ -1,10 +1,13 @@
 import AsyncHTTPClient
 public import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -68,15 +71,46 @@ public final class HostileProxy: Sendable {
     private let state = Shared()
     private let group: ServiceGroup
 
-    /// Starts a proxy in front of `upstream` on a free port of 127.0.0.1.
-    public init(upstream: String) async throws {
+    /// A certificate and its key (PEM files) for a proxy that speaks TLS, as a reverse proxy in front
+    /// of a real deployment does.
+    public struct TLSIdentity: Sendable {
+        /// The certificate chain, leaf first.
+        public var certificateFile: String
+        /// The leaf's private key.
+        public var keyFile: String
+        /// The host name the certificate is made out to; the proxy's URL uses it.
+        public var hostName: String
+
+        /// An identity from PEM files.
+        public init(certificateFile: String, keyFile: String, hostName: String) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.hostName = hostName
+        }
+    }
+
+    /// Starts a proxy in front of `upstream` on a free port of 127.0.0.1, speaking TLS with `tls` if given.
+    public init(upstream: String, tls: TLSIdentity? = nil) async throws {
         let state = self.state
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             try await Self.handle(request, upstream: upstream, state: state)
         }
+        let server: HTTPServerBuilder =
+            if let tls {
+                try .tls(
+                    .http1(),
+                    tlsConfiguration: .makeServerConfiguration(
+                        certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map {
+                            .certificate($0)
+                        },
+                        privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.keyFile, format: .pem))))
+            } else {
+                .http1()
+            }
         let app = Application(
             responder: responder,
+            server: server,
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "hostile-proxy"),
             onServerRunning: { channel in
                 portSink.yield(channel.localAddress?.port ?? 0)
@@ -95,7 +129,7 @@ public final class HostileProxy: Sendable {
         Task(executorPreference: Self.executor) { try await group.run() }
         var port = 0
         for await bound in ports { port = bound }
-        url = "http://127.0.0.1:\(port)"
+        url = tls.map { "https://\($0.hostName):\(port)" } ?? "http://127.0.0.1:\(port)"
     }
 
     deinit {
