@@ -211,13 +211,17 @@ public struct SyncPage: Codable, Sendable {
     public var hasMore: Bool
     /// The latest published manifest, `nil` before the first. Devices verify it; the server cannot.
     public var manifest: WireManifest?
+    /// When the operator last recorded a restore of the server from a backup (`coffer-server
+    /// record-restore`); `nil` if never. A device that synced before it heals the server's lost writes.
+    public var restoredAt: Date?
 
     /// Creates a page.
-    public init(records: [WireRecord], cursor: Int64, hasMore: Bool, manifest: WireManifest?) {
+    public init(records: [WireRecord], cursor: Int64, hasMore: Bool, manifest: WireManifest?, restoredAt: Date? = nil) {
         self.records = records
         self.cursor = cursor
         self.hasMore = hasMore
         self.manifest = manifest
+        self.restoredAt = restoredAt
     }
 }
 
@@ -262,8 +266,15 @@ public struct PushRequest: Codable, Sendable {
 
     /// The changes, applied in one transaction.
     public var changes: [PushChange]
+    /// Versions a restored server lost, put back by a device that held them: each is stored when its
+    /// revision is above the server's current one for the item, not only when it is the next one.
+    public var restoresLostVersions: Bool?
+
     /// Creates a request.
-    public init(changes: [PushChange]) { self.changes = changes }
+    public init(changes: [PushChange], restoresLostVersions: Bool? = nil) {
+        self.changes = changes
+        self.restoresLostVersions = restoresLostVersions
+    }
 }
 
 /// A change the server accepted, and the sequence number it got.
@@ -394,11 +405,14 @@ public enum AccountEventKind: String, Codable, Sendable, CaseIterable {
     case deletionCancelled = "deletion-cancelled"
     case backupDeleted = "backup-deleted"
     case portalSignIn = "portal-sign-in"
+    case serverRestored = "server-restored"
 
     /// A sentence for people, as `coffer account events` and the portal show it.
     public var description: String {
         switch self {
         case .register: "Account created"
+        case .serverRestored:
+            "The server was restored from a backup; devices that hold newer data put it back at their next sync"
         case .emailVerified: "E-mail address confirmed"
         case .newDevice: "Signed in from a new device"
         case .deviceRevoked: "A device was signed out"

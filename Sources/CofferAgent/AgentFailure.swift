@@ -51,6 +51,8 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
         case rateLimited
         /// Something this command needs is missing on this machine (a clipboard tool, a display).
         case unavailable
+        /// The server lacks writes this device holds; the user may let the device put them back.
+        case serverLostData
     }
 
     /// What went wrong.
@@ -107,6 +109,7 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             case .unreachable, .timedOut, .untrustedCertificate: self.init(.offline, client.description)
             case .trustSettings: self.init(.invalidInput, client.description)
             case .manifestMismatch, .rollback, .weakerKDF: self.init(.integrity, client.description)
+            case .serverLostData: self.init(.serverLostData, client.description)
             case .signedOut, .accountReset: self.init(.signedOut, client.description)
             case .lifecycle, .unencrypted: self.init(.invalidInput, client.description)
             case .server(let status, _, _) where status == 401: self.init(.wrongSecret, client.description)

@@ -26,6 +26,8 @@ public enum AgentRequest: Codable, Sendable {
     case agentState
     /// Syncs with the server now.
     case sync
+    /// Syncs, putting back on the server what it lost (the user agreed).
+    case healServer
     /// Lists the account's signed-in devices.
     case devices
     /// Signs a device out.

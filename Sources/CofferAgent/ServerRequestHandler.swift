@@ -17,6 +17,8 @@ struct ServerRequestHandler {
         switch request {
         case .sync:
             return .syncReport(try AsyncBridge.wait { try await engine.sync() })
+        case .healServer:
+            return .syncReport(try AsyncBridge.wait { try await engine.sync(healing: .allowed) })
         case .devices:
             return .devices(
                 try withSession(engine) { api, token in try await api.devices(token: token) })

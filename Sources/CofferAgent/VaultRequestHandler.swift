@@ -57,7 +57,8 @@ struct VaultRequestHandler {
                 let response = try BackupService(session: session, settings: settings).handle(command)
                 if case .restore = command { afterChange() }
                 return response
-            case .sync, .devices, .revokeDevice, .accountEvents, .confirmEmail, .pendingDeletions, .cancelDeletion,
+            case .sync, .healServer, .devices, .revokeDevice, .accountEvents, .confirmEmail, .pendingDeletions,
+                .cancelDeletion,
                 .logout:
                 let response = try ServerRequestHandler(store: session.store, keyring: session.keyring).handle(request)
                 try session.refreshIfChanged()

@@ -94,6 +94,12 @@ public struct APIClient: Sendable {
         try await send(.POST, "/api/v2/sync", body: PushRequest(changes: changes), token: token)
     }
 
+    /// `POST /api/v2/sync` putting back versions a restored server lost (stored above its current revision).
+    func restoreLostVersions(_ changes: [PushChange], token: String) async throws(CofferClientError) -> PushResult {
+        try await send(
+            .POST, "/api/v2/sync", body: PushRequest(changes: changes, restoresLostVersions: true), token: token)
+    }
+
     /// `PUT /api/v2/manifest`; `false` when another device published first.
     public func publish(_ update: ManifestUpdate, token: String) async throws(CofferClientError) -> Bool {
         do {

@@ -157,7 +157,14 @@ public enum AccountFlows {
                 sealedRefreshToken: keyring.sealToken(session.refreshToken),
                 serverManifestCounter: previous?.serverManifestCounter ?? 0))
         try store.pinKDF(header.kdfParameters, server: api.baseURL, email: email)
-        return try await SyncEngine(store: store, keyring: keyring).sync()
+        do {
+            return try await SyncEngine(store: store, keyring: keyring).sync()
+        } catch CofferClientError.serverLostData(let loss) {
+            // Signed in all the same; putting data back on the server is the user's call (`coffer sync`).
+            var report = SyncReport(pulled: 0, pushed: 0, conflictCopies: 0)
+            report.serverLoss = loss
+            return report
+        }
     }
 
     /// Logs in, reporting a refused auth key as a wrong password.

@@ -1,6 +1,6 @@
 public import CofferCrypto
 public import CofferStore
-import Foundation
+public import Foundation
 
 /// What can go wrong talking to a server or syncing, as a sentence the user can act on.
 public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -22,6 +22,9 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
     case manifestMismatch(String)
     /// The server served an older manifest than this device has seen.
     case rollback(seen: Int64, served: Int64)
+    /// The server lacks writes this device has seen (restored from a backup, or tampered with); the
+    /// device can put them back with the user's consent (`coffer sync --yes`).
+    case serverLostData(ServerLoss)
     /// This vault is not connected to a server.
     case notSynced
     /// The session ended; the user must sign in again.
@@ -60,6 +63,8 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
         case .rollback(let seen, let served):
             return
                 "The server sent an older state of your vault (version \(served), this device has seen \(seen)). Nothing was applied; your local data is unchanged."
+        case .serverLostData(let loss):
+            return loss.description
         case .notSynced:
             return
                 "This vault is not connected to a server. Connect it with `coffer register --server URL --email ADDRESS`."
@@ -73,5 +78,29 @@ public enum CofferClientError: Error, Equatable, Sendable, CustomStringConvertib
             return
                 "The server asks this device to derive your key with weaker Argon2id parameters (\(offered)) than it expects for this account (\(expected)). A hostile server does this to make your password cheaper to attack, so nothing was derived or sent. If you lowered them yourself, pass --accept-weaker-kdf."
         }
+    }
+}
+
+/// What a device knows when a server turns out to lack writes the device saw.
+public struct ServerLoss: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// The newest manifest version this device has seen.
+    public var seen: Int64
+    /// The version the server holds now.
+    public var served: Int64
+    /// When the server's operator recorded a restore from a backup, if they did.
+    public var restoredAt: Date?
+
+    /// The explanation, and the way on.
+    public var description: String {
+        let what =
+            restoredAt.map {
+                "The server's operator restored it from a backup on \($0.formatted(date: .abbreviated, time: .shortened)), so it may lack changes this device holds"
+            }
+            ?? (served < seen
+                ? "The server holds an older state of your vault (version \(served)) than this device has seen (version \(seen))"
+                : "The server showed two different versions of your vault under the same number (\(served))")
+            + ". That happens when a server is restored from a backup without its operator recording it, or when it is tampered with"
+        return
+            "\(what). Nothing from the server was applied and this device keeps all its data. `coffer sync --yes` puts back on the server what this device holds (the device takes nothing older from it, whatever the cause); until then this device does not sync."
     }
 }

@@ -63,6 +63,9 @@ enum Schema {
             try db.execute(sql: "ALTER TABLE syncState ADD COLUMN lastSyncedAt REAL")
             try db.execute(sql: "ALTER TABLE syncState ADD COLUMN lastSyncProblem TEXT")
         }
+        migrator.registerMigration("v6: the server's last restore from a backup, as this device saw it") { db in
+            try db.execute(sql: "ALTER TABLE syncState ADD COLUMN serverRestoredAt REAL")
+        }
         return migrator
     }()
 

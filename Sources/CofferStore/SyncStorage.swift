@@ -35,6 +35,9 @@ public struct SyncState: Sendable, Equatable {
     public var accessTokenExpiresAt: Date?
     /// Since when this device has seen another device's writes that no manifest covers yet.
     public var unpublishedSince: Date?
+    /// The server's last recorded restore from a backup, as this device last saw it: a newer one means
+    /// the server may have lost writes this device holds. Kept across sign-ins.
+    public var serverRestoredAt: Date?
 
     /// Creates the state of a device that has just signed in: nothing verified yet.
     public init(
@@ -151,6 +154,7 @@ extension VaultStore {
             state.unpublishedSince = (row["unpublishedSince"] as Double?).map(Date.init(timeIntervalSince1970:))
             state.lastSyncedAt = (row["lastSyncedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
             state.lastSyncProblem = row["lastSyncProblem"]
+            state.serverRestoredAt = (row["serverRestoredAt"] as Double?).map(Date.init(timeIntervalSince1970:))
             return state
         }
     }
@@ -357,21 +361,23 @@ enum SyncSchema {
             sql: """
                 INSERT INTO syncState (id, serverURL, email, deviceID, deviceName, sealedRefreshToken, cursor,
                   serverManifestCounter, lastManifest, viewDigest, protocol, sealedAccessToken, accessTokenExpiresAt,
-                  unpublishedSince)
-                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  unpublishedSince, serverRestoredAt)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET serverURL = excluded.serverURL, email = excluded.email,
                   deviceID = excluded.deviceID, deviceName = excluded.deviceName,
                   sealedRefreshToken = excluded.sealedRefreshToken, cursor = excluded.cursor,
                   serverManifestCounter = excluded.serverManifestCounter, lastManifest = excluded.lastManifest,
                   viewDigest = excluded.viewDigest, protocol = excluded.protocol,
                   sealedAccessToken = excluded.sealedAccessToken, accessTokenExpiresAt = excluded.accessTokenExpiresAt,
-                  unpublishedSince = excluded.unpublishedSince
+                  unpublishedSince = excluded.unpublishedSince,
+                  serverRestoredAt = coalesce(excluded.serverRestoredAt, syncState.serverRestoredAt)
                 """,
             arguments: [
                 state.serverURL, state.email, state.deviceID.uuidString.lowercased(), state.deviceName,
                 state.sealedRefreshToken?.bytes, state.cursor, state.serverManifestCounter, state.lastManifest,
                 state.viewDigest?.bytes, state.protocolVersion, state.sealedAccessToken?.bytes,
                 state.accessTokenExpiresAt?.timeIntervalSince1970, state.unpublishedSince?.timeIntervalSince1970,
+                state.serverRestoredAt?.timeIntervalSince1970,
             ])
     }
 }

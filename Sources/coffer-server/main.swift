@@ -19,7 +19,8 @@ struct CofferServerCommand: AsyncParsableCommand {
             DATA_DIR, QUARANTINE_DAYS, DELETION_DELAY_HOURS, REFRESH_TOKEN_IDLE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
             BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS), then the JSON file named by --config or \
             COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
-            """)
+            """,
+        subcommands: [RecordRestore.self])
 
     @Option(help: "Address to bind (default 127.0.0.1).")
     var host: String?
@@ -204,5 +205,36 @@ struct ConfigurationLoader {
             settings.logLevel = parsed
         }
         return settings
+    }
+}
+
+/// `coffer-server record-restore`: the operator's step after putting a backup of the data directory
+/// back, before starting the server on it.
+///
+/// Devices remember newer state than a backup holds, and refuse an older one as they would a
+/// rollback attack. The record tells them (and each account's activity) that a restore happened, so
+/// they put back what the backup lacked instead of stopping — they never take the older data.
+struct RecordRestore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record-restore",
+        abstract: "Record that the data directory was restored from a backup (run it before starting the server).")
+
+    @Argument(help: "The restored data directory (the one the server runs with).")
+    var dataDirectory: String
+
+    func run() async throws {
+        umask(0o077)
+        let directory = dataDirectory
+        guard FileManager.default.fileExists(atPath: directory + "/" + SQLiteServerStorage.databaseFileName) else {
+            throw ValidationError(
+                "\(directory) holds no Coffer database (\(SQLiteServerStorage.databaseFileName)); give the restored data directory."
+            )
+        }
+        let storage = try SQLiteServerStorage(directory: URL(fileURLWithPath: directory))
+        try await storage.migrate()
+        let accounts = try await storage.recordRestore(at: Date())
+        print(
+            "Recorded the restore for \(accounts) account(s). Start the server; each device puts back what the backup lacked at its next sync, after telling its user (`coffer sync --yes` in scripts)."
+        )
     }
 }

@@ -22,7 +22,7 @@ enum ExitStatus: Int32 {
         case .locked: self = .locked
         case .notFound, .ambiguous: self = .notFound
         case .wrongSecret: self = .wrongSecret
-        case .integrity: self = .integrity
+        case .integrity, .serverLostData: self = .integrity
         case .noVault: self = .noVault
         case .invalidInput: self = .invalidInput
         case .storage, .agentUnavailable: self = .failure

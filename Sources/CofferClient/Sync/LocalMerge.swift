@@ -61,6 +61,16 @@ struct LocalMerge {
     /// Remembers the opened content of a verified record (the publisher checks unpublished records by opening them).
     mutating func remember(_ item: Item, of record: ServerRecord) { opened[record.id] = (record.revision, item) }
 
+    /// Marks `id` as changed here with no common base: after a server lost writes, another device made
+    /// a version at the revision this device holds, and neither may silently replace the other. The
+    /// next ``integrate(_:)`` then keeps both (merged, or with a conflict copy).
+    mutating func diverged(_ id: UUID) {
+        guard var entry = entries[id] ?? nil else { return }
+        entry.isDirty = true
+        entry.base = nil
+        entries[id] = entry
+    }
+
     /// Applies one verified remote record to the local state (call ``load(_:from:)`` for it first).
     mutating func integrate(_ remote: ServerRecord) throws {
         remotes[remote.id] = remote

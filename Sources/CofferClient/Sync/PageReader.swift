@@ -10,6 +10,8 @@ struct PulledState: Sendable {
     var manifest: WireManifest?
     /// The highest sequence seen: the cursor after the last record, or the one asked for.
     var lastSequence: Int64
+    /// When the server says its operator last restored it from a backup.
+    var restoredAt: Date?
 }
 
 /// Reads pages until the server says there are no more — but never trusts it to stop: every page
@@ -42,6 +44,7 @@ struct PageReader: Sendable {
             }
             state.lastSequence = previous
             state.manifest = page.manifest
+            state.restoredAt = page.restoredAt
             guard page.hasMore else { return state }
             guard !page.records.isEmpty else {
                 throw CofferClientError.manifestMismatch("the server said more records wait but sent none")

@@ -21,6 +21,10 @@ public struct SyncReport: Codable, Sendable, Equatable {
     public var awaitingOtherDevice = 0
     /// Since when this device has seen such changes waiting.
     public var awaitingSince: Date?
+    /// Versions this device put back on a server that had lost them (after a restore from a backup).
+    public var restoredToServer = 0
+    /// The server lacks writes this device holds and the sync stopped there (a sign-in still succeeds).
+    public var serverLoss: ServerLoss?
 
     /// Creates a report.
     public init(pulled: Int, pushed: Int, conflictCopies: Int) {
@@ -69,21 +73,25 @@ public struct SyncEngine: Sendable {
 
     /// Runs one sync. Another device publishing at the same moment makes this one verify and try
     /// again; a server that keeps moving is reported after a few attempts.
-    public func sync() async throws -> SyncReport {
+    ///
+    /// A server that lacks writes this device has seen is healed only with `healing` `.allowed` (the
+    /// user agreed); otherwise the sync stops with ``CofferClientError/serverLostData(_:)``.
+    public func sync(healing: ServerHealing = .refused) async throws -> SyncReport {
         do {
-            let report = try await syncOnce()
+            let report = try await syncOnce(healing: healing)
             try? store.markSynced(at: now())
             return report
         } catch let error as CofferClientError {
             switch error {
             case .signedOut(let message), .accountReset(_, let message): try? store.markSyncProblem(message)
+            case .serverLostData(let loss): try? store.markSyncProblem(loss.description)
             default: break
             }
             throw error
         }
     }
 
-    private func syncOnce() async throws -> SyncReport {
+    private func syncOnce(healing: ServerHealing) async throws -> SyncReport {
         let tokens = SyncSession(store: store, keyring: keyring, now: now)
         var (api, token, _) = try await tokens.open()
         try await KeyChanges.settlePendingHeader(store: store, api: api, token: token)
@@ -91,7 +99,9 @@ public struct SyncEngine: Sendable {
         while true {
             attempt += 1
             do {
-                return try await SyncAttempt(store: store, keyring: keyring, now: now, api: api, token: token).run()
+                return try await SyncAttempt(
+                    store: store, keyring: keyring, now: now, api: api, token: token, healing: healing
+                ).run()
             } catch SyncAttempt.Retry.manifestMoved where attempt < 4 {
                 continue
             } catch SyncAttempt.Retry.manifestMoved {
@@ -104,6 +114,15 @@ public struct SyncEngine: Sendable {
     }
 }
 
+/// Whether a sync may put back on the server what it lost (see docs/architecture.md, "A server restored
+/// from a backup").
+public enum ServerHealing: Sendable {
+    /// Stop and explain; the user decides.
+    case refused
+    /// The user agreed: re-upload what this device holds and the server lacks.
+    case allowed
+}
+
 /// One pass of pull, verify, merge, push, confirm and publish.
 struct SyncAttempt {
     let store: VaultStore
@@ -111,8 +130,16 @@ struct SyncAttempt {
     let now: @Sendable () -> Date
     let api: APIClient
     let token: String
+    let healing: ServerHealing
 
     enum Retry: Error { case manifestMoved }
+
+    /// The server holds less than this device has verified: an older manifest, a different one under a
+    /// number already seen, none at all, or a restore its operator recorded since this device's last sync.
+    struct ServerBehind: Error {
+        let seen: Int64
+        let served: Int64
+    }
 
     /// How long other devices' unpublished writes may wait before a sync says so.
     static let awaitingNotice: TimeInterval = 300
@@ -122,9 +149,18 @@ struct SyncAttempt {
         let isRebuild = state.protocolVersion < 2 || state.viewDigest == nil
         let reader = PageReader(api: api, token: token)
         let pulled = try await reader.pull(after: isRebuild ? 0 : state.cursor)
+        let floor = max(state.serverManifestCounter, try store.watermark(server: state.serverURL, keyring: keyring))
+        if pulled.restoredAt != nil, pulled.restoredAt != state.serverRestoredAt, floor > 0 {
+            // Restored since this device last synced: its view of the server belongs to a history the
+            // server no longer has, whatever the numbers say.
+            return try await heal(
+                state: state,
+                loss: ServerLoss(seen: floor, served: pulled.manifest?.counter ?? 0, restoredAt: pulled.restoredAt),
+                reader: reader)
+        }
         if !isRebuild, pulled.records.isEmpty, let manifest = pulled.manifest,
             manifest.counter == state.serverManifestCounter, manifest.blob == state.lastManifest,
-            try !store.hasPendingChanges()
+            pulled.restoredAt == state.serverRestoredAt, try !store.hasPendingChanges()
         {
             // Nothing new on either side: one page, one indexed lookup, whatever the vault's size.
             if state.unpublishedSince != nil {
@@ -134,7 +170,15 @@ struct SyncAttempt {
             }
             return SyncReport(pulled: 0, pushed: 0, conflictCopies: 0)
         }
-        var verified = try await verify(pulled, state: state, isRebuild: isRebuild)
+        var verified: Verified
+        do {
+            verified = try await verify(pulled, state: state, floor: floor, isRebuild: isRebuild)
+        } catch let behind as ServerBehind {
+            return try await heal(
+                state: state, loss: ServerLoss(seen: behind.seen, served: behind.served, restoredAt: pulled.restoredAt),
+                reader: reader)
+        }
+        verified.restoredAt = pulled.restoredAt
         var merge = LocalMerge(keyring: keyring, deviceName: state.deviceName, now: now)
         let pending = try store.pendingEntries()
         try merge.load(Set(pending.keys).union(verified.published.map(\.id)), from: store)
@@ -164,14 +208,19 @@ struct SyncAttempt {
         var lastSequence: Int64
         /// The server's manifest is missing or from protocol 1: this device must publish one.
         var mustPublish: Bool
+        /// The highest manifest version this device has seen; a new manifest goes above both.
+        var floor: Int64 = 0
+        /// The server's last recorded restore, remembered once this sync commits.
+        var restoredAt: Date?
     }
 
     /// Checks the pulled state against the manifest: signed by this account, not older than seen,
     /// and matching exactly the records up to its sequence.
-    private func verify(_ pulled: PulledState, state: SyncState, isRebuild: Bool) async throws -> Verified {
-        let floor = max(state.serverManifestCounter, try store.watermark(server: state.serverURL, keyring: keyring))
+    private func verify(_ pulled: PulledState, state: SyncState, floor: Int64, isRebuild: Bool) async throws
+        -> Verified
+    {
         let counter = pulled.manifest?.counter ?? 0
-        guard counter >= floor else { throw CofferClientError.rollback(seen: floor, served: counter) }
+        guard counter >= floor else { throw ServerBehind(seen: floor, served: counter) }
         let known = isRebuild ? try store.allSyncEntries() : try store.syncEntries(Set(pulled.records.map(\.id)))
         let start =
             isRebuild
@@ -179,9 +228,7 @@ struct SyncAttempt {
         var view = ServerView(keyring: keyring, digest: start, known: known, isRebuild: isRebuild)
         guard let wire = pulled.manifest else {
             // No manifest yet: only a new account, before its first publication, looks like this.
-            guard floor == 0, state.cursor == 0 else {
-                throw CofferClientError.manifestMismatch("the server lost the manifest this device verified before")
-            }
+            guard floor == 0, state.cursor == 0 else { throw ServerBehind(seen: floor, served: 0) }
             return Verified(
                 counter: 0, sequence: 0, blob: nil, view: view, published: [], unpublished: pulled.records,
                 lastSequence: pulled.lastSequence, mustPublish: true)
@@ -194,10 +241,13 @@ struct SyncAttempt {
             throw CofferClientError.manifestMismatch("the manifest's numbers were changed")
         }
         if counter == state.serverManifestCounter, let seen = state.lastManifest, seen != wire.blob {
-            throw CofferClientError.manifestMismatch(
-                "the server showed two different versions of the vault under the same number")
+            // Another version under a number already seen: the history this device verified is gone.
+            throw ServerBehind(seen: floor, served: counter)
         }
-        guard manifest.sequence >= (isRebuild ? 0 : state.cursor), manifest.sequence <= pulled.lastSequence else {
+        guard manifest.sequence >= (isRebuild ? 0 : state.cursor) else {
+            throw ServerBehind(seen: floor, served: counter)
+        }
+        guard manifest.sequence <= pulled.lastSequence else {
             throw CofferClientError.manifestMismatch("the manifest covers writes the server did not send")
         }
         let published = pulled.records.filter { $0.sequence <= manifest.sequence }
@@ -254,6 +304,7 @@ struct SyncAttempt {
         next.viewDigest = keyring.sealDigest(verified.view.digest, purpose: .syncView, position: verified.sequence)
         next.protocolVersion = 2
         next.unpublishedSince = verified.unpublished.isEmpty ? nil : (state.unpublishedSince ?? now())
+        next.serverRestoredAt = verified.restoredAt
         try commit(&merge, state: next, watermark: verified.counter)
         var report = SyncReport(pulled: merge.received, pushed: 0, conflictCopies: merge.conflictCopies)
         report.awaitingOtherDevice = Set(verified.unpublished.map(\.id)).count
@@ -308,7 +359,7 @@ struct SyncAttempt {
                 }
             }
         }
-        let counter = verified.counter + 1
+        let counter = max(verified.counter, verified.floor) + 1
         let manifest = keyring.signManifest(counter: counter, sequence: lastSequence, digest: verified.view.digest)
         let published = try await api.publish(
             ManifestUpdate(
@@ -324,6 +375,7 @@ struct SyncAttempt {
         next.viewDigest = keyring.sealDigest(verified.view.digest, purpose: .syncView, position: lastSequence)
         next.protocolVersion = 2
         next.unpublishedSince = nil
+        next.serverRestoredAt = verified.restoredAt
         try commit(&merge, state: next, watermark: counter)
         var report = SyncReport(
             pulled: merge.received - merge.confirmedCount, pushed: merge.confirmedCount,
@@ -331,6 +383,98 @@ struct SyncAttempt {
         report.heldBack = heldBack.sorted { $0.title < $1.title }
         report.unconfirmed = max(0, merge.stillPending - heldBack.count)
         return report
+    }
+
+    // MARK: - Healing a server that lost writes
+
+    /// Puts back on the server what it lacks, with the user's consent, and publishes a manifest above
+    /// everything this device has seen.
+    ///
+    /// Nothing older than what this device knows is ever applied, whatever the server says or why it
+    /// lost data: each version this device saw and the server lacks is re-uploaded exactly as it was
+    /// (a deletion as a new tombstone), the server is then read back from the start, and every record
+    /// must be at least what the device knew. Records newer than that are other devices' changes (made
+    /// or put back after the restore); they are adopted only once they open under the account's keys.
+    /// A version another device made at the same revision is kept beside this device's (a conflict
+    /// copy), so two devices healing one server lose nothing.
+    private func heal(state: SyncState, loss: ServerLoss, reader: PageReader) async throws -> SyncReport {
+        guard healing == .allowed else { throw CofferClientError.serverLostData(loss) }
+        let before = try await reader.pull(after: 0)
+        let known = try store.allSyncEntries()
+        let onServer = Dictionary(
+            Self.newestPerItem(before.records).map { ($0.id, $0.revision) }, uniquingKeysWith: { _, last in last })
+        var lost: [PushChange] = []
+        for (id, entry) in known where entry.syncedRevision > (onServer[id] ?? 0) {
+            if entry.syncedDeleted {
+                let revision = entry.syncedRevision + 1
+                lost.append(
+                    PushChange(
+                        id: id, baseRevision: entry.syncedRevision, isDeleted: true, wrappedKey: nil,
+                        content: keyring.sealTombstone(itemID: id, revision: revision).bytes))
+            } else if let base = entry.base {
+                lost.append(
+                    PushChange(
+                        id: id, baseRevision: entry.syncedRevision - 1, isDeleted: false,
+                        wrappedKey: base.wrappedKey.bytes, content: base.content.bytes))
+            }
+        }
+        for batch in lost.chunked(into: 500) { _ = try await api.restoreLostVersions(Array(batch), token: token) }
+        CrashPoint.reached("heal.restored")
+        let after = try await reader.pull(after: 0)
+        let newest = Self.newestPerItem(after.records)
+        var view = ServerView(keyring: keyring, digest: .empty, known: [:], isRebuild: true)
+        var merge = LocalMerge(keyring: keyring, deviceName: state.deviceName, now: now)
+        try merge.load(Set(try store.pendingEntries().keys).union(newest.map(\.id)), from: store)
+        var forks: [ServerRecord] = []
+        for record in newest {
+            try view.apply(record)
+            let entry = known[record.id]
+            let seen = entry?.syncedRevision ?? 0
+            guard record.revision >= seen else {
+                throw CofferClientError.manifestMismatch(
+                    "the server did not keep the version of item \(record.id.uuidString.lowercased()) this device put back"
+                )
+            }
+            if record.revision == seen, record.version == entry?.serverVersion(of: record.id) { continue }
+            if record.revision == seen {
+                forks.append(record)
+            } else {
+                try adopt([record], merge: &merge)
+            }
+        }
+        try resolve(forks, among: newest, merge: &merge)
+        var verified = Verified(
+            counter: after.manifest?.counter ?? 0, sequence: after.lastSequence, blob: after.manifest?.blob, view: view,
+            published: [], unpublished: [], lastSequence: after.lastSequence, mustPublish: true, floor: loss.seen,
+            restoredAt: after.restoredAt)
+        var report = try await publish(merge: &merge, verified: &verified, state: state, reader: reader)
+        report.restoredToServer = lost.count
+        return report
+    }
+
+    /// Items another device changed, after the server lost writes, at the revision this device holds
+    /// a different version of. The local version is kept beside the other (a conflict copy) unless an
+    /// item on the server already holds the same content — a device that healed first kept it — so
+    /// several devices healing one server keep each version once.
+    private func resolve(_ forks: [ServerRecord], among records: [ServerRecord], merge: inout LocalMerge) throws {
+        guard !forks.isEmpty else { return }
+        let onServer = try records.compactMap { try $0.opened(with: keyring) }
+        let local = try store.records(forks.map(\.id))
+        for fork in forks {
+            let mine = try local[fork.id].map { try keyring.open($0.record) }
+            if let mine, !onServer.contains(where: { Self.sameContent($0, mine) }) { merge.diverged(fork.id) }
+            try adopt([fork], merge: &merge)
+        }
+    }
+
+    /// Whether two items hold the same secrets and details, whatever their ids, titles and dates.
+    static func sameContent(_ first: Item, _ second: Item) -> Bool {
+        var comparable = second
+        comparable.id = first.id
+        comparable.title = first.title
+        comparable.created = first.created
+        comparable.modified = first.modified
+        return comparable == first
     }
 
     /// Verifies records no manifest covers by opening them under this account's keys (a record the
@@ -363,5 +507,12 @@ struct SyncAttempt {
         }
         if !current.isEmpty { batches.append(current) }
         return batches
+    }
+}
+
+extension Array {
+    /// The elements in consecutive slices of at most `size`.
+    fileprivate func chunked(into size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

@@ -205,6 +205,16 @@ struct AccountRoutes: Sendable {
         case .revoked(let accountID, let reason):
             throw try await revokedError(accountID: accountID, reason: reason)
         case .unknown:
+            // After a restore from a backup, every sign-in made or renewed since the backup is unknown:
+            // say so, or people look for a revocation that never happened.
+            if let restored = try await storage.lastRestore(),
+                Date().timeIntervalSince(restored) < refreshTokenIdleLifetime
+            {
+                throw APIError(
+                    .unauthorized, "invalid-refresh-token",
+                    "The server was restored from a backup on \(restored.formatted(.iso8601)), so it no longer knows this device's sign-in. Sign in again with `coffer login`: nothing on this device is lost, and its next sync puts back what the backup lacked."
+                )
+            }
             throw APIError(
                 .unauthorized, "invalid-refresh-token",
                 "The sign-in has expired or was revoked. Sign in again with `coffer login`.")

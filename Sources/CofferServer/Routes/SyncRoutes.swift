@@ -45,7 +45,9 @@ struct SyncRoutes: Sendable {
         let body = try await request.decode(as: PushRequest.self, context: context)
         try Self.validate(body)
         Recorder(label: ServerMetrics.pushBatchSize).record(body.changes.count)
-        return JSONResponse(try await storage.push(accountID: session.accountID, changes: body.changes, now: Date()))
+        let rule: PushRule = body.restoresLostVersions == true ? .aboveCurrent : .onTopOfBase
+        return JSONResponse(
+            try await storage.push(accountID: session.accountID, changes: body.changes, rule: rule, now: Date()))
     }
 
     /// Every number is range-checked before any arithmetic, so no value a client sends can trap.
@@ -117,7 +119,10 @@ struct SyncPageResponse: ResponseGenerator {
             json += #""manifest":{"blob":"\#(manifest.blob.base64EncodedString())","counter":\#(manifest.counter),"#
             json += #""sequence":\#(manifest.sequence)},"#
         }
-        json += #""records":[]}"#
+        json += #""records":[]"#
+        // As JSONResponse writes dates (ISO 8601, whole seconds), so both paths give a device one value.
+        if let restoredAt = page.restoredAt { json += #","restoredAt":"\#(restoredAt.formatted(.iso8601))""# }
+        json += "}"
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"

@@ -16,6 +16,7 @@ final class SQLitePullReader: Sendable {
         var accountID: String
         var lastSequence: Int64
         var manifest: WireManifest?
+        var restoredAt: Date?
     }
 
     /// One connection and its lock.
@@ -56,7 +57,7 @@ final class SQLitePullReader: Sendable {
         private var statement: OpaquePointer?
 
         static let sql = """
-            SELECT a.id, a.last_sequence, a.manifest_counter, a.manifest_sequence, a.manifest_blob
+            SELECT a.id, a.last_sequence, a.manifest_counter, a.manifest_sequence, a.manifest_blob, a.restored_at
             FROM access_tokens t
             JOIN devices d ON d.account_id = t.account_id AND d.id = t.device_id AND d.revoked = 0
             JOIN accounts a ON a.id = t.account_id
@@ -102,7 +103,12 @@ final class SQLitePullReader: Sendable {
                         counter: sqlite3_column_int64(statement, 2), sequence: sqlite3_column_int64(statement, 3),
                         blob: blob)
                 }
-                return Found(accountID: account, lastSequence: sqlite3_column_int64(statement, 1), manifest: manifest)
+                let restoredAt =
+                    sqlite3_column_type(statement, 5) == SQLITE_NULL
+                    ? nil : StoredTimestamp.date(String(cString: sqlite3_column_text(statement, 5)))
+                return Found(
+                    accountID: account, lastSequence: sqlite3_column_int64(statement, 1), manifest: manifest,
+                    restoredAt: restoredAt)
             case SQLITE_DONE:
                 return nil
             case let code:

@@ -16,6 +16,9 @@ public final class SQLiteServerStorage: ServerStorage {
     /// would otherwise go on "working" on an unlinked file.
     private let inode: UInt64?
 
+    /// The database's file name inside the data directory.
+    public static let databaseFileName = "coffer.sqlite"
+
     /// Opens (creating if needed) `coffer.sqlite` in `directory`, owner-only.
     public init(directory: URL) throws {
         try FileManager.default.createDirectory(
@@ -24,7 +27,7 @@ public final class SQLiteServerStorage: ServerStorage {
         configuration.busyMode = .timeout(10)
         // Checkpoints happen in the background (SQLiteCheckpointer), not inside a request's commit.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
-        path = directory.appendingPathComponent("coffer.sqlite").path
+        path = directory.appendingPathComponent(Self.databaseFileName).path
         database = try DatabasePool(path: path, configuration: configuration)
         pullReader = SQLitePullReader(path: path)
         checkpointer = SQLiteCheckpointer(path: path)
@@ -405,7 +408,8 @@ public final class SQLiteServerStorage: ServerStorage {
         }
         guard let found else { return nil }
         if found.lastSequence <= cursor {
-            return SyncPage(records: [], cursor: cursor, hasMore: false, manifest: found.manifest)
+            return SyncPage(
+                records: [], cursor: cursor, hasMore: false, manifest: found.manifest, restoredAt: found.restoredAt)
         }
         // Never a blocking read here: a cooperative thread waiting for one of GRDB's readers could be the
         // thread another read needs to give its reader back.
@@ -428,18 +432,19 @@ public final class SQLiteServerStorage: ServerStorage {
             let records = rows.prefix(taken).compactMap(Self.record)
             return SyncPage(
                 records: records, cursor: records.last?.sequence ?? cursor, hasMore: rows.count > taken,
-                manifest: account.manifest)
+                manifest: account.manifest, restoredAt: account.restoredAt)
         }
     }
 
     private static func sessionAndManifest(_ db: Database, accessHash: Data, now: Date) throws
-        -> (id: String, lastSequence: Int64, manifest: WireManifest?)?
+        -> (id: String, lastSequence: Int64, manifest: WireManifest?, restoredAt: Date?)?
     {
         guard
             let account = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT a.id, a.last_sequence, a.manifest_counter, a.manifest_sequence, a.manifest_blob
+                        SELECT a.id, a.last_sequence, a.manifest_counter, a.manifest_sequence, a.manifest_blob,
+                          a.restored_at
                         FROM access_tokens t
                         JOIN devices d ON d.account_id = t.account_id AND d.id = t.device_id AND d.revoked = 0
                         JOIN accounts a ON a.id = t.account_id
@@ -450,7 +455,7 @@ public final class SQLiteServerStorage: ServerStorage {
         let manifest = (account["manifest_blob"] as Data?).map {
             WireManifest(counter: account["manifest_counter"], sequence: account["manifest_sequence"], blob: $0)
         }
-        return (account["id"], account["last_sequence"], manifest)
+        return (account["id"], account["last_sequence"], manifest, account["restored_at"])
     }
 
     /// The ciphertext one pull page carries at most (a single larger record still goes alone).
@@ -464,7 +469,7 @@ public final class SQLiteServerStorage: ServerStorage {
     }
 
     /// Implements ``ServerStorage/push(accountID:changes:now:)``.
-    public func push(accountID: UUID, changes: [PushChange], now: Date) async throws -> PushResult {
+    public func push(accountID: UUID, changes: [PushChange], rule: PushRule, now: Date) async throws -> PushResult {
         let account = accountID.uuidString.lowercased()
         return try await write { db in
             var accepted: [AcceptedChange] = []
@@ -485,7 +490,12 @@ public final class SQLiteServerStorage: ServerStorage {
             for change in changes {
                 let item = change.id.uuidString.lowercased()
                 let revision = try Int64.fetchOne(current, arguments: [account, item]) ?? 0
-                guard revision == change.baseRevision else {
+                let isAccepted =
+                    switch rule {
+                    case .onTopOfBase: revision == change.baseRevision
+                    case .aboveCurrent: revision < change.revision
+                    }
+                guard isAccepted else {
                     conflicts.append(change.id)
                     continue
                 }
@@ -530,6 +540,22 @@ public final class SQLiteServerStorage: ServerStorage {
     /// Implements ``ServerStorage/recordEvent(accountID:event:)``.
     public func recordEvent(accountID: UUID, event: AccountEvent) async throws {
         try await write { db in try Self.insert(event, accountID: accountID.uuidString.lowercased(), db) }
+    }
+
+    /// Implements ``ServerStorage/recordRestore(at:)``.
+    public func recordRestore(at now: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "UPDATE accounts SET restored_at = ?", arguments: [now])
+            try db.execute(
+                sql: "INSERT INTO account_events (account_id, kind, at) SELECT id, ?, ? FROM accounts",
+                arguments: [AccountEventKind.serverRestored.rawValue, now])
+            return db.changesCount
+        }
+    }
+
+    /// Implements ``ServerStorage/lastRestore()``.
+    public func lastRestore() async throws -> Date? {
+        try await read { db in try Date.fetchOne(db, sql: "SELECT max(restored_at) FROM accounts") }
     }
 
     static func insert(_ event: AccountEvent, accountID: String, _ db: Database) throws {

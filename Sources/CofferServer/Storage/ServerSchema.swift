@@ -36,6 +36,10 @@ enum ServerSchema {
         migrator.registerMigration("v9: server backups know their key epoch") { db in
             for statement in v9 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v10: restores of the server recorded for devices") { db in
+            // When the operator last restored the server from a backup; pulls carry it to devices.
+            try db.execute(sql: "ALTER TABLE accounts ADD COLUMN restored_at TIMESTAMP")
+        }
         return migrator
     }()
 

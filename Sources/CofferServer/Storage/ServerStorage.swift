@@ -55,8 +55,14 @@ public protocol ServerStorage: Sendable {
     /// unexpired access token hashes to `accessHash`, read in one transaction — a device's most frequent
     /// request is one database round trip. `nil` when the token is unknown, expired or revoked.
     func pull(accessHash: Data, now: Date, after cursor: Int64, limit: Int) async throws -> SyncPage?
-    /// Applies changes whose base revision is current, in one transaction; reports the others.
-    func push(accountID: UUID, changes: [PushChange], now: Date) async throws -> PushResult
+    /// Applies the changes `rule` accepts, in one transaction; reports the others as conflicts.
+    func push(accountID: UUID, changes: [PushChange], rule: PushRule, now: Date) async throws -> PushResult
+    /// Records that the operator restored the server from a backup: every account gets an event and
+    /// its pulls say so from now on, so devices put back what the backup lacked. Returns the number of
+    /// accounts.
+    func recordRestore(at now: Date) async throws -> Int
+    /// When a restore was last recorded, if ever.
+    func lastRestore() async throws -> Date?
     /// Replaces the manifest only if its counter is still `expectedCounter` and it covers at least the
     /// writes the current one covers and no write the server never made.
     func updateManifest(accountID: UUID, expectedCounter: Int64, manifest: WireManifest) async throws
@@ -364,4 +370,14 @@ public struct SchemaTooNew: Error, CustomStringConvertible {
     public var description: String {
         "This database was upgraded by a newer coffer-server. Start that version, or restore the backup made before the upgrade (docs/operations.md, \"Upgrading the server\")."
     }
+}
+
+/// Which pushed changes a server stores.
+public enum PushRule: Sendable {
+    /// The normal rule: a change is stored only on top of the revision it was made from, so two
+    /// devices never overwrite each other unseen.
+    case onTopOfBase
+    /// A device putting back versions a restored server lost: a change is stored when its revision
+    /// is above the item's current one (the device held it before the restore; nothing newer is lost).
+    case aboveCurrent
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 #if canImport(Glibc)
     import Glibc
@@ -26,5 +27,11 @@ enum StoredTimestamp {
         }
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2)) "
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))"
+    }
+
+    /// The date stored as `text` (GRDB's format); `nil` for anything else. Read only for rare values
+    /// (a recorded restore), so Foundation's parser is fine here.
+    static func date(_ text: String) -> Date? {
+        Date.fromDatabaseValue(text.databaseValue)
     }
 }

@@ -146,6 +146,9 @@ struct Login: ParsableCommand {
         }
         try AgentHandoff.unlock(paths, result.keyring)
         Terminal.note("Signed in as \(email); \(result.report.pulled) item(s) downloaded.")
+        if let loss = result.report.serverLoss {
+            Terminal.note("\(loss) Run `coffer sync` to do it now.")
+        }
         let before = BeforeResetHoldings.read(paths: paths).itemCount
         if before > 0 {
             Terminal.note(
@@ -177,11 +180,30 @@ struct Sync: ParsableCommand {
     @OptionGroup var secrets: SecretOptions
     @OptionGroup var output: OutputOptions
 
+    @Flag(
+        help: """
+            If the server lacks data this device holds (it was restored from a backup), put it back without \
+            asking. The device never takes older data from the server either way.
+            """)
+    var yes = false
+
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        switch try vault.send(.sync) {
+        var answer = try vault.send(yes ? .healServer : .sync)
+        if case .failure(let failure) = answer, failure.kind == .serverLostData {
+            // Without --yes, a person at a terminal decides; a script is told how and nothing changes.
+            Terminal.note(failure.message)
+            guard Terminal.isInteractive, Terminal.confirm("Put this device's data back on the server now?") else {
+                throw failure
+            }
+            answer = try vault.send(.healServer)
+        }
+        switch answer {
         case .syncReport(let report):
             if output.json { return try Output.json(report) }
+            if report.restoredToServer > 0 {
+                Terminal.note("Put back on the server: \(report.restoredToServer) version(s) it had lost.")
+            }
             Terminal.note(
                 "Synced: \(report.pulled) received, \(report.pushed) sent\(report.conflictCopies > 0 ? ", \(report.conflictCopies) conflict copy(ies) kept — search for \"conflict copy\"" : "")."
             )
