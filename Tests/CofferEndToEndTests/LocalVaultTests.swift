@@ -184,6 +184,14 @@ struct LocalVaultTests {
         #expect(try cli.ok(["get", "Forum", "password"]).count > 16)
     }
 
+    @Test("help names the encrypted export formats, not only the clear ones")
+    func exportHelp() throws {
+        let help = try CofferCLI().run(["--help"])
+        // Help wraps lines to the terminal's width; read it as one line of words.
+        let words = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("encrypted as KeePass (kdbx) or Coffer"), "\(help.stdout)")
+    }
+
     @Test("a PIN unlocks after lock; five wrong PINs erase it and the master password still works")
     func pin() throws {
         let cli = try CofferCLI()

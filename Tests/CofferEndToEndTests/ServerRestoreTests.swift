@@ -120,7 +120,11 @@ struct ServerRestoreTests {
         let login = try b.run(
             ["login", "--server", server.url, "--email", devices.email, "--password-stdin"], stdin: Self.unlock)
         #expect(login.status == 0 && login.stderr.contains("coffer sync --yes"), "\(login.stderr)")
-        try b.ok(["sync", "--yes"])
+        // On a terminal, `coffer sync` asks first.
+        let terminal = try TerminalSession(b, ["sync"])
+        try terminal.answer("Put this device's data back on the server now? [y/N] ", with: "y")
+        #expect(try terminal.finish() == 0, "\(terminal.shown)")
+        #expect(terminal.shown.contains("restored it from a backup"), "\(terminal.shown)")
 
         // Everyone converges on everything: nothing lost, the purge stays, both edits of "Shared" kept.
         for device in [a, d, b, a, d] { try device.ok(["sync", "--yes"]) }
