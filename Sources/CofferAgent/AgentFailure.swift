@@ -7,7 +7,8 @@ import CofferStore
 import CofferVault
 public import Foundation
 
-/// A short description of an item, for lists of candidates in error messages.
+/// A short description of an item without any secret: what lists, search results and the candidates
+/// of an ambiguous name show, so only the items a command asks for cross the agent's socket whole.
 public struct ItemSummary: Codable, Sendable, Equatable {
     /// The item's id.
     public var id: UUID
@@ -17,6 +18,14 @@ public struct ItemSummary: Codable, Sendable, Equatable {
     public var type: ItemType
     /// Username or similar.
     public var subtitle: String
+    /// Its tags.
+    public var tags: [String]
+    /// Marked as a favourite.
+    public var isFavorite: Bool
+    /// In the trash.
+    public var isTrashed: Bool
+    /// When it last changed.
+    public var modified: Date
 
     /// Summarizes an item without any secret.
     public init(_ item: Item) {
@@ -24,6 +33,10 @@ public struct ItemSummary: Codable, Sendable, Equatable {
         title = item.title
         type = item.type
         subtitle = item.subtitle
+        tags = item.tags
+        isFavorite = item.isFavorite
+        isTrashed = item.isTrashed
+        modified = item.modified
     }
 }
 

@@ -9,8 +9,13 @@ public import Foundation
 /// (`AgentProtocol.version`); a peer with another version gets a clear error, never a guess.
 public enum AgentRequest: Codable, Sendable {
     case status
+    /// Whole items passing the filter (export, import's preview, recovery).
     case list(ItemFilter)
+    /// Whole items matching the query.
     case search(query: String, filter: ItemFilter)
+    /// Summaries of the items passing the filter and, with a query, matching it best first: what
+    /// `coffer list` and `coffer search` print, without any item's secrets crossing the socket.
+    case summaries(filter: ItemFilter, query: String?)
     case resolve(name: String, scope: ItemScope)
     case add(Item)
     case update(Item)
@@ -56,6 +61,7 @@ public enum AgentResponse: Codable, Sendable {
     case done
     case item(Item)
     case items([Item])
+    case summaries([ItemSummary])
     case status(VaultStatus)
     case agentState(AgentState)
     case syncReport(SyncReport)

@@ -36,6 +36,8 @@ struct SearchIndex {
 
     private var entries: [Entry] = []
     private var positions: [UUID: Int] = [:]
+    /// Ids by lowercased title, so naming an item costs one lookup whatever the vault's size.
+    private var byTitle: [String: [UUID]] = [:]
     /// Each entry's place in display order; rebuilt lazily after changes.
     private var ranks: [Int] = []
     private var ranksAreStale = true
@@ -47,16 +49,19 @@ struct SearchIndex {
     mutating func update(_ item: Item) {
         let entry = Entry(item)
         if let position = positions[item.id] {
+            forgetTitle(of: entries[position])
             entries[position] = entry
         } else {
             positions[item.id] = entries.count
             entries.append(entry)
         }
+        byTitle[entry.haystack.sortKey.title, default: []].append(item.id)
         ranksAreStale = true
     }
 
     mutating func remove(_ id: UUID) {
         guard let position = positions.removeValue(forKey: id) else { return }
+        forgetTitle(of: entries[position])
         let last = entries.count - 1
         if position != last {
             entries[position] = entries[last]
@@ -87,6 +92,22 @@ struct SearchIndex {
             matches.append((score, ranks[position], entry.id))
         }
         return matches.sorted { $0.score != $1.score ? $0.score > $1.score : $0.rank < $1.rank }.map(\.id)
+    }
+
+    /// Ids of the items titled `title`, ignoring case (trash included).
+    func ids(titled title: String) -> [UUID] {
+        byTitle[title.lowercased()] ?? []
+    }
+
+    /// Ids starting with `prefix` (lowercase hexadecimal digits and dashes).
+    func ids(withPrefix prefix: String) -> [UUID] {
+        entries.lazy.filter { $0.haystack.sortKey.id.lowercased().hasPrefix(prefix) }.map(\.id)
+    }
+
+    private mutating func forgetTitle(of entry: Entry) {
+        let title = entry.haystack.sortKey.title
+        byTitle[title]?.removeAll { $0 == entry.id }
+        if byTitle[title]?.isEmpty == true { byTitle[title] = nil }
     }
 
     /// The display-order key of an item in the index.

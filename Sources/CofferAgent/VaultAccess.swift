@@ -41,6 +41,15 @@ extension VaultAccess {
         }
     }
 
+    /// Asks for item summaries (`.summaries`).
+    public func summaries(filter: ItemFilter, query: String? = nil) throws(AgentFailure) -> [ItemSummary] {
+        switch try send(.summaries(filter: filter, query: query)) {
+        case .summaries(let summaries): return summaries
+        case .failure(let failure): throw failure
+        default: throw Self.unexpected
+        }
+    }
+
     /// Asks for the vault's status.
     public func status() throws(AgentFailure) -> VaultStatus {
         switch try send(.status) {

@@ -42,6 +42,9 @@ struct VaultRequestHandler {
             case .status: return .status(session.status(isLocked: isLocked, pinEnabled: pinEnabled))
             case .list(let filter): return .items(session.list(filter))
             case .search(let query, let filter): return .items(session.search(query, filter: filter))
+            case .summaries(let filter, let query):
+                return .summaries(
+                    (query.map { session.search($0, filter: filter) } ?? session.list(filter)).map(ItemSummary.init))
             case .resolve(let name, let scope): return .item(try session.resolve(name, scope: scope))
             case .add(let item): return .item(try syncingAfter { try session.add(item) })
             case .update(let item): return .item(try syncingAfter { try session.update(item) })

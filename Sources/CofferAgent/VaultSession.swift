@@ -85,24 +85,24 @@ public final class VaultSession {
     }
 
     /// The one item `name` refers to: an id, an id prefix, or an exact title (ignoring case).
+    ///
+    /// Titles and ids are looked up in the index, so naming an item costs the same in a vault of ten
+    /// items as in one of a hundred thousand.
     public func resolve(_ name: String, scope: ItemScope) throws(AgentFailure) -> Item {
-        let candidates = items.values.filter(scope.contains)
         if let id = UUID(uuidString: name), let item = items[id], scope.contains(item) { return item }
-        let titled = candidates.filter { $0.title.caseInsensitiveCompare(name) == .orderedSame }
+        let sameTitle = index.ids(titled: name).compactMap { items[$0] }
+        let titled = sameTitle.filter(scope.contains)
         if titled.count == 1 { return titled[0] }
         if titled.count > 1 { throw ambiguous(name, titled) }
         let lowered = name.lowercased()
         if lowered.count >= 4, lowered.allSatisfy(\.isHexDigit) || lowered.contains("-") {
-            let byID = candidates.filter { $0.id.uuidString.lowercased().hasPrefix(lowered) }
+            let byID = index.ids(withPrefix: lowered).compactMap { items[$0] }.filter(scope.contains)
             if byID.count == 1 { return byID[0] }
             if byID.count > 1 { throw ambiguous(name, byID) }
         }
         let place = scope == .trash ? "in the trash" : scope == .live ? "in the vault" : "in the vault or trash"
         let hint =
-            scope == .live
-                && items.values.contains(where: {
-                    $0.isTrashed && $0.title.caseInsensitiveCompare(name) == .orderedSame
-                })
+            scope == .live && sameTitle.contains(where: \.isTrashed)
             ? " It is in the trash: `coffer restore \"\(name)\"` brings it back."
             : " Use `coffer search \(name)` to find it, or name it by its id."
         throw AgentFailure(.notFound, "No item called \"\(name)\" \(place).\(hint)")

@@ -24,7 +24,7 @@ enum Output {
         let trashed: Bool
         let modified: Date
 
-        init(_ item: Item) {
+        init(_ item: ItemSummary) {
             id = item.id.uuidString.lowercased()
             type = item.type.rawValue
             title = item.title
@@ -95,7 +95,7 @@ enum Output {
         }
     }
 
-    static func printList(_ items: [Item], asJSON: Bool) throws {
+    static func printList(_ items: [ItemSummary], asJSON: Bool) throws {
         if asJSON { return try json(items.map(Row.init)) }
         guard !items.isEmpty else {
             Terminal.note("No items.")

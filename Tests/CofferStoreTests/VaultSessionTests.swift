@@ -220,6 +220,38 @@ struct VaultSessionTests {
         #expect(try session.resolve(String(a.id.uuidString.prefix(8)), scope: .live).id == a.id)
     }
 
+    @Test("names resolve through the index as titles change: renamed, trashed, purged, another session's edit")
+    func titleIndexFollowsChanges() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        var mail = try session.add(Item(type: .login, title: "Mail", now: Date()))
+        #expect(try session.resolve("MAIL", scope: .live).id == mail.id)
+        mail.title = "Post"
+        mail = try session.update(mail)
+        #expect(throws: AgentFailure.self) { try session.resolve("Mail", scope: .live) }
+        #expect(try session.resolve("post", scope: .live).id == mail.id)
+        _ = try session.trash(mail.id)
+        do {
+            _ = try session.resolve("Post", scope: .live)
+            Issue.record("a trashed item resolved in the live scope")
+        } catch {
+            #expect(error.kind == .notFound && error.message.contains("It is in the trash"), "\(error.message)")
+        }
+        #expect(try session.resolve("Post", scope: .trash).id == mail.id)
+        _ = try session.purge(mail.id)
+        #expect(throws: AgentFailure.self) { try session.resolve("Post", scope: .all) }
+        // Another writer renames an item; this session sees the new title after catching up.
+        let other = try vault.session()
+        var note = try other.add(Item(type: .note, title: "Draft", now: Date()))
+        try session.refreshIfChanged()
+        #expect(try session.resolve("draft", scope: .live).id == note.id)
+        note.title = "Final"
+        _ = try other.update(note)
+        try session.refreshIfChanged()
+        #expect(throws: AgentFailure.self) { try session.resolve("Draft", scope: .live) }
+        #expect(try session.resolve("Final", scope: .live).id == note.id)
+    }
+
     @Test("fuzzy search finds letters in order and ranks title matches first")
     func search() throws {
         let vault = try TemporaryVault()

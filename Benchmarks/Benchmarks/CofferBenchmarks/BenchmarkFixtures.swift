@@ -51,13 +51,29 @@ enum BenchmarkFixtures {
     }
 
     /// A profile with one login, unlocked in a real agent started by the real binary.
-    static func unlockedProfile() throws -> CofferProcess {
-        if let cached = ProfileCache.value { return cached }
+    ///
+    /// With `items`, the vault also holds that many other logins, imported as a Bitwarden CSV through
+    /// the real `coffer import`, so whole-process figures can be compared across vault sizes.
+    static func unlockedProfile(items: Int = 0) throws -> CofferProcess {
+        if let cached = ProfileCache.value[items] { return cached }
         let profile = try CofferProcess()
         _ = try profile.run(["init", "--password-stdin"], stdin: "benchmark-password-1\n")
+        if items > 0 {
+            var lines = [
+                "folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp"
+            ]
+            for index in 0..<items {
+                lines.append(
+                    "Folder \(index % 20),0,login,Service \(index),,,0,https://example.org/\(index),user\(index)@example.org,pw-\(index),"
+                )
+            }
+            let file = profile.home + "/bench-\(items).csv"
+            try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: file))
+            _ = try profile.run(["import", file, "--yes"])
+        }
         _ = try profile.run(
             ["add", "login", "--title", "Benchmark login", "--password-stdin"], stdin: "bench-password\n")
-        ProfileCache.value = profile
+        ProfileCache.value[items] = profile
         return profile
     }
 }
@@ -104,7 +120,7 @@ enum LargeVaultCache {
 
 /// See `LargeVaultCache`.
 enum ProfileCache {
-    nonisolated(unsafe) static var value: CofferProcess?
+    nonisolated(unsafe) static var value: [Int: CofferProcess] = [:]
 }
 
 /// See `LargeVaultCache`.
