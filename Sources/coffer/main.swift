@@ -20,7 +20,7 @@ signal(SIGPIPE, SIG_IGN)
 do {
     // The profile's own CA (from `--ca-file`), for this command and for the agent it may start.
     ServerTrust.trustProfileCertificates(at: ProfilePaths().serverCertificatesFile)
-    var command = try Coffer.parseAsRoot()
+    var command = try CommandLookup.parse(CommandLine.arguments.dropFirst())
     try command.run()
 } catch let error where isCofferError(error) {
     let failure = AgentFailure(error)
@@ -39,4 +39,31 @@ do {
 func isCofferError(_ error: any Error) -> Bool {
     error is AgentFailure || error is CofferVaultError || error is CofferStoreError || error is CofferCryptoError
         || error is CofferModelError || error is CofferClientError || error is BackupError || error is ImportError
+}
+
+/// Finds the command to run without building ArgumentParser's whole command tree when it can.
+///
+/// Building the tree checks every subcommand type's protocol conformances at run time, and in a binary
+/// this size each such check scans tens of thousands of conformance records: most of what `coffer get`
+/// spent before doing anything. A valid invocation of a subcommand is therefore parsed by that
+/// subcommand alone; anything else (help, a mistake, the root's own flags) goes through the root, so
+/// help and error messages are exactly ArgumentParser's.
+enum CommandLookup {
+    static func parse(_ arguments: ArraySlice<String>) throws -> any ParsableCommand {
+        if arguments.elementsEqual(["--version"]) {
+            // What ArgumentParser prints for it, without building the tree first.
+            print(Coffer.configuration.version)
+            exit(0)
+        }
+        let wantsHelp = arguments.contains {
+            ["-h", "--help", "help", "--version", "--experimental-dump-help"].contains($0)
+        }
+        if !wantsHelp, let name = arguments.first,
+            let subcommand = Coffer.configuration.subcommands.first(where: { $0._commandName == name }),
+            let parsed = try? subcommand.parseAsRoot(Array(arguments.dropFirst()))
+        {
+            return parsed
+        }
+        return try Coffer.parseAsRoot(Array(arguments))
+    }
 }

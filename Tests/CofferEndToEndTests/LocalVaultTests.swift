@@ -184,9 +184,14 @@ struct LocalVaultTests {
         #expect(try cli.ok(["get", "Forum", "password"]).count > 16)
     }
 
-    @Test("help names the encrypted export formats, not only the clear ones")
+    @Test("help names the encrypted export formats; --version and a subcommand's help work on the quick path too")
     func exportHelp() throws {
-        let help = try CofferCLI().run(["--help"])
+        let cli = try CofferCLI()
+        let version = try cli.run(["--version"])
+        #expect(version.status == 0 && version.stdout == "0.1.0\n", "\(version.stdout)")
+        let getHelp = try cli.run(["get", "--help"])
+        #expect(getHelp.status == 0 && getHelp.stdout.contains("USAGE: coffer get"), "\(getHelp.stdout)")
+        let help = try cli.run(["--help"])
         // Help wraps lines to the terminal's width; read it as one line of words.
         let words = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(words.contains("encrypted as KeePass (kdbx) or Coffer"), "\(help.stdout)")
