@@ -17,16 +17,27 @@ public enum ServerTrust {
     private struct State {
         var profileCertificates: String?
         var client: HTTPClient?
+        /// The CA file's modification time when `client` was made (`nil`: there was none).
+        var clientMadeFor: Date?
+        /// Clients made for an earlier trust, kept for the process's life: an HTTP client must be shut
+        /// down before it goes, and a request may still be using one.
+        var retired: [HTTPClient] = []
+
+        mutating func retireClient() {
+            if let client { retired.append(client) }
+            client = nil
+        }
     }
 
     private static let state = Mutex(State())
 
-    /// Makes every later request also trust the PEM certificates in `path`, if that file exists.
-    /// Called once per process with the profile's file, before any request.
+    /// Makes every later request also trust the PEM certificates in `path`, whenever that file exists.
+    /// Called once per process with the profile's file; a file that appears or changes later (a
+    /// sign-in with `--ca-file` while the agent runs) is picked up by the next request.
     public static func trustProfileCertificates(at path: String) {
         state.withLock {
             $0.profileCertificates = path
-            $0.client = nil
+            $0.retireClient()
         }
     }
 
@@ -54,7 +65,10 @@ public enum ServerTrust {
     /// is down: every change works offline and syncs later, so nothing waits for a long connect timeout.
     static func client() throws(CofferClientError) -> HTTPClient {
         let profileFile = state.withLock { $0.profileCertificates }
-        if let existing = state.withLock({ $0.client }) { return existing }
+        let fileVersion = profileFile.flatMap {
+            (try? FileManager.default.attributesOfItem(atPath: $0))?[.modificationDate] as? Date
+        }
+        if let existing = state.withLock({ $0.clientMadeFor == fileVersion ? $0.client : nil }) { return existing }
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .seconds(5)
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -62,9 +76,14 @@ public enum ServerTrust {
             environment: ProcessInfo.processInfo.environment, profileFile: profileFile)
         let made = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         return state.withLock { current in
-            // Another thread may have made one meanwhile; keep the first (the other is never used).
-            if let existing = current.client { return existing }
+            // Another thread may have made one for the same trust meanwhile; keep that one.
+            if let existing = current.client, current.clientMadeFor == fileVersion {
+                current.retired.append(made)
+                return existing
+            }
+            current.retireClient()
             current.client = made
+            current.clientMadeFor = fileVersion
             return made
         }
     }

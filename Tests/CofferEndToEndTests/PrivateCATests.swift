@@ -100,6 +100,20 @@ struct PrivateCATests {
         try b.ok(["sync"])
         let titles = try b.ok(["list"])
         #expect(titles.contains("Over private TLS"), "\(titles)")
+
+        // An agent that already failed to trust the server trusts it as soon as the authority is in the
+        // profile (here put there by hand, as docs/operations.md names the file): no restart needed.
+        let d = try CofferCLI()
+        try d.ok(["init", "--password-stdin"], stdin: password)
+        try d.ok(
+            ["register", "--server", proxy.url, "--email", "private-ca-d@example.org", "--password-stdin"],
+            stdin: password, environment: onlyTheCA)
+        let stale = try d.run(["sync"])
+        #expect(stale.status == 8 && stale.stderr.contains("certificate is not trusted"), "\(stale.stderr)")
+        try FileManager.default.copyItem(
+            atPath: authority.caCertificate, toPath: d.home.appendingPathComponent("server-ca.pem").path)
+        try d.ok(["add", "note", "--title", "After the CA"])
+        try d.ok(["sync"])
     }
 }
 
