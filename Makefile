@@ -6,8 +6,9 @@ SWIFT ?= swift
 SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 
 # What `make test` adds: keepassxc-cli, the real peer the KeePass import and export are checked
-# against; Xvfb and xclip, a real clipboard for `coffer copy`.
-TEST_PACKAGES = keepassxc xvfb xclip
+# against; Xvfb and xclip, a real clipboard for `coffer copy`; sqlite3, the documented way to back up
+# the server; openssl, which makes the private certificate authority of the TLS test.
+TEST_PACKAGES = keepassxc xvfb xclip sqlite3 openssl
 
 .PHONY: run test install deps test-deps check-swift format lint bench fuzz clean
 
