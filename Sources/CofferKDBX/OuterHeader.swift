@@ -138,15 +138,16 @@ struct OuterHeader {
             }
             let version = parameters.unsigned("V") ?? 0x13
             guard version == 0x13 || version == 0x10 else { throw .damaged("its Argon2 version is \(version)") }
+            // Lanes first: the memory check multiplies by them, and a file may hold any 64-bit number.
+            guard lanes >= 1, lanes <= UInt64(Limits.maximumParallelism) else {
+                throw .unreasonableSettings("\(lanes) Argon2 lanes")
+            }
             let memoryKiB = memory / 1024
             guard memoryKiB >= 8 * lanes, memoryKiB <= Limits.maximumMemoryKiB else {
                 throw .unreasonableSettings("Argon2 memory of \(memory) bytes")
             }
             guard iterations >= 1, iterations <= Limits.maximumIterations else {
                 throw .unreasonableSettings("\(iterations) Argon2 iterations")
-            }
-            guard lanes >= 1, lanes <= UInt64(Limits.maximumParallelism) else {
-                throw .unreasonableSettings("\(lanes) Argon2 lanes")
             }
             let derivation: Derivation =
                 uuid == Derivation.argon2dUUID

@@ -92,6 +92,40 @@ struct KDBXFormatTests {
         }
     }
 
+    @Test("a header whose Argon2 lanes are a 64-bit number near its maximum is refused, not a crash")
+    func hugeLanes() throws {
+        let settings = KDBXSettings(
+            cipher: .aes256, keyDerivation: .argon2id(memoryKiB: 64 * 1024, iterations: 3, parallelism: 4))
+        var bytes = OuterHeader(writing: settings).bytes
+        // The KDF parameters (outer header field 11) hold "P" as a UInt32; rewrite it as a UInt64 of all ones.
+        var offset = 12
+        while offset + 5 <= bytes.count {
+            let id = bytes[offset]
+            let length =
+                Int(bytes[offset + 1]) | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3]) << 16
+                | Int(bytes[offset + 4]) << 24
+            if id == 11 {
+                let data = Array(bytes[(offset + 5)..<(offset + 5 + length)])
+                let uint32P: [UInt8] = [0x04, 0x01, 0, 0, 0, 0x50, 0x04, 0, 0, 0]
+                let at = try #require(
+                    (0...(data.count - uint32P.count)).first { Array(data[$0..<($0 + uint32P.count)]) == uint32P })
+                let patched =
+                    Array(data[..<at]) + [0x05, 0x01, 0, 0, 0, 0x50, 0x08, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8)
+                    + Array(data[(at + uint32P.count + 4)...])
+                let newLength = UInt32(patched.count)
+                bytes =
+                    Array(bytes[..<(offset + 1)])
+                    + [UInt8(newLength & 0xFF), UInt8(newLength >> 8 & 0xFF), UInt8(newLength >> 16 & 0xFF), 0]
+                    + patched + Array(bytes[(offset + 5 + length)...])
+                break
+            }
+            offset += 5 + length
+        }
+        #expect(throws: KDBXError.unreasonableSettings("\(UInt64.max) Argon2 lanes")) {
+            try OuterHeader(parsing: bytes)
+        }
+    }
+
     @Test("AES-KDF matches the definition: each half encrypted R times with AES-256-ECB, then SHA-256")
     func aesKDF() throws {
         let key = (0..<32).map { UInt8($0) }
