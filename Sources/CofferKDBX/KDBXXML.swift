@@ -184,13 +184,20 @@ enum KDBXXML {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if let bytes = Data(base64Encoded: trimmed), bytes.count == 8 {
             let seconds = bytes.reversed().reduce(Int64(0)) { ($0 << 8) | Int64($1) }
-            return Date(timeIntervalSince1970: TimeInterval(seconds - secondsBeforeUnixEpoch))
+            // Any 64-bit value may be in a file; one that does not fit the arithmetic is no date.
+            let (unix, overflow) = seconds.subtractingReportingOverflow(secondsBeforeUnixEpoch)
+            return overflow ? nil : Date(timeIntervalSince1970: TimeInterval(unix))
         }
         return try? Date(trimmed, strategy: .iso8601)
     }
 
+    /// The latest moment written: year 9999, as KeePass's own range ends there.
+    static let latestWritable: TimeInterval = 253_402_300_799
+
     static func text(_ date: Date) -> String {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down)) + secondsBeforeUnixEpoch
+        // A date imported from anywhere may be far outside what KeePass can hold; clamp, never trap.
+        let clamped = min(max(date.timeIntervalSince1970, -Double(secondsBeforeUnixEpoch)), latestWritable)
+        let seconds = Int64(clamped.rounded(.down)) + secondsBeforeUnixEpoch
         return Data(seconds.littleEndianBytes).base64EncodedString()
     }
 

@@ -126,6 +126,21 @@ struct KDBXFormatTests {
         }
     }
 
+    @Test("times at the ends of the 64-bit range read as no date and write clamped, never a crash")
+    func extremeTimes() throws {
+        let smallest = Data(Int64.min.littleEndianBytes).base64EncodedString()
+        #expect(KDBXXML.date(smallest) == nil)
+        let largest = Data(Int64.max.littleEndianBytes).base64EncodedString()
+        #expect(KDBXXML.date(largest) != nil)
+        for extreme in [Date(timeIntervalSince1970: 1e300), Date(timeIntervalSince1970: -1e300), .distantFuture] {
+            let written = KDBXXML.text(extreme)
+            let read = try #require(KDBXXML.date(written))
+            #expect(read.timeIntervalSince1970 <= KDBXXML.latestWritable)
+        }
+        let ordinary = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(KDBXXML.date(KDBXXML.text(ordinary)) == ordinary)
+    }
+
     @Test("AES-KDF matches the definition: each half encrypted R times with AES-256-ECB, then SHA-256")
     func aesKDF() throws {
         let key = (0..<32).map { UInt8($0) }
