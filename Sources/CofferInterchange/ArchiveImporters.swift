@@ -70,6 +70,8 @@ struct LooseJSON {
         return nil
     }
     var number: Double? { (value as? NSNumber)?.doubleValue ?? string.flatMap(Double.init) }
+    /// A time given as seconds since 1970, when it lies within years 1 to 9999 (see ``FileTime``).
+    var secondsSince1970: Date? { number.flatMap(FileTime.date(secondsSince1970:)) }
     var array: [LooseJSON] { ((value as? [Any]) ?? []).map { LooseJSON(value: $0) } }
     var object: [String: LooseJSON] { ((value as? [String: Any]) ?? [:]).mapValues { LooseJSON(value: $0) } }
 
@@ -158,11 +160,11 @@ struct OnePUXImporter {
             entry["value"].string.map {
                 PasswordHistoryEntry(
                     fieldName: "password", value: $0,
-                    replacedAt: entry["time"].number.map { Date(timeIntervalSince1970: $0) } ?? now)
+                    replacedAt: entry["time"].secondsSince1970 ?? now)
             }
         }
-        if let created = source["createdAt"].number { item.created = Date(timeIntervalSince1970: created) }
-        if let updated = source["updatedAt"].number { item.modified = Date(timeIntervalSince1970: updated) }
+        if let created = source["createdAt"].secondsSince1970 { item.created = created }
+        if let updated = source["updatedAt"].secondsSince1970 { item.modified = updated }
         return item
     }
 
@@ -175,16 +177,14 @@ struct OnePUXImporter {
         case "url": return content.string.map { ($0, .url) }
         case "email": return (content.string ?? content["email_address"].string).map { ($0, .email) }
         case "monthYear":
+            // 202901 is January 2029; anything else a file holds is kept as it was written.
             guard let number = content.number else { return nil }
-            let value = Int(number)
+            guard let value = FileTime.monthYear(number) else { return content.string.map { ($0, .text) } }
             return (String(format: "%02d/%04d", value % 100, value / 100), .text)
         case "date":
             guard let seconds = content.number else { return nil }
-            return (
-                Date(timeIntervalSince1970: seconds).formatted(
-                    Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()),
-                .date
-            )
+            guard let date = FileTime.date(secondsSince1970: seconds) else { return content.string.map { ($0, .text) } }
+            return (date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()), .date)
         case "address":
             let parts = ["street", "city", "state", "zip", "country"].compactMap { content[$0].string }
                 .filter { !$0.isEmpty }
@@ -247,8 +247,8 @@ struct ProtonPassJSONImporter {
                         extra["type"].string == "hidden" ? .hidden : extra["type"].string == "totp" ? .totp : .text
                     if !value.isEmpty { item.setValue(value, of: name, kind: fieldKind) }
                 }
-                if let created = source["createTime"].number { item.created = Date(timeIntervalSince1970: created) }
-                if let modified = source["modifyTime"].number { item.modified = Date(timeIntervalSince1970: modified) }
+                if let created = source["createTime"].secondsSince1970 { item.created = created }
+                if let modified = source["modifyTime"].secondsSince1970 { item.modified = modified }
                 if source["state"].number == 2 { item.trashedAt = item.modified }
                 items.append(item)
             }

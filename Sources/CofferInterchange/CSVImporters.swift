@@ -225,11 +225,11 @@ struct CSVImporters {
     }
 
     static func epochMilliseconds(_ text: String) -> Date? {
-        Double(text).map { Date(timeIntervalSince1970: $0 / 1000) }
+        Double(text).flatMap { FileTime.date(secondsSince1970: $0 / 1000) }
     }
 
     static func epochSeconds(_ text: String) -> Date? {
-        Double(text).map { Date(timeIntervalSince1970: $0) }
+        Double(text).flatMap(FileTime.date(secondsSince1970:))
     }
 
     static func isoDate(_ text: String) -> Date? {

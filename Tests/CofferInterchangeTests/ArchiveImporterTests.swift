@@ -62,6 +62,26 @@ struct ArchiveImporterTests {
         #expect(try Fixture.item(result, "DB server").type == .note)
     }
 
+    @Test("1PUX with absurd numbers (1e300 times, a month-year that is no month): imported, nothing traps")
+    func absurdNumbers() throws {
+        let json = """
+            {"accounts": [{"attrs": {"name": "Me"}, "vaults": [{"attrs": {"name": "V"}, "items": [
+              {"uuid": "x1", "createdAt": 1e300, "updatedAt": -1e300, "categoryUuid": "002",
+               "details": {"sections": [{"fields": [
+                 {"title": "expiry date", "id": "expiry", "value": {"monthYear": 1e300}},
+                 {"title": "issued", "id": "issued", "value": {"date": -9.9e307}},
+                 {"title": "valid from", "id": "from", "value": {"monthYear": 202913}}]}],
+                 "passwordHistory": [{"value": "old", "time": 1e308}]},
+               "overview": {"title": "Odd card"}}]}]}]}
+            """
+        let result = try Importer.read(
+            data: try Self.zip(["export.attributes": "{}", "export.data": json]), name: "odd.1pux")
+        let card = try Fixture.item(result, "Odd card")
+        #expect(card.created.timeIntervalSince1970 < 1e12 && card.modified.timeIntervalSince1970 > -1e12)
+        #expect(card.passwordHistory.first?.replacedAt.timeIntervalSince1970 ?? 0 < 1e12)
+        #expect(card.value(of: "valid from") == "202913", "a number that is no month is kept as written")
+    }
+
     @Test("Proton Pass ZIP: logins, notes, cards and extra fields")
     func protonPass() throws {
         let json = """
