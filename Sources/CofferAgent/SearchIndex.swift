@@ -99,9 +99,11 @@ struct SearchIndex {
         byTitle[title.lowercased()] ?? []
     }
 
-    /// Ids starting with `prefix` (lowercase hexadecimal digits and dashes).
+    /// Ids starting with `prefix` (hexadecimal digits and dashes, either case).
     func ids(withPrefix prefix: String) -> [UUID] {
-        entries.lazy.filter { $0.haystack.sortKey.id.lowercased().hasPrefix(prefix) }.map(\.id)
+        // The sort key holds `uuidString`, which is upper case: fold the query once, not every id.
+        let upper = prefix.uppercased()
+        return entries.filter { $0.haystack.sortKey.id.hasPrefix(upper) }.map(\.id)
     }
 
     private mutating func forgetTitle(of entry: Entry) {

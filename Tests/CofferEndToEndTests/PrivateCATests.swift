@@ -37,19 +37,8 @@ struct PrivateCATests {
         }
 
         static func openssl(_ arguments: [String], in directory: URL) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let message = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            try #require(
-                process.terminationStatus == 0,
-                "openssl \(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))")
+            let result = try Program.run("/usr/bin/openssl", arguments, in: directory)
+            try #require(result.status == 0, "openssl \(arguments.joined(separator: " ")): \(result.output)")
         }
     }
 

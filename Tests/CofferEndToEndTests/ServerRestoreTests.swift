@@ -10,21 +10,6 @@ import Testing
 struct ServerRestoreTests {
     static let unlock = SyncTests.password + "\n"
 
-    /// Runs a program to its end and returns its exit status and output.
-    @discardableResult
-    static func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     static func titles(_ device: CofferCLI) throws -> [String] {
         let list = try #require(
             try device.json(["list", "--all", "--json", "--password-stdin"], stdin: unlock) as? [[String: Any]])
@@ -53,7 +38,7 @@ struct ServerRestoreTests {
         // The documented backup, taken while the server runs.
         let backup = server.dataDirectory.deletingLastPathComponent()
             .appendingPathComponent("backup-\(UUID().uuidString.prefix(6)).sqlite").path
-        let copied = try Self.run("/usr/bin/sqlite3", [server.databasePath, ".backup '\(backup)'"])
+        let copied = try Program.run("/usr/bin/sqlite3", [server.databasePath, ".backup '\(backup)'"])
         try #require(copied.status == 0, "\(copied.output)")
 
         // After the backup: A adds, edits and deletes; B signs in again (a sign-in the backup never saw)
@@ -79,7 +64,7 @@ struct ServerRestoreTests {
         server.stop()
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: server.databasePath + suffix) }
         try FileManager.default.copyItem(atPath: backup, toPath: server.databasePath)
-        let recorded = try Self.run(
+        let recorded = try Program.run(
             try ServerProcess.binary(named: "coffer-server").path,
             ["record-restore", server.dataDirectory.path])
         #expect(
@@ -143,18 +128,6 @@ struct ServerRestoreTests {
         #expect(try a.ok(["account", "events"]).contains("restored from a backup"))
     }
 
-    /// Puts the server's records and manifest back as they were, and has it say it was restored.
-    static func rollBack(_ database: DatabaseQueue, to records: [Row], manifest: (Int64, Int64, Data)) throws {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM records")
-            try SyncTests.restore(records, in: db)
-            try db.execute(
-                sql:
-                    "UPDATE accounts SET manifest_counter = ?, manifest_sequence = ?, manifest_blob = ?, restored_at = ?",
-                arguments: [manifest.0, manifest.1, manifest.2, Date()])
-        }
-    }
-
     @Test("a server that claims a restore and then throws away what is put back is caught; the device keeps its data")
     func healingIsVerified() async throws {
         let server = try ServerProcess()
@@ -166,18 +139,12 @@ struct ServerRestoreTests {
         try a.ok(["add", "note", "--title", "One"])
         try a.ok(["sync"])
         let database = try DatabaseQueue(path: server.databasePath)
-        let records = try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM records") }
-        let manifest = try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT manifest_counter, manifest_sequence, manifest_blob FROM accounts")!
-        }
+        let saved = try SyncTests.ServerSnapshot(of: database)
         try a.ok(["add", "note", "--title", "Two"])
         try a.ok(["edit", "One", "--notes", "edited"])
         try a.ok(["sync"])
         // The server goes back, says it was restored, and answers every upload with "stored" but keeps nothing.
-        let (counter, sequence, blob): (Int64, Int64, Data) = (
-            manifest["manifest_counter"], manifest["manifest_sequence"], manifest["manifest_blob"]
-        )
-        try Self.rollBack(database, to: records, manifest: (counter, sequence, blob))
+        try saved.putBack(into: database, sayingRestoredAt: Date())
         proxy.on("POST", "/api/v2/sync", .respond(status: 200, body: Data(#"{"accepted":[],"conflicts":[]}"#.utf8)))
         let healing = try a.run(["sync", "--yes"])
         #expect(healing.status == 5, "\(healing.stderr)")

@@ -114,27 +114,12 @@ struct SyncLivenessTests {
         let devices = try SyncTests.TwoDevices { a in try a.ok(["add", "note", "--title", "One"]) }
         let (a, server) = (devices.a, devices.server)
         let database = try DatabaseQueue(path: server.databasePath)
-        let saved = try database.read { db in
-            (
-                records: try Row.fetchAll(db, sql: "SELECT * FROM records"),
-                manifest: try Row.fetchOne(
-                    db, sql: "SELECT manifest_counter, manifest_sequence, manifest_blob FROM accounts")!
-            )
-        }
+        let saved = try SyncTests.ServerSnapshot(of: database)
         try a.ok(["add", "note", "--title", "Two"])
         try a.ok(["sync"])
         try a.ok(["logout"])
         // The server goes back to the older state (an attacker, or a restore nobody told the device about).
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM records")
-            try SyncTests.restore(saved.records, in: db)
-            try db.execute(
-                sql: "UPDATE accounts SET manifest_counter = ?, manifest_sequence = ?, manifest_blob = ?",
-                arguments: [
-                    saved.manifest["manifest_counter"] as Int64, saved.manifest["manifest_sequence"] as Int64,
-                    saved.manifest["manifest_blob"] as Data,
-                ])
-        }
+        try saved.putBack(into: database)
         // Signing in works; the sync after it stops and says why and how to put the data back.
         let login = try a.run(
             ["login", "--server", server.url, "--email", devices.email, "--password-stdin"], stdin: Self.unlock)

@@ -121,6 +121,33 @@ struct SyncTests {
     }
 
     /// Puts saved server rows back, as a server restoring its records would.
+    /// A server's records and manifest as they were at one moment, to put back later: what a rollback
+    /// (or a restore from a backup) does to a device's data.
+    struct ServerSnapshot {
+        let records: [Row]
+        let manifest: (counter: Int64, sequence: Int64, blob: Data)
+
+        init(of database: DatabaseQueue) throws {
+            records = try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM records") }
+            let row = try database.read { db in
+                try Row.fetchOne(db, sql: "SELECT manifest_counter, manifest_sequence, manifest_blob FROM accounts")!
+            }
+            manifest = (row["manifest_counter"], row["manifest_sequence"], row["manifest_blob"])
+        }
+
+        /// Puts the records and the manifest back; with `restoredAt`, the server also says it was restored.
+        func putBack(into database: DatabaseQueue, sayingRestoredAt restoredAt: Date? = nil) throws {
+            try database.write { db in
+                try db.execute(sql: "DELETE FROM records")
+                try SyncTests.restore(records, in: db)
+                try db.execute(
+                    sql:
+                        "UPDATE accounts SET manifest_counter = ?, manifest_sequence = ?, manifest_blob = ?, restored_at = coalesce(?, restored_at)",
+                    arguments: [manifest.counter, manifest.sequence, manifest.blob, restoredAt])
+            }
+        }
+    }
+
     static func restore(_ rows: [Row], in db: Database) throws {
         for row in rows {
             try db.execute(
