@@ -95,7 +95,7 @@ struct CLIHygieneTests {
     }
 
     @Test(
-        "copy: nothing secret on the clearing helper's command line, which outlives the terminal and clears the clipboard"
+        "copy: the value and the clearing helper outlive the terminal, nothing secret is on a command line, the clipboard is cleared"
     )
     func clipboardHelper() throws {
         let display = try VirtualDisplay()
@@ -108,6 +108,7 @@ struct CLIHygieneTests {
         // Long enough that a loaded machine reads the clipboard before the helper clears it.
         let copied = try cli.runOnTerminal(["copy", "Mail", "--clear-after", "15"])
         #expect(copied.status == 0, "\(copied.stdout)")
+        // The terminal has closed: what serves the clipboard must not have died with it.
         #expect(try display.clipboard() == secret)
         let digest = CofferCLI.sha256Hex(secret)
         let lines = Self.commandLines()

@@ -86,11 +86,31 @@ struct Clipboard {
         )
     }
 
-    /// Feeds the value on standard input, never as an argument.
+    /// Feeds the value on standard input, never as an argument. The tool runs in its own session:
+    /// xclip, xsel and wl-copy leave a process behind that serves the clipboard, and in the terminal's
+    /// session that process would be killed by the hang-up when the terminal closes, taking the copied
+    /// value with it.
     func write(_ value: String) throws {
-        let status = try Subprocess.run(copyCommand, input: Data(value.utf8))
+        let status = try Subprocess.run(copyCommand, input: Data(value.utf8), session: .own)
         guard status.exitStatus == 0 else {
             throw AgentFailure(.storage, "\(copyCommand[0]) could not set the clipboard (exit \(status.exitStatus)).")
+        }
+        // Clearing needs no confirmation: an empty clipboard may read back as "nothing there" (an error).
+        if !value.isEmpty { try waitUntilHolding(value) }
+    }
+
+    /// The copy tool returns before the process it leaves behind has told the display server that it owns
+    /// the clipboard; until then a paste gets the old contents. Saying "Copied" is only true after that.
+    private func waitUntilHolding(_ value: String) throws {
+        let deadline = Date().addingTimeInterval(5)
+        while read() != value {
+            guard Date() < deadline else {
+                throw AgentFailure(
+                    .unavailable,
+                    "\(copyCommand[0]) ran but the clipboard does not hold the value. Check that the display is reachable, or use `coffer get` to print the value instead."
+                )
+            }
+            Thread.sleep(forTimeInterval: 0.02)
         }
     }
 
@@ -128,11 +148,21 @@ enum Subprocess {
         let output: Data
     }
 
+    /// Which session a started program belongs to.
+    enum Session {
+        /// The caller's: it ends with the terminal.
+        case inherited
+        /// A new one without a terminal: it outlives the terminal the command was typed in.
+        case own
+    }
+
     /// Runs `command` to its end with `input` on its stdin, optionally collecting its stdout.
-    static func run(_ command: [String], input: Data = Data(), capturingOutput: Bool = false) throws -> Result {
+    static func run(
+        _ command: [String], input: Data = Data(), capturingOutput: Bool = false, session: Session = .inherited
+    ) throws -> Result {
         let stdin = try Pipe()
         let stdout = capturingOutput ? try Pipe() : nil
-        let pid = try spawn(command, stdin: stdin.read, stdout: stdout?.write ?? -1, newSession: false)
+        let pid = try spawn(command, stdin: stdin.read, stdout: stdout?.write ?? -1, session: session)
         stdin.closeRead()
         stdout?.closeWrite()
         stdin.writeAll(input)
@@ -149,13 +179,13 @@ enum Subprocess {
         stdin.writeAll(input)
         stdin.closeWrite()
         defer { stdin.closeRead() }
-        _ = try spawn(command, stdin: stdin.read, stdout: -1, newSession: true)
+        _ = try spawn(command, stdin: stdin.read, stdout: -1, session: .own)
     }
 
-    private static func spawn(_ command: [String], stdin: Int32, stdout: Int32, newSession: Bool) throws -> pid_t {
+    private static func spawn(_ command: [String], stdin: Int32, stdout: Int32, session: Session) throws -> pid_t {
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        let pid = coffer_spawn(command[0], &argv, stdin, stdout, newSession ? 1 : 0)
+        let pid = coffer_spawn(command[0], &argv, stdin, stdout, session == .own ? 1 : 0)
         guard pid > 0 else { throw AgentFailure(.storage, "Cannot start \(command[0]).") }
         return pid
     }
