@@ -406,6 +406,8 @@ public enum AccountEventKind: String, Codable, Sendable, CaseIterable {
     case backupDeleted = "backup-deleted"
     case portalSignIn = "portal-sign-in"
     case serverRestored = "server-restored"
+    case supportViewed = "support-viewed"
+    case quarantineExtended = "quarantine-extended"
 
     /// A sentence for people, as `coffer account events` and the portal show it.
     public var description: String {
@@ -435,6 +437,9 @@ public enum AccountEventKind: String, Codable, Sendable, CaseIterable {
         case .deletionCancelled: "A pending deletion was cancelled"
         case .backupDeleted: "A backup kept on the server was deleted on request"
         case .portalSignIn: "Signed in to the account portal"
+        case .supportViewed:
+            "Support looked at this account's history and sizes (never at your data, which support cannot read)"
+        case .quarantineExtended: "Support kept the data from before a reset for longer, at your request"
         }
     }
 }
@@ -452,5 +457,31 @@ public struct ErrorBody: Codable, Sendable, Equatable {
         self.code = code
         self.message = message
         self.details = details
+    }
+}
+
+/// An array decoded without the elements this version cannot read, such as an event of a kind a
+/// newer server added: an old client then shows what it knows instead of failing on the whole list.
+public struct SkippingUnreadable<Element: Decodable & Sendable>: Decodable, Sendable {
+    /// The elements that could be read, in order.
+    public var elements: [Element]
+
+    /// Decodes every element that can be read and steps over the others.
+    public init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        var elements: [Element] = []
+        while !container.isAtEnd {
+            if let element = try? container.decode(Element.self) {
+                elements.append(element)
+            } else {
+                _ = try container.decode(Unread.self)
+            }
+        }
+        self.elements = elements
+    }
+
+    /// Any JSON value, left unread.
+    private struct Unread: Decodable {
+        init(from decoder: any Decoder) throws {}
     }
 }

@@ -61,6 +61,21 @@ struct LifecycleTests {
                 stdin: LifecycleTests.newPassword + "\n", environment: environment)
         }
 
+        /// Resets from the web portal as anyone holding the mailbox could: the mailed link, then the
+        /// confirmation. Returns the link and the setup code the last page shows.
+        func resetFromPortal() async throws -> (link: String, setupCode: String) {
+            _ = try await portal.post("/portal/forgot", ["email": email])
+            let link = try firstMatch(
+                "(http://\\S+/portal/reset\\?\\S+)", in: try portal.mail(to: email, containing: "/portal/reset"))
+            let page = try await portal.get(link)
+            let hidden = { (name: String) in try firstMatch("name=\"\(name)\" value=\"([^\"]+)\"", in: page.html) }
+            let done = try await portal.post(
+                "/portal/reset",
+                ["account": try hidden("account"), "token": try hidden("token"), "confirmation": "reset my account"])
+            #expect(done.status == 200)
+            return (link, try firstMatch("id=\"setup-code\">([A-Z0-9-]+)<", in: done.html))
+        }
+
         /// A brand-new device signed in with the new password.
         func newDevice() throws -> CofferCLI {
             let device = try CofferCLI()

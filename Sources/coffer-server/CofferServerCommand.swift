@@ -20,7 +20,7 @@ struct CofferServerCommand: AsyncParsableCommand {
             BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS), then the JSON file named by --config or \
             COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
             """,
-        subcommands: [RecordRestore.self])
+        subcommands: [RecordRestore.self, Admin.self])
 
     @Option(help: "Address to bind (default 127.0.0.1).")
     var host: String?
