@@ -113,6 +113,14 @@ let package = Package(
         ),
         .target(name: "CSystemSupport"),
         .target(
+            name: "CofferRecall",
+            dependencies: [
+                "CofferBackup", "CofferCrypto", "CofferStore", "CofferVault",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
             name: "CofferAgent",
             dependencies: [
                 "CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CofferClient", "CofferAPI",
@@ -124,7 +132,7 @@ let package = Package(
             name: "coffer",
             dependencies: [
                 "CofferAgent", "CofferModel", "CofferVault", "CofferCrypto", "CofferStore", "CofferClient", "CofferAPI",
-                "CofferBackup", "CofferInterchange", "CofferKDBX", "CSystemSupport",
+                "CofferBackup", "CofferInterchange", "CofferKDBX", "CofferRecall", "CSystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -196,6 +204,8 @@ let package = Package(
             name: "CofferCryptoTests", dependencies: ["CofferCrypto"], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferModelTests", dependencies: ["CofferModel"], swiftSettings: sharedSwiftSettings),
+        .testTarget(
+            name: "CofferRecallTests", dependencies: ["CofferRecall"], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferVaultTests", dependencies: ["CofferVault"], swiftSettings: sharedSwiftSettings),
         .testTarget(

@@ -24,6 +24,26 @@ public struct VaultStore: Sendable {
         return store
     }
 
+    /// The account header of the vault file at `path`, read without changing the file (no
+    /// migration, no journal recovery written back): for files kept aside, such as `before-reset/`.
+    public static func readHeader(at path: String) throws(CofferStoreError) -> AccountHeader {
+        guard FileManager.default.fileExists(atPath: path) else { throw .noVault(path: path) }
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let database = try DatabaseQueue(path: path, configuration: configuration)
+            guard let row = try database.read({ try AccountRow.fetchOne($0) }) else {
+                throw CofferStoreError.corruptDatabase(path: path)
+            }
+            return try row.header()
+        } catch let error as CofferStoreError {
+            if case .corruptDatabase = error { throw .corruptDatabase(path: path) }
+            throw error
+        } catch {
+            throw translate(error, path: path)
+        }
+    }
+
     /// Creates a vault file holding `header`, the sealed digest of the empty set, and nothing else.
     public static func create(at path: String, header: AccountHeader, keyring: Keyring) throws(CofferStoreError)
         -> VaultStore
