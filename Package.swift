@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "CofferInterchange", targets: ["CofferInterchange"]),
         .library(name: "CofferKDBX", targets: ["CofferKDBX"]),
         .library(name: "CofferClient", targets: ["CofferClient"]),
+        .library(name: "CofferRecall", targets: ["CofferRecall"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),

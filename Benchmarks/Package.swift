@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "CofferBackup", package: "Coffer"),
                 .product(name: "CofferInterchange", package: "Coffer"),
                 .product(name: "CofferKDBX", package: "Coffer"),
+                .product(name: "CofferRecall", package: "Coffer"),
             ],
             path: "Benchmarks/CofferBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

@@ -15,4 +15,13 @@ public enum CrashPoint {
         guard ProcessInfo.processInfo.environment["COFFER_CRASH_AT"] == name else { return }
         kill(getpid(), SIGKILL)
     }
+
+    /// Kills the process once `count` reaches N when the environment asks for `<name>.<N>`: for
+    /// steps that repeat, such as the forgotten-password assistant's tries.
+    public static func reached(_ name: String, count: Int) {
+        guard let wanted = ProcessInfo.processInfo.environment["COFFER_CRASH_AT"], wanted.hasPrefix(name + "."),
+            let limit = Int(wanted.dropFirst(name.count + 1)), count >= limit
+        else { return }
+        kill(getpid(), SIGKILL)
+    }
 }

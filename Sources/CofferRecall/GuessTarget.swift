@@ -97,7 +97,8 @@ public enum RecallError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadable(let path):
             return "\(path) does not exist or cannot be read by you. Give \(files)."
         case .unknownFile(let path):
-            return "\(path) is not a Coffer backup or vault file, so no password can be tested against it. Give \(files)."
+            return
+                "\(path) is not a Coffer backup or vault file, so no password can be tested against it. Give \(files)."
         case .damaged(let path, let detail):
             return "\(path) looks like a Coffer file but its password wrap cannot be read: \(detail)."
         }

@@ -140,13 +140,19 @@ public struct VariantRules: Sendable {
                 var swapped = characters
                 swapped.swapAt(position, position + 1)
                 steps.append(
-                    ("\(character) and \(characters[position + 1]) swapped at position \(position + 1)", 4,
-                        String(swapped)))
+                    (
+                        "\(character) and \(characters[position + 1]) swapped at position \(position + 1)", 4,
+                        String(swapped)
+                    ))
             }
             for neighbour in keyboard.neighbours(of: character) {
                 var slipped = characters
                 slipped[position] = neighbour
-                steps.append(("\(neighbour) (a neighbouring key) for \(character) at position \(position + 1)", 4, String(slipped)))
+                steps.append(
+                    (
+                        "\(neighbour) (a neighbouring key) for \(character) at position \(position + 1)", 4,
+                        String(slipped)
+                    ))
             }
         }
     }

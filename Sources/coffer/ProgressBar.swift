@@ -12,6 +12,8 @@ final class ProgressBar: Sendable {
     private struct State {
         var label = ""
         var fraction: Double?
+        /// Shown after the bar: counts, a rate, time left.
+        var detail = ""
         var started = Date()
         var isFinished = false
         var lastDrawn = ""
@@ -35,14 +37,18 @@ final class ProgressBar: Sendable {
         state.withLock {
             $0.label = label
             $0.fraction = hasSize ? 0 : nil
+            $0.detail = ""
             $0.started = Date()
         }
         draw()
     }
 
-    /// Moves the bar of the current phase.
-    func update(_ fraction: Double) {
-        state.withLock { $0.fraction = min(max(fraction, 0), 1) }
+    /// Moves the bar of the current phase, with `detail` after it.
+    func update(_ fraction: Double, detail: String = "") {
+        state.withLock {
+            $0.fraction = min(max(fraction, 0), 1)
+            $0.detail = detail
+        }
         draw()
     }
 
@@ -71,7 +77,7 @@ final class ProgressBar: Sendable {
                 let width = 30
                 let filled = Int(fraction * Double(width))
                 text =
-                    "\($0.label) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))] \(Int(fraction * 100))%"
+                    "\($0.label) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))] \(Int(fraction * 100))%\($0.detail.isEmpty ? "" : " " + $0.detail)"
             } else {
                 text = "\($0.label) \(Int(Date().timeIntervalSince($0.started)))s"
             }

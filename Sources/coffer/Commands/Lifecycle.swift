@@ -4,6 +4,7 @@ import CofferAgent
 import CofferClient
 import CofferCrypto
 import CofferModel
+import CofferRecall
 import CofferStore
 import CofferVault
 import Foundation
@@ -139,6 +140,12 @@ struct Recover: ParsableCommand {
               --old-recovery-code -    from the quarantine, with the recovery code in force before the reset
             Recovering the same data twice adds nothing twice. Recovery codes are given as `-`: asked for on
             the terminal, or read from standard input (after the passwords); never on the command line.
+
+            Half remember an old password? `coffer recover --guess FILE` tries variants of the passwords you
+            type (capitals, look-alikes such as 0 for o, years, endings such as !, typos) against FILE, a
+            backup, a vault file in before-reset/, or a vault file, likeliest first on every core. Nothing
+            is sent anywhere; stopped, it continues next time. With --password-stdin, each line of standard
+            input is one remembered password; the one found is printed on a line of its own.
             """)
 
     @OptionGroup var address: AccountAddressOptions
@@ -162,20 +169,48 @@ struct Recover: ParsableCommand {
     @Option(help: "Write a printable HTML page of a new recovery kit here, when one is made.")
     var recoveryKitHTML: String?
 
+    @Option(help: "Guess a half-remembered password against this backup, before-reset/ archive or vault file.")
+    var guess: String?
+
+    @Option(help: "With --guess: your own patterns, one per line (append TEXT, prepend TEXT, replace OLD NEW).")
+    var rules: String?
+
+    @Option(help: "With --guess: your keyboard for typos, qwerty, qwertz or azerty (default: from LANG).")
+    var keyboard: String?
+
+    @Flag(help: "With --guess: start again from the first variant instead of continuing.")
+    var restart = false
+
     func validate() throws {
         try SecretArgument.requireStandardInput(recoveryCode, option: "--recovery-code")
         try SecretArgument.requireStandardInput(oldRecoveryCode, option: "--old-recovery-code")
-        let modes = [fromDevice, oldPassword, oldRecoveryCode != nil, code != nil || recoveryCode != nil]
+        let modes = [
+            fromDevice, oldPassword, oldRecoveryCode != nil, code != nil || recoveryCode != nil, guess != nil,
+        ]
         guard modes.filter({ $0 }).count <= 1 else {
             throw ValidationError(
-                "Choose one of --from-device, --old-password, --old-recovery-code, or --code with --recovery-code.")
+                "Choose one of --from-device, --old-password, --old-recovery-code, --guess, or --code with --recovery-code."
+            )
+        }
+        if guess == nil, rules != nil || keyboard != nil || restart {
+            throw ValidationError("--rules, --keyboard and --restart go with --guess FILE.")
+        }
+        if let keyboard, !KeyboardLayout.all.contains(where: { $0.name == keyboard }) {
+            throw ValidationError("--keyboard takes qwerty, qwertz or azerty, not '\(keyboard)'.")
         }
     }
 
     func run() throws {
         let paths = ProfilePaths()
         let reader = secrets.reader()
-        if fromDevice {
+        if let guess {
+            try PasswordGuessing(
+                path: guess, reader: reader, rulesFile: rules,
+                keyboard: KeyboardLayout.all.first { $0.name == keyboard }
+                    ?? .likely(forLocale: ProcessInfo.processInfo.environment["LANG"]),
+                restart: restart, paths: paths
+            ).run()
+        } else if fromDevice {
             try RecoverFromDevice(paths: paths, reader: reader, address: address).run()
         } else if oldPassword || oldRecoveryCode != nil {
             try recoverQuarantine(paths: paths, reader: reader)
