@@ -149,26 +149,8 @@ public struct APIClient: Sendable {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(data: body))
         }
-        let deadline = NetworkDeadline.current
-        let prepared = request
-        let http = try ServerTrust.client()
-        let answer: (status: Int, body: Data)
-        do {
-            answer = try await Self.within(deadline) {
-                let response = try await http.execute(
-                    prepared, timeout: .seconds(Int64(deadline.components.seconds)))
-                let data = try await response.body.collect(upTo: Self.largestAnswer)
-                return (Int(response.status.code), Data(buffer: data))
-            }
-        } catch is NetworkDeadline.Exceeded {
-            throw .timedOut(server: baseURL, after: deadline)
-        } catch {
-            if let problem = ServerTrust.certificateProblem(error, host: URL(string: baseURL)?.host ?? baseURL) {
-                throw .untrustedCertificate(server: baseURL, detail: problem)
-            }
-            throw .unreachable(server: baseURL)
-        }
-        let (status, data) = answer
+        let answer = try await perform(request)
+        let (status, data) = (answer.status, answer.body)
         guard (200..<300).contains(status) else {
             if let error = try? JSONDecoder().decode(ErrorBody.self, from: data) {
                 let message = ServerText.clean(error.message)
@@ -184,6 +166,37 @@ public struct APIClient: Sendable {
             throw .invalidResponse("HTTP \(status)")
         }
         return data
+    }
+
+    /// `GET /health`: whether the server answers, how long that took, and its clock (the `Date` header).
+    public func probe() async throws(CofferClientError) -> ServerProbe {
+        let started = ContinuousClock.now
+        let answer = try await perform(HTTPClientRequest(url: baseURL + "/health"))
+        guard (200..<300).contains(answer.status) else { throw .invalidResponse("HTTP \(answer.status)") }
+        return ServerProbe(roundTrip: ContinuousClock.now - started, serverClock: answer.date.flatMap(ServerProbe.date))
+    }
+
+    /// Sends `request` within ``NetworkDeadline/current``; network and certificate failures become
+    /// ``CofferClientError`` values, any HTTP status is returned.
+    private func perform(_ request: HTTPClientRequest) async throws(CofferClientError) -> (
+        status: Int, body: Data, date: String?
+    ) {
+        let deadline = NetworkDeadline.current
+        let http = try ServerTrust.client()
+        do {
+            return try await Self.within(deadline) {
+                let response = try await http.execute(request, timeout: .seconds(Int64(deadline.components.seconds)))
+                let data = try await response.body.collect(upTo: Self.largestAnswer)
+                return (Int(response.status.code), Data(buffer: data), response.headers.first(name: "Date"))
+            }
+        } catch is NetworkDeadline.Exceeded {
+            throw .timedOut(server: baseURL, after: deadline)
+        } catch {
+            if let problem = ServerTrust.certificateProblem(error, host: URL(string: baseURL)?.host ?? baseURL) {
+                throw .untrustedCertificate(server: baseURL, detail: problem)
+            }
+            throw .unreachable(server: baseURL)
+        }
     }
 
     /// The largest answer accepted: two pull pages' worth, so a hostile server cannot exhaust memory.
@@ -237,5 +250,27 @@ public enum ServerText {
             }
         }
         return out
+    }
+}
+
+/// What a probe of the server found.
+public struct ServerProbe: Sendable {
+    /// How long the answer took.
+    public let roundTrip: Duration
+    /// The server's clock when it answered, when it said.
+    public let serverClock: Date?
+
+    /// How far this machine's clock is ahead of the server's (negative: behind), give or take the round trip.
+    public func clockSkew(now: Date = Date()) -> TimeInterval? {
+        serverClock.map { now.timeIntervalSince($0) }
+    }
+
+    /// An HTTP date (RFC 9110's IMF-fixdate, such as `Mon, 30 Nov 2026 14:36:38 GMT`).
+    static func date(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
     }
 }

@@ -66,6 +66,9 @@ enum Schema {
         migrator.registerMigration("v6: the server's last restore from a backup, as this device saw it") { db in
             try db.execute(sql: "ALTER TABLE syncState ADD COLUMN serverRestoredAt REAL")
         }
+        migrator.registerMigration("v7: what kind of problem stopped the last sync") { db in
+            try db.execute(sql: "ALTER TABLE syncState ADD COLUMN lastSyncProblemKind TEXT")
+        }
         return migrator
     }()
 

@@ -3,6 +3,16 @@ public import CofferVault
 public import Foundation
 import GRDB
 
+/// Why syncing stopped until the user acts.
+public enum SyncProblem: String, Sendable, Equatable {
+    /// The server ended this device's sign-in (password changed elsewhere, revoked, unused too long).
+    case signedOut = "signed-out"
+    /// The account was reset on the server.
+    case accountReset = "account-reset"
+    /// The server lacks writes this device has seen (restored from a backup, or rolled back).
+    case serverLostData = "server-lost-data"
+}
+
 /// Where this device syncs to, and the server state it last verified.
 public struct SyncState: Sendable, Equatable {
     /// The server's base URL.
@@ -27,8 +37,10 @@ public struct SyncState: Sendable, Equatable {
     public var protocolVersion: Int
     /// When a sync last completed; `nil` before the first (read only: set by `markSynced(at:)`).
     public var lastSyncedAt: Date?
-    /// Why the last sync could not run, until one completes (read only: set by `markSyncProblem(_:)`).
+    /// Why the last sync could not run, until one completes (read only: set by `markSyncProblem(_:kind:)`).
     public var lastSyncProblem: String?
+    /// What kind of problem that was; `nil` for one recorded before kinds were (read only, like the text).
+    public var lastSyncProblemKind: SyncProblem?
     /// An access token still valid for a while, sealed, so a sync does not refresh every time.
     public var sealedAccessToken: SealedBox?
     /// When that access token expires.
@@ -154,6 +166,7 @@ extension VaultStore {
             state.unpublishedSince = (row["unpublishedSince"] as Double?).map(Date.init(timeIntervalSince1970:))
             state.lastSyncedAt = (row["lastSyncedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
             state.lastSyncProblem = row["lastSyncProblem"]
+            state.lastSyncProblemKind = (row["lastSyncProblemKind"] as String?).flatMap(SyncProblem.init(rawValue:))
             state.serverRestoredAt = (row["serverRestoredAt"] as Double?).map(Date.init(timeIntervalSince1970:))
             return state
         }
@@ -170,15 +183,18 @@ extension VaultStore {
     public func markSynced(at date: Date) throws(CofferStoreError) {
         try writeDatabase { db in
             try db.execute(
-                sql: "UPDATE syncState SET lastSyncedAt = ?, lastSyncProblem = NULL WHERE id = 1",
+                sql:
+                    "UPDATE syncState SET lastSyncedAt = ?, lastSyncProblem = NULL, lastSyncProblemKind = NULL WHERE id = 1",
                 arguments: [date.timeIntervalSince1970])
         }
     }
 
-    /// Remembers why the last sync could not run (signed out, account reset), for `coffer status`.
-    public func markSyncProblem(_ problem: String) throws(CofferStoreError) {
+    /// Remembers why the last sync could not run, for `coffer status` and `coffer doctor`.
+    public func markSyncProblem(_ problem: String, kind: SyncProblem) throws(CofferStoreError) {
         try writeDatabase { db in
-            try db.execute(sql: "UPDATE syncState SET lastSyncProblem = ? WHERE id = 1", arguments: [problem])
+            try db.execute(
+                sql: "UPDATE syncState SET lastSyncProblem = ?, lastSyncProblemKind = ? WHERE id = 1",
+                arguments: [problem, kind.rawValue])
         }
     }
 

@@ -14,7 +14,7 @@ struct Coffer: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self, Unlock.self, Lock.self, Status.self,
+            Init.self, Unlock.self, Lock.self, Status.self, Doctor.self,
             Add.self, Edit.self, Show.self, Get.self, List.self, Search.self,
             Remove.self, Restore.self, Purge.self,
             Generate.self, TOTPCode.self, Copy.self, PIN.self,

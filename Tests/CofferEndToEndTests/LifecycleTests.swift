@@ -135,6 +135,10 @@ struct LifecycleTests {
         #expect(try Self.count(b) == 30)
         let status = try b.ok(["status"])
         #expect(status.contains("Account reset: on") && status.contains("30 item(s) kept on this device"), "\(status)")
+        let doctor = try b.ok(["doctor"])
+        #expect(
+            doctor.contains("The account was reset on") && doctor.contains("30 item(s) from before the reset")
+                && doctor.contains("Next step: Finish the reset"), "\(doctor)")
 
         // A has heard of the reset too; the prompt counts its 30 items once, not once per place it looked.
         _ = try account.a.run(["sync"])
@@ -300,6 +304,13 @@ struct LifecycleTests {
         #expect(sync.status != 0 && sync.stderr.contains("password was changed"), "\(sync.stderr)")
         #expect(sync.stderr.components(separatedBy: "coffer login").count == 2, "said once: \(sync.stderr)")
         #expect(try Self.count(b) == 30)
+        let doctor = try b.run(["doctor"])
+        #expect(doctor.status == 0)
+        #expect(
+            doctor.stdout.contains("Signed out of \(account.email)") && doctor.stdout.contains("password was changed")
+                && doctor.stdout.contains("Next step: Sign in again with the current password: `coffer login"),
+            "\(doctor.stdout)")
+        #expect(!doctor.stdout.contains(Self.oldPassword) && !doctor.stdout.contains(Self.newPassword))
         try b.ok(["lock"])
         try b.ok(["login", "--password-stdin"], stdin: Self.newPassword + "\n")
         #expect(try Self.count(b) == 30)

@@ -83,8 +83,9 @@ public struct SyncEngine: Sendable {
             return report
         } catch let error as CofferClientError {
             switch error {
-            case .signedOut(let message), .accountReset(_, let message): try? store.markSyncProblem(message)
-            case .serverLostData(let loss): try? store.markSyncProblem(loss.description)
+            case .signedOut(let message): try? store.markSyncProblem(message, kind: .signedOut)
+            case .accountReset(_, let message): try? store.markSyncProblem(message, kind: .accountReset)
+            case .serverLostData(let loss): try? store.markSyncProblem(loss.description, kind: .serverLostData)
             default: break
             }
             throw error
