@@ -84,6 +84,8 @@ public enum SupportReport {
         )
         lines.append("  Last change stored: \(dossier.lastChangeAt.map(day) ?? "never")")
         if let restored = dossier.serverRestoredAt { lines.append("  Server restored:    \(day(restored))") }
+        lines.append("  Password changes:   \(days(of: [.passwordChanged, .recovery], in: dossier))")
+        lines.append("  New recovery kits:  \(days(of: [.recoveryKitRotated], in: dossier))")
         lines.append("")
         lines.append("Devices")
         if dossier.devices.isEmpty { lines.append("  none") }
@@ -101,11 +103,16 @@ public enum SupportReport {
             )
         }
         lines.append("")
-        lines.append("Resets")
-        if dossier.resets.isEmpty { lines.append("  none") }
-        for reset in dossier.resets {
-            lines.append("  \(day(reset.at)) \(through(reset))\(reset.from.map { ", address \($0)" } ?? "")")
+        lines.append("Reset requests and resets")
+        let requests = dossier.events.filter { $0.kind == .resetRequested }.map {
+            (at: $0.at, text: "requested\($0.clientAddress.map { " from \($0)" } ?? "")")
         }
+        let resets = dossier.resets.map {
+            (at: $0.at, text: "reset \(through($0))\($0.from.map { ", address \($0)" } ?? "")")
+        }
+        let history = (requests + resets).sorted { $0.at > $1.at }
+        if history.isEmpty { lines.append("  none") }
+        lines += history.map { "  \(day($0.at)) \($0.text)" }
         lines.append("")
         lines.append("Quarantine")
         if dossier.quarantines.isEmpty { lines.append("  none") }
@@ -174,6 +181,12 @@ public enum SupportReport {
         return accounts.map {
             "\($0.email)  created \(day($0.createdAt)), \($0.emailConfirmed ? "confirmed" : "not confirmed"), \(count($0.devices, "signed-in device")), last seen \($0.lastSeenAt.map(day) ?? "never")"
         }.joined(separator: "\n")
+    }
+
+    /// When events of `kinds` happened, newest first, or `none`.
+    private static func days(of kinds: Set<AccountEventKind>, in dossier: AccountDossier) -> String {
+        let dates = dossier.events.filter { kinds.contains($0.kind) }.map { day($0.at) }
+        return dates.isEmpty ? "none" : dates.joined(separator: ", ")
     }
 
     private static func through(_ reset: AccountDossier.Reset) -> String {
