@@ -17,6 +17,8 @@ public enum AgentRequest: Codable, Sendable {
     /// `coffer list` and `coffer search` print, without any item's secrets crossing the socket.
     case summaries(filter: ItemFilter, query: String?)
     case resolve(name: String, scope: ItemScope)
+    /// The values secret references name, in order; all or nothing.
+    case resolveReferences([SecretReference])
     case add(Item)
     case update(Item)
     case trash(id: UUID)
@@ -61,6 +63,8 @@ public enum AgentResponse: Codable, Sendable {
     case done
     case item(Item)
     case items([Item])
+    /// Values of secret references, in the order asked.
+    case values([String])
     case summaries([ItemSummary])
     case status(VaultStatus)
     case agentState(AgentState)
@@ -100,7 +104,7 @@ public struct AgentState: Codable, Sendable, Equatable {
 /// Framing shared by both ends of the socket.
 public enum AgentProtocol {
     /// Bumped on any incompatible change to the enums above.
-    public static let version = 3
+    public static let version = 4
     /// The largest frame either side accepts (a listing of a very large vault fits).
     static let maximumFrame = 512 * 1024 * 1024
 

@@ -50,6 +50,17 @@ extension VaultAccess {
         }
     }
 
+    /// The values `references` name, in order (`.resolveReferences`): every one, or an error.
+    public func values(of references: [SecretReference]) throws(AgentFailure) -> [SecretReference: String] {
+        guard !references.isEmpty else { return [:] }
+        switch try send(.resolveReferences(references)) {
+        case .values(let values) where values.count == references.count:
+            return Dictionary(zip(references, values), uniquingKeysWith: { first, _ in first })
+        case .failure(let failure): throw failure
+        default: throw Self.unexpected
+        }
+    }
+
     /// Asks for the vault's status.
     public func status() throws(AgentFailure) -> VaultStatus {
         switch try send(.status) {

@@ -46,6 +46,10 @@ struct VaultRequestHandler {
                 return .summaries(
                     (query.map { session.search($0, filter: filter) } ?? session.list(filter)).map(ItemSummary.init))
             case .resolve(let name, let scope): return .item(try session.resolve(name, scope: scope))
+            case .resolveReferences(let references):
+                let now = Date()
+                return .values(
+                    try references.map { reference throws(AgentFailure) in try session.value(of: reference, at: now) })
             case .add(let item): return .item(try syncingAfter { try session.add(item) })
             case .update(let item): return .item(try syncingAfter { try session.update(item) })
             case .trash(let id): return .item(try syncingAfter { try session.trash(id) })

@@ -20,7 +20,12 @@ signal(SIGPIPE, SIG_IGN)
 do {
     // The profile's own CA (from `--ca-file`), for this command and for the agent it may start.
     ServerTrust.trustProfileCertificates(at: ProfilePaths().serverCertificatesFile)
-    var command = try CommandLookup.parse(CommandLine.arguments.dropFirst())
+    var arguments = CommandLine.arguments.dropFirst()
+    // Installed as `git-credential-coffer`, this program is git's credential helper.
+    if (CommandLine.arguments[0] as NSString).lastPathComponent == "git-credential-coffer" {
+        arguments = ["git-credential"] + arguments
+    }
+    var command = try CommandLookup.parse(arguments)
     try command.run()
 } catch let error where isCofferError(error) {
     let failure = AgentFailure(error)

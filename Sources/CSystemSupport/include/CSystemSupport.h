@@ -22,6 +22,16 @@ pid_t coffer_spawn(const char *path, char *const argv[], int stdin_fd, int stdou
 /// Waits for `pid` to end. Returns its exit status, 128 + the signal that ended it, or -1.
 int coffer_wait_for_exit(pid_t pid);
 
+/// Starts `path` with `argv` and exactly the environment `envp`, without a shell. Standard output
+/// and error go to `stdout_fd` and `stderr_fd` (-1: inherited); standard input is inherited.
+/// Returns the child's pid, or -1.
+pid_t coffer_spawn_with_environment(const char *path, char *const argv[], char *const envp[], int stdout_fd,
+                                    int stderr_fd);
+
+/// Waits for `pid`; sets `*exit_code` when it exited (else -1) and `*signal_number` when a signal
+/// ended it (else 0). Returns 0, or -1 when there is no such child.
+int coffer_wait_for_status(pid_t pid, int *exit_code, int *signal_number);
+
 /// Turns terminal echo off (on = 0) or back on (on = 1) for `fd`. Returns 0 on success.
 int coffer_set_echo(int fd, int on);
 

@@ -22,19 +22,3 @@ struct Get: ParsableCommand {
         print(try FieldLookup.value(of: field, in: item))
     }
 }
-
-/// Finds a field's value or explains which fields exist.
-enum FieldLookup {
-    static func value(of field: String, in item: Item) throws -> String {
-        guard let value = item.value(of: field) else {
-            let names = item.allFields.filter { !$0.value.isEmpty }.map(\.name) + ["title", "url", "notes"]
-            throw AgentFailure(
-                .notFound,
-                "\"\(item.title)\" has no field \"\(field)\". Fields with values: \(names.joined(separator: ", ")).")
-        }
-        guard !value.isEmpty else {
-            throw AgentFailure(.notFound, "The field \"\(field)\" of \"\(item.title)\" is empty.")
-        }
-        return value
-    }
-}

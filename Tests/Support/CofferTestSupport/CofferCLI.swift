@@ -81,7 +81,7 @@ public final class CofferCLI {
     }
 
     /// The environment a run gets: this profile, no display, the test's additions.
-    func environment(adding extra: [String: String]) -> [String: String] {
+    public func environment(adding extra: [String: String]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["COFFER_HOME"] = home.path
         environment.removeValue(forKey: "DISPLAY")
