@@ -6,9 +6,10 @@ SWIFT ?= swift
 SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 
 # What `make test` adds: keepassxc-cli, the real peer the KeePass import and export are checked
-# against; Xvfb and xclip, a real clipboard for `coffer copy`; sqlite3, the documented way to back up
+# against; Xvfb and xclip, a real clipboard for `coffer copy`; git and python3, a real git remote
+# behind basic auth for the credential helper; sqlite3, the documented way to back up
 # the server; openssl, which makes the private certificate authority of the TLS test.
-TEST_PACKAGES = keepassxc xvfb xclip sqlite3 openssl
+TEST_PACKAGES = keepassxc xvfb xclip sqlite3 openssl git python3
 
 .PHONY: run test install deps test-deps check-swift format lint bench fuzz clean
 
@@ -62,6 +63,7 @@ install: deps
 	install -d "$(DESTDIR)$(PREFIX)/bin"
 	install -m 0755 "$$($(RELEASE) --show-bin-path)/coffer" "$(DESTDIR)$(PREFIX)/bin/coffer"
 	install -m 0755 "$$($(RELEASE) --show-bin-path)/coffer-server" "$(DESTDIR)$(PREFIX)/bin/coffer-server"
+	ln -sf coffer "$(DESTDIR)$(PREFIX)/bin/git-credential-coffer"
 
 ## Benchmarks (package-benchmark), in their own package so `make test` stays fast. BENCH_ARGS passes
 ## options through, e.g. BENCH_ARGS='--filter "No-change.*"'.
