@@ -32,6 +32,7 @@ public struct SecretReference: Sendable, Codable, Hashable, CustomStringConverti
         /// An unknown query.
         case unknownAttribute(String)
 
+        /// The sentence shown to the user.
         public var description: String {
             switch self {
             case .notAReference: "A secret reference starts with coffer://."
@@ -142,6 +143,7 @@ public struct ReferenceTemplate: Sendable {
         /// What is wrong.
         public let problem: String
 
+        /// The sentence shown to the user.
         public var description: String { "Line \(line): \(problem)" }
     }
 }
