@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// `coffer://VAULT/ITEM/FIELD[?attr=totp]`: where a secret lives, written where a secret would
 /// otherwise be pasted (an environment variable, a config template), so the secret itself never is.

@@ -36,7 +36,7 @@ enum Supervised {
             for pointer in envp { free(pointer) }
         }
         // Signals arrive as events from here on, so none is lost between the spawn and the forwarding.
-        let sources = forwarded.map { number -> DispatchSourceSignal in
+        let sources = forwarded.map { number -> any DispatchSourceSignal in
             signal(number, SIG_IGN)
             return DispatchSource.makeSignalSource(signal: number, queue: .global())
         }

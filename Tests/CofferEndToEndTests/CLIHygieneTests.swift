@@ -66,7 +66,15 @@ struct CLIHygieneTests {
             name = ":" + text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        deinit { process.terminate() }
+        /// Stops the display with SIGKILL, not SIGTERM: the test runner's children may inherit
+        /// SIGTERM ignored. Its clipboard holders (xclip) exit with it.
+        func stop() {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        deinit { stop() }
 
         /// What the clipboard holds (xclip from Debian).
         func clipboard() throws -> String {
@@ -99,6 +107,7 @@ struct CLIHygieneTests {
     )
     func clipboardHelper() throws {
         let display = try VirtualDisplay()
+        defer { display.stop() }
         let cli = try CofferCLI()
         cli.environment = ["DISPLAY": display.name]
         try cli.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")

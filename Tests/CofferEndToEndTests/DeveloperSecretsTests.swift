@@ -248,6 +248,9 @@ final class GitHTTPServer {
         process.arguments = ["-c", script, root.path]
         let output = Pipe()
         process.standardOutput = output
+        // Not the test runner's output: a process holding it open keeps `swift test` waiting.
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         try process.run()
         var text = ""
         while !text.hasSuffix("\n") {
@@ -258,5 +261,10 @@ final class GitHTTPServer {
         port = try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
-    func stop() { process.terminate() }
+    /// SIGKILL: a child of the test runner may have inherited SIGTERM ignored (the in-process
+    /// servers' signal handling sets that), and then `terminate()` would leave it running.
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
 }

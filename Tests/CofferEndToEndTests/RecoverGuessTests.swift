@@ -71,6 +71,20 @@ struct RecoverGuessTests {
         #expect(!FileManager.default.fileExists(atPath: cli.home.appendingPathComponent(state).path))
     }
 
+    @Test("nothing opens it: says how many were tried and what to add; exit 4, the resume file is gone")
+    func exhausted() throws {
+        let cli = try Self.profile(password: "Tr0ub4dor&3")
+        let vault = cli.home.appendingPathComponent("vault.sqlite").path
+        let result = try cli.run(
+            ["recover", "--guess", vault, "--max-changes", "1", "--password-stdin"], stdin: "zq\nqz\n")
+        #expect(result.status == 4 && result.stdout.isEmpty, "\(result.stderr)")
+        let tried = try #require(Int(try firstMatch("None of the ([0-9]+) variants", in: result.stderr)))
+        #expect(tried > 2 && result.stderr.contains("--rules FILE"), "\(result.stderr)")
+        #expect(
+            FileManager.default.enumerator(atPath: cli.home.path)?.compactMap { $0 as? String }
+                .contains { $0.contains("recover-guess/") && $0.hasSuffix(".json") } == false)
+    }
+
     @Test("targets it cannot use and input it cannot read get one clear sentence; nothing crashes")
     func refusals() throws {
         let cli = try Self.profile(password: "Tr0ub4dor&3")
@@ -87,6 +101,7 @@ struct RecoverGuessTests {
             (["--guess", vault, "--rules", rules.path], "x\n", "Line 2 of"),
             (["--guess", vault, "--keyboard", "dvorak"], "x\n", "qwerty, qwertz or azerty"),
             (["--rules", rules.path], "x\n", "go with --guess"),
+            (["--guess", vault, "--max-changes", "9"], "x\n", "from 0 to 4"),
         ]
         for (arguments, input, message) in cases {
             let result = try cli.run(["recover"] + arguments + ["--password-stdin"], stdin: input)

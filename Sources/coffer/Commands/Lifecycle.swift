@@ -181,6 +181,9 @@ struct Recover: ParsableCommand {
     @Flag(help: "With --guess: start again from the first variant instead of continuing.")
     var restart = false
 
+    @Option(help: "With --guess: at most this many changes to what you typed, 0 to 4 (default 4).")
+    var maxChanges: Int?
+
     func validate() throws {
         try SecretArgument.requireStandardInput(recoveryCode, option: "--recovery-code")
         try SecretArgument.requireStandardInput(oldRecoveryCode, option: "--old-recovery-code")
@@ -192,8 +195,11 @@ struct Recover: ParsableCommand {
                 "Choose one of --from-device, --old-password, --old-recovery-code, --guess, or --code with --recovery-code."
             )
         }
-        if guess == nil, rules != nil || keyboard != nil || restart {
-            throw ValidationError("--rules, --keyboard and --restart go with --guess FILE.")
+        if guess == nil, rules != nil || keyboard != nil || restart || maxChanges != nil {
+            throw ValidationError("--rules, --keyboard, --max-changes and --restart go with --guess FILE.")
+        }
+        if let maxChanges, !(0...4).contains(maxChanges) {
+            throw ValidationError("--max-changes takes a number from 0 to 4, not \(maxChanges).")
         }
         if let keyboard, !KeyboardLayout.all.contains(where: { $0.name == keyboard }) {
             throw ValidationError("--keyboard takes qwerty, qwertz or azerty, not '\(keyboard)'.")
@@ -208,7 +214,7 @@ struct Recover: ParsableCommand {
                 path: guess, reader: reader, rulesFile: rules,
                 keyboard: KeyboardLayout.all.first { $0.name == keyboard }
                     ?? .likely(forLocale: ProcessInfo.processInfo.environment["LANG"]),
-                restart: restart, paths: paths
+                maximumChanges: maxChanges ?? VariantRules().maximumSteps, restart: restart, paths: paths
             ).run()
         } else if fromDevice {
             try RecoverFromDevice(paths: paths, reader: reader, address: address).run()

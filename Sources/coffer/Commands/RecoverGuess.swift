@@ -17,6 +17,8 @@ struct PasswordGuessing {
     let reader: SecretReader
     let rulesFile: String?
     let keyboard: KeyboardLayout
+    /// The most changes to a remembered password (``VariantRules/maximumSteps``).
+    let maximumChanges: Int
     let restart: Bool
     let paths: ProfilePaths
 
@@ -45,6 +47,7 @@ struct PasswordGuessing {
         }
         var rules = VariantRules()
         rules.keyboard = keyboard
+        rules.maximumSteps = maximumChanges
         if let rulesFile { rules.custom = try Self.parseRules(at: rulesFile) }
         let remembered = try rememberedPasswords()
         let stateFile = paths.dataDirectory + "/recover-guess/\(target.fingerprint).json"
@@ -101,9 +104,11 @@ struct PasswordGuessing {
             print(password)
         case .exhausted(let tried):
             try? FileManager.default.removeItem(atPath: stateFile)
+            let deeper =
+                maximumChanges < 4 ? " `--max-changes 4` searches further from what you typed." : ""
             throw AgentFailure(
                 .wrongSecret,
-                "None of the \(tried) variants opened \(path): every change up to two typos, or four smaller slips, of what you typed was tried. Add other passwords you might have used (each on its own line), or your own patterns with --rules FILE (lines like `append 2024!`, `prepend my`, `replace a @`)."
+                "None of the \(tried) variants opened \(path): every variant of what you typed with up to \(maximumChanges) change(s) was tried.\(deeper) Add other passwords you might have used (each on its own line), or your own patterns with --rules FILE (lines like `append 2024!`, `prepend my`, `replace a @`)."
             )
         }
     }
