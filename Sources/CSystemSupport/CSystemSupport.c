@@ -54,13 +54,9 @@ pid_t coffer_spawn_detached(const char *path, char *const argv[], int stdout_fd)
 }
 
 int coffer_wait_for_exit(pid_t pid) {
-    int status = 0;
-    pid_t result;
-    do {
-        result = waitpid(pid, &status, 0);
-    } while (result < 0 && errno == EINTR);
-    if (result < 0) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    int exit_code = -1, signal_number = 0;
+    if (coffer_wait_for_status(pid, &exit_code, &signal_number) != 0) return -1;
+    return signal_number != 0 ? 128 + signal_number : exit_code;
 }
 
 pid_t coffer_spawn_with_environment(const char *path, char *const argv[], char *const envp[], int stdout_fd,

@@ -57,13 +57,7 @@ struct CLIHygieneTests {
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
-            var text = ""
-            while !text.hasSuffix("\n") {
-                let chunk = output.fileHandleForReading.availableData
-                guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            name = ":" + text.trimmingCharacters(in: .whitespacesAndNewlines)
+            name = ":" + (try output.firstLine())
         }
 
         /// Stops the display with SIGKILL, not SIGTERM: the test runner's children may inherit

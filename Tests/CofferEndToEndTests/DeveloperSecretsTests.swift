@@ -252,13 +252,7 @@ final class GitHTTPServer {
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        var text = ""
-        while !text.hasSuffix("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        port = try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        port = try #require(Int(try output.firstLine()))
     }
 
     /// SIGKILL: a child of the test runner may have inherited SIGTERM ignored (the in-process

@@ -20,3 +20,17 @@ public enum Program {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+extension Pipe {
+    /// The first line a helper prints on this pipe (a port, a display number), without its newline;
+    /// fails if the helper ends before printing one.
+    public func firstLine() throws -> String {
+        var text = ""
+        while !text.hasSuffix("\n") {
+            let chunk = fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
