@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "CofferKDBX", targets: ["CofferKDBX"]),
         .library(name: "CofferClient", targets: ["CofferClient"]),
         .library(name: "CofferRecall", targets: ["CofferRecall"]),
+        .library(name: "CofferSSH", targets: ["CofferSSH"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
@@ -58,6 +59,14 @@ let package = Package(
         .target(
             name: "CofferInterchange",
             dependencies: ["CofferModel", "CofferKDBX", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
+            name: "CofferSSH",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: sharedSwiftSettings
         ),
         .target(
@@ -125,7 +134,7 @@ let package = Package(
             name: "CofferAgent",
             dependencies: [
                 "CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CofferClient", "CofferAPI",
-                "CofferBackup", "CofferInterchange", "CSystemSupport",
+                "CofferBackup", "CofferInterchange", "CofferSSH", "CSystemSupport",
             ],
             swiftSettings: sharedSwiftSettings
         ),
@@ -133,6 +142,7 @@ let package = Package(
             name: "coffer",
             dependencies: [
                 "CofferAgent", "CofferModel", "CofferVault", "CofferCrypto", "CofferStore", "CofferClient", "CofferAPI",
+                "CofferSSH",
                 "CofferBackup", "CofferInterchange", "CofferKDBX", "CofferRecall", "CSystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -205,6 +215,8 @@ let package = Package(
             name: "CofferCryptoTests", dependencies: ["CofferCrypto"], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferModelTests", dependencies: ["CofferModel"], swiftSettings: sharedSwiftSettings),
+        .testTarget(
+            name: "CofferSSHTests", dependencies: ["CofferSSH", "CofferTestSupport"], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferRecallTests", dependencies: ["CofferRecall"], swiftSettings: sharedSwiftSettings),
         .testTarget(
