@@ -3,6 +3,7 @@ import CofferClient
 import CofferCrypto
 import CofferInterchange
 public import CofferModel
+import CofferSSH
 import CofferStore
 import CofferVault
 public import Foundation
@@ -108,6 +109,8 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             default: self.init(.integrity, crypto.description)
             }
         case let model as CofferModelError: self.init(.invalidInput, model.description)
+        case let ssh as SSHKeyError:
+            self.init(ssh == .wrongPassphrase ? .wrongSecret : .invalidInput, ssh.description)
         case let importError as ImportError:
             self.init(.invalidInput, importError.description)
         case let backup as BackupError:

@@ -54,6 +54,9 @@ public enum AgentRequest: Codable, Sendable {
     case mergeRecovered([Item])
     /// Adds imported items and replaces merged ones, in one transaction.
     case importItems(adding: [Item], updating: [Item])
+    /// Serves the vault's SSH keys on the agent's ssh-agent socket, asking before each use when
+    /// `confirmation` says how (and from then on until the agent stops).
+    case serveSSHKeys(confirmation: SSHConfirmation?)
     /// Makes, lists, verifies or restores backups, in the folder `settings` names.
     case backup(BackupCommand, settings: BackupSettings)
 }
@@ -78,6 +81,7 @@ public enum AgentResponse: Codable, Sendable {
     case backups([BackupListing])
     case restored(RestoreSummary)
     case serverBackups([ServerBackup])
+    case sshAgent(SSHAgentStatus)
     case failure(AgentFailure)
 }
 
@@ -104,7 +108,7 @@ public struct AgentState: Codable, Sendable, Equatable {
 /// Framing shared by both ends of the socket.
 public enum AgentProtocol {
     /// Bumped on any incompatible change to the enums above.
-    public static let version = 4
+    public static let version = 5
     /// The largest frame either side accepts (a listing of a very large vault fits).
     static let maximumFrame = 512 * 1024 * 1024
 

@@ -23,6 +23,7 @@ public final class AgentServer {
     private var lastActivity = ContinuousClock.now
     private var isFinished = false
     private var syncs: BackgroundSync?
+    private var sshAgent: SSHAgentService?
     /// Set while handling a request that changed the vault and wants it synced.
     private var syncRequested = false
 
@@ -49,20 +50,27 @@ public final class AgentServer {
         }
         let syncs = try BackgroundSync()
         self.syncs = syncs
+        let sshAgent = SSHAgentService(socketPath: paths.sshAgentSocket)
+        self.sshAgent = sshAgent
+        defer { sshAgent.stop() }
         _ = "ready\n".withCString { write(readyDescriptor, $0, 6) }
         close(readyDescriptor)
         lastActivity = .now
         // A sync still running when the agent is done holding keys finishes first: its result is written.
         while !isFinished || syncs.isBusy {
-            switch listener.accept(timeoutMilliseconds: waitMilliseconds(), orReadable: syncs.wakeDescriptor) {
-            case .connection(let connection):
-                if serve(connection) { connection.close() }
-            case .other:
+            let own = [listener.descriptor, syncs.wakeDescriptor]
+            let ready = UnixSocket.readable(own + sshAgent.descriptors, timeoutMilliseconds: waitMilliseconds())
+            if ready.contains(syncs.wakeDescriptor) {
                 _ = syncs.finish()
                 try? session?.refreshIfChanged()
-            case .timeout:
-                if idleTimeHasPassed() { lockForInactivity() }
             }
+            if ready.contains(listener.descriptor), let connection = listener.acceptConnection() {
+                if serve(connection) { connection.close() }
+            }
+            for descriptor in ready where !own.contains(descriptor) {
+                sshAgent.serve(descriptor, session: session)
+            }
+            if idleTimeHasPassed() { lockForInactivity() }
         }
     }
 
@@ -81,6 +89,7 @@ public final class AgentServer {
     private func lockForInactivity() {
         Self.backUpBeforeLock(session, paths: paths)
         session = nil
+        sshAgent?.forgetKeys()
         if pinEnvelope == nil { isFinished = true }
         lastActivity = .now
     }
@@ -152,10 +161,18 @@ public final class AgentServer {
             let held = session
             afterResponse.append { [paths] in Self.backUpBeforeLock(held, paths: paths) }
             session = nil
+            sshAgent?.forgetKeys()
             if pinEnvelope == nil { isFinished = true }
             return .done
         case .agentState:
             return .agentState(state)
+        case .serveSSHKeys(let confirmation):
+            guard let session, let sshAgent else { return .failure(Self.lockedFailure) }
+            do {
+                return .sshAgent(try sshAgent.start(confirmation: confirmation, session: session))
+            } catch {
+                return .failure(error)
+            }
         default:
             guard let session else { return .failure(Self.lockedFailure) }
             var handler = VaultRequestHandler(session: session, isLocked: false, pinEnabled: pinEnvelope != nil)

@@ -1,4 +1,5 @@
 public import CofferModel
+import CofferSSH
 public import Foundation
 
 /// Finds a field's value the way `coffer get` and secret references name it, or explains which
@@ -6,6 +7,9 @@ public import Foundation
 public enum FieldLookup {
     /// The value of `field` in `item`; an empty or missing field is an error naming the fields that have values.
     public static func value(of field: String, in item: Item) throws(AgentFailure) -> String {
+        if item.type == .sshKey, (item.value(of: field) ?? "").isEmpty, let derived = sshPublicValue(field, of: item) {
+            return derived
+        }
         guard let value = item.value(of: field) else {
             let names = item.allFields.filter { !$0.value.isEmpty }.map(\.name) + ["title", "url", "notes"]
             throw AgentFailure(
@@ -16,6 +20,16 @@ public enum FieldLookup {
             throw AgentFailure(.notFound, "The field \"\(field)\" of \"\(item.title)\" is empty.")
         }
         return value
+    }
+
+    /// An SSH key's public key or fingerprint, worked out from its private key when the item lacks
+    /// them (keys imported from other managers often carry only the private key).
+    private static func sshPublicValue(_ field: String, of item: Item) -> String? {
+        let name = field.lowercased().filter { $0.isLetter }
+        guard name == "publickey" || name == "fingerprint", let text = item.value(of: "private-key"),
+            let key = try? OpenSSHKeyFile.read(text, passphrase: item.value(of: "passphrase").flatMap { $0.isEmpty ? nil : $0 })
+        else { return nil }
+        return name == "publickey" ? key.publicKeyLine : key.fingerprint
     }
 }
 

@@ -11,6 +11,8 @@ public struct ProfilePaths: Sendable, Equatable {
     public let agentDirectory: String
     /// The agent's socket.
     public var agentSocket: String { agentDirectory + "/agent.sock" }
+    /// The ssh-agent socket the agent serves SSH keys on, after `coffer ssh-agent`.
+    public var sshAgentSocket: String { agentDirectory + "/ssh-agent.sock" }
     /// The directory of the vault file.
     public var dataDirectory: String { (vaultFile as NSString).deletingLastPathComponent }
     /// The certificate authority (PEM) trusted for this profile's server besides the system's (`--ca-file`).

@@ -1,4 +1,5 @@
 import CSystemSupport
+import CofferSSH
 import Foundation
 
 #if canImport(Glibc)
@@ -38,28 +39,20 @@ struct UnixSocket {
         return socket
     }
 
-    /// What waiting on the listening socket brought.
-    enum Event {
-        case connection(UnixSocket)
-        /// The other descriptor became readable.
-        case other
-        case timeout
+    /// Waits up to `timeoutMilliseconds` (-1: forever) until some of `descriptors` are readable
+    /// (or closed by the peer); returns those, empty on timeout.
+    static func readable(_ descriptors: [Int32], timeoutMilliseconds: Int32) -> [Int32] {
+        var pollers = descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        guard poll(&pollers, nfds_t(pollers.count), timeoutMilliseconds) > 0 else { return [] }
+        return pollers.filter { $0.revents != 0 }.map(\.fd)
     }
 
-    /// Waits up to `timeoutMilliseconds` (-1: forever) for a connection or for `other` to become readable.
-    func accept(timeoutMilliseconds: Int32, orReadable other: Int32) -> Event {
-        var pollers = [
-            pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: other, events: Int16(POLLIN), revents: 0),
-        ]
-        guard poll(&pollers, 2, timeoutMilliseconds) > 0 else { return .timeout }
-        if pollers[1].revents != 0 { return .other }
-        return accept().map(Event.connection) ?? .timeout
-    }
-
-    private func accept() -> UnixSocket? {
+    /// Accepts a waiting connection; its reads time out after 5 seconds, so a client that stops
+    /// half-way through a message cannot hold the agent.
+    func acceptConnection() -> UnixSocket? {
         let client = Glibc.accept(descriptor, nil, nil)
         guard client >= 0 else { return nil }
+        _ = fcntl(client, F_SETFD, FD_CLOEXEC)
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return UnixSocket(descriptor: client)
@@ -75,14 +68,27 @@ struct UnixSocket {
         var length = UInt32(data.count).bigEndian
         var frame = Data(bytes: &length, count: 4)
         frame.append(data)
+        try writeRaw(Array(frame))
+    }
+
+    /// Writes `bytes` whole.
+    func writeRaw(_ bytes: [UInt8]) throws(AgentFailure) {
         var offset = 0
-        while offset < frame.count {
-            let written = frame.withUnsafeBytes { buffer in
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
                 send(descriptor, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
             }
             guard written > 0 else { throw Self.broken }
             offset += written
         }
+    }
+
+    /// Reads one ssh-agent message (a 32-bit length, then the body) within OpenSSH's size limit.
+    func readSSHMessage() throws(AgentFailure) -> [UInt8] {
+        let header = try read(count: 4)
+        let length = header.withUnsafeBytes { Int(UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self))) }
+        guard length <= SSHAgentProtocol.maximumMessageLength else { throw Self.broken }
+        return Array(try read(count: length))
     }
 
     func readFrame() throws(AgentFailure) -> Data {

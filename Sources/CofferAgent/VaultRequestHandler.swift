@@ -70,7 +70,7 @@ struct VaultRequestHandler {
                 let response = try ServerRequestHandler(store: session.store, keyring: session.keyring).handle(request)
                 try session.refreshIfChanged()
                 return response
-            case .unlock, .unlockWithPIN, .setPIN, .clearPIN, .lock, .agentState:
+            case .unlock, .unlockWithPIN, .setPIN, .clearPIN, .lock, .agentState, .serveSSHKeys:
                 return .failure(AgentFailure(.invalidInput, "That request needs a running agent: run `coffer unlock`."))
             }
         } catch {

@@ -18,7 +18,7 @@ struct Coffer: ParsableCommand {
             Add.self, Edit.self, Show.self, Get.self, List.self, Search.self,
             Remove.self, Restore.self, Purge.self,
             Generate.self, TOTPCode.self, Copy.self, PIN.self,
-            Read.self, Run.self, Inject.self, GitCredential.self,
+            Read.self, Run.self, Inject.self, GitCredential.self, SSHAgentCommand.self,
             Register.self, Login.self, Logout.self, Sync.self, Devices.self, Account.self,
             PasswordCommand.self, RecoveryKitCommand.self, Recover.self, BackupCommandGroup.self,
             Import.self, Export.self, AttachmentCommand.self,
