@@ -9,7 +9,7 @@ SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 # against; Xvfb and xclip, a real clipboard for `coffer copy`; git and python3, a real git remote
 # behind basic auth for the credential helper; sqlite3, the documented way to back up
 # the server; openssl, which makes the private certificate authority of the TLS test.
-TEST_PACKAGES = keepassxc xvfb xclip sqlite3 openssl git python3
+TEST_PACKAGES = keepassxc xvfb xclip sqlite3 openssl git python3 openssh-client openssh-server
 
 .PHONY: run test install deps test-deps check-swift format lint bench fuzz clean
 

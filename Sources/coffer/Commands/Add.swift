@@ -81,6 +81,14 @@ struct Add: ParsableCommand {
 extension Add {
     /// Fills an SSH-key item from a new Ed25519 key or an OpenSSH key file, opened with its passphrase.
     private func addSSHKey(to item: inout Item, reader: SecretReader) throws {
+        do {
+            try fillSSHKey(into: &item, reader: reader)
+        } catch let error as SSHKeyError {
+            throw AgentFailure(error)
+        }
+    }
+
+    private func fillSSHKey(into item: inout Item, reader: SecretReader) throws {
         let key: SSHPrivateKey
         switch (flags.generate, privateKeyFile) {
         case (true, nil):

@@ -24,13 +24,17 @@ public enum Program {
 extension Pipe {
     /// The first line a helper prints on this pipe (a port, a display number), without its newline;
     /// fails if the helper ends before printing one.
-    public func firstLine() throws -> String {
-        var text = ""
-        while !text.hasSuffix("\n") {
-            let chunk = fileHandleForReading.availableData
+    public func firstLine() throws -> String { try Self.firstLine(of: fileHandleForReading) }
+
+    /// The first line readable from `handle`, without its line end; fails if it ends before one.
+    public static func firstLine(of handle: FileHandle) throws -> String {
+        // Bytes, not String: "\r\n" (sshd's line end) is one Character and never `hasSuffix("\n")`.
+        var bytes = Data()
+        while !bytes.contains(0x0A) {
+            let chunk = handle.availableData
             guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
-            text += String(decoding: chunk, as: UTF8.self)
+            bytes += chunk
         }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
