@@ -74,11 +74,13 @@ bench: deps
 		COFFER_SERVER_BINARY="$$(cd .. && $(RELEASE) --show-bin-path)/coffer-server" \
 		$(SWIFT) package --allow-writing-to-package-directory benchmark $(BENCH_ARGS)
 
-## libFuzzer on the import readers (FUZZ_SECONDS, default 300), seeded with the test fixtures.
+## libFuzzer on the import readers and SSH key files (FUZZ_SECONDS, default 300), seeded with the test fixtures.
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
 	mkdir -p Fuzz/.build/corpus && cp Tests/CofferInterchangeTests/Fixtures/* Fuzz/Seeds/* Fuzz/.build/corpus/
+	# Throwaway SSH keys of each type Coffer holds, made fresh rather than committed.
+	for type in ed25519 ecdsa rsa; do rm -f Fuzz/.build/corpus/ssh-$$type*; ssh-keygen -q -t $$type -N "" -f Fuzz/.build/corpus/ssh-$$type; done
 	# SWIFT_BACKTRACE=enable=no lets libFuzzer catch a crash and write the input to ./crash-*.
 	SWIFT_BACKTRACE=enable=no Fuzz/.build/release/CofferImportFuzzer Fuzz/.build/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048
 

@@ -216,7 +216,8 @@ let package = Package(
         .testTarget(
             name: "CofferModelTests", dependencies: ["CofferModel"], swiftSettings: sharedSwiftSettings),
         .testTarget(
-            name: "CofferSSHTests", dependencies: ["CofferSSH", "CofferTestSupport"], swiftSettings: sharedSwiftSettings),
+            name: "CofferSSHTests", dependencies: ["CofferSSH", "CofferTestSupport"], swiftSettings: sharedSwiftSettings
+        ),
         .testTarget(
             name: "CofferRecallTests", dependencies: ["CofferRecall"], swiftSettings: sharedSwiftSettings),
         .testTarget(

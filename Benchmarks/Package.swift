@@ -26,6 +26,7 @@ let package = Package(
                 .product(name: "CofferInterchange", package: "Coffer"),
                 .product(name: "CofferKDBX", package: "Coffer"),
                 .product(name: "CofferRecall", package: "Coffer"),
+                .product(name: "CofferSSH", package: "Coffer"),
             ],
             path: "Benchmarks/CofferBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

@@ -27,7 +27,8 @@ public enum FieldLookup {
     private static func sshPublicValue(_ field: String, of item: Item) -> String? {
         let name = field.lowercased().filter { $0.isLetter }
         guard name == "publickey" || name == "fingerprint", let text = item.value(of: "private-key"),
-            let key = try? OpenSSHKeyFile.read(text, passphrase: item.value(of: "passphrase").flatMap { $0.isEmpty ? nil : $0 })
+            let key = try? OpenSSHKeyFile.read(
+                text, passphrase: item.value(of: "passphrase").flatMap { $0.isEmpty ? nil : $0 })
         else { return nil }
         return name == "publickey" ? key.publicKeyLine : key.fingerprint
     }

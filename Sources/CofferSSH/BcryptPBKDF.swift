@@ -11,9 +11,11 @@ enum BcryptPBKDF {
     static let maximumRounds: UInt32 = 100_000
 
     /// Derives `keyLength` bytes from `password` and `salt`.
-    static func derive(password: [UInt8], salt: [UInt8], rounds: UInt32, keyLength: Int) throws(SSHKeyError) -> [UInt8] {
+    static func derive(password: [UInt8], salt: [UInt8], rounds: UInt32, keyLength: Int) throws(SSHKeyError) -> [UInt8]
+    {
         guard rounds >= 1, rounds <= maximumRounds else {
-            throw .malformed("its passphrase derivation asks for \(rounds) rounds (Coffer accepts 1 to \(maximumRounds))")
+            throw .malformed(
+                "its passphrase derivation asks for \(rounds) rounds (Coffer accepts 1 to \(maximumRounds))")
         }
         guard !salt.isEmpty, salt.count <= 1 << 16 else {
             throw .malformed("its passphrase salt is \(salt.count) bytes long")

@@ -96,12 +96,16 @@ public enum OpenSSHKeyFile {
         }
         var reader = SSHReader(Array(decoded))
         do {
-            guard try reader.take(magic.count) == magic else { throw SSHKeyError.malformed("it lacks the openssh-key-v1 mark") }
+            guard try reader.take(magic.count) == magic else {
+                throw SSHKeyError.malformed("it lacks the openssh-key-v1 mark")
+            }
             let cipher = try reader.text()
             let kdf = try reader.text()
             let kdfOptions = try reader.string()
             let count = try reader.uint32()
-            guard count == 1 else { throw count == 0 ? SSHKeyError.malformed("it holds no key") : .severalKeys(Int(count)) }
+            guard count == 1 else {
+                throw count == 0 ? SSHKeyError.malformed("it holds no key") : .severalKeys(Int(count))
+            }
             let publicKey = try reader.string()
             let encrypted = try reader.string()
             return Envelope(

@@ -26,7 +26,8 @@ public enum SSHKeyError: Error, Equatable, Sendable, CustomStringConvertible {
             "This is not an OpenSSH private key (it should start with -----BEGIN OPENSSH PRIVATE KEY-----). Give the private key file, not the .pub file."
         case .malformed(let reason):
             "The private key is damaged: \(reason). Export it again from where it came from."
-        case .unsupportedKeyType("sk-ssh-ed25519@openssh.com"), .unsupportedKeyType("sk-ecdsa-sha2-nistp256@openssh.com"):
+        case .unsupportedKeyType("sk-ssh-ed25519@openssh.com"),
+            .unsupportedKeyType("sk-ecdsa-sha2-nistp256@openssh.com"):
             "This key lives on a security key (FIDO); its private half never leaves the device, so a vault cannot hold it. Keep using it with ssh directly."
         case .unsupportedKeyType(let type):
             "Coffer holds Ed25519, ECDSA P-256 and RSA keys; this one is \(type). Make a new key with `coffer add ssh-key --generate`."

@@ -142,7 +142,9 @@ public struct SSHPrivateKey: Sendable {
                 }
                 return .ed25519(key)
             case Algorithm.ecdsaP256.rawValue:
-                guard try reader.text() == "nistp256" else { throw SSHKeyError.malformed("its ECDSA curve is not P-256") }
+                guard try reader.text() == "nistp256" else {
+                    throw SSHKeyError.malformed("its ECDSA curve is not P-256")
+                }
                 let point = try reader.string()
                 let scalar = try reader.mpint()
                 guard scalar.count <= 32 else { throw SSHKeyError.malformed("its ECDSA private number is too long") }
@@ -156,7 +158,8 @@ public struct SSHPrivateKey: Sendable {
                 let numbers = try (0..<6).map { _ throws(SSHWireError) in try reader.mpint() }
                 let (n, e, d, iqmp, p, q) = (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4], numbers[5])
                 guard n.count * 8 >= 2048 else {
-                    throw SSHKeyError.unsupportedKeyType("a \(n.count * 8)-bit RSA key, too short to be safe (2048 bits or more)")
+                    throw SSHKeyError.unsupportedKeyType(
+                        "a \(n.count * 8)-bit RSA key, too short to be safe (2048 bits or more)")
                 }
                 guard n.count <= 2048 else { throw SSHKeyError.unsupportedKeyType("an RSA key longer than 16384 bits") }
                 let key = try _RSA.Signing.PrivateKey(n: n, e: e, d: d, p: p, q: q)

@@ -23,7 +23,8 @@ struct SSHAgentTests {
             // On this command line only because it protects a throwaway test key.
             for (file, type, passphrase) in [(rsa, "rsa", SSHAgentTests.rsaPassphrase), (ecdsa, "ecdsa", "")] {
                 let made = try Program.run(
-                    "/usr/bin/ssh-keygen", ["-q", "-t", type, "-N", passphrase, "-C", "\(type)@laptop", "-f", file.path])
+                    "/usr/bin/ssh-keygen",
+                    ["-q", "-t", type, "-N", passphrase, "-C", "\(type)@laptop", "-f", file.path])
                 #expect(made.status == 0, "ssh-keygen: \(made.output)")
             }
         }
@@ -34,7 +35,8 @@ struct SSHAgentTests {
         let cli = try CofferCLI()
         try cli.ok(["init", "--password-stdin", "--kdf-memory-mib", "19"], stdin: SyncTests.password + "\n")
         let keys = try KeyFiles(in: cli.home)
-        try cli.ok(["add", "ssh-key", "--private-key-file", keys.rsa.path, "--password-stdin"], stdin: rsaPassphrase + "\n")
+        try cli.ok(
+            ["add", "ssh-key", "--private-key-file", keys.rsa.path, "--password-stdin"], stdin: rsaPassphrase + "\n")
         try cli.ok(["add", "ssh-key", "--private-key-file", keys.ecdsa.path, "--title", "Deploy key"])
         let generated = try cli.ok(["add", "ssh-key", "--generate", "--title", "Vault only"])
         return (cli, keys, generated.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -49,12 +51,15 @@ struct SSHAgentTests {
     }
 
     /// Signs a file through the agent with ssh-keygen -Y and verifies it against `publicKey`.
-    static func signAndVerify(publicKey: String, socket: String, cli: CofferCLI) throws -> (signed: CofferCLI.Result, verified: Bool) {
+    static func signAndVerify(publicKey: String, socket: String, cli: CofferCLI) throws -> (
+        signed: CofferCLI.Result, verified: Bool
+    ) {
         let publicFile = cli.home.appendingPathComponent("signer-\(UUID().uuidString).pub")
         try Data((publicKey + "\n").utf8).write(to: publicFile)
         let message = cli.home.appendingPathComponent("message-\(UUID().uuidString)")
         try Data("release v1.2.3\n".utf8).write(to: message)
-        let signed = try ssh("ssh-keygen", ["-Y", "sign", "-f", publicFile.path, "-n", "file", message.path], socket: socket, cli: cli)
+        let signed = try ssh(
+            "ssh-keygen", ["-Y", "sign", "-f", publicFile.path, "-n", "file", message.path], socket: socket, cli: cli)
         guard signed.status == 0 else { return (signed, false) }
         let allowed = cli.home.appendingPathComponent("allowed_signers")
         try Data("release@example \(publicKey)\n".utf8).write(to: allowed)
@@ -70,7 +75,8 @@ struct SSHAgentTests {
     )
     func servesKeys() throws {
         let (cli, keys, generated) = try Self.profile()
-        let socket = try #require(try cli.ok(["ssh-agent", "--print-socket"]).split(separator: "\n").last.map(String.init))
+        let socket = try #require(
+            try cli.ok(["ssh-agent", "--print-socket"]).split(separator: "\n").last.map(String.init))
 
         let listed = try Self.ssh("ssh-add", ["-l"], socket: socket, cli: cli)
         #expect(listed.status == 0, "\(listed.stderr)")
@@ -135,7 +141,8 @@ struct SSHAgentTests {
         #expect(bytes.range(of: Data(Self.rsaPassphrase.utf8)) == nil)
     }
 
-    @Test("--confirm asks SSH_ASKPASS before each signature and a refusal fails it; no askpass program is a clear error")
+    @Test(
+        "--confirm asks SSH_ASKPASS before each signature and a refusal fails it; no askpass program is a clear error")
     func confirmation() throws {
         let (cli, _, generated) = try Self.profile()
         let missing = try cli.run(["ssh-agent", "--confirm"], environment: ["SSH_ASKPASS": "/nonexistent/askpass"])
@@ -174,13 +181,19 @@ struct SSHAgentTests {
         let huge = cli.home.appendingPathComponent("huge")
         try Data(repeating: 0x41, count: 5_000_000).write(to: huge)
         let cases: [(arguments: [String], stdin: String?, status: Int32, message: String)] = [
-            (["--private-key-file", keys.rsa.path, "--password-stdin"], "wrong phrase\n", 4, "passphrase does not open"),
+            (
+                ["--private-key-file", keys.rsa.path, "--password-stdin"], "wrong phrase\n", 4,
+                "passphrase does not open"
+            ),
             (["--private-key-file", keys.rsa.path], nil, 3, "pass --password-stdin"),
             (["--private-key-file", keys.ecdsa.path + ".pub"], nil, 7, "Give the private key file"),
             (["--private-key-file", pem.path], nil, 7, "ssh-keygen -p"),
             (["--private-key-file", truncated.path], nil, 7, "cut off"),
             (["--private-key-file", huge.path], nil, 7, "larger than a private key file"),
-            (["--private-key-file", cli.home.appendingPathComponent("absent").path], nil, 7, "Cannot read the key file"),
+            (
+                ["--private-key-file", cli.home.appendingPathComponent("absent").path], nil, 7,
+                "Cannot read the key file"
+            ),
             ([], nil, 7, "--generate, or --private-key-file"),
         ]
         for bad in cases {
@@ -217,7 +230,9 @@ final class ThrowawaySSHServer {
         let authorizedKeys = directory.appendingPathComponent("authorized_keys")
         try Data((authorizedKey + "\n").utf8).write(to: authorizedKeys)
         // As root, sshd insists on its privilege-separation directory.
-        if getuid() == 0 { try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true) }
+        if getuid() == 0 {
+            try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        }
         port = try Self.unusedLoopbackPort()
         let config = directory.appendingPathComponent("sshd_config")
         try Data(

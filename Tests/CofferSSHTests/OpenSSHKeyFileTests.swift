@@ -14,14 +14,19 @@ struct OpenSSHKeyFileTests {
     }
 
     /// Makes a key with ssh-keygen; a passphrase is fine on this command line: it protects a throwaway test key.
-    func makeKey(_ type: [String], passphrase: String, cipher: String? = nil) throws -> (privateKey: String, publicKey: String) {
+    func makeKey(_ type: [String], passphrase: String, cipher: String? = nil) throws -> (
+        privateKey: String, publicKey: String
+    ) {
         let file = directory.appendingPathComponent("key-\(UUID().uuidString)").path
         let cipherArguments = cipher.map { ["-Z", $0] } ?? []
         let result = try Program.run(
             "/usr/bin/ssh-keygen",
             ["-q", "-C", "tester@example", "-N", passphrase, "-f", file] + type + cipherArguments)
         #expect(result.status == 0, "ssh-keygen: \(result.output)")
-        return (try String(contentsOfFile: file, encoding: .utf8), try String(contentsOfFile: file + ".pub", encoding: .utf8))
+        return (
+            try String(contentsOfFile: file, encoding: .utf8),
+            try String(contentsOfFile: file + ".pub", encoding: .utf8)
+        )
     }
 
     @Test(
@@ -86,7 +91,9 @@ struct OpenSSHKeyFileTests {
         flipped[flipped.count - 70] ^= 0x55  // inside the Ed25519 seed
         #expect(throws: SSHKeyError.self) { try OpenSSHKeyFile.read(file(flipped), passphrase: nil) }
         #expect(throws: SSHKeyError.notAKey) { try OpenSSHKeyFile.read("hello", passphrase: nil) }
-        #expect(throws: SSHKeyError.self) { try OpenSSHKeyFile.read(lines.dropLast().joined(separator: "\n"), passphrase: nil) }
+        #expect(throws: SSHKeyError.self) {
+            try OpenSSHKeyFile.read(lines.dropLast().joined(separator: "\n"), passphrase: nil)
+        }
         let pem = try Program.run("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519"]).output
         #expect {
             try OpenSSHKeyFile.read(pem, passphrase: nil)
@@ -99,7 +106,8 @@ struct OpenSSHKeyFileTests {
 
     @Test("RSA signs with SHA-2 as asked and refuses SHA-1")
     func rsaSignatureAlgorithms() throws {
-        let key = try OpenSSHKeyFile.read(try makeKey(["-t", "rsa", "-b", "2048"], passphrase: "").privateKey, passphrase: nil)
+        let key = try OpenSSHKeyFile.read(
+            try makeKey(["-t", "rsa", "-b", "2048"], passphrase: "").privateKey, passphrase: nil)
         #expect(try key.sign([1, 2, 3], flags: 0) == nil)
         let sha256 = try #require(try key.sign([1, 2, 3], flags: SSHPrivateKey.rsaSHA256Flag))
         let sha512 = try #require(try key.sign([1, 2, 3], flags: SSHPrivateKey.rsaSHA512Flag))

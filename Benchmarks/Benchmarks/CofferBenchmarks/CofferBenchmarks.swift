@@ -50,6 +50,7 @@ let benchmarks: @Sendable () -> Void = {
     backupBenchmarks()
     interchangeBenchmarks()
     recallBenchmarks()
+    sshBenchmarks()
     keePassBenchmarks()
 
     // Budget (issue 15): at 100,000 items at most 1.2 times the figure at 1,000, and under 10 ms p50.

@@ -1,5 +1,6 @@
 import CofferInterchange
 import CofferKDBX
+import CofferSSH
 import Foundation
 
 /// Feeds arbitrary bytes to every import reader: each must return items or an `ImportError`, never
@@ -10,6 +11,10 @@ import Foundation
 /// outer header (signatures, fields, key-derivation parameters) and the decrypted payload (inner
 /// header, XML, protected values, attachment references), then the mapping to items. The
 /// key derivation itself is skipped: it would make every run cost what the header asks for.
+///
+/// SSH private keys (`coffer add ssh-key --private-key-file`) are fuzzed as text and, so mutations
+/// reach the binary layout directly, as raw bytes wrapped in the PEM armour; the ssh-agent socket's
+/// message parser gets the raw bytes too.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let data = Data(bytes: start, count: count)
@@ -17,6 +22,11 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     _ = try? KDBXFile.settings(of: data)
     if let database = try? KDBXFile.readInner(Array(data)) { _ = KeePassInterchange.items(from: database) }
     let formats = ImportFormat.allCases.filter { $0 != .genericCSV && $0 != .cofferExport }
+    _ = try? OpenSSHKeyFile.read(String(decoding: data, as: UTF8.self), passphrase: nil)
+    let armoured =
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n\(data.base64EncodedString())\n-----END OPENSSH PRIVATE KEY-----\n"
+    _ = try? OpenSSHKeyFile.read(armoured, passphrase: nil)
+    _ = SSHAgentProtocol.parse(Array(data))
     if let first = data.first {
         _ = try? Importer.read(data: data.dropFirst(), name: "fuzz", format: formats[Int(first) % formats.count])
     }

@@ -44,7 +44,8 @@ struct Add: ParsableCommand {
             return Terminal.note("Added SSH key \"\(saved.title)\" (\(saved.id.uuidString.lowercased())).")
         }
         guard privateKeyFile == nil else {
-            throw AgentFailure(.invalidInput, "--private-key-file is for ssh-key items: coffer add ssh-key --private-key-file FILE.")
+            throw AgentFailure(
+                .invalidInput, "--private-key-file is for ssh-key items: coffer add ssh-key --private-key-file FILE.")
         }
         try flags.apply(to: &item, isNew: true)
         if item.title.isEmpty, !reader.isScripted, let title = Terminal.ask("Title: ", hidden: false) {

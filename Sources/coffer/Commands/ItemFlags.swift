@@ -36,7 +36,9 @@ struct ItemFlags: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Mark as favourite.")
     var favorite: Bool?
 
-    @Flag(help: "Generate a strong password for the password field instead of asking for one (ssh-key: a new Ed25519 key).")
+    @Flag(
+        help:
+            "Generate a strong password for the password field instead of asking for one (ssh-key: a new Ed25519 key).")
     var generate = false
 
     @Option(help: "Length of a generated password.")

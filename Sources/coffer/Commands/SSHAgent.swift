@@ -32,7 +32,8 @@ struct SSHAgentCommand: ParsableCommand {
         let confirmation = confirm ? try Self.askpassConfirmation() : nil
         let agent = try Self.unlockedAgent(secrets: secrets.reader())
         guard case .sshAgent(let status) = try agent.send(.serveSSHKeys(confirmation: confirmation)) else {
-            throw AgentFailure(.agentUnavailable, "The agent did not start serving SSH keys. Run `coffer lock` and try again.")
+            throw AgentFailure(
+                .agentUnavailable, "The agent did not start serving SSH keys. Run `coffer lock` and try again.")
         }
         if !printSocket {
             Terminal.note(
