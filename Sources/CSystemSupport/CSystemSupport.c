@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -57,6 +60,27 @@ int coffer_wait_for_exit(pid_t pid) {
     int exit_code = -1, signal_number = 0;
     if (coffer_wait_for_status(pid, &exit_code, &signal_number) != 0) return -1;
     return signal_number != 0 ? 128 + signal_number : exit_code;
+}
+
+int coffer_wait_for_exit_within(pid_t pid, int timeout_ms) {
+#ifdef SYS_pidfd_open
+    int descriptor = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (descriptor >= 0) {
+        struct pollfd waiter = {.fd = descriptor, .events = POLLIN, .revents = 0};
+        int ready;
+        do {
+            ready = poll(&waiter, 1, timeout_ms);
+        } while (ready < 0 && errno == EINTR);
+        close(descriptor);
+        if (ready == 0) {
+            kill(pid, SIGKILL);
+            coffer_wait_for_exit(pid);
+            return -2;
+        }
+    }
+#endif
+    // Without pidfds (kernels before 5.3) the wait is unbounded, as it was before.
+    return coffer_wait_for_exit(pid);
 }
 
 pid_t coffer_spawn_with_environment(const char *path, char *const argv[], char *const envp[], int stdout_fd,

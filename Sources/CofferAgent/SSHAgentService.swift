@@ -48,6 +48,11 @@ final class SSHAgentService {
     private var confirmation: SSHConfirmation?
     private var cache: [UUID: (modified: Date, key: Result<SSHPrivateKey, SSHKeyError>)] = [:]
 
+    /// How long a confirmation may wait for its answer.
+    static let confirmationTimeoutMilliseconds: Int32 = 60_000
+    /// Open connections beyond this are refused, so no local program can exhaust the agent's descriptors.
+    static let maximumConnections = 64
+
     init(socketPath: String) {
         self.socketPath = socketPath
     }
@@ -85,7 +90,9 @@ final class SSHAgentService {
         if let listener, descriptor == listener.descriptor {
             guard let connection = listener.acceptConnection() else { return }
             // Only the agent's own user may use the keys; the directory is owner-only too.
-            guard connection.peerUID == getuid() else { return connection.close() }
+            guard connection.peerUID == getuid(), connections.count < Self.maximumConnections else {
+                return connection.close()
+            }
             connections[connection.descriptor] = connection
             return
         }
@@ -109,6 +116,8 @@ final class SSHAgentService {
             return SSHAgentProtocol.parse(message) == .listIdentities
                 ? SSHAgentProtocol.identities([]) : SSHAgentProtocol.failure
         }
+        // Keys added by another process or a sync since the last request count at once.
+        try? session.refreshIfChanged()
         switch SSHAgentProtocol.parse(message) {
         case .listIdentities:
             return SSHAgentProtocol.identities(identities(in: session).usable)
@@ -156,6 +165,8 @@ final class SSHAgentService {
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
         let pid = coffer_spawn_with_environment(confirmation.program, &argv, &envp, -1, -1)
-        return pid > 0 && coffer_wait_for_exit(pid) == 0
+        // The agent serves nothing else while it asks (as `ssh-agent -c`); a question nobody answers
+        // within a minute is a refusal, so a hung askpass cannot hold the agent.
+        return pid > 0 && coffer_wait_for_exit_within(pid, Self.confirmationTimeoutMilliseconds) == 0
     }
 }

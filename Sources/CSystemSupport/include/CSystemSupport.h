@@ -22,6 +22,10 @@ pid_t coffer_spawn(const char *path, char *const argv[], int stdin_fd, int stdou
 /// Waits for `pid` to end. Returns its exit status, 128 + the signal that ended it, or -1.
 int coffer_wait_for_exit(pid_t pid);
 
+/// Waits up to `timeout_ms` for `pid` to end (with a pidfd, so nothing polls); past that it is
+/// killed and -2 returned. Otherwise as `coffer_wait_for_exit`.
+int coffer_wait_for_exit_within(pid_t pid, int timeout_ms);
+
 /// Starts `path` with `argv` and exactly the environment `envp`, without a shell. Standard output
 /// and error go to `stdout_fd` and `stderr_fd` (-1: inherited); standard input is inherited.
 /// Returns the child's pid, or -1.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CofferAgent
 import CofferSSH
+import CofferStore
 import Foundation
 
 /// `coffer ssh-agent`: serves the vault's SSH keys to ssh, git and anything that reads `SSH_AUTH_SOCK`.
@@ -49,6 +50,9 @@ struct SSHAgentCommand: ParsableCommand {
     static func unlockedAgent(secrets: SecretReader) throws -> AgentClient {
         let paths = ProfilePaths()
         if let agent = AgentClient.connectIfRunning(paths), (try? agent.state().isUnlocked) == true { return agent }
+        guard FileManager.default.fileExists(atPath: paths.vaultFile) else {
+            throw AgentFailure(.noVault, CofferStoreError.noVault(path: paths.vaultFile).description)
+        }
         guard secrets.canRead else {
             throw AgentFailure(.locked, "The vault is locked. Run `coffer unlock` first, or pass --password-stdin.")
         }
