@@ -15,6 +15,9 @@ public enum ImportError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupported(file: String, reason: String)
     /// The file's own password (or key file) does not open it.
     case wrongSecret(file: String, reason: String)
+    /// Detected as `format` but nothing in it became an item: most likely another manager's export
+    /// that looks alike; `likely` names it when the file's shape says which.
+    case recognisedButEmpty(file: String, format: String, likely: String?)
 
     /// The sentence shown to the user.
     public var description: String {
@@ -33,6 +36,10 @@ public enum ImportError: Error, Equatable, Sendable, CustomStringConvertible {
                 "\(file) is not an export Coffer recognises (\(detail)). Name the format with --format (see `coffer import --help`), or map the columns of a CSV with --format csv --columns. Nothing was imported."
         case .unsupported(let file, let reason), .wrongSecret(let file, let reason):
             return "\(file): \(reason). Nothing was imported."
+        case .recognisedButEmpty(let file, let format, let likely):
+            let guess = likely.map { " It looks like \($0)." } ?? ""
+            return
+                "\(file) was recognised as \(format) but holds no items.\(guess) If it is another manager's export, name its format with --format (see `coffer import --help`). Nothing was imported."
         }
     }
 }

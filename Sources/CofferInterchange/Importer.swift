@@ -94,7 +94,27 @@ public enum Importer {
             result = try readCSV(text, name: name, format: format, columns: columns, now: now, progress: progress)
         }
         if let encodingNote { result.notes.append(encodingNote) }
+        // A guess that finds nothing is no success: say so rather than import zero items.
+        if format == nil, result.items.isEmpty {
+            throw .recognisedButEmpty(
+                file: name, format: result.format.displayName, likely: likelySource(ofJSON: text))
+        }
         return result
+    }
+
+    /// Names the manager a JSON export probably came from, by its top-level keys.
+    private static func likelySource(ofJSON text: String) -> String? {
+        guard text.first(where: { !$0.isWhitespace }) == "{",
+            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        else { return nil }
+        let keys = Set(object.keys)
+        let shapes: [(keys: Set<String>, name: String)] = [
+            (["records"], "a Keeper JSON export"), (["shared_folders"], "a Keeper JSON export"),
+            (["vaults"], "a Proton Pass JSON export"),
+            (["accounts"], "1Password's export.data (import the .1pux file)"),
+            (["passwordsEncrypted"], "an encrypted export"),
+        ]
+        return shapes.first { !$0.keys.isDisjoint(with: keys) }?.name
     }
 
     private static func readCSV(
@@ -108,13 +128,17 @@ public enum Importer {
         guard let first = records.first else {
             throw .malformed(file: name, line: 1, field: nil, reason: "there is no header row")
         }
-        if requested == .msecureCSV
-            || (requested == nil && first.cells.first?.hasPrefix("mSecure6 CSV export file") == true)
+        let hasMSecureLine = first.cells.first?.hasPrefix("mSecure6 CSV export file") == true
+        let header = first.cells.map(ImportFormat.normalizedColumn)
+        if requested == .msecureCSV || (requested == nil && hasMSecureLine)
+            || (requested == nil && columns == nil && ImportFormat.detect(csvHeader: header) == nil
+                && MSecureImporter.looksLikeRecord(first))
         {
             let importer = MSecureImporter(now: now)
             var items: [Item] = []
             var skipped: [SkippedRecord] = []
-            for record in records.dropFirst() {
+            // The marker line is not a record; a file without it starts with its first item.
+            for record in hasMSecureLine ? records.dropFirst() : records[...] {
                 if let item = importer.item(record) {
                     items.append(item)
                 } else {
@@ -123,7 +147,6 @@ public enum Importer {
             }
             return ImportedItems(format: .msecureCSV, items: items, skipped: skipped, notes: [])
         }
-        let header = first.cells.map(ImportFormat.normalizedColumn)
         let format: ImportFormat
         if columns != nil {
             format = .genericCSV

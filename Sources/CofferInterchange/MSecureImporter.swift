@@ -5,6 +5,19 @@ import Foundation
 struct MSecureImporter {
     let now: Date
 
+    /// Whether a record has mSecure's shape, for files saved without their marker line: a
+    /// `title|id` first cell, a template, and `label|type|value` cells after the notes.
+    static func looksLikeRecord(_ record: CSVRecord) -> Bool {
+        let cells = record.cells
+        guard cells.count >= 5, let id = cells[0].split(separator: "|").last, cells[0].contains("|"),
+            id.allSatisfy(\.isNumber)
+        else { return false }
+        return cells.dropFirst(4).contains { cell in
+            let parts = cell.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+            return parts.count == 3 && Int(parts[1]) != nil
+        }
+    }
+
     func item(_ record: CSVRecord) -> Item? {
         let cells = record.cells
         guard cells.count >= 4 else { return nil }

@@ -132,6 +132,34 @@ struct ImporterTests {
         #expect(card.notes == "Expires soon\nCall bank" && card.tags == ["finance"])
     }
 
+    @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
+    func msecureWithoutMarker() throws {
+        let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
+        let withoutMarker = Data(full.split(separator: "\n", maxSplits: 1)[1].utf8)
+        for format in [nil, ImportFormat.msecureCSV] {
+            let result = try Importer.read(data: withoutMarker, name: "msecure.csv", format: format)
+            #expect(
+                result.format == .msecureCSV && result.items.map(\.title) == ["Bitwarden", "Visa"], "\(format as Any)")
+        }
+        let marked = try Importer.read(data: Data(full.utf8), name: "msecure.csv", format: .msecureCSV)
+        #expect(marked.items.count == 2 && marked.skipped.isEmpty)
+    }
+
+    @Test("A file detected as one format that yields no items is refused, naming the format it likely is")
+    func recognisedButEmpty() throws {
+        let keeper = Data(
+            #"{"shared_folders": [], "records": [{"title": "Bank", "login": "me", "password": "pw"}]}"#.utf8)
+        #expect {
+            try Importer.read(data: keeper, name: "keeper.json")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("recognised as Bitwarden JSON but holds no items") && text.contains("Keeper")
+                && text.contains("--format") && text.contains("Nothing was imported")
+        }
+        let headerOnly = Data("name,url,username,password\n".utf8)
+        #expect(throws: ImportError.self) { try Importer.read(data: headerOnly, name: "chrome.csv") }
+    }
+
     @Test("Bitwarden JSON: every type, folders, hidden fields, password history, trash; unknown types skipped")
     func bitwardenJSON() throws {
         let result = try Fixture.read("bitwarden.json")
