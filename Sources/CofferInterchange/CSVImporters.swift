@@ -55,7 +55,8 @@ struct CSVImporters {
         case .dashlaneCSV: item = dashlane(&row)
         case .protonPassCSV: item = protonPass(&row)
         case .genericCSV: item = columns.map { generic(&row, $0) }
-        case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX: item = nil
+        case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX, .keepassXML:
+            item = nil
         }
         guard var item else { return nil }
         item.customFields += row.leftovers()

@@ -18,6 +18,8 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case applePasswordsCSV = "apple-csv"
     /// KeePass KDBX 4 (KeePassXC, KeePass 2.35+), opened with its password and key file.
     case keepassKDBX = "kdbx"
+    /// KeePass 2 / KeePassXC unencrypted XML export.
+    case keepassXML = "keepass-xml"
     /// Any CSV, with the columns named by `--columns`.
     case genericCSV = "csv"
     /// Coffer's own encrypted export (or a backup), opened with its password.
@@ -40,6 +42,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .protonPassCSV: "Proton Pass CSV"
         case .applePasswordsCSV: "Apple Passwords CSV"
         case .keepassKDBX: "KeePass KDBX 4"
+        case .keepassXML: "KeePass XML"
         case .genericCSV: "CSV with a column mapping"
         case .cofferExport: "Coffer encrypted export"
         }

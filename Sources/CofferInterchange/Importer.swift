@@ -87,7 +87,19 @@ public enum Importer {
         let (text, encodingNote) = try TextDecoding.decode(data, file: name)
         var result: ImportedItems
         let trimmed = text.drop { $0.isWhitespace }
-        if format == .bitwardenJSON || (format == nil && trimmed.first == "{") {
+        if format == .keepassXML || (format == nil && trimmed.first == "<" && KDBXFile.looksLikeXML(trimmed)) {
+            do {
+                let (database, absent) = try KDBXFile.readXML(Data(text.utf8))
+                result = KeePassInterchange.items(from: database, format: .keepassXML, now: now)
+                if !absent.isEmpty {
+                    result.notes.append(
+                        "\(absent.count) attachment(s) are named in the XML but their content is not in it (KeePassXC leaves attachments out of XML exports of KDBX 4 databases), so they are left out: \(absent.joined(separator: "; ")). Import the .kdbx file itself to keep them."
+                    )
+                }
+            } catch {
+                throw .malformed(file: name, line: nil, field: nil, reason: "as KeePass XML, \(error)")
+            }
+        } else if format == .bitwardenJSON || (format == nil && trimmed.first == "{") {
             let (items, skipped) = try BitwardenJSONImporter(file: name, now: now).read(Data(text.utf8))
             result = ImportedItems(format: .bitwardenJSON, items: items, skipped: skipped, notes: [])
         } else {

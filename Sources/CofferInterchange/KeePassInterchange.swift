@@ -37,7 +37,9 @@ public enum KeePassInterchange {
     }
 
     /// The items a database holds, in group order.
-    public static func items(from database: KDBXDatabase, now: Date = Date()) -> ImportedItems {
+    public static func items(
+        from database: KDBXDatabase, format: ImportFormat = .keepassKDBX, now: Date = Date()
+    ) -> ImportedItems {
         var reader = Reader(recycleBin: database.recycleBinID, now: now)
         reader.walk(database.root, path: [], isTrash: false)
         if reader.trashed > 0 {
@@ -45,7 +47,7 @@ public enum KeePassInterchange {
                 "\(reader.trashed) entr\(reader.trashed == 1 ? "y" : "ies") from KeePass's recycle bin went to the trash."
             )
         }
-        return ImportedItems(format: .keepassKDBX, items: reader.items, skipped: reader.skipped, notes: reader.notes)
+        return ImportedItems(format: format, items: reader.items, skipped: reader.skipped, notes: reader.notes)
     }
 
     private struct Reader {

@@ -38,6 +38,17 @@ public enum KDBXFile {
         return try readInner(payload)
     }
 
+    /// Reads KeePass's (and KeePassXC's) unencrypted XML export, with the attachments it refers to
+    /// but does not hold ("Title: name").
+    public static func readXML(_ xml: Data) throws(KDBXError) -> (database: KDBXDatabase, absentAttachments: [String]) {
+        try KDBXXML.database(fromPlainXML: xml)
+    }
+
+    /// Whether `prefix` starts like a KeePass XML export (after an optional BOM and XML declaration).
+    public static func looksLikeXML(_ text: some StringProtocol) -> Bool {
+        text.prefix(4096).contains("<KeePassFile")
+    }
+
     /// Parses the decrypted, decompressed payload: inner header, then XML. Exposed to the fuzzer.
     public static func readInner(_ payload: [UInt8]) throws(KDBXError) -> KDBXDatabase {
         var reader = ByteReader(payload)

@@ -10,6 +10,60 @@ enum KDBXXML {
         let document = try XMLTree.parse(Data(xml))
         guard document.name == "KeePassFile" else { throw .damaged("its XML is not a KeePassFile") }
         try reveal(document, &stream)
+        return try database(from: document, binaries: binaries)
+    }
+
+    /// Reads KeePass's unencrypted XML export: values in clear (`ProtectInMemory` marks the secret
+    /// ones) and attachments in `Meta/Binaries`, base64 and optionally gzip-compressed.
+    ///
+    /// KeePassXC leaves attachment contents out of the XML export of a KDBX 4 database while keeping
+    /// the references; those attachments are dropped from their entries and named in the answer
+    /// ("Title: name") so the import can say so instead of refusing the whole file.
+    static func database(fromPlainXML xml: Data) throws(KDBXError) -> (
+        database: KDBXDatabase, absentAttachments: [String]
+    ) {
+        let document = try XMLTree.parse(xml)
+        guard document.name == "KeePassFile" else { throw .damaged("its XML is not a KeePassFile") }
+        if containsProtectedValue(document) {
+            throw .damaged(
+                "it holds values encrypted for a KDBX file; export the database again as plain XML, or import the .kdbx itself"
+            )
+        }
+        var binaries: [(id: Int, content: [UInt8])] = []
+        for binary in document.child("Meta")?.child("Binaries")?.children("Binary") ?? [] {
+            guard let id = binary.attributes["ID"].flatMap({ Int($0) }), id >= 0,
+                let decoded = Data(base64Encoded: binary.text.trimmingCharacters(in: .whitespacesAndNewlines))
+            else { throw .damaged("an attachment in Meta/Binaries has no ID or is not base64") }
+            let compressed = binary.attributes["Compressed"]?.lowercased() == "true"
+            binaries.append((id, compressed ? try Gzip.decompress(Array(decoded)) : Array(decoded)))
+        }
+        // References are list positions; IDs are 0, 1, … in KeePass's files but are not trusted to be.
+        var ordered: [[UInt8]] = []
+        for (position, binary) in binaries.sorted(by: { $0.id < $1.id }).enumerated() {
+            guard binary.id == position else { throw .damaged("the attachment IDs in Meta/Binaries have a gap") }
+            ordered.append(binary.content)
+        }
+        var absent: [String] = []
+        for entry in document.allElements where entry.name == "Entry" {
+            let title = entry.children("String").first { $0.child("Key")?.text == "Title" }?.child("Value")?.text ?? ""
+            entry.removeChildren { binary in
+                guard binary.name == "Binary", let reference = binary.child("Value")?.attributes["Ref"],
+                    !(Int(reference).map(ordered.indices.contains) ?? false)
+                else { return false }
+                let note = "\(title): \(binary.child("Key")?.text ?? "an attachment")"
+                if !absent.contains(note) { absent.append(note) }
+                return true
+            }
+        }
+        return (try database(from: document, binaries: ordered), absent)
+    }
+
+    private static func containsProtectedValue(_ element: XMLTree) -> Bool {
+        element.attributes["Protected"]?.lowercased() == "true"
+            || element.children.contains(where: containsProtectedValue)
+    }
+
+    private static func database(from document: XMLTree, binaries: [[UInt8]]) throws(KDBXError) -> KDBXDatabase {
         guard let rootGroup = document.child("Root")?.child("Group") else {
             throw .damaged("its XML has no Root/Group")
         }
@@ -91,7 +145,9 @@ enum KDBXXML {
             result.strings.append(
                 KDBXEntry.StringField(
                     key: key, value: value?.text ?? "",
-                    isProtected: value?.attributes["Protected"]?.lowercased() == "true"))
+                    // `ProtectInMemory` marks the secret values of an unencrypted XML export.
+                    isProtected: value?.attributes["Protected"]?.lowercased() == "true"
+                        || value?.attributes["ProtectInMemory"]?.lowercased() == "true"))
         }
         for binary in element.children("Binary") {
             guard let name = binary.child("Key")?.text, let value = binary.child("Value") else { continue }

@@ -25,6 +25,11 @@ final class XMLTree {
 
     func setText(_ value: String) { textParts = [value] }
 
+    func removeChildren(where shouldRemove: (XMLTree) -> Bool) { children.removeAll(where: shouldRemove) }
+
+    /// This element and every element below it, depth first.
+    var allElements: [XMLTree] { [self] + children.flatMap(\.allElements) }
+
     @discardableResult
     func add(_ name: String, _ text: String = "", attributes: [String: String] = [:]) -> XMLTree {
         let element = XMLTree(name: name, attributes: attributes, text: text)

@@ -93,6 +93,55 @@ struct KeePassTests {
         ).write(to: URL(fileURLWithPath: path))
     }
 
+    @Test(
+        "KeePass XML: KeePassXC's export (gzip attachments) and KeePass's own dialect import every field without a password; encrypted-value XML is refused"
+    )
+    func keepassXML() throws {
+        let keepassxc = try KeePassXC()
+        let folder = try ScratchFolder()
+        let database = try KeePassXC.peerDatabase(in: folder)
+        let exported = folder.path("keepassxc.xml")
+        try Data(try keepassxc.run(["export", "-q", "-f", "xml", database], input: [KeePassXC.password]).utf8)
+            .write(to: URL(fileURLWithPath: exported))
+        let handWritten = folder.path("keepass.xml")
+        try Data(KeePassXC.peerXML.utf8).write(to: URL(fileURLWithPath: handWritten))
+        for (xml, holdsAttachment) in [(exported, false), (handWritten, true)] {
+            let a = try CofferCLI()
+            try a.ok(["init", "--password-stdin", "--kdf-memory-mib", "19"], stdin: SyncTests.password + "\n")
+            let imported = try a.run(["import", xml, "--yes"])
+            #expect(imported.status == 0 && imported.stdout.contains("2 added"), "\(imported.stderr)")
+            #expect(imported.stderr.contains("KeePass XML"))
+            #expect(try a.ok(["get", "Gmail", "password"]) == "new-sécret-🔑\n")
+            #expect(try a.ok(["get", "Gmail", "PIN"]) == "1234\n")
+            #expect(try a.ok(["get", "Gmail", "Recovery email"]) == "bob@example.com\n")
+            let record = try #require(try a.json(["show", "Gmail", "--reveal", "--json"]) as? [String: Any])
+            #expect(record["tags"] as? [String] == ["Email", "important", "work"])
+            #expect((record["passwordHistory"] as? [[String: Any]])?.map { $0["value"] as? String } == ["old-secret"])
+            if holdsAttachment {
+                let saved = folder.path("saved-\(UUID().uuidString).txt")
+                try a.ok(["attachment", "save", "Gmail", "note.txt", "--output", saved])
+                #expect(try String(contentsOfFile: saved, encoding: .utf8) == "hello attachment")
+            } else {
+                // KeePassXC writes the reference but not the content: named, not silently lost.
+                #expect(imported.stderr.contains("Gmail: note.txt") && imported.stderr.contains("Import the .kdbx"))
+            }
+        }
+        let protected = folder.path("protected.xml")
+        try Data(
+            KeePassXC.peerXML.replacingOccurrences(
+                of: "ProtectInMemory=\"True\">1234", with: "Protected=\"True\">MTIzNA=="
+            )
+            .utf8
+        ).write(to: URL(fileURLWithPath: protected))
+        let a = try CofferCLI()
+        try a.ok(["init", "--password-stdin", "--kdf-memory-mib", "19"], stdin: SyncTests.password + "\n")
+        let refused = try a.run(["import", protected, "--yes"])
+        #expect(
+            refused.status == 7 && refused.stderr.contains("export the database again as plain XML"),
+            "\(refused.stderr)")
+        #expect(try LifecycleTests.count(a) == 0)
+    }
+
     @Test("items with 19 MiB of attachments, more than one request may carry, sync to a second device intact")
     func attachmentsSync() throws {
         let folder = try ScratchFolder()

@@ -191,7 +191,7 @@ struct ImporterBadInputTests {
 
     @Test("every truncation of every fixture is either read or refused with a message, never a crash")
     func truncations() throws {
-        for name in ["bitwarden.csv", "bitwarden.json", "keepassxc.csv", "msecure.csv", "lastpass.csv"] {
+        for name in ["bitwarden.csv", "bitwarden.json", "keepassxc.csv", "msecure.csv", "lastpass.csv", "keepass.xml"] {
             let data = try Data(contentsOf: Fixture.url(name))
             for length in 0..<data.count {
                 do {
