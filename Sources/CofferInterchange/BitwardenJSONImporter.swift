@@ -2,7 +2,8 @@ import CofferModel
 import Foundation
 
 /// Bitwarden's unencrypted JSON export: folders, and items of type 1 login, 2 note, 3 card,
-/// 4 identity, 5 SSH key, with custom fields and password history.
+/// 4 identity, 5 SSH key, with custom fields and password history. An organisation's export adds
+/// collections; each folder and each collection an item is in becomes one tag.
 struct BitwardenJSONImporter {
     let file: String
     let now: Date
@@ -11,6 +12,7 @@ struct BitwardenJSONImporter {
         var encrypted: Bool?
         var passwordProtected: Bool?
         var folders: [Folder]?
+        var collections: [Folder]?
         var items: [BitwardenItem]?
     }
 
@@ -25,6 +27,7 @@ struct BitwardenJSONImporter {
         var notes: String?
         var favorite: Bool?
         var folderId: String?
+        var collectionIds: [String]?
         var fields: [CustomField]?
         var login: Login?
         var card: [String: String?]?
@@ -76,8 +79,10 @@ struct BitwardenJSONImporter {
                     "this Bitwarden export is encrypted; export again from Bitwarden choosing \"JSON\" (not \"encrypted JSON\")"
             )
         }
+        // Folder and collection ids are distinct UUIDs, so one table serves both.
         let folders = Dictionary(
-            (export.folders ?? []).map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+            ((export.folders ?? []) + (export.collections ?? [])).map { ($0.id, $0.name) },
+            uniquingKeysWith: { first, _ in first })
         var items: [Item] = []
         var skipped: [SkippedRecord] = []
         for (index, source) in (export.items ?? []).enumerated() {
@@ -99,7 +104,9 @@ struct BitwardenJSONImporter {
         var item = Item(type: type, title: source.name ?? "", now: now)
         item.notes = source.notes ?? ""
         item.isFavorite = source.favorite ?? false
-        if let folder = source.folderId.flatMap({ folders[$0] }) { item.tags = [folder] }
+        for id in [source.folderId].compactMap({ $0 }) + (source.collectionIds ?? []) {
+            if let name = folders[id], !item.tags.contains(name) { item.tags.append(name) }
+        }
         if let login = source.login {
             item.setValue(login.username ?? "", of: "username")
             item.setValue(login.password ?? "", of: "password")

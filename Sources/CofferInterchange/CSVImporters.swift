@@ -85,7 +85,9 @@ struct CSVImporters {
         }
         item.notes = row.take("notes")
         item.isFavorite = row.take("favorite") == "1"
-        item.tags = [row.take("folder"), row.take("collections")].filter { !$0.isEmpty }
+        // An organisation's export lists an item's collections in one cell, comma-separated.
+        let collections = row.take("collections").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        item.tags = ([row.take("folder")] + collections).filter { !$0.isEmpty }
         if row.take("reprompt") == "1" { item.tags.append("reprompt") }
         // One "name: value" per line; the name ends at the last ": ".
         for line in row.take("fields").split(whereSeparator: \.isNewline) {

@@ -132,6 +132,24 @@ struct ImporterTests {
         #expect(card.notes == "Expires soon\nCall bank" && card.tags == ["finance"])
     }
 
+    @Test("Bitwarden organisation exports: each folder and collection is its own tag, in JSON and CSV")
+    func bitwardenCollections() throws {
+        let json = Data(
+            #"""
+            {"encrypted": false, "folders": [{"id": "f1", "name": "Personal"}],
+             "collections": [{"id": "c1", "organizationId": "o", "name": "Social"}, {"id": "c2", "organizationId": "o", "name": "Marketing"}],
+             "items": [{"type": 1, "name": "Team Twitter", "folderId": "f1", "collectionIds": ["c1", "c2"],
+                        "login": {"username": "team", "password": "pw"}}]}
+            """#.utf8)
+        let fromJSON = try Importer.read(data: json, name: "org.json")
+        #expect(fromJSON.items.first?.tags.sorted() == ["Marketing", "Personal", "Social"])
+        let csv = Data(
+            "collections,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n\"Social,Marketing\",login,Team Twitter,,,0,,team,pw,\n"
+                .utf8)
+        let fromCSV = try Importer.read(data: csv, name: "org.csv")
+        #expect(fromCSV.format == .bitwardenCSV && fromCSV.items.first?.tags.sorted() == ["Marketing", "Social"])
+    }
+
     @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
     func msecureWithoutMarker() throws {
         let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
