@@ -58,7 +58,11 @@ let package = Package(
         ),
         .target(
             name: "CofferInterchange",
-            dependencies: ["CofferModel", "CofferKDBX", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: [
+                "CofferModel", "CofferKDBX", "CofferCrypto", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: sharedSwiftSettings
         ),
         .target(

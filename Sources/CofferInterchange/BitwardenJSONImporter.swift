@@ -75,8 +75,9 @@ struct BitwardenJSONImporter {
         if export.encrypted == true {
             throw .unsupported(
                 file: file,
-                reason:
-                    "this Bitwarden export is encrypted; export again from Bitwarden choosing \"JSON\" (not \"encrypted JSON\")"
+                reason: export.passwordProtected == true
+                    ? "this Bitwarden export is protected by a password; `coffer import` asks for it (or reads it with --password-stdin)"
+                    : "this Bitwarden export is encrypted with your Bitwarden account's key, which only Bitwarden can open; export again choosing \"JSON\" or a password-protected \"JSON (Encrypted)\" export"
             )
         }
         // Folder and collection ids are distinct UUIDs, so one table serves both.

@@ -64,6 +64,42 @@ struct InterchangeTests {
         #expect(try LifecycleTests.count(b) == 3)
     }
 
+    @Test(
+        "a password-protected Bitwarden export (PBKDF2 and Argon2id, written by an independent implementation) opens with its password; a wrong one changes nothing"
+    )
+    func bitwardenPasswordProtected() throws {
+        let a = try CofferCLI()
+        try a.ok(["init", "--password-stdin", "--kdf-memory-mib", "19"], stdin: SyncTests.password + "\n")
+        // Outside the profile: the plain export holds the canary, and the profile is checked for it below.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bitwarden-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = folder.appendingPathComponent("plain.json").path
+        try Data(
+            #"{"encrypted": false, "folders": [{"id": "f", "name": "Work"}], "items": [{"type": 1, "name": "Jira", "folderId": "f", "login": {"username": "ann", "password": "bw-canary-5120"}}]}"#
+                .utf8
+        ).write(to: URL(fileURLWithPath: plain))
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Support/Scripts/bitwarden-protected-export.py")
+        for kdf in ["pbkdf2", "argon2id"] {
+            let export = folder.appendingPathComponent("bitwarden-\(kdf).json").path
+            let made = try Program.run("/usr/bin/python3", [script.path, plain, "export pass 7", kdf, export])
+            #expect(made.status == 0, "\(made.output)")
+            let wrong = try a.run(["import", export, "--password-stdin", "--yes"], stdin: "not it\n")
+            #expect(wrong.status == 4 && wrong.stderr.contains("does not open it"), "\(wrong.stderr)")
+            #expect(try LifecycleTests.count(a) == (kdf == "pbkdf2" ? 0 : 1))
+            let imported = try a.run(
+                ["import", export, "--password-stdin", "--yes", "--duplicates", "keep"], stdin: "export pass 7\n")
+            #expect(imported.status == 0 && imported.stdout.contains("1 added"), "\(imported.stderr)")
+            if kdf == "pbkdf2" {
+                #expect(try a.ok(["get", "Jira", "password"]) == "bw-canary-5120\n")
+                #expect(try a.ok(["show", "Jira"]).contains("Tags: Work"))
+            }
+        }
+        #expect(try LifecycleTests.count(a) == 2)
+        #expect(try a.allFileBytes().range(of: Data("bw-canary-5120".utf8)) == nil, "never in a file in clear")
+    }
+
     @Test("the encrypted export opens only with its own password and imports into another vault")
     func encryptedExport() throws {
         let a = try CofferCLI()

@@ -61,6 +61,7 @@ struct Import: ParsableCommand {
         let imported =
             try Self.encryptedExport(file, reader: reader)
             ?? KeePassFile(path: file, keyFile: keyFile).read(reader: reader, progress: progress)
+            ?? Self.passwordProtectedBitwarden(file, reader: reader, progress: progress)
             ?? {
                 progress.phase("Reading \((file as NSString).lastPathComponent)", hasSize: true)
                 return try Importer.read(
@@ -121,6 +122,26 @@ struct Import: ParsableCommand {
         print(
             "Imported from \(imported.format.displayName): \(adding.count) added, \(updating.count) merged, \(skipped) skipped as duplicates, \(rejected.count) rejected."
         )
+    }
+
+    /// A password-protected Bitwarden JSON export, opened with the password chosen when exporting;
+    /// `nil` for any other file.
+    static func passwordProtectedBitwarden(_ path: String, reader: SecretReader, progress: ProgressBar) throws
+        -> ImportedItems?
+    {
+        let name = (path as NSString).lastPathComponent
+        guard fileStart(path, count: 64).first(where: { $0 > 0x20 }) == UInt8(ascii: "{") else { return nil }
+        let data = try Importer.contents(of: path)
+        guard BitwardenProtectedExport.isProtected(data) else { return nil }
+        let password = try reader.require("\(name)'s password (the one chosen when exporting from Bitwarden): ")
+        progress.phase("Opening \(name)", hasSize: false)
+        do {
+            let plain = try BitwardenProtectedExport.decrypt(data, file: name, password: password)
+            return try Importer.read(data: plain, name: name, format: .bitwardenJSON)
+        } catch {
+            guard case .wrongSecret = error else { throw error }
+            throw AgentFailure(.wrongSecret, error.description)
+        }
     }
 
     /// A Coffer encrypted export or backup: opened with its own password (the first secret read).
