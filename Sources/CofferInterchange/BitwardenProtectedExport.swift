@@ -21,8 +21,13 @@ public enum BitwardenProtectedExport {
         var kdfIterations: Int?
         var kdfMemory: Int?
         var kdfParallelism: Int?
-        var encKeyValidation_DO_NOT_EDIT: String?
+        var keyValidation: String?
         var data: String?
+
+        enum CodingKeys: String, CodingKey {
+            case encrypted, passwordProtected, salt, kdfType, kdfIterations, kdfMemory, kdfParallelism, data
+            case keyValidation = "encKeyValidation_DO_NOT_EDIT"
+        }
     }
 
     /// Whether `data` is a password-protected Bitwarden export (and so needs a password).
@@ -36,7 +41,7 @@ public enum BitwardenProtectedExport {
     /// The export's plain JSON, opened with `password`.
     public static func decrypt(_ data: Data, file: String, password: String) throws(ImportError) -> Data {
         guard let header = try? JSONDecoder().decode(Header.self, from: data), let salt = header.salt,
-            let validation = header.encKeyValidation_DO_NOT_EDIT, let payload = header.data
+            let validation = header.keyValidation, let payload = header.data
         else { throw .malformed(file: file, line: nil, field: nil, reason: "its encryption header is incomplete") }
         let key = try deriveKey(header, salt: salt, password: password, file: file)
         let encryptionKey = HKDF<SHA256>.expand(pseudoRandomKey: key, info: Data("enc".utf8), outputByteCount: 32)
