@@ -41,7 +41,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .dashlaneCSV: "Dashlane CSV"
         case .protonPassCSV: "Proton Pass CSV"
         case .applePasswordsCSV: "Apple Passwords CSV"
-        case .keepassKDBX: "KeePass KDBX 4"
+        case .keepassKDBX: "KeePass KDBX"
         case .keepassXML: "KeePass XML"
         case .genericCSV: "CSV with a column mapping"
         case .cofferExport: "Coffer encrypted export"

@@ -18,9 +18,12 @@ public enum KDBXFile {
         try OuterHeader(parsing: Array(file)).settings
     }
 
-    /// Opens a KDBX 4 file with its credentials.
+    /// Opens a KDBX 4 or 3.1 file with its credentials.
     public static func read(_ file: Data, credentials: KDBXCredentials) throws(KDBXError) -> KDBXDatabase {
         let bytes = Array(file)
+        if OuterHeader.hasSignature(Array(bytes.prefix(8))), bytes.count >= 12, bytes[10] == 3, bytes[11] == 0 {
+            return try KDBX3File.read(bytes, credentials: credentials)
+        }
         let header = try OuterHeader(parsing: bytes)
         var reader = ByteReader(bytes, offset: header.bytes.count)
         let storedHash = try reader.take(32, "the header's checksum")

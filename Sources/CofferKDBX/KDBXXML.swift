@@ -29,20 +29,7 @@ enum KDBXXML {
                 "it holds values encrypted for a KDBX file; export the database again as plain XML, or import the .kdbx itself"
             )
         }
-        var binaries: [(id: Int, content: [UInt8])] = []
-        for binary in document.child("Meta")?.child("Binaries")?.children("Binary") ?? [] {
-            guard let id = binary.attributes["ID"].flatMap({ Int($0) }), id >= 0,
-                let decoded = Data(base64Encoded: binary.text.trimmingCharacters(in: .whitespacesAndNewlines))
-            else { throw .damaged("an attachment in Meta/Binaries has no ID or is not base64") }
-            let compressed = binary.attributes["Compressed"]?.lowercased() == "true"
-            binaries.append((id, compressed ? try Gzip.decompress(Array(decoded)) : Array(decoded)))
-        }
-        // References are list positions; IDs are 0, 1, … in KeePass's files but are not trusted to be.
-        var ordered: [[UInt8]] = []
-        for (position, binary) in binaries.sorted(by: { $0.id < $1.id }).enumerated() {
-            guard binary.id == position else { throw .damaged("the attachment IDs in Meta/Binaries have a gap") }
-            ordered.append(binary.content)
-        }
+        let ordered = try metaBinaries(document)
         var absent: [String] = []
         for entry in document.allElements where entry.name == "Entry" {
             let title = entry.children("String").first { $0.child("Key")?.text == "Title" }?.child("Value")?.text ?? ""
@@ -56,6 +43,34 @@ enum KDBXXML {
             }
         }
         return (try database(from: document, binaries: ordered), absent)
+    }
+
+    /// Reads a KDBX 3.1 payload's XML: protected values revealed with `stream` in document order
+    /// (attachments in `Meta/Binaries` included), then attachments taken from there.
+    static func database(fromKDBX3 xml: [UInt8], stream: inout InnerStream) throws(KDBXError) -> KDBXDatabase {
+        let document = try XMLTree.parse(Data(xml))
+        guard document.name == "KeePassFile" else { throw .damaged("its XML is not a KeePassFile") }
+        try reveal(document, &stream)
+        return try database(from: document, binaries: try metaBinaries(document))
+    }
+
+    /// The attachments in `Meta/Binaries` (KDBX 3.1 and XML exports), base64 and optionally gzip,
+    /// in ID order; references are list positions, so the IDs must be 0, 1, … without a gap.
+    private static func metaBinaries(_ document: XMLTree) throws(KDBXError) -> [[UInt8]] {
+        var binaries: [(id: Int, content: [UInt8])] = []
+        for binary in document.child("Meta")?.child("Binaries")?.children("Binary") ?? [] {
+            guard let id = binary.attributes["ID"].flatMap({ Int($0) }), id >= 0,
+                let decoded = Data(base64Encoded: binary.text.trimmingCharacters(in: .whitespacesAndNewlines))
+            else { throw .damaged("an attachment in Meta/Binaries has no ID or is not base64") }
+            let compressed = binary.attributes["Compressed"]?.lowercased() == "true"
+            binaries.append((id, compressed ? try Gzip.decompress(Array(decoded)) : Array(decoded)))
+        }
+        var ordered: [[UInt8]] = []
+        for (position, binary) in binaries.sorted(by: { $0.id < $1.id }).enumerated() {
+            guard binary.id == position else { throw .damaged("the attachment IDs in Meta/Binaries have a gap") }
+            ordered.append(binary.content)
+        }
+        return ordered
     }
 
     private static func containsProtectedValue(_ element: XMLTree) -> Bool {
@@ -112,7 +127,9 @@ enum KDBXXML {
                 throw .damaged("a protected value is not base64")
             }
             let clear = try stream.apply(Array(hidden))
-            element.setText(String(decoding: clear, as: UTF8.self))
+            // A protected attachment (KDBX 3.1 Meta/Binaries) is bytes, kept base64 for metaBinaries.
+            element.setText(
+                element.name == "Binary" ? Data(clear).base64EncodedString() : String(decoding: clear, as: UTF8.self))
         }
         for child in element.children { try reveal(child, &stream) }
     }

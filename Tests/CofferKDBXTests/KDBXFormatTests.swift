@@ -18,16 +18,41 @@ struct KDBXFormatTests {
         return (try KDBXFile.write(database, credentials: credentials, settings: fast), credentials)
     }
 
-    @Test("a KDBX 3.1 database from keepassxc-cli db-create is refused with what to do")
+    @Test(
+        "a KDBX 3.1 database from keepassxc-cli db-create opens: Salsa20-protected values, groups, an attachment; a wrong password and every truncation are refused"
+    )
     func kdbx31() throws {
         let folder = try ScratchFolder()
         let path = folder.path("old.kdbx")
-        try KeePassXC().run(["db-create", "-q", "-p", "-t", "100", path], input: ["pw", "pw"])
+        let keepassxc = try KeePassXC()
+        try keepassxc.run(["db-create", "-q", "-p", "-t", "100", path], input: ["pw", "pw"])
+        try keepassxc.run(["mkdir", "-q", path, "Servers"], input: ["pw"])
+        try keepassxc.run(
+            ["add", "-q", "-u", "carol", "-p", path, "Servers/Build box"], input: ["pw", "kdbx3-sécret"])
+        let attachment = folder.path("notes.txt")
+        try Data("kept in Meta/Binaries".utf8).write(to: URL(fileURLWithPath: attachment))
+        try keepassxc.run(
+            ["attachment-import", "-q", path, "Servers/Build box", "notes.txt", attachment], input: ["pw"])
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(throws: KDBXError.unsupportedVersion(major: 3, minor: 1)) {
-            try KDBXFile.read(data, credentials: KDBXCredentials(password: "pw"))
+        #expect(Array(data[8..<12]) == [1, 0, 3, 0], "keepassxc-cli still writes KDBX 3.1")
+
+        let database = try KDBXFile.read(data, credentials: KDBXCredentials(password: "pw"))
+        let group = try #require(database.root.groups.first { $0.name == "Servers" })
+        let entry = try #require(group.entries.first)
+        #expect(entry.value("Title") == "Build box" && entry.value("UserName") == "carol")
+        #expect(entry.value("Password") == "kdbx3-sécret")
+        #expect(entry.attachments.map(\.name) == ["notes.txt"])
+        #expect(entry.attachments.first?.data == Data("kept in Meta/Binaries".utf8))
+
+        #expect(throws: KDBXError.wrongKey) { try KDBXFile.read(data, credentials: KDBXCredentials(password: "nope")) }
+        for length in stride(from: 0, to: data.count, by: 97) {
+            #expect(throws: KDBXError.self) {
+                try KDBXFile.read(data.prefix(length), credentials: KDBXCredentials(password: "pw"))
+            }
         }
-        #expect(KDBXError.unsupportedVersion(major: 3, minor: 1).description.contains("save it as KDBX 4"))
+        var flipped = data
+        flipped[flipped.count - 40] ^= 0x01
+        #expect(throws: KDBXError.self) { try KDBXFile.read(flipped, credentials: KDBXCredentials(password: "pw")) }
     }
 
     @Test("Twofish and unknown ciphers are named in the error")
