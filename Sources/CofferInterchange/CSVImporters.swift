@@ -54,6 +54,8 @@ struct CSVImporters {
         case .keepassxcCSV: item = keepassxc(&row)
         case .dashlaneCSV: item = dashlane(&row)
         case .protonPassCSV: item = protonPass(&row)
+        case .nordPassCSV: item = nordPass(&row)
+        case .roboFormCSV: item = roboForm(&row)
         case .genericCSV: item = columns.map { generic(&row, $0) }
         case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX, .keepassXML:
             item = nil
@@ -202,6 +204,68 @@ struct CSVImporters {
         if !vault.isEmpty { item.tags = [vault] }
         if let created = Self.epochSeconds(row.take("createtime")) { item.created = created }
         if let modified = Self.epochSeconds(row.take("modifytime")) { item.modified = modified }
+        return item
+    }
+
+    /// NordPass: one layout for every type, told apart by `type`; folder rows carry only a name.
+    private func nordPass(_ row: inout CSVRow) -> Item? {
+        let type = row.take("type").lowercased()
+        let title = row.take("name")
+        let folder = row.take("folder")
+        guard type != "folder" else { return nil }
+        var item: Item
+        switch type {
+        case "credit_card":
+            item = Item(type: .card, title: title, now: now)
+            item.setValue(row.take("cardholdername"), of: "cardholder")
+            item.setValue(row.take("cardnumber"), of: "number")
+            item.setValue(row.take("cvc"), of: "cvv")
+            item.setValue(row.take("pin"), of: "pin")
+            item.setValue(row.take("expirydate"), of: "expiry")
+        case "identity":
+            item = Item(type: .identity, title: title, now: now)
+            let name = row.take("full_name")
+            let parts = name.split(separator: " ")
+            item.setValue(parts.count > 1 ? parts.dropLast().joined(separator: " ") : name, of: "first-name")
+            item.setValue(parts.count > 1 ? String(parts.last!) : "", of: "last-name")
+            item.setValue(row.take("email"), of: "email")
+            item.setValue(row.take("phone_number"), of: "phone")
+            let address = ["address1", "address2", "city", "state", "zipcode", "country"].map { row.take($0) }
+            item.setValue(address.filter { !$0.isEmpty }.joined(separator: ", "), of: "address")
+        case "note":
+            item = Item(type: .note, title: title, now: now)
+        default:
+            item = login(
+                title: title, username: row.take("username"), password: row.take("password"),
+                urls: [row.take("url")] + Self.list(row.take("additional_urls")))
+        }
+        item.notes = row.take("note")
+        if !folder.isEmpty { item.tags = [folder] }
+        return item
+    }
+
+    /// RoboForm: `Folder` starts with `/`; values that began with `@` or `'` carry a protective `'`.
+    /// `RfFieldsV2` (the page's form fields, passwords among them) is kept whole as a hidden field.
+    private func roboForm(_ row: inout CSVRow) -> Item {
+        func unquoted(_ value: String) -> String {
+            value.hasPrefix("'@") || value.hasPrefix("''") ? String(value.dropFirst()) : value
+        }
+        var item = login(
+            title: unquoted(row.take("name")), username: unquoted(row.take("login")),
+            password: unquoted(row.take("pwd")), urls: [row.take("url")])
+        item.notes = unquoted(row.take("note"))
+        let folder = row.take("folder").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        if !folder.isEmpty { item.tags = [folder] }
+        let matchURL = row.take("matchurl")
+        if !matchURL.isEmpty, !item.urls.contains(matchURL) { item.urls.append(matchURL) }
+        let formFields = row.take("rffieldsv2")
+        if !formFields.isEmpty { item.setValue(formFields, of: "RoboForm form fields", kind: .hidden) }
+        if item.value(of: "username")?.isEmpty != false, item.value(of: "password")?.isEmpty != false,
+            item.urls.isEmpty
+        {
+            item.type = .note
+            item.fields = []
+        }
         return item
     }
 

@@ -16,6 +16,8 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case dashlaneCSV = "dashlane-csv"
     case protonPassCSV = "protonpass-csv"
     case applePasswordsCSV = "apple-csv"
+    case nordPassCSV = "nordpass-csv"
+    case roboFormCSV = "roboform-csv"
     /// KeePass KDBX 4 (KeePassXC, KeePass 2.35+), opened with its password and key file.
     case keepassKDBX = "kdbx"
     /// KeePass 2 / KeePassXC unencrypted XML export.
@@ -41,6 +43,8 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .dashlaneCSV: "Dashlane CSV"
         case .protonPassCSV: "Proton Pass CSV"
         case .applePasswordsCSV: "Apple Passwords CSV"
+        case .nordPassCSV: "NordPass CSV"
+        case .roboFormCSV: "RoboForm CSV"
         case .keepassKDBX: "KeePass KDBX"
         case .keepassXML: "KeePass XML"
         case .genericCSV: "CSV with a column mapping"
@@ -53,6 +57,10 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         let columns = Set(header.map(normalizedColumn))
         func has(_ names: String...) -> Bool { names.allSatisfy(columns.contains) }
         if has("login_uri", "login_username", "login_password", "type", "name") { return .bitwardenCSV }
+        if has("name", "username", "password", "cardholdername", "cardnumber", "cvc", "full_name", "type") {
+            return .nordPassCSV
+        }
+        if has("name", "url", "login", "pwd", "folder") { return .roboFormCSV }
         if has("httprealm", "formactionorigin", "guid", "url", "username", "password") { return .firefoxCSV }
         if has("grouping", "extra", "url", "username", "password", "name") { return .lastPassCSV }
         if has("group", "title", "username", "password", "url", "notes") { return .keepassxcCSV }

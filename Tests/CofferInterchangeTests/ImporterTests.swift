@@ -150,6 +150,48 @@ struct ImporterTests {
         #expect(fromCSV.format == .bitwardenCSV && fromCSV.items.first?.tags.sorted() == ["Marketing", "Social"])
     }
 
+    @Test("NordPass CSV: logins with extra URLs, cards, identities, notes and folders; every other column kept")
+    func nordPass() throws {
+        let csv = """
+            name,url,additional_urls,username,password,note,cardholdername,cardnumber,cvc,pin,expirydate,zipcode,folder,full_name,phone_number,email,address1,address2,city,country,state,type,custom_fields
+            Work,,,,,,,,,,,,,,,,,,,,,folder,
+            GitLab,https://gitlab.com,https://gitlab.example,ann,np-pass,two factor on,,,,,,,Work,,,,,,,,,password,
+            Visa,,,,,,Ann Lee,4111111111111111,123,9876,03/29,,,,,,,,,,,credit_card,
+            Me,,,,,,,,,,,10115,,Ann Marie Lee,+49 30 1234,ann@example.org,Main St 1,,Berlin,DE,,identity,
+            Plans,,,,,secret plans,,,,,,,,,,,,,,,,note,
+
+            """
+        let result = try Importer.read(data: Data(csv.utf8), name: "nordpass.csv")
+        #expect(result.format == .nordPassCSV && result.items.count == 4)
+        let login = try Fixture.item(result, "GitLab")
+        #expect(login.urls == ["https://gitlab.com", "https://gitlab.example"] && login.tags == ["Work"])
+        #expect(login.value(of: "password") == "np-pass" && login.notes == "two factor on")
+        let card = try Fixture.item(result, "Visa")
+        #expect(card.type == .card && card.value(of: "number") == "4111111111111111" && card.value(of: "pin") == "9876")
+        let me = try Fixture.item(result, "Me")
+        #expect(me.value(of: "first-name") == "Ann Marie" && me.value(of: "last-name") == "Lee")
+        #expect(me.value(of: "address") == "Main St 1, Berlin, 10115, DE" && me.value(of: "phone") == "+49 30 1234")
+        #expect(try Fixture.item(result, "Plans").type == .note)
+    }
+
+    @Test("RoboForm CSV: folders without their slash, protective quotes removed, form fields kept hidden")
+    func roboForm() throws {
+        let csv = """
+            Name,Url,MatchUrl,Login,Pwd,Note,Folder,RfFieldsV2
+            Forum,https://forum.example/login,https://forum.example,'@handle,'@rf-pass,,/Social,"user,txt,'@handle,pass,pwd,'@rf-pass"
+            Safe code,,,,,1234 then #,/,
+
+            """
+        let result = try Importer.read(data: Data(csv.utf8), name: "roboform.csv")
+        #expect(result.format == .roboFormCSV)
+        let forum = try Fixture.item(result, "Forum")
+        #expect(forum.value(of: "username") == "@handle" && forum.value(of: "password") == "@rf-pass")
+        #expect(forum.tags == ["Social"] && forum.urls == ["https://forum.example/login", "https://forum.example"])
+        #expect(forum.kind(of: "RoboForm form fields") == .hidden)
+        let note = try Fixture.item(result, "Safe code")
+        #expect(note.type == .note && note.notes == "1234 then #" && note.tags.isEmpty)
+    }
+
     @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
     func msecureWithoutMarker() throws {
         let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
