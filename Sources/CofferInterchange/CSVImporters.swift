@@ -57,7 +57,8 @@ struct CSVImporters {
         case .nordPassCSV: item = nordPass(&row)
         case .roboFormCSV: item = roboForm(&row)
         case .genericCSV: item = columns.map { generic(&row, $0) }
-        case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX, .keepassXML:
+        case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX, .keepassXML,
+            .keeperJSON:
             item = nil
         }
         guard var item else { return nil }

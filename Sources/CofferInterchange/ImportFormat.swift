@@ -17,6 +17,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case protonPassCSV = "protonpass-csv"
     case applePasswordsCSV = "apple-csv"
     case nordPassCSV = "nordpass-csv"
+    case keeperJSON = "keeper-json"
     case roboFormCSV = "roboform-csv"
     /// KeePass KDBX 4 (KeePassXC, KeePass 2.35+), opened with its password and key file.
     case keepassKDBX = "kdbx"
@@ -44,6 +45,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .protonPassCSV: "Proton Pass CSV"
         case .applePasswordsCSV: "Apple Passwords CSV"
         case .nordPassCSV: "NordPass CSV"
+        case .keeperJSON: "Keeper JSON"
         case .roboFormCSV: "RoboForm CSV"
         case .keepassKDBX: "KeePass KDBX"
         case .keepassXML: "KeePass XML"

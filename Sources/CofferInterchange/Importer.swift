@@ -99,6 +99,13 @@ public enum Importer {
             } catch {
                 throw .malformed(file: name, line: nil, field: nil, reason: "as KeePass XML, \(error)")
             }
+        } else if format == .keeperJSON || (format == nil && trimmed.first == "{" && mayBeKeeper(text)) {
+            guard let object = keeperObject(text) else {
+                throw .malformed(
+                    file: name, line: nil, field: nil, reason: "it is not a JSON object (cut short or damaged)")
+            }
+            let (items, skipped) = KeeperJSONImporter(file: name, now: now).read(object)
+            result = ImportedItems(format: .keeperJSON, items: items, skipped: skipped, notes: [])
         } else if format == .bitwardenJSON || (format == nil && trimmed.first == "{") {
             let (items, skipped) = try BitwardenJSONImporter(file: name, now: now).read(Data(text.utf8))
             result = ImportedItems(format: .bitwardenJSON, items: items, skipped: skipped, notes: [])
@@ -114,6 +121,17 @@ public enum Importer {
         return result
     }
 
+    /// Cheap first look before parsing a whole file twice: Keeper's key and none of Bitwarden's.
+    private static func mayBeKeeper(_ text: String) -> Bool {
+        let start = text.prefix(1 << 16)
+        return start.contains("\"records\"") && !start.contains("\"items\"")
+            && keeperObject(text).map(KeeperJSONImporter.recognises) == true
+    }
+
+    private static func keeperObject(_ text: String) -> [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+    }
+
     /// Names the manager a JSON export probably came from, by its top-level keys.
     private static func likelySource(ofJSON text: String) -> String? {
         guard text.first(where: { !$0.isWhitespace }) == "{",
@@ -121,7 +139,7 @@ public enum Importer {
         else { return nil }
         let keys = Set(object.keys)
         let shapes: [(keys: Set<String>, name: String)] = [
-            (["records"], "a Keeper JSON export"), (["shared_folders"], "a Keeper JSON export"),
+            (["shared_folders"], "a Keeper JSON export"),
             (["vaults"], "a Proton Pass JSON export"),
             (["accounts"], "1Password's export.data (import the .1pux file)"),
             (["passwordsEncrypted"], "an encrypted export"),

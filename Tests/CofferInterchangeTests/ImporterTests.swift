@@ -192,6 +192,53 @@ struct ImporterTests {
         #expect(note.type == .note && note.notes == "1234 then #" && note.tags.isEmpty)
     }
 
+    @Test(
+        "Keeper JSON: typed records and custom fields land in Coffer's fields; folder paths become tags; nothing dropped"
+    )
+    func keeperJSON() throws {
+        let json = #"""
+            {"shared_folders": [{"path": "Team\\Ops", "can_edit": true}],
+             "records": [
+              {"title": "Amazon", "login": "ann@example.org", "password": "kp-pass", "login_url": "https://amazon.com",
+               "notes": "prime", "$type": "login", "last_modified": 1762428779,
+               "custom_fields": {"$oneTimeCode": "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP", "$url": ["https://smile.amazon.com"],
+                                 "$url:account": "https://account.amazon.com", "Security question": "blue", "$pinCode": "1234"},
+               "folders": [{"folder": "Shopping\\Online"}, {"shared_folder": "Team\\Ops"}]},
+              {"title": "Chase Visa", "$type": "bankCard", "custom_fields": {"$paymentCard": {"cardNumber": "4532123456789010",
+               "cardExpirationDate": "06/2030", "cardSecurityCode": "347"}, "$text:cardholderName": "Sarah Johnson", "$pinCode": "8426"}},
+              {"title": "Passport", "$type": "passport", "password": "pp", "custom_fields": {"$accountNumber:passportNumber": "543826194",
+               "$name": {"first": "Jennifer", "middle": "Lynn", "last": "Williams"}, "$birthDate": 648597600000}},
+              {"title": "Deploy", "$type": "sshKeys", "login": "deploy", "custom_fields": {"$keyPair": {"publicKey": "ssh-ed25519 AAAA x ",
+               "privateKey": "-----BEGIN OPENSSH PRIVATE KEY-----"}, "$host": {"hostName": "prod.example", "port": "22"}}},
+              {"title": "Meeting", "$type": "encryptedNotes", "notes": "see below", "custom_fields": {"$note": "Q4 plans", "$date": 1728943200000}},
+              {"title": "Legacy", "login": "old", "password": "legacy-pass", "login_url": "https://old.example",
+               "custom_fields": {"PIN": "999"}, "folders": [{"folder": "Path\\\\with\\\\backslashes"}]}
+             ]}
+            """#
+        let result = try Importer.read(data: Data(json.utf8), name: "keeper.json")
+        #expect(result.format == .keeperJSON && result.items.count == 6 && result.skipped.isEmpty)
+        let amazon = try Fixture.item(result, "Amazon")
+        #expect(amazon.value(of: "username") == "ann@example.org" && amazon.value(of: "password") == "kp-pass")
+        #expect(amazon.value(of: "totp") == "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP")
+        #expect(amazon.urls == ["https://amazon.com", "https://smile.amazon.com", "https://account.amazon.com"])
+        #expect(amazon.tags.sorted() == ["Shopping/Online", "Team/Ops"])
+        #expect(amazon.value(of: "Security question") == "blue" && amazon.kind(of: "pinCode") == .hidden)
+        let visa = try Fixture.item(result, "Chase Visa")
+        #expect(visa.type == .card && visa.value(of: "number") == "4532123456789010" && visa.value(of: "cvv") == "347")
+        #expect(visa.value(of: "cardholder") == "Sarah Johnson" && visa.value(of: "pin") == "8426")
+        let passport = try Fixture.item(result, "Passport")
+        #expect(passport.type == .identity && passport.value(of: "passport") == "543826194")
+        #expect(passport.value(of: "first-name") == "Jennifer Lynn" && passport.value(of: "last-name") == "Williams")
+        #expect(passport.value(of: "birthday") == "1990-07-21" && passport.value(of: "password") == "pp")
+        let deploy = try Fixture.item(result, "Deploy")
+        #expect(deploy.type == .sshKey && deploy.value(of: "public-key") == "ssh-ed25519 AAAA x")
+        #expect(deploy.value(of: "host")?.contains("prod.example") == true && deploy.value(of: "username") == "deploy")
+        #expect(try Fixture.item(result, "Meeting").notes == "see below\n\nQ4 plans")
+        let legacy = try Fixture.item(result, "Legacy")
+        #expect(
+            legacy.type == .login && legacy.kind(of: "PIN") == .hidden && legacy.tags == ["Path\\with\\backslashes"])
+    }
+
     @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
     func msecureWithoutMarker() throws {
         let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
@@ -207,13 +254,12 @@ struct ImporterTests {
 
     @Test("A file detected as one format that yields no items is refused, naming the format it likely is")
     func recognisedButEmpty() throws {
-        let keeper = Data(
-            #"{"shared_folders": [], "records": [{"title": "Bank", "login": "me", "password": "pw"}]}"#.utf8)
+        let proton = Data(#"{"version": "1.21", "vaults": {"v1": {"name": "Personal", "items": [{"data": {}}]}}}"#.utf8)
         #expect {
-            try Importer.read(data: keeper, name: "keeper.json")
+            try Importer.read(data: proton, name: "data.json")
         } throws: { error in
             let text = "\(error)"
-            return text.contains("recognised as Bitwarden JSON but holds no items") && text.contains("Keeper")
+            return text.contains("recognised as Bitwarden JSON but holds no items") && text.contains("Proton Pass")
                 && text.contains("--format") && text.contains("Nothing was imported")
         }
         let headerOnly = Data("name,url,username,password\n".utf8)
