@@ -18,6 +18,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case applePasswordsCSV = "apple-csv"
     case nordPassCSV = "nordpass-csv"
     case keeperJSON = "keeper-json"
+    case psonoJSON = "psono-json"
     case roboFormCSV = "roboform-csv"
     /// KeePass KDBX 4 (KeePassXC, KeePass 2.35+), opened with its password and key file.
     case keepassKDBX = "kdbx"
@@ -46,6 +47,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .applePasswordsCSV: "Apple Passwords CSV"
         case .nordPassCSV: "NordPass CSV"
         case .keeperJSON: "Keeper JSON"
+        case .psonoJSON: "Psono JSON"
         case .roboFormCSV: "RoboForm CSV"
         case .keepassKDBX: "KeePass KDBX"
         case .keepassXML: "KeePass XML"

@@ -100,12 +100,19 @@ public enum Importer {
                 throw .malformed(file: name, line: nil, field: nil, reason: "as KeePass XML, \(error)")
             }
         } else if format == .keeperJSON || (format == nil && trimmed.first == "{" && mayBeKeeper(text)) {
-            guard let object = keeperObject(text) else {
+            guard let object = jsonObject(text) else {
                 throw .malformed(
                     file: name, line: nil, field: nil, reason: "it is not a JSON object (cut short or damaged)")
             }
             let (items, skipped) = KeeperJSONImporter(file: name, now: now).read(object)
             result = ImportedItems(format: .keeperJSON, items: items, skipped: skipped, notes: [])
+        } else if format == .psonoJSON || (format == nil && trimmed.first == "{" && mayBePsono(text)) {
+            guard let object = jsonObject(text) else {
+                throw .malformed(
+                    file: name, line: nil, field: nil, reason: "it is not a JSON object (cut short or damaged)")
+            }
+            let (items, skipped) = PsonoJSONImporter(now: now).read(object)
+            result = ImportedItems(format: .psonoJSON, items: items, skipped: skipped, notes: [])
         } else if format == .bitwardenJSON || (format == nil && trimmed.first == "{") {
             let (items, skipped) = try BitwardenJSONImporter(file: name, now: now).read(Data(text.utf8))
             result = ImportedItems(format: .bitwardenJSON, items: items, skipped: skipped, notes: [])
@@ -125,10 +132,17 @@ public enum Importer {
     private static func mayBeKeeper(_ text: String) -> Bool {
         let start = text.prefix(1 << 16)
         return start.contains("\"records\"") && !start.contains("\"items\"")
-            && keeperObject(text).map(KeeperJSONImporter.recognises) == true
+            && jsonObject(text).map(KeeperJSONImporter.recognises) == true
     }
 
-    private static func keeperObject(_ text: String) -> [String: Any]? {
+    /// Psono names item types with words (`"type": "website_password"`); Bitwarden numbers them.
+    private static func mayBePsono(_ text: String) -> Bool {
+        let start = text.prefix(1 << 16)
+        return (start.contains("\"type\":\"") || start.contains("\"type\": \"")) && !start.contains("\"vaults\"")
+            && jsonObject(text).map(PsonoJSONImporter.recognises) == true
+    }
+
+    private static func jsonObject(_ text: String) -> [String: Any]? {
         try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
     }
 

@@ -239,6 +239,39 @@ struct ImporterTests {
             legacy.type == .login && legacy.kind(of: "PIN") == .hidden && legacy.tags == ["Path\\with\\backslashes"])
     }
 
+    @Test("Psono JSON: nested folders become tags; logins with TOTP, cards, SSH keys, notes; unknown fields kept")
+    func psonoJSON() throws {
+        let json = #"""
+            {"folders": [{"name": "Company", "folders": [{"name": "Ops", "items": [
+               {"type": "website_password", "name": "Grafana", "urlfilter": "grafana.example",
+                "website_password_url_filter": "grafana.example", "website_password_auto_submit": true,
+                "website_password_url": "https://grafana.example", "website_password_username": "ops",
+                "website_password_password": "ps-pass", "website_password_notes": "read-only",
+                "website_password_totp_code": "JBSWY3DPEHPK3PXP", "website_password_totp_period": 60,
+                "website_password_title": "Grafana"}]}]}],
+             "items": [
+               {"type": "credit_card", "name": "Corporate card", "credit_card_number": "4111111111111111",
+                "credit_card_cvc": "123", "credit_card_pin": "4321", "credit_card_name": "Ann Lee", "credit_card_valid_through": "1229"},
+               {"type": "ssh_own_key", "name": "Deploy", "ssh_own_key_private": "-----BEGIN OPENSSH PRIVATE KEY-----",
+                "ssh_own_key_public": "ssh-ed25519 AAAA", "ssh_own_key_title": "Deploy"},
+               {"type": "environment_variables", "name": "CI", "environment_variables_variables": [{"key": "TOKEN", "value": "abc"}]},
+               {"type": "note", "name": "Plans", "note_notes": "secret plans", "note_title": "Plans"}
+             ]}
+            """#
+        let result = try Importer.read(data: Data(json.utf8), name: "psono.json")
+        #expect(result.format == .psonoJSON && result.items.count == 5)
+        let grafana = try Fixture.item(result, "Grafana")
+        #expect(grafana.tags == ["Company/Ops"] && grafana.urls == ["https://grafana.example"])
+        #expect(grafana.value(of: "username") == "ops" && grafana.value(of: "password") == "ps-pass")
+        #expect(grafana.value(of: "totp")?.contains("period=60") == true && grafana.notes == "read-only")
+        let card = try Fixture.item(result, "Corporate card")
+        #expect(card.type == .card && card.value(of: "cvv") == "123" && card.value(of: "expiry") == "1229")
+        #expect(try Fixture.item(result, "Deploy").value(of: "public-key") == "ssh-ed25519 AAAA")
+        let ci = try Fixture.item(result, "CI")
+        #expect(ci.type == .note && ci.kind(of: "variables") == .hidden && ci.value(of: "variables") == "TOKEN=abc")
+        #expect(try Fixture.item(result, "Plans").notes == "secret plans")
+    }
+
     @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
     func msecureWithoutMarker() throws {
         let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
