@@ -58,7 +58,7 @@ struct CSVImporters {
         case .roboFormCSV: item = roboForm(&row)
         case .genericCSV: item = columns.map { generic(&row, $0) }
         case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX, .keepassXML,
-            .keeperJSON, .psonoJSON:
+            .keeperJSON, .psonoJSON, .enpassJSON:
             item = nil
         }
         guard var item else { return nil }

@@ -19,6 +19,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case nordPassCSV = "nordpass-csv"
     case keeperJSON = "keeper-json"
     case psonoJSON = "psono-json"
+    case enpassJSON = "enpass-json"
     case roboFormCSV = "roboform-csv"
     /// KeePass KDBX 4 (KeePassXC, KeePass 2.35+), opened with its password and key file.
     case keepassKDBX = "kdbx"
@@ -48,6 +49,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .nordPassCSV: "NordPass CSV"
         case .keeperJSON: "Keeper JSON"
         case .psonoJSON: "Psono JSON"
+        case .enpassJSON: "Enpass JSON"
         case .roboFormCSV: "RoboForm CSV"
         case .keepassKDBX: "KeePass KDBX"
         case .keepassXML: "KeePass XML"

@@ -113,6 +113,13 @@ public enum Importer {
             }
             let (items, skipped) = PsonoJSONImporter(now: now).read(object)
             result = ImportedItems(format: .psonoJSON, items: items, skipped: skipped, notes: [])
+        } else if format == .enpassJSON || (format == nil && trimmed.first == "{" && mayBeEnpass(text)) {
+            guard let object = jsonObject(text) else {
+                throw .malformed(
+                    file: name, line: nil, field: nil, reason: "it is not a JSON object (cut short or damaged)")
+            }
+            let (items, skipped) = EnpassJSONImporter(now: now).read(object)
+            result = ImportedItems(format: .enpassJSON, items: items, skipped: skipped, notes: [])
         } else if format == .bitwardenJSON || (format == nil && trimmed.first == "{") {
             let (items, skipped) = try BitwardenJSONImporter(file: name, now: now).read(Data(text.utf8))
             result = ImportedItems(format: .bitwardenJSON, items: items, skipped: skipped, notes: [])
@@ -140,6 +147,13 @@ public enum Importer {
         let start = text.prefix(1 << 16)
         return (start.contains("\"type\":\"") || start.contains("\"type\": \"")) && !start.contains("\"vaults\"")
             && jsonObject(text).map(PsonoJSONImporter.recognises) == true
+    }
+
+    /// Enpass items carry a `category` and a `template_type`; Bitwarden's carry neither.
+    private static func mayBeEnpass(_ text: String) -> Bool {
+        let start = text.prefix(1 << 16)
+        return start.contains("\"category\"") && start.contains("\"fields\"")
+            && jsonObject(text).map(EnpassJSONImporter.recognises) == true
     }
 
     private static func jsonObject(_ text: String) -> [String: Any]? {

@@ -272,6 +272,46 @@ struct ImporterTests {
         #expect(try Fixture.item(result, "Plans").notes == "secret plans")
     }
 
+    @Test("Enpass JSON: categories, typed fields, sensitive custom fields hidden, nested folders, trash and archive")
+    func enpassJSON() throws {
+        let json = #"""
+            {"folders": [{"uuid": "f1", "title": "Work", "parent_uuid": ""}, {"uuid": "f2", "title": "Servers", "parent_uuid": "f1"}],
+             "items": [
+              {"uuid": "i1", "title": "Router", "category": "login", "template_type": "login.default", "favorite": 1,
+               "note": "in the hall", "folders": ["f2"], "created_at": 1700000000, "updated_at": 1700000500, "trashed": 0,
+               "fields": [
+                 {"label": "Username", "type": "username", "value": "admin", "sensitive": 0, "deleted": 0},
+                 {"label": "E-mail", "type": "email", "value": "ops@example.org", "sensitive": 0, "deleted": 0},
+                 {"label": "Password", "type": "password", "value": "en-pass", "sensitive": 1, "deleted": 0},
+                 {"label": "Website", "type": "url", "value": "https://192.168.1.1", "sensitive": 0, "deleted": 0},
+                 {"label": "One-time code", "type": "totp", "value": "JBSWY3DPEHPK3PXP", "sensitive": 1, "deleted": 0},
+                 {"label": "Details", "type": "section", "value": "", "sensitive": 0, "deleted": 0},
+                 {"label": "Recovery PIN", "type": "text", "value": "5555", "sensitive": 1, "deleted": 0},
+                 {"label": "Old", "type": "text", "value": "gone", "sensitive": 0, "deleted": 1}]},
+              {"uuid": "i2", "title": "Visa", "category": "creditcard", "template_type": "creditcard.default", "trashed": 1,
+               "fields": [{"label": "Cardholder", "type": "ccName", "value": "Ann Lee", "sensitive": 0},
+                          {"label": "Number", "type": "ccNumber", "value": "4111111111111111", "sensitive": 0},
+                          {"label": "CVC", "type": "ccCvc", "value": "123", "sensitive": 1},
+                          {"label": "Expiry date", "type": "ccExpiry", "value": "03/29", "sensitive": 0}]},
+              {"uuid": "i3", "title": "Ideas", "category": "note", "template_type": "note.default", "archived": 1,
+               "note": "more ideas", "fields": []}
+             ]}
+            """#
+        let result = try Importer.read(data: Data(json.utf8), name: "enpass.json")
+        #expect(result.format == .enpassJSON && result.items.count == 3)
+        let router = try Fixture.item(result, "Router")
+        #expect(router.value(of: "username") == "admin" && router.value(of: "password") == "en-pass")
+        #expect(router.value(of: "E-mail") == "ops@example.org" && router.urls == ["https://192.168.1.1"])
+        #expect(router.value(of: "totp") == "JBSWY3DPEHPK3PXP" && router.kind(of: "Recovery PIN") == .hidden)
+        #expect(router.value(of: "Old") == nil && router.value(of: "Details") == nil)
+        #expect(router.tags == ["Work/Servers"] && router.isFavorite && router.notes == "in the hall")
+        let visa = try Fixture.item(result, "Visa")
+        #expect(visa.type == .card && visa.value(of: "cvv") == "123" && visa.value(of: "cardholder") == "Ann Lee")
+        #expect(visa.isTrashed)
+        let ideas = try Fixture.item(result, "Ideas")
+        #expect(ideas.type == .note && ideas.tags == ["Archived"] && ideas.notes == "more ideas")
+    }
+
     @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
     func msecureWithoutMarker() throws {
         let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
