@@ -56,6 +56,7 @@ struct CSVImporters {
         case .protonPassCSV: item = protonPass(&row)
         case .nordPassCSV: item = nordPass(&row)
         case .roboFormCSV: item = roboForm(&row)
+        case .mykiCSV: item = myki(&row)
         case .genericCSV: item = columns.map { generic(&row, $0) }
         case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX, .keepassXML,
             .keeperJSON, .psonoJSON, .enpassJSON:
@@ -267,6 +268,49 @@ struct CSVImporters {
             item.type = .note
             item.fields = []
         }
+        return item
+    }
+
+    /// Myki: one CSV per kind (logins, cards, identities, notes, two-factor codes), told apart by
+    /// their columns; `nickname` is the title, `additionalInfo` the notes, `tags` the tags.
+    private func myki(_ row: inout CSVRow) -> Item {
+        let title = row.take("nickname")
+        var item: Item
+        if !row.take("cardnumber").isEmpty || !row.take("cardname").isEmpty {
+            item = Item(type: .card, title: title, now: now)
+            item.setValue(row.take("cardname"), of: "cardholder")
+            item.setValue(row.take("cardnumber"), of: "number")
+            item.setValue(row.take("cardcvv"), of: "cvv")
+            let month = row.take("cardexpirationmonth")
+            let year = row.take("cardexpirationyear")
+            if !month.isEmpty || !year.isEmpty { item.setValue("\(month)/\(year)", of: "expiry") }
+        } else if !row.take("firstname").isEmpty || !row.take("lastname").isEmpty {
+            item = Item(type: .identity, title: title, now: now)
+            item.setValue(
+                [row.take("firstname"), row.take("middlename")].filter { !$0.isEmpty }.joined(separator: " "),
+                of: "first-name")
+            item.setValue(row.take("lastname"), of: "last-name")
+            item.setValue(row.take("email"), of: "email")
+            item.setValue(row.take("number"), of: "phone")
+            // Not as "title", which `coffer get ITEM title` reads as the item's own title.
+            let honorific = row.take("title")
+            if !honorific.isEmpty { item.setValue(honorific, of: "honorific") }
+            let address = ["firstaddressline", "secondaddressline", "city", "zipcode", "country"].map { row.take($0) }
+            item.setValue(address.filter { !$0.isEmpty }.joined(separator: ", "), of: "address")
+        } else if row.take("content").isEmpty == false {
+            item = Item(type: .note, title: title, now: now)
+            item.notes = row.take("content")
+        } else {
+            item = login(
+                title: title, username: row.take("username"), password: row.take("password"), urls: [row.take("url")],
+                totp: [row.take("twofasecret"), row.take("authtoken")].first { !$0.isEmpty } ?? "")
+        }
+        let info = row.take("additionalinfo")
+        if !info.isEmpty { item.notes = item.notes.isEmpty ? info : item.notes + "\n\n" + info }
+        item.tags = Self.list(row.take("tags"))
+        // Every Myki item is "active"; anything else is worth keeping.
+        let status = row.take("status")
+        if !status.isEmpty, status.lowercased() != "active" { item.setValue(status, of: "Myki status") }
         return item
     }
 

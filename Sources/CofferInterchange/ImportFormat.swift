@@ -21,6 +21,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case psonoJSON = "psono-json"
     case enpassJSON = "enpass-json"
     case roboFormCSV = "roboform-csv"
+    case mykiCSV = "myki-csv"
     /// KeePass KDBX 4 (KeePassXC, KeePass 2.35+), opened with its password and key file.
     case keepassKDBX = "kdbx"
     /// KeePass 2 / KeePassXC unencrypted XML export.
@@ -51,6 +52,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .psonoJSON: "Psono JSON"
         case .enpassJSON: "Enpass JSON"
         case .roboFormCSV: "RoboForm CSV"
+        case .mykiCSV: "Myki CSV"
         case .keepassKDBX: "KeePass KDBX"
         case .keepassXML: "KeePass XML"
         case .genericCSV: "CSV with a column mapping"
@@ -67,6 +69,8 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
             return .nordPassCSV
         }
         if has("name", "url", "login", "pwd", "folder") { return .roboFormCSV }
+        // Myki writes one file per kind of item, each starting with `nickname` and `status`.
+        if has("nickname", "status"), has("additionalinfo") || has("content") { return .mykiCSV }
         if has("httprealm", "formactionorigin", "guid", "url", "username", "password") { return .firefoxCSV }
         if has("grouping", "extra", "url", "username", "password", "name") { return .lastPassCSV }
         if has("group", "title", "username", "password", "url", "notes") { return .keepassxcCSV }

@@ -312,6 +312,33 @@ struct ImporterTests {
         #expect(ideas.type == .note && ideas.tags == ["Archived"] && ideas.notes == "more ideas")
     }
 
+    @Test("Myki CSV: each of its per-kind files (logins, cards, identities, notes, two-factor codes)")
+    func myki() throws {
+        let files = [
+            "nickname,url,username,password,additionalInfo,twofaSecret,status,tags\nGitHub,https://github.com,ann,my-pass,work account,JBSWY3DPEHPK3PXP,active,\"dev,work\"\n",
+            "nickname,status,tags,cardName,cardNumber,cardExpirationMonth,cardExpirationYear,cardCvv,additionalInfo\nVisa,active,,Ann Lee,4111111111111111,03,2029,123,\n",
+            "nickname,status,tags,firstName,middleName,lastName,email,firstAddressLine,secondAddressLine,title,gender,number,city,country,zipCode,additionalInfo\nMe,active,,Ann,Marie,Lee,ann@example.org,Main St 1,,Dr,f,+1 555,Springfield,US,12345,\n",
+            "nickname,status,content\nPlans,archived,secret plans\n",
+            "nickname,status,tags,authToken,additionalInfo\nAWS root,active,,JBSWY3DPEHPK3PXP,\n",
+        ]
+        var items: [Item] = []
+        for file in files {
+            let result = try Importer.read(data: Data(file.utf8), name: "myki.csv")
+            #expect(result.format == .mykiCSV && result.items.count == 1 && result.skipped.isEmpty)
+            items += result.items
+        }
+        #expect(items[0].value(of: "totp") == "JBSWY3DPEHPK3PXP" && items[0].tags == ["dev", "work"])
+        #expect(items[0].notes == "work account" && items[0].value(of: "Myki status") == nil)
+        #expect(
+            items[1].type == .card && items[1].value(of: "expiry") == "03/2029" && items[1].value(of: "cvv") == "123")
+        #expect(items[2].type == .identity && items[2].value(of: "first-name") == "Ann Marie")
+        #expect(items[2].value(of: "honorific") == "Dr" && items[2].value(of: "gender") == "f")
+        #expect(
+            items[3].type == .note && items[3].notes == "secret plans"
+                && items[3].value(of: "Myki status") == "archived")
+        #expect(items[4].type == .login && items[4].value(of: "totp") == "JBSWY3DPEHPK3PXP")
+    }
+
     @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
     func msecureWithoutMarker() throws {
         let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
