@@ -59,7 +59,7 @@ struct CSVImporters {
         case .mykiCSV: item = myki(&row)
         case .genericCSV: item = columns.map { generic(&row, $0) }
         case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX, .keepassXML,
-            .keeperJSON, .psonoJSON, .enpassJSON:
+            .keeperJSON, .psonoJSON, .enpassJSON, .safeInCloudXML:
             item = nil
         }
         guard var item else { return nil }

@@ -22,6 +22,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case enpassJSON = "enpass-json"
     case roboFormCSV = "roboform-csv"
     case mykiCSV = "myki-csv"
+    case safeInCloudXML = "safeincloud-xml"
     /// KeePass KDBX 4 (KeePassXC, KeePass 2.35+), opened with its password and key file.
     case keepassKDBX = "kdbx"
     /// KeePass 2 / KeePassXC unencrypted XML export.
@@ -53,6 +54,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .enpassJSON: "Enpass JSON"
         case .roboFormCSV: "RoboForm CSV"
         case .mykiCSV: "Myki CSV"
+        case .safeInCloudXML: "SafeInCloud XML"
         case .keepassKDBX: "KeePass KDBX"
         case .keepassXML: "KeePass XML"
         case .genericCSV: "CSV with a column mapping"

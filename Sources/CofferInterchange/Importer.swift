@@ -87,7 +87,12 @@ public enum Importer {
         let (text, encodingNote) = try TextDecoding.decode(data, file: name)
         var result: ImportedItems
         let trimmed = text.drop { $0.isWhitespace }
-        if format == .keepassXML || (format == nil && trimmed.first == "<" && KDBXFile.looksLikeXML(trimmed)) {
+        if format == .safeInCloudXML
+            || (format == nil && trimmed.first == "<" && SafeInCloudXMLImporter.recognises(trimmed))
+        {
+            let (items, skipped) = try SafeInCloudXMLImporter(file: name, now: now).read(Data(text.utf8))
+            result = ImportedItems(format: .safeInCloudXML, items: items, skipped: skipped, notes: [])
+        } else if format == .keepassXML || (format == nil && trimmed.first == "<" && KDBXFile.looksLikeXML(trimmed)) {
             do {
                 let (database, absent) = try KDBXFile.readXML(Data(text.utf8))
                 result = KeePassInterchange.items(from: database, format: .keepassXML, now: now)

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 #if canImport(FoundationXML)
     import FoundationXML
@@ -6,10 +6,16 @@ import Foundation
 
 /// A small element tree built with Foundation's XMLParser: KeePass XML is read whole, and the
 /// protected values must be visited in document order to undo the inner stream cipher.
-final class XMLTree {
-    let name: String
-    let attributes: [String: String]
-    private(set) var children: [XMLTree] = []
+///
+/// Public because other XML exports (SafeInCloud) need the same hardened reading: no DTDs, UTF-8
+/// checked first. It belongs in a module of its own once a third reader needs it.
+public final class XMLTree {
+    /// The element's name.
+    public let name: String
+    /// Its attributes.
+    public let attributes: [String: String]
+    /// Its child elements, in document order.
+    public private(set) var children: [XMLTree] = []
     fileprivate var textParts: [String] = []
 
     init(name: String, attributes: [String: String] = [:], text: String = "") {
@@ -18,10 +24,13 @@ final class XMLTree {
         if !text.isEmpty { textParts = [text] }
     }
 
-    var text: String { textParts.count == 1 ? textParts[0] : textParts.joined() }
+    /// The element's text content (without its children's).
+    public var text: String { textParts.count == 1 ? textParts[0] : textParts.joined() }
 
-    func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
-    func children(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
+    /// The first child called `name`.
+    public func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
+    /// Every child called `name`.
+    public func children(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
 
     func setText(_ value: String) { textParts = [value] }
 
@@ -43,7 +52,7 @@ final class XMLTree {
     /// a hostile file would make the parser expand a few bytes into gigabytes. Bytes that are not
     /// UTF-8 are refused before parsing too: KeePass writes UTF-8, and Foundation's parser traps on
     /// an element name that is not (found by the fuzzer).
-    static func parse(_ data: Data) throws(KDBXError) -> XMLTree {
+    public static func parse(_ data: Data) throws(KDBXError) -> XMLTree {
         guard String(validating: data, as: UTF8.self) != nil else {
             throw .damaged("its XML is not valid UTF-8")
         }

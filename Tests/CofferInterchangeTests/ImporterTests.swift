@@ -339,6 +339,39 @@ struct ImporterTests {
         #expect(items[4].type == .login && items[4].value(of: "totp") == "JBSWY3DPEHPK3PXP")
     }
 
+    @Test("SafeInCloud XML: typed fields, labels as tags, favourites, trash, attachments; templates are not items")
+    func safeInCloud() throws {
+        let xml = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <database>
+              <label name="Business" id="1" type="business"/>
+              <card title="Template" template="true"><field name="Login" type="login"></field></card>
+              <card title="Amazon" id="2" star="true">
+                <field name="Login" type="login">ann@example.org</field>
+                <field name="Password" type="password">sic-pass</field>
+                <field name="Website" type="website">https://amazon.com</field>
+                <field name="One-time password" type="one_time_password">JBSWY3DPEHPK3PXP</field>
+                <field name="Security answer" type="secret">blue</field>
+                <field name="Email" type="email">orders@example.org</field>
+                <notes>prime member</notes>
+                <label_id>1</label_id>
+                <file name="receipt.txt">cmVjZWlwdA==</file>
+              </card>
+              <card title="Door code" deleted="true"><field name="Code" type="pin">4321</field></card>
+            </database>
+            """
+        let result = try Importer.read(data: Data(xml.utf8), name: "safeincloud.xml")
+        #expect(result.format == .safeInCloudXML && result.items.count == 2)
+        let amazon = try Fixture.item(result, "Amazon")
+        #expect(amazon.value(of: "username") == "ann@example.org" && amazon.value(of: "password") == "sic-pass")
+        #expect(amazon.urls == ["https://amazon.com"] && amazon.value(of: "totp") == "JBSWY3DPEHPK3PXP")
+        #expect(amazon.kind(of: "Security answer") == .hidden && amazon.kind(of: "Email") == .email)
+        #expect(amazon.tags == ["Business"] && amazon.isFavorite && amazon.notes == "prime member")
+        #expect(amazon.attachments.first?.data == Data("receipt".utf8))
+        let door = try Fixture.item(result, "Door code")
+        #expect(door.type == .note && door.isTrashed && door.kind(of: "Code") == .hidden)
+    }
+
     @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
     func msecureWithoutMarker() throws {
         let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
