@@ -205,26 +205,27 @@ struct ProtonPassJSONImporter {
             throw .unsupported(file: file, reason: "this Proton Pass export is encrypted (PGP); export it unencrypted")
         }
         var items: [Item] = []
-        var skipped: [SkippedRecord] = []
-        for (vaultID, vault) in root["vaults"].object.sorted(by: { $0.key < $1.key }) {
-            for (index, source) in vault["items"].array.enumerated() {
+        for (_, vault) in root["vaults"].object.sorted(by: { $0.key < $1.key }) {
+            for source in vault["items"].array {
                 let data = source["data"]
                 let kind = data["type"].string ?? ""
-                guard ["login", "note", "alias", "creditCard"].contains(kind) else {
-                    skipped.append(
-                        SkippedRecord(
-                            line: nil, field: "vaults.\(vaultID).items[\(index)]",
-                            reason: "item type \(kind) is not known"))
-                    continue
-                }
                 let content = data["content"]
-                let type: ItemType = kind == "creditCard" ? .card : kind == "login" ? .login : .note
+                let types: [String: ItemType] = [
+                    "login": .login, "alias": .login, "creditCard": .card, "identity": .identity, "sshKey": .sshKey,
+                    "wifi": .wifi, "note": .note,
+                ]
+                // A type this reader does not know still keeps its values, as a note.
+                let type = types[kind] ?? .note
                 var item = Item(type: type, title: data["metadata"]["name"].string ?? "Untitled", now: now)
                 item.notes = data["metadata"]["note"].string ?? ""
                 if let name = vault["name"].string { item.tags = [name] }
                 item.isFavorite = source["pinned"].value as? Bool ?? false
-                switch type {
-                case .login:
+                if types[kind] == nil {
+                    item.setValue(kind, of: "Proton Pass type")
+                    Self.keep(content, in: &item, except: [])
+                }
+                switch kind {
+                case "login":
                     let username = content["itemUsername"].string ?? ""
                     let email = content["itemEmail"].string ?? ""
                     item.setValue(username.isEmpty ? email : username, of: "username")
@@ -232,12 +233,28 @@ struct ProtonPassJSONImporter {
                     item.setValue(content["password"].string ?? "", of: "password")
                     item.setValue(content["totpUri"].string ?? "", of: "totp")
                     item.urls = content["urls"].array.compactMap(\.string)
-                case .card:
+                case "alias":
+                    // An alias is an address that forwards to the user's mailbox: a login by that name.
+                    item.setValue(source["aliasEmail"].string ?? data["metadata"]["name"].string ?? "", of: "username")
+                    item.tags.append("Proton alias")
+                case "creditCard":
                     item.setValue(content["cardholderName"].string ?? "", of: "cardholder")
                     item.setValue(content["number"].string ?? "", of: "number")
                     item.setValue(content["verificationNumber"].string ?? "", of: "cvv")
                     item.setValue(content["pin"].string ?? "", of: "pin")
                     item.setValue(content["expirationDate"].string ?? "", of: "expiry")
+                case "identity":
+                    Self.identity(content, into: &item)
+                case "sshKey":
+                    item.setValue(content["privateKey"].string ?? "", of: "private-key")
+                    item.setValue(content["publicKey"].string ?? "", of: "public-key")
+                    Self.keep(content, in: &item, except: ["privateKey", "publicKey"])
+                case "wifi":
+                    item.setValue(content["ssid"].string ?? "", of: "ssid")
+                    item.setValue(content["password"].string ?? "", of: "password")
+                    let security = content["security"]
+                    item.setValue(security.string ?? security.number.map { String(Int($0)) } ?? "", of: "security")
+                    Self.keep(content, in: &item, except: ["ssid", "password", "security"])
                 default: break
                 }
                 for extra in data["extraFields"].array {
@@ -253,7 +270,61 @@ struct ProtonPassJSONImporter {
                 items.append(item)
             }
         }
-        return ImportedItems(format: .protonPassJSON, items: items, skipped: skipped, notes: [])
+        return ImportedItems(format: .protonPassJSON, items: items, skipped: [], notes: [])
+    }
+}
+
+extension ProtonPassJSONImporter {
+    /// Identity fields Proton Pass names and the Coffer field each fills; the rest are kept as custom fields.
+    private static let identityFields: [String: String] = [
+        "firstName": "first-name", "lastName": "last-name", "email": "email", "phoneNumber": "phone",
+        "birthdate": "birthday", "company": "company", "passportNumber": "passport",
+    ]
+
+    static func identity(_ content: LooseJSON, into item: inout Item) {
+        let middle = content["middleName"].string ?? ""
+        for (key, field) in identityFields {
+            var value = content[key].string ?? ""
+            if key == "firstName", !middle.isEmpty {
+                value = [value, middle].filter { !$0.isEmpty }.joined(separator: " ")
+            }
+            if !value.isEmpty { item.setValue(value, of: field) }
+        }
+        if (item.value(of: "first-name") ?? "").isEmpty, let full = content["fullName"].string, !full.isEmpty {
+            item.setValue(full, of: "first-name")
+        }
+        let address = [
+            "streetAddress", "floor", "city", "zipOrPostalCode", "stateOrProvince", "county", "countryOrRegion",
+        ]
+        .compactMap { content[$0].string }.filter { !$0.isEmpty }
+        if !address.isEmpty { item.setValue(address.joined(separator: ", "), of: "address") }
+        keep(
+            content, in: &item,
+            except: Set(identityFields.keys).union(["middleName", "fullName"]).union([
+                "streetAddress", "floor", "city", "zipOrPostalCode", "stateOrProvince", "county", "countryOrRegion",
+            ]))
+    }
+
+    /// Keeps every other non-empty value of `content` as a custom field: strings under their key
+    /// (hidden when it looks secret), extra-field lists and sections by their field names.
+    static func keep(_ content: LooseJSON, in item: inout Item, except used: Set<String>) {
+        for (key, value) in content.object.sorted(by: { $0.key < $1.key }) where !used.contains(key) {
+            if let text = value.string ?? value.number.map({ String(describing: $0) }), !text.isEmpty {
+                let secret = ["number", "password", "secret", "private", "pin"].contains {
+                    key.lowercased().contains($0)
+                }
+                item.setValue(text, of: key, kind: secret ? .hidden : .text)
+            }
+            for extra in value.array {
+                let fields = extra["sectionFields"].array.isEmpty ? [extra] : extra["sectionFields"].array
+                for field in fields {
+                    let name = field["fieldName"].string ?? key
+                    let text = field["data"]["content"].string ?? ""
+                    guard !text.isEmpty else { continue }
+                    item.setValue(text, of: name, kind: field["type"].string == "hidden" ? .hidden : .text)
+                }
+            }
+        }
     }
 }
 

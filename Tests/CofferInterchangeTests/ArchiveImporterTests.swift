@@ -82,7 +82,7 @@ struct ArchiveImporterTests {
         #expect(card.value(of: "valid from") == "202913", "a number that is no month is kept as written")
     }
 
-    @Test("Proton Pass ZIP: logins, notes, cards and extra fields")
+    @Test("Proton Pass ZIP: logins, notes, aliases, identities, SSH keys; an unknown type keeps its values as a note")
     func protonPass() throws {
         let json = """
             {"version": "1.0", "encrypted": false, "vaults": {"v1": {"name": "Personal", "items": [
@@ -92,15 +92,36 @@ struct ArchiveImporterTests {
                                     "urls": ["https://proton.me"], "totpUri": ""},
                         "extraFields": [{"fieldName": "Backup PIN", "type": "hidden", "data": {"content": "9999"}}]}},
               {"itemId": "p2", "data": {"metadata": {"name": "Shopping list", "note": "eggs"}, "type": "note", "content": {}}},
-              {"itemId": "p3", "data": {"metadata": {"name": "Odd"}, "type": "identityV9", "content": {}}}
+              {"itemId": "p3", "data": {"metadata": {"name": "Odd"}, "type": "identityV9", "content": {"code": "x1"}}},
+              {"itemId": "p4", "aliasEmail": "shop.k2@passmail.net",
+               "data": {"metadata": {"name": "shop.k2@passmail.net", "note": "for shops"}, "type": "alias", "content": {}}},
+              {"itemId": "p5", "data": {"metadata": {"name": "Me"}, "type": "identity",
+               "content": {"fullName": "Judy Ann Hopps", "firstName": "Judy", "middleName": "Ann", "lastName": "Hopps",
+                           "email": "judy@proton.me", "phoneNumber": "+1 555", "streetAddress": "1 Burrow Lane", "city": "Bunnyburrow",
+                           "zipOrPostalCode": "12345", "countryOrRegion": "US", "socialSecurityNumber": "123-45-6789",
+                           "jobTitle": "Officer", "extraPersonalDetails": [{"fieldName": "Badge", "type": "text", "data": {"content": "715"}}]}}},
+              {"itemId": "p6", "data": {"metadata": {"name": "Deploy key"}, "type": "sshKey",
+               "content": {"privateKey": "-----BEGIN OPENSSH PRIVATE KEY-----", "publicKey": "ssh-ed25519 AAAA"}}}
             ]}}}
             """
         let result = try Importer.read(data: try Self.zip(["Proton Pass/data.json": json]), name: "proton.zip")
-        #expect(result.format == .protonPassJSON && result.items.count == 2 && result.skipped.count == 1)
+        #expect(result.format == .protonPassJSON && result.items.count == 6 && result.skipped.isEmpty)
         let login = try Fixture.item(result, "Proton")
         #expect(login.value(of: "username") == "judy@proton.me" && login.value(of: "password") == "pp-json-12")
         #expect(login.kind(of: "Backup PIN") == .hidden && login.isFavorite && login.tags == ["Personal"])
         #expect(try Fixture.item(result, "Shopping list").notes == "eggs")
+        let odd = try Fixture.item(result, "Odd")
+        #expect(odd.type == .note && odd.value(of: "Proton Pass type") == "identityV9" && odd.value(of: "code") == "x1")
+        let alias = try Fixture.item(result, "shop.k2@passmail.net")
+        #expect(alias.type == .login && alias.value(of: "username") == "shop.k2@passmail.net")
+        #expect(alias.tags.contains("Proton alias") && alias.notes == "for shops")
+        let me = try Fixture.item(result, "Me")
+        #expect(
+            me.type == .identity && me.value(of: "first-name") == "Judy Ann" && me.value(of: "last-name") == "Hopps")
+        #expect(me.value(of: "address") == "1 Burrow Lane, Bunnyburrow, 12345, US" && me.value(of: "phone") == "+1 555")
+        #expect(me.kind(of: "socialSecurityNumber") == .hidden && me.value(of: "jobTitle") == "Officer")
+        #expect(me.value(of: "Badge") == "715")
+        #expect(try Fixture.item(result, "Deploy key").value(of: "public-key") == "ssh-ed25519 AAAA")
     }
 
     @Test("Dashlane ZIP: credentials.csv logins and payments.csv cards")
