@@ -14,7 +14,16 @@ enum ArchiveImporters {
         }
         if let entry = archive["export.data"] {
             let json = try extract(entry, from: archive, file: file)
-            return try OnePUXImporter(file: file, now: now).read(json)
+            // 1PUX keeps attached files as `files/<documentId>__<fileName>`.
+            let files = Dictionary(
+                archive.filter { $0.path.hasPrefix("files/") }.map {
+                    (String($0.path.dropFirst("files/".count).split(separator: "_", maxSplits: 1).first ?? ""), $0)
+                }, uniquingKeysWith: { first, _ in first })
+            let attachment = { (documentID: String) throws(ImportError) -> Data? in
+                guard let entry = files[documentID] else { return nil }
+                return try extract(entry, from: archive, file: file)
+            }
+            return try OnePUXImporter(file: file, now: now, attachment: attachment).read(json)
         }
         if let entry = archive["Proton Pass/data.json"] {
             let json = try extract(entry, from: archive, file: file)
@@ -83,11 +92,17 @@ struct LooseJSON {
     }
 }
 
-/// 1Password 1PUX: `accounts[].vaults[].items[]` with categories 001 login, 002 card, 003 note,
-/// 004 identity, 005 password; other categories become notes with their fields.
+/// 1Password 1PUX: `accounts[].vaults[].items[]`. Categories map to Coffer's types (login, card,
+/// note, identity, password, software license, bank account, Wi-Fi, e-mail account as a login, SSH
+/// key, server and database as logins; others become notes). Section fields keep their section:
+/// a name already taken gets the section's title as a prefix, so a POP and an SMTP port, or two
+/// phones, stay apart. Attached files and documents are imported while the item stays under the
+/// size limit; the rest are named in the preview.
 struct OnePUXImporter {
     let file: String
     let now: Date
+    /// The content of an attached file by its document id, from the archive.
+    var attachment: (String) throws(ImportError) -> Data? = { _ throws(ImportError) in nil }
 
     func read(_ data: Data) throws(ImportError) -> ImportedItems {
         let root = try LooseJSON.parse(data, file: file)
@@ -96,25 +111,79 @@ struct OnePUXImporter {
                 file: file, line: nil, field: "accounts", reason: "it is not a 1Password export (no accounts)")
         }
         var items: [Item] = []
+        var skipped: [SkippedRecord] = []
         for account in root["accounts"].array {
             for vault in account["vaults"].array {
                 let vaultName = vault["attrs"]["name"].string
-                for source in vault["items"].array { items.append(item(source, vault: vaultName)) }
+                for source in vault["items"].array {
+                    var item = item(source, vault: vaultName)
+                    try attachFiles(of: source, to: &item, skipped: &skipped)
+                    items.append(item)
+                }
             }
         }
-        return ImportedItems(format: .onePasswordPUX, items: items, skipped: [], notes: [])
+        return ImportedItems(format: .onePasswordPUX, items: items, skipped: skipped, notes: [])
+    }
+
+    /// 1Password's category ids and the Coffer type each becomes.
+    private static let categories: [String: ItemType] = [
+        "001": .login, "002": .card, "004": .identity, "005": .password, "100": .license, "101": .bankAccount,
+        "109": .wifi, "111": .login, "114": .sshKey, "110": .login, "102": .login, "112": .login,
+    ]
+
+    /// Section field ids with a place in Coffer's types.
+    private static let standard: [String: String] = [
+        "cardholder": "cardholder", "ccnum": "number", "cvv": "cvv", "pin": "pin", "type": "brand",
+        "firstname": "first-name", "lastname": "last-name", "email": "email", "company": "company",
+        "defphone": "phone", "cellphone": "phone", "address": "address", "birthdate": "birthday",
+        "bankName": "bank", "owner": "holder", "accountNo": "account-number", "routingNo": "routing-number",
+        "swift": "bic", "iban": "iban", "telephonePin": "pin", "network_name": "ssid",
+        "wireless_password": "password", "wireless_security": "security", "product_version": "version",
+        "reg_code": "license-key", "reg_name": "licensed-to", "reg_email": "email", "pop_username": "username",
+        "pop_password": "password", "username": "username", "password": "password", "private_key": "private-key",
+        "public_key": "public-key", "fingerprint": "fingerprint", "number": "passport",
+    ]
+
+    /// Attached files (section fields of kind `file`) and a Document item's own file, while the
+    /// item stays under the size limit; any other is named in the preview.
+    private func attachFiles(of source: LooseJSON, to item: inout Item, skipped: inout [SkippedRecord])
+        throws(ImportError)
+    {
+        var files: [(id: String, name: String)] = []
+        let document = source["details"]["documentAttributes"]
+        if let id = document["documentId"].string { files.append((id, document["fileName"].string ?? "document")) }
+        for section in source["details"]["sections"].array {
+            for field in section["fields"].array {
+                let attached = field["value"]["file"]
+                if let id = attached["documentId"].string { files.append((id, attached["fileName"].string ?? "file")) }
+            }
+        }
+        for file in files {
+            guard let data = try attachment(file.id) else {
+                skipped.append(
+                    SkippedRecord(
+                        line: nil, field: "\(item.title)/\(file.name)",
+                        reason: "the attached file is not in the archive"))
+                continue
+            }
+            var candidate = item
+            candidate.attachments.append(Attachment(name: file.name, data: data))
+            guard candidate.fitsSizeLimit else {
+                skipped.append(
+                    SkippedRecord(
+                        line: nil, field: "\(item.title)/\(file.name)",
+                        reason:
+                            "the attached file (\(ByteCount(data.count))) would take the item over its size limit; the item is imported without it"
+                    ))
+                continue
+            }
+            item = candidate
+        }
     }
 
     private func item(_ source: LooseJSON, vault: String?) -> Item {
         let category = source["categoryUuid"].string ?? ""
-        let type: ItemType =
-            switch category {
-            case "001": .login
-            case "002": .card
-            case "004": .identity
-            case "005": .password
-            default: .note
-            }
+        let type = Self.categories[category] ?? .note
         let overview = source["overview"]
         let details = source["details"]
         var item = Item(type: type, title: overview["title"].string ?? "Untitled", now: now)
@@ -135,24 +204,24 @@ struct OnePUXImporter {
                 item.setValue(value, of: name, kind: field["fieldType"].string == "P" ? .hidden : .text)
             }
         }
-        let standard: [String: String] = [
-            "cardholder": "cardholder", "ccnum": "number", "cvv": "cvv", "pin": "pin", "type": "brand",
-            "firstname": "first-name", "lastname": "last-name", "email": "email", "company": "company",
-            "defphone": "phone", "cellphone": "phone",
-        ]
         for section in details["sections"].array {
+            let sectionTitle = section["title"].string ?? ""
             for field in section["fields"].array {
                 let id = field["id"].string ?? ""
-                let title = field["title"].string ?? id
+                let title = field["title"].string ?? ""
+                if field["value"]["file"].value != nil { continue }  // attached files: see attachFiles
                 guard let (value, kind) = Self.value(field["value"]), !value.isEmpty else { continue }
-                if kind == .totp, type == .login || type == .password {
+                if kind == .totp, item.kind(of: "totp") != nil, (item.value(of: "totp") ?? "").isEmpty {
                     item.setValue(value, of: "totp", kind: .totp)
-                } else if let name = standard[id], item.kind(of: name) != nil {
+                } else if let name = Self.standard[id], item.kind(of: name) != nil, (item.value(of: name) ?? "").isEmpty
+                {
                     item.setValue(value, of: name)
-                } else if id == "expiry", type == .card {
+                } else if id == "expiry", type == .card, (item.value(of: "expiry") ?? "").isEmpty {
                     item.setValue(value, of: "expiry")
                 } else {
-                    item.setValue(value, of: title.isEmpty ? "field" : title, kind: kind)
+                    item.setValue(
+                        value, of: Self.freeName(title.isEmpty ? id : title, section: sectionTitle, in: item),
+                        kind: kind)
                 }
             }
         }
@@ -168,12 +237,29 @@ struct OnePUXImporter {
         return item
     }
 
+    /// A field name not yet used on `item`: the field's own, else prefixed with its section's title,
+    /// else numbered.
+    static func freeName(_ title: String, section: String, in item: Item) -> String {
+        let base = title.isEmpty ? "field" : title
+        let taken = { (name: String) in item.kind(of: name) != nil || item.value(of: name) != nil }
+        guard taken(base) else { return base }
+        let prefixed = section.isEmpty ? base : "\(section): \(base)"
+        var candidate = prefixed
+        var number = 2
+        while taken(candidate) {
+            candidate = "\(prefixed) \(number)"
+            number += 1
+        }
+        return candidate
+    }
+
     /// A section field's value: `{"concealed": …}`, `{"totp": …}`, `{"monthYear": 202901}`, ….
     static func value(_ value: LooseJSON) -> (String, FieldKind)? {
         guard let (kind, content) = value.object.first else { return nil }
         switch kind {
         case "concealed", "creditCardNumber": return content.string.map { ($0, .hidden) }
         case "totp": return content.string.map { ($0, .totp) }
+        case "sshKey": return (content["privateKey"].string ?? content.string).map { ($0, .hidden) }
         case "url": return content.string.map { ($0, .url) }
         case "email": return (content.string ?? content["email_address"].string).map { ($0, .email) }
         case "monthYear":

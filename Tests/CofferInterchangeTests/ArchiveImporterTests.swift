@@ -43,7 +43,7 @@ struct ArchiveImporterTests {
         ]}]}]}
         """
 
-    @Test("1PUX: logins with TOTP, sections and history; cards with expiry; other categories as notes")
+    @Test("1PUX: logins with TOTP, sections and history; cards with expiry; servers as logins")
     func onePassword() throws {
         let data = try Self.zip(["export.attributes": "{}", "export.data": Self.onePUX])
         let result = try Importer.read(data: data, name: "export.1pux")
@@ -59,7 +59,60 @@ struct ArchiveImporterTests {
         #expect(card.type == .card && card.value(of: "number") == "4111111111111111")
         #expect(
             card.value(of: "expiry") == "03/2029" && card.value(of: "cvv") == "456" && card.tags.contains("archived"))
-        #expect(try Fixture.item(result, "DB server").type == .note)
+        let server = try Fixture.item(result, "DB server")
+        #expect(server.type == .login && server.value(of: "server") == "db.example", "a Server item is a login")
+    }
+
+    @Test(
+        "1PUX: same-named fields in different sections stay apart; bank, Wi-Fi, e-mail and SSH items get their types; attached files and documents are imported"
+    )
+    func onePasswordSectionsAndFiles() throws {
+        let json = """
+            {"accounts": [{"attrs": {"name": "Me"}, "vaults": [{"attrs": {"name": "V"}, "items": [
+              {"uuid": "e1", "categoryUuid": "111", "overview": {"title": "Mail"},
+               "details": {"sections": [
+                 {"title": "", "fields": [{"title": "username", "id": "pop_username", "value": {"string": "kim"}},
+                                          {"title": "password", "id": "pop_password", "value": {"concealed": "mail-pass"}}]},
+                 {"title": "POP", "fields": [{"title": "port", "id": "pop_port", "value": {"string": "995"}},
+                                             {"title": "", "id": "x1", "value": {"string": "first untitled"}}]},
+                 {"title": "SMTP", "fields": [{"title": "port", "id": "smtp_port", "value": {"string": "587"}},
+                                              {"title": "", "id": "x1", "value": {"string": "second untitled"}},
+                                              {"title": "password", "id": "smtp_password", "value": {"concealed": "smtp-pass"}}]}]}},
+              {"uuid": "b1", "categoryUuid": "101", "overview": {"title": "Bank"},
+               "details": {"sections": [{"title": "", "fields": [
+                 {"title": "bank name", "id": "bankName", "value": {"string": "First Bank"}},
+                 {"title": "account number", "id": "accountNo", "value": {"concealed": "12345678"}},
+                 {"title": "IBAN", "id": "iban", "value": {"string": "DE89370400440532013000"}}]}]}},
+              {"uuid": "w1", "categoryUuid": "109", "overview": {"title": "Home Wi-Fi"},
+               "details": {"sections": [{"title": "", "fields": [
+                 {"title": "network name", "id": "network_name", "value": {"string": "Burrow"}},
+                 {"title": "wireless network password", "id": "wireless_password", "value": {"concealed": "wifi-pass"}}]}]}},
+              {"uuid": "d1", "categoryUuid": "006", "overview": {"title": "Passport scan"},
+               "details": {"documentAttributes": {"fileName": "passport.pdf", "documentId": "doc1", "decryptedSize": 7},
+                           "sections": [{"title": "More", "fields": [
+                             {"title": "extra", "id": "f1", "value": {"file": {"fileName": "note.txt", "documentId": "doc2"}}},
+                             {"title": "missing", "id": "f2", "value": {"file": {"fileName": "gone.txt", "documentId": "doc3"}}}]}]}}
+            ]}]}]}
+            """
+        let data = try Self.zip([
+            "export.attributes": "{}", "export.data": json, "files/doc1__passport.pdf": "PDFDATA",
+            "files/doc2__note.txt": "hello",
+        ])
+        let result = try Importer.read(data: data, name: "export.1pux")
+        let mail = try Fixture.item(result, "Mail")
+        #expect(mail.type == .login && mail.value(of: "username") == "kim" && mail.value(of: "password") == "mail-pass")
+        #expect(mail.value(of: "port") == "995" && mail.value(of: "SMTP: port") == "587")
+        #expect(mail.value(of: "x1") == "first untitled" && mail.value(of: "SMTP: x1") == "second untitled")
+        #expect(mail.value(of: "SMTP: password") == "smtp-pass" && mail.kind(of: "SMTP: password") == .hidden)
+        let bank = try Fixture.item(result, "Bank")
+        #expect(bank.type == .bankAccount && bank.value(of: "account-number") == "12345678")
+        #expect(bank.value(of: "bank") == "First Bank" && bank.value(of: "iban") == "DE89370400440532013000")
+        let wifi = try Fixture.item(result, "Home Wi-Fi")
+        #expect(wifi.type == .wifi && wifi.value(of: "ssid") == "Burrow" && wifi.value(of: "password") == "wifi-pass")
+        let scan = try Fixture.item(result, "Passport scan")
+        #expect(scan.attachments.map(\.name) == ["passport.pdf", "note.txt"])
+        #expect(scan.attachments.first?.data == Data("PDFDATA".utf8))
+        #expect(result.skipped.map(\.field) == ["Passport scan/gone.txt"], "a file not in the archive is named")
     }
 
     @Test("1PUX with absurd numbers (1e300 times, a month-year that is no month): imported, nothing traps")
