@@ -29,16 +29,23 @@ enum ArchiveImporters {
             let json = try extract(entry, from: archive, file: file)
             return try ProtonPassJSONImporter(file: file, now: now).read(json)
         }
-        if let entry = archive["credentials.csv"] {
-            // Dashlane: one CSV per kind of item; logins and payment cards are read.
-            var result = try Importer.read(
-                data: try extract(entry, from: archive, file: file), name: "\(file): credentials.csv",
-                format: .dashlaneCSV, now: now)
-            if let payments = archive["payments.csv"] {
-                let cards = try DashlanePayments(now: now).read(
-                    try extract(payments, from: archive, file: file), name: "\(file): payments.csv")
-                result.items += cards.items
-                result.skipped += cards.skipped
+        let dashlaneFiles = ["credentials.csv", "securenotes.csv", "payments.csv", "ids.csv", "personalInfo.csv"]
+        if dashlaneFiles.contains(where: { archive[$0] != nil }) {
+            // Dashlane: one CSV per kind of item, each read; a CSV this reader does not know is named.
+            var result = ImportedItems(format: .dashlaneCSV, items: [], skipped: [], notes: [])
+            for entry in archive where entry.type == .file {
+                guard dashlaneFiles.contains(entry.path) else {
+                    result.notes.append(
+                        "\(entry.path) in \(file) is not a Dashlane file Coffer reads; it was left out.")
+                    continue
+                }
+                let data = try extract(entry, from: archive, file: file)
+                // An empty file (no items of that kind) has a header and nothing else.
+                guard data.contains(0x0A), data.split(separator: 0x0A).count > 1 else { continue }
+                let part = try Importer.read(data: data, name: "\(file): \(entry.path)", format: .dashlaneCSV, now: now)
+                result.items += part.items
+                result.skipped += part.skipped
+                result.notes += part.notes
             }
             return result
         }
@@ -411,44 +418,5 @@ extension ProtonPassJSONImporter {
                 }
             }
         }
-    }
-}
-
-/// Dashlane's `payments.csv`: payment cards and bank accounts.
-struct DashlanePayments {
-    let now: Date
-
-    func read(_ data: Data, name: String) throws(ImportError) -> ImportedItems {
-        let (text, _) = try TextDecoding.decode(data, file: name)
-        let records = try CSVReader.parse(text, file: name)
-        guard let header = records.first?.cells.map(ImportFormat.normalizedColumn) else {
-            return ImportedItems(format: .dashlaneCSV, items: [], skipped: [], notes: [])
-        }
-        var items: [Item] = []
-        for record in records.dropFirst() {
-            var row = CSVRow(line: record.line, header: header, cells: record.cells)
-            let isBank = row.take("type").lowercased().contains("bank")
-            var item = Item(type: isBank ? .bankAccount : .card, title: row.take("account_name"), now: now)
-            if isBank {
-                item.setValue(row.take("account_holder"), of: "holder")
-                item.setValue(row.take("account_number"), of: "account-number")
-                item.setValue(row.take("routing_number"), of: "routing-number")
-                item.setValue(row.take("issuing_bank"), of: "bank")
-            } else {
-                item.setValue(row.take("account_holder"), of: "cardholder")
-                item.setValue(row.take("cc_number"), of: "number")
-                item.setValue(row.take("code"), of: "cvv")
-                let month = row.take("expiration_month")
-                let year = row.take("expiration_year")
-                if !month.isEmpty || !year.isEmpty {
-                    item.setValue("\(month.count == 1 ? "0" : "")\(month)/\(year)", of: "expiry")
-                }
-                row.ignore("account_number", "routing_number")
-            }
-            item.customFields += row.leftovers()
-            if item.title.isEmpty { item.title = isBank ? "Bank account" : "Payment card" }
-            items.append(item)
-        }
-        return ImportedItems(format: .dashlaneCSV, items: items, skipped: [], notes: [])
     }
 }

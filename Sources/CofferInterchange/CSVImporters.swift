@@ -22,6 +22,9 @@ struct CSVRow {
         return cells[index].trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Whether the file has `column`.
+    func has(_ column: String) -> Bool { header.contains(column) }
+
     /// Marks columns as deliberately not imported (display-only data such as icons).
     mutating func ignore(_ columns: String...) { used.formUnion(columns) }
 
@@ -172,7 +175,18 @@ struct CSVImporters {
         return item
     }
 
+    /// Dashlane writes one CSV per kind of item; each is told apart by its columns.
     private func dashlane(_ row: inout CSVRow) -> Item {
+        if row.has("cc_number") || row.has("account_name") { return dashlanePayment(&row) }
+        if row.has("place_of_issue") || row.has("issue_date") { return dashlaneID(&row) }
+        if row.has("first_name") || row.has("email_type") || row.has("item_name") { return dashlanePersonalInfo(&row) }
+        if !row.has("password"), !row.has("username") {
+            var note = Item(type: .note, title: row.take("title"), now: now)
+            note.notes = row.take("note")
+            let category = row.take("category")
+            if !category.isEmpty { note.tags = [category] }
+            return note
+        }
         var item = login(
             title: row.take("title"), username: row.take("username"), password: row.take("password"),
             urls: [row.take("url")])
@@ -182,6 +196,76 @@ struct CSVImporters {
         item.notes = row.take("note")
         let category = row.take("category")
         if !category.isEmpty { item.tags = [category] }
+        return item
+    }
+
+    /// `payments.csv`: payment cards and bank accounts.
+    private func dashlanePayment(_ row: inout CSVRow) -> Item {
+        let isBank = row.take("type").lowercased().contains("bank")
+        var item = Item(type: isBank ? .bankAccount : .card, title: row.take("account_name"), now: now)
+        if isBank {
+            item.setValue(row.take("account_holder"), of: "holder")
+            item.setValue(row.take("account_number"), of: "account-number")
+            item.setValue(row.take("routing_number"), of: "routing-number")
+            item.setValue(row.take("issuing_bank"), of: "bank")
+        } else {
+            item.setValue(row.take("account_holder"), of: "cardholder")
+            item.setValue(row.take("cc_number"), of: "number")
+            item.setValue(row.take("code"), of: "cvv")
+            let month = row.take("expiration_month")
+            let year = row.take("expiration_year")
+            if !month.isEmpty || !year.isEmpty {
+                item.setValue("\(month.count == 1 ? "0" : "")\(month)/\(year)", of: "expiry")
+            }
+            row.ignore("account_number", "routing_number")
+        }
+        item.notes = row.take("note")
+        if item.title.isEmpty { item.title = row.take("name") }
+        if item.title.isEmpty { item.title = isBank ? "Bank account" : "Payment card" }
+        return item
+    }
+
+    /// `ids.csv`: passports, ID cards, driving licences, social security and tax numbers.
+    private func dashlaneID(_ row: inout CSVRow) -> Item {
+        let kind = row.take("type")
+        let name = row.take("name")
+        var item = Item(
+            type: .identity, title: [kind.capitalized, name].filter { !$0.isEmpty }.joined(separator: " – "), now: now)
+        let number = row.take("number")
+        if kind.lowercased() == "passport" {
+            item.setValue(number, of: "passport")
+        } else if !number.isEmpty {
+            item.setValue(number, of: "\(kind.isEmpty ? "ID" : kind) number", kind: .hidden)
+        }
+        item.setValue(name, of: "first-name")
+        for (column, label) in [
+            ("issue_date", "issued"), ("expiration_date", "expires"), ("place_of_issue", "place of issue"),
+        ] {
+            let value = row.take(column)
+            if !value.isEmpty { item.setValue(value, of: label) }
+        }
+        return item
+    }
+
+    /// `personalInfo.csv`: one row per name, e-mail, phone number, address or website.
+    private func dashlanePersonalInfo(_ row: inout CSVRow) -> Item {
+        let title = [row.take("item_name"), row.take("title")].first { !$0.isEmpty } ?? ""
+        var item = Item(type: .identity, title: title, now: now)
+        item.setValue(
+            [row.take("first_name"), row.take("middle_name")].filter { !$0.isEmpty }.joined(separator: " "),
+            of: "first-name")
+        item.setValue(row.take("last_name"), of: "last-name")
+        item.setValue(row.take("email"), of: "email")
+        item.setValue(row.take("phone_number"), of: "phone")
+        item.setValue(row.take("date_of_birth"), of: "birthday")
+        let address = [
+            "address", "address_building", "address_apartment", "address_floor", "city", "zip", "state", "country",
+        ]
+        .map { row.take($0) }.filter { !$0.isEmpty }
+        item.setValue(address.joined(separator: ", "), of: "address")
+        let url = row.take("url")
+        if !url.isEmpty { item.urls = [url] }
+        if item.title.isEmpty { item.title = row.take("type").capitalized }
         return item
     }
 

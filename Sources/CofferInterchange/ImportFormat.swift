@@ -77,6 +77,13 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         if has("grouping", "extra", "url", "username", "password", "name") { return .lastPassCSV }
         if has("group", "title", "username", "password", "url", "notes") { return .keepassxcCSV }
         if has("username2", "username3", "title", "password", "url", "category") { return .dashlaneCSV }
+        // Dashlane's other files: payments, IDs, personal info, and secure notes (just title and note).
+        if has("account_name", "cc_number", "expiration_month") || has("type", "number", "place_of_issue")
+            || has("first_name", "last_name", "email_type") || columns == ["title", "note"]
+            || columns == ["title", "note", "category"]
+        {
+            return .dashlaneCSV
+        }
         if has("createtime", "modifytime", "vault", "type", "name", "password") { return .protonPassCSV }
         if has("title", "url", "username", "password", "otpauth") {
             return columns.contains("archived") || columns.contains("favorite") ? .onePasswordCSV : .applePasswordsCSV

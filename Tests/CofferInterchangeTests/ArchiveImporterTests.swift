@@ -177,19 +177,46 @@ struct ArchiveImporterTests {
         #expect(try Fixture.item(result, "Deploy key").value(of: "public-key") == "ssh-ed25519 AAAA")
     }
 
-    @Test("Dashlane ZIP: credentials.csv logins and payments.csv cards")
+    static let dashlaneFiles = [
+        "credentials.csv":
+            "username,username2,username3,title,password,note,url,category,otpUrl\nkim,,,Forum,dl-zip-13,,https://forum.example,,\n",
+        "payments.csv":
+            "type,account_name,account_holder,cc_number,code,expiration_month,expiration_year,routing_number,account_number,country,issuing_bank,note,name\npayment_card,Visa,Kim K,4111111111111111,777,7,2030,,,US,,,\nbank,Savings,Kim K,,,,,021000021,123456789,US,Chase,,\n",
+        "securenotes.csv": "title,note\nWiFi guests,password is on the fridge\n",
+        "ids.csv":
+            "type,number,name,issue_date,expiration_date,place_of_issue,state\npassport,X1234567,Kim K,2020-01-01,2030-01-01,Berlin,\n",
+        "personalInfo.csv":
+            "type,title,first_name,middle_name,last_name,login,date_of_birth,place_of_birth,email,email_type,item_name,phone_number,address,country,state,city,zip,address_recipient,address_building,address_apartment,address_floor,address_door_code,job_title,url\nname,Ms,Kim,,Kay,,1990-02-03,Hamburg,,,,,,,,,,,,,,,,\nemail,,,,,,,,kim@example.org,personal,Personal mail,,,,,,,,,,,,,\n",
+    ]
+
+    @Test(
+        "Dashlane ZIP: every file (logins, cards and bank accounts, secure notes, IDs, personal info); each CSV also on its own"
+    )
     func dashlane() throws {
-        let data = try Self.zip([
-            "credentials.csv":
-                "username,username2,username3,title,password,note,url,category,otpUrl\nkim,,,Forum,dl-zip-13,,https://forum.example,,\n",
-            "payments.csv":
-                "type,account_name,account_holder,cc_number,code,expiration_month,expiration_year,routing_number,account_number,country,issuing_bank\npayment_card,Visa,Kim K,4111111111111111,777,7,2030,,,US,\n",
-        ])
-        let result = try Importer.read(data: data, name: "dashlane.zip")
+        var files = Self.dashlaneFiles
+        files["readme.txt"] = "not a Dashlane file"
+        let result = try Importer.read(data: try Self.zip(files), name: "dashlane.zip")
+        #expect(result.items.count == 7, "\(result.items.map(\.title))")
+        #expect(result.notes.contains { $0.contains("readme.txt") }, "a file it does not read is named")
         #expect(try Fixture.item(result, "Forum").value(of: "password") == "dl-zip-13")
         let card = try Fixture.item(result, "Visa")
         #expect(card.type == .card && card.value(of: "expiry") == "07/2030" && card.value(of: "cvv") == "777")
         #expect(card.value(of: "country") == "US", "unmapped columns are kept")
+        let bank = try Fixture.item(result, "Savings")
+        #expect(
+            bank.type == .bankAccount && bank.value(of: "account-number") == "123456789"
+                && bank.value(of: "bank") == "Chase")
+        #expect(try Fixture.item(result, "WiFi guests").notes == "password is on the fridge")
+        let passport = try Fixture.item(result, "Passport – Kim K")
+        #expect(passport.value(of: "passport") == "X1234567" && passport.value(of: "expires") == "2030-01-01")
+        let name = try Fixture.item(result, "Ms")
+        #expect(name.value(of: "first-name") == "Kim" && name.value(of: "birthday") == "1990-02-03")
+        #expect(name.value(of: "place_of_birth") == "Hamburg")
+        #expect(try Fixture.item(result, "Personal mail").value(of: "email") == "kim@example.org")
+        for (path, text) in Self.dashlaneFiles {
+            let alone = try Importer.read(data: Data(text.utf8), name: path)
+            #expect(alone.format == .dashlaneCSV && !alone.items.isEmpty, "\(path) on its own")
+        }
     }
 
     @Test("damaged, foreign and oversized archives are refused with the file named")
