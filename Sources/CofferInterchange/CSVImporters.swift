@@ -247,16 +247,24 @@ struct CSVImporters {
         return item
     }
 
+    /// Fills an identity's names (first and middle joined), e-mail and phone from the named columns.
+    private static func fillPerson(
+        _ item: inout Item, from row: inout CSVRow,
+        columns: (first: String, middle: String, last: String, email: String, phone: String)
+    ) {
+        let first = [row.take(columns.first), row.take(columns.middle)].filter { !$0.isEmpty }
+        item.setValue(first.joined(separator: " "), of: "first-name")
+        item.setValue(row.take(columns.last), of: "last-name")
+        item.setValue(row.take(columns.email), of: "email")
+        item.setValue(row.take(columns.phone), of: "phone")
+    }
+
     /// `personalInfo.csv`: one row per name, e-mail, phone number, address or website.
     private func dashlanePersonalInfo(_ row: inout CSVRow) -> Item {
         let title = [row.take("item_name"), row.take("title")].first { !$0.isEmpty } ?? ""
         var item = Item(type: .identity, title: title, now: now)
-        item.setValue(
-            [row.take("first_name"), row.take("middle_name")].filter { !$0.isEmpty }.joined(separator: " "),
-            of: "first-name")
-        item.setValue(row.take("last_name"), of: "last-name")
-        item.setValue(row.take("email"), of: "email")
-        item.setValue(row.take("phone_number"), of: "phone")
+        Self.fillPerson(
+            &item, from: &row, columns: ("first_name", "middle_name", "last_name", "email", "phone_number"))
         item.setValue(row.take("date_of_birth"), of: "birthday")
         let address = [
             "address", "address_building", "address_apartment", "address_floor", "city", "zip", "state", "country",
@@ -370,12 +378,7 @@ struct CSVImporters {
             if !month.isEmpty || !year.isEmpty { item.setValue("\(month)/\(year)", of: "expiry") }
         } else if !row.take("firstname").isEmpty || !row.take("lastname").isEmpty {
             item = Item(type: .identity, title: title, now: now)
-            item.setValue(
-                [row.take("firstname"), row.take("middlename")].filter { !$0.isEmpty }.joined(separator: " "),
-                of: "first-name")
-            item.setValue(row.take("lastname"), of: "last-name")
-            item.setValue(row.take("email"), of: "email")
-            item.setValue(row.take("number"), of: "phone")
+            Self.fillPerson(&item, from: &row, columns: ("firstname", "middlename", "lastname", "email", "number"))
             // Not as "title", which `coffer get ITEM title` reads as the item's own title.
             let honorific = row.take("title")
             if !honorific.isEmpty { item.setValue(honorific, of: "honorific") }
