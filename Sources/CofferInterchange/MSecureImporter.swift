@@ -51,8 +51,15 @@ struct MSecureImporter {
             case (8, .login), (8, .wifi): item.setValue(value, of: "password")
             case (12, .card): item.setValue(value, of: "number")
             case (11, .card): item.setValue(value, of: "expiry")
+            // Type 9 is any secret; legacy templates use it for the name on the card too.
+            case (9, .card) where label.lowercased().contains("name"): item.setValue(value, of: "cardholder")
             case (9, .card) where label.lowercased().contains("pin"): item.setValue(value, of: "pin")
-            case (9, .card): item.setValue(value, of: "cvv")
+            case (9, .card)
+            where label.isEmpty
+                || ["security", "cvv", "cvc", "code", "verification"].contains {
+                    label.lowercased().contains($0)
+                }:
+                item.setValue(value, of: "cvv")
             case (7, _): item.setValue(value, of: label.isEmpty ? "username" : label)
             case (8, _), (9, _), (12, _): item.setValue(value, of: label.isEmpty ? "secret" : label, kind: .hidden)
             default: item.setValue(value, of: label.isEmpty ? "field" : label)

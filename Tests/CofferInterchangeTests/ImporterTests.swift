@@ -383,6 +383,14 @@ struct ImporterTests {
         }
         let marked = try Importer.read(data: Data(full.utf8), name: "msecure.csv", format: .msecureCSV)
         #expect(marked.items.count == 2 && marked.skipped.isEmpty)
+        // A legacy card template stores the name on the card with the secret type 9.
+        let legacy =
+            "mSecure6 CSV export file\nOld Visa|7,Credit Card,,,Name on Card|9|Ann Lee,Card Number|12|4111,Security Code|9|321,Online PIN|9|9999,Bank Secret|9|xyz\n"
+        let card = try #require(try Importer.read(data: Data(legacy.utf8), name: "legacy.csv").items.first)
+        #expect(
+            card.value(of: "cardholder") == "Ann Lee" && card.value(of: "cvv") == "321"
+                && card.value(of: "pin") == "9999")
+        #expect(card.kind(of: "Bank Secret") == .hidden && card.value(of: "Bank Secret") == "xyz")
     }
 
     @Test("A file detected as one format that yields no items is refused, naming the format it likely is")
