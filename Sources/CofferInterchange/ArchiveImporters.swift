@@ -139,7 +139,7 @@ struct OnePUXImporter {
     ]
 
     /// Section field ids with a place in Coffer's types.
-    private static let standard: [String: String] = [
+    static let standard: [String: String] = [
         "cardholder": "cardholder", "ccnum": "number", "cvv": "cvv", "pin": "pin", "type": "brand",
         "firstname": "first-name", "lastname": "last-name", "email": "email", "company": "company",
         "defphone": "phone", "cellphone": "phone", "address": "address", "birthdate": "birthday",
@@ -218,18 +218,7 @@ struct OnePUXImporter {
                 let title = field["title"].string ?? ""
                 if field["value"]["file"].value != nil { continue }  // attached files: see attachFiles
                 guard let (value, kind) = Self.value(field["value"]), !value.isEmpty else { continue }
-                if kind == .totp, item.kind(of: "totp") != nil, (item.value(of: "totp") ?? "").isEmpty {
-                    item.setValue(value, of: "totp", kind: .totp)
-                } else if let name = Self.standard[id], item.kind(of: name) != nil, (item.value(of: name) ?? "").isEmpty
-                {
-                    item.setValue(value, of: name)
-                } else if id == "expiry", type == .card, (item.value(of: "expiry") ?? "").isEmpty {
-                    item.setValue(value, of: "expiry")
-                } else {
-                    item.setValue(
-                        value, of: Self.freeName(title.isEmpty ? id : title, section: sectionTitle, in: item),
-                        kind: kind)
-                }
+                Self.place(value, kind: kind, id: id, title: title, section: sectionTitle, in: &item)
             }
         }
         item.passwordHistory = details["passwordHistory"].array.compactMap { entry in
@@ -242,6 +231,22 @@ struct OnePUXImporter {
         if let created = source["createdAt"].secondsSince1970 { item.created = created }
         if let updated = source["updatedAt"].secondsSince1970 { item.modified = updated }
         return item
+    }
+
+    /// Puts one section field where it belongs: the TOTP, a standard field of the item's type while
+    /// empty, or a custom field under a name not yet used. Shared by 1PUX and 1PIF.
+    static func place(_ value: String, kind: FieldKind, id: String, title: String, section: String, in item: inout Item)
+    {
+        func isEmpty(_ name: String) -> Bool { item.kind(of: name) != nil && (item.value(of: name) ?? "").isEmpty }
+        if kind == .totp, isEmpty("totp") {
+            item.setValue(value, of: "totp", kind: .totp)
+        } else if let name = standard[id], isEmpty(name) {
+            item.setValue(value, of: name)
+        } else if id == "expiry", item.type == .card, isEmpty("expiry") {
+            item.setValue(value, of: "expiry")
+        } else {
+            item.setValue(value, of: freeName(title.isEmpty ? id : title, section: section, in: item), kind: kind)
+        }
     }
 
     /// A field name not yet used on `item`: the field's own, else prefixed with its section's title,

@@ -62,7 +62,8 @@ struct CSVImporters {
         case .mykiCSV: item = myki(&row)
         case .genericCSV: item = columns.map { generic(&row, $0) }
         case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX, .keepassXML,
-            .keeperJSON, .psonoJSON, .enpassJSON, .safeInCloudXML:
+            .keeperJSON, .psonoJSON, .enpassJSON, .safeInCloudXML,
+            .onePasswordPIF:
             item = nil
         }
         guard var item else { return nil }

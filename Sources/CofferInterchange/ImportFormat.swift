@@ -23,6 +23,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case roboFormCSV = "roboform-csv"
     case mykiCSV = "myki-csv"
     case safeInCloudXML = "safeincloud-xml"
+    case onePasswordPIF = "1pif"
     /// KeePass KDBX 4 (KeePassXC, KeePass 2.35+), opened with its password and key file.
     case keepassKDBX = "kdbx"
     /// KeePass 2 / KeePassXC unencrypted XML export.
@@ -55,6 +56,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .roboFormCSV: "RoboForm CSV"
         case .mykiCSV: "Myki CSV"
         case .safeInCloudXML: "SafeInCloud XML"
+        case .onePasswordPIF: "1Password 1PIF"
         case .keepassKDBX: "KeePass KDBX"
         case .keepassXML: "KeePass XML"
         case .genericCSV: "CSV with a column mapping"

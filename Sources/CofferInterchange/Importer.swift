@@ -87,7 +87,10 @@ public enum Importer {
         let (text, encodingNote) = try TextDecoding.decode(data, file: name)
         var result: ImportedItems
         let trimmed = text.drop { $0.isWhitespace }
-        if format == .safeInCloudXML
+        if format == .onePasswordPIF || (format == nil && OnePIFImporter.recognises(trimmed)) {
+            let (items, skipped) = OnePIFImporter(file: name, now: now).read(text)
+            result = ImportedItems(format: .onePasswordPIF, items: items, skipped: skipped, notes: [])
+        } else if format == .safeInCloudXML
             || (format == nil && trimmed.first == "<" && SafeInCloudXMLImporter.recognises(trimmed))
         {
             let (items, skipped) = try SafeInCloudXMLImporter(file: name, now: now).read(Data(text.utf8))

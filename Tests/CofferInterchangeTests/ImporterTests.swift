@@ -372,6 +372,37 @@ struct ImporterTests {
         #expect(door.type == .note && door.isTrashed && door.kind(of: "Code") == .hidden)
     }
 
+    @Test(
+        "1Password 1PIF: web forms with sections and TOTP, cards with flat keys, identities, trash; folders are not items"
+    )
+    func onePIF() throws {
+        let separator = "***5642bee8-a5ff-11dc-8314-0800200c9a66***"
+        let records = [
+            #"{"uuid":"f0","typeName":"system.folder.Regular","title":"Work"}"#,
+            #"{"uuid":"a1","typeName":"webforms.WebForm","title":"Dropbox","location":"https://dropbox.com","faveIndex":2,"createdAt":1600000000,"updatedAt":1600000500,"openContents":{"tags":["cloud"]},"secureContents":{"fields":[{"designation":"username","name":"login_email","type":"E","value":"pat@example.org"},{"designation":"password","name":"login_password","type":"P","value":"pif-pass"},{"name":"remember","type":"C","value":"✓"}],"URLs":[{"label":"website","url":"https://dropbox.com"}],"notesPlain":"shared folder","sections":[{"name":"","title":"","fields":[{"k":"concealed","n":"TOTP_1","t":"one-time password","v":"otpauth://totp/Dropbox?secret=JBSWY3DPEHPK3PXP"}]},{"name":"sec","title":"Security","fields":[{"k":"string","n":"q1","t":"question","v":"pet"},{"k":"concealed","n":"a1","t":"answer","v":"rex"}]}],"passwordHistory":[{"value":"older","time":1500000000}]}}"#,
+            #"{"uuid":"c1","typeName":"wallet.financial.CreditCard","title":"Old Visa","secureContents":{"cardholder":"Pat P","ccnum":"4111111111111111","cvv":"123","expiry_mm":4,"expiry_yy":2027}}"#,
+            #"{"uuid":"i1","typeName":"identities.Identity","title":"Pat","secureContents":{"sections":[{"name":"name","title":"Identification","fields":[{"k":"string","n":"firstname","t":"first name","v":"Pat"},{"k":"string","n":"lastname","t":"last name","v":"Poe"}]},{"name":"address","title":"Address","fields":[{"k":"address","n":"address","t":"address","v":{"street":"1 Elm St","city":"Springfield","zip":"12345","country":"us"}},{"k":"phone","n":"defphone","t":"default phone","v":"555-1"},{"k":"phone","n":"cellphone","t":"mobile","v":"555-2"}]}]}}"#,
+            #"{"uuid":"n1","typeName":"securenotes.SecureNote","title":"Old note","trashed":true,"secureContents":{"notesPlain":"bye"}}"#,
+        ]
+        let text = records.joined(separator: "\n\(separator)\n") + "\n\(separator)\n"
+        let result = try Importer.read(data: Data(text.utf8), name: "data.1pif")
+        #expect(result.format == .onePasswordPIF && result.items.count == 4 && result.skipped.isEmpty)
+        let dropbox = try Fixture.item(result, "Dropbox")
+        #expect(dropbox.value(of: "username") == "pat@example.org" && dropbox.value(of: "password") == "pif-pass")
+        #expect(dropbox.value(of: "totp")?.hasPrefix("otpauth://") == true && dropbox.isFavorite)
+        #expect(dropbox.value(of: "question") == "pet" && dropbox.kind(of: "answer") == .hidden)
+        #expect(dropbox.value(of: "remember") == "✓" && dropbox.tags == ["cloud"] && dropbox.notes == "shared folder")
+        #expect(dropbox.passwordHistory.map(\.value) == ["older"])
+        let visa = try Fixture.item(result, "Old Visa")
+        #expect(
+            visa.type == .card && visa.value(of: "number") == "4111111111111111"
+                && visa.value(of: "expiry") == "04/2027")
+        let pat = try Fixture.item(result, "Pat")
+        #expect(pat.value(of: "first-name") == "Pat" && pat.value(of: "address") == "1 Elm St, Springfield, 12345, us")
+        #expect(pat.value(of: "phone") == "555-1" && pat.value(of: "mobile") == "555-2")
+        #expect(try Fixture.item(result, "Old note").isTrashed)
+    }
+
     @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
     func msecureWithoutMarker() throws {
         let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
