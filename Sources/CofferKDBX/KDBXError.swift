@@ -35,7 +35,8 @@ public enum KDBXError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupportedInnerStream(let id):
             "its protected fields use inner stream cipher \(id); Coffer reads Salsa20 (id 2) and ChaCha20 (id 3) — save it again in KeePassXC"
         case .wrongKey:
-            "the password or key file does not open it; check both (a database made with a key file needs --key-file)"
+            // Nothing in a KDBX file says a hardware key is part of its key, so the message names that case too.
+            "the password or key file does not open it; check both (a database made with a key file needs --key-file). If the database also needs a YubiKey or other hardware key (challenge-response), Coffer cannot open it: in KeePassXC remove the hardware key (Database Settings → Security) or export the database as XML, then import that"
         case .damaged(let reason):
             "the database is damaged: \(reason)"
         case .unreasonableSettings(let reason):

@@ -21,6 +21,7 @@ struct KeePassTests {
         let wrong = try a.run(
             ["import", database, "--key-file", keyFile, "--password-stdin", "--yes"], stdin: "nope\n")
         #expect(wrong.status != 0 && wrong.stderr.contains("does not open"), "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("YubiKey"), "a hardware key, which no file marks, is named as a possible cause")
         let noKey = try a.run(["import", database, "--password-stdin", "--yes"], stdin: KeePassXC.password + "\n")
         #expect(noKey.status != 0 && noKey.stderr.contains("--key-file"), "\(noKey.stderr)")
         #expect(try LifecycleTests.count(a) == 0)
