@@ -108,24 +108,15 @@ public enum Importer {
                 throw .malformed(file: name, line: nil, field: nil, reason: "as KeePass XML, \(error)")
             }
         } else if format == .keeperJSON || (format == nil && trimmed.first == "{" && mayBeKeeper(text)) {
-            guard let object = jsonObject(text) else {
-                throw .malformed(
-                    file: name, line: nil, field: nil, reason: "it is not a JSON object (cut short or damaged)")
-            }
+            let object = try requiredObject(text, file: name)
             let (items, skipped) = KeeperJSONImporter(file: name, now: now).read(object)
             result = ImportedItems(format: .keeperJSON, items: items, skipped: skipped, notes: [])
         } else if format == .psonoJSON || (format == nil && trimmed.first == "{" && mayBePsono(text)) {
-            guard let object = jsonObject(text) else {
-                throw .malformed(
-                    file: name, line: nil, field: nil, reason: "it is not a JSON object (cut short or damaged)")
-            }
+            let object = try requiredObject(text, file: name)
             let (items, skipped) = PsonoJSONImporter(now: now).read(object)
             result = ImportedItems(format: .psonoJSON, items: items, skipped: skipped, notes: [])
         } else if format == .enpassJSON || (format == nil && trimmed.first == "{" && mayBeEnpass(text)) {
-            guard let object = jsonObject(text) else {
-                throw .malformed(
-                    file: name, line: nil, field: nil, reason: "it is not a JSON object (cut short or damaged)")
-            }
+            let object = try requiredObject(text, file: name)
             let (items, skipped) = EnpassJSONImporter(now: now).read(object)
             result = ImportedItems(format: .enpassJSON, items: items, skipped: skipped, notes: [])
         } else if format == .bitwardenJSON || (format == nil && trimmed.first == "{") {
@@ -162,6 +153,15 @@ public enum Importer {
         let start = text.prefix(1 << 16)
         return start.contains("\"category\"") && start.contains("\"fields\"")
             && jsonObject(text).map(EnpassJSONImporter.recognises) == true
+    }
+
+    /// The top-level JSON object of a file read as a schemaless JSON format, or why it is not one.
+    private static func requiredObject(_ text: String, file: String) throws(ImportError) -> [String: Any] {
+        guard let object = jsonObject(text) else {
+            throw .malformed(
+                file: file, line: nil, field: nil, reason: "it is not a JSON object (cut short or damaged)")
+        }
+        return object
     }
 
     private static func jsonObject(_ text: String) -> [String: Any]? {
