@@ -47,7 +47,7 @@ public enum CofferServerApplication {
         router.add(middleware: ErrorMiddleware(routes: routes))
         router.add(middleware: MetricsMiddleware())
         let authenticated = router.group().add(middleware: BearerAuthenticator(storage: storage))
-        let limits = AbuseLimits.standard()
+        let limits = AbuseLimits.standard(perAddress: configuration.attemptsPerAddress)
         let secret = ServerSecret(key: try loadOrCreateSecret(in: configuration.dataDirectory))
         let accounts = AccountRoutes(
             storage: storage, mail: mail, publicURL: publicURL, secret: secret,

@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: [IPRange] = []
     /// Timeouts and the per-address connection cap.
     public var connectionLimits = ConnectionLimits()
+    /// Logins, code requests and registrations one client address may make in five minutes, per kind.
+    /// Raise it when many people share one address (a company behind one NAT without a trusted proxy).
+    public var attemptsPerAddress = 100
 
     /// How mail leaves the server.
     public enum MailSetting: Sendable, Equatable {

@@ -17,7 +17,7 @@ struct CofferServerCommand: AsyncParsableCommand {
         discussion: """
             Settings come from these flags, then COFFER_SERVER_* environment variables (HOST, PORT, PUBLIC_URL, \
             DATA_DIR, QUARANTINE_DAYS, DELETION_DELAY_HOURS, REFRESH_TOKEN_IDLE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
-            BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS), then the JSON file named by --config or \
+            BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS, ATTEMPTS_PER_ADDRESS), then the JSON file named by --config or \
             COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
             """,
         subcommands: [RecordRestore.self, Admin.self])
@@ -118,6 +118,7 @@ struct ConfigurationLoader {
         ("trustedProxies", "COFFER_SERVER_TRUSTED_PROXIES"), ("headTimeout", "COFFER_SERVER_HEAD_TIMEOUT"),
         ("bodyTimeout", "COFFER_SERVER_BODY_TIMEOUT"), ("idleTimeout", "COFFER_SERVER_IDLE_TIMEOUT"),
         ("connectionsPerAddress", "COFFER_SERVER_CONNECTIONS_PER_ADDRESS"),
+        ("attemptsPerAddress", "COFFER_SERVER_ATTEMPTS_PER_ADDRESS"),
     ]
 
     func load() throws -> ServerConfiguration {
@@ -196,6 +197,12 @@ struct ConfigurationLoader {
                 throw ValidationError("connectionsPerAddress must be a whole number from 1 to 100000.")
             }
             settings.connectionLimits.connectionsPerAddress = number
+        }
+        if let text = value("attemptsPerAddress") {
+            guard let number = Int(text), (1...1_000_000).contains(number) else {
+                throw ValidationError("attemptsPerAddress must be a whole number from 1 to 1000000.")
+            }
+            settings.attemptsPerAddress = number
         }
         if let level = value("logLevel") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {

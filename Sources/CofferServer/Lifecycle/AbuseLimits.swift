@@ -13,9 +13,12 @@ struct AbuseLimits: Sendable {
     /// New accounts (which may say that an address is taken).
     let registrations: AttemptBudget
 
-    /// The defaults: per bucket, 10 attempts per e-mail address and 100 per client address in 5 minutes.
-    static func standard() -> AbuseLimits {
-        AbuseLimits(logins: .standard(), codes: .standard(), registrations: .standard())
+    /// Per bucket, 10 attempts per e-mail address and `perAddress` (the server's setting, 100 by default)
+    /// per client address in 5 minutes.
+    static func standard(perAddress: Int) -> AbuseLimits {
+        AbuseLimits(
+            logins: .standard(perAddress: perAddress), codes: .standard(perAddress: perAddress),
+            registrations: .standard(perAddress: perAddress))
     }
 }
 
@@ -24,10 +27,10 @@ struct AttemptBudget: Sendable {
     let perEmail: RateLimiter
     let perAddress: RateLimiter
 
-    static func standard() -> AttemptBudget {
+    static func standard(perAddress: Int) -> AttemptBudget {
         AttemptBudget(
             perEmail: RateLimiter(limit: 10, window: .seconds(300)),
-            perAddress: RateLimiter(limit: 100, window: .seconds(300)))
+            perAddress: RateLimiter(limit: perAddress, window: .seconds(300)))
     }
 
     /// Counts an attempt; throws 429 with Retry-After when over a limit.
