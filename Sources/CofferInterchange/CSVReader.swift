@@ -7,19 +7,33 @@ struct CSVRecord: Sendable {
 }
 
 /// RFC 4180 CSV: quoted cells with doubled quotes, CRLF or LF line ends, line breaks inside quotes.
-/// A delimiter other than a comma is detected from the first line (`;` or tab).
+/// A delimiter other than a comma is detected from the first line (`;` or tab). 1Password 7 escapes
+/// quotes with a backslash instead (``QuoteEscape/backslash``).
 ///
 /// It works on UTF-8 bytes: every structural character is ASCII, so multi-byte characters can
 /// never be mistaken for one, and cells are decoded once, whole.
 enum CSVReader {
+    /// How a quote inside a quoted cell is written.
+    enum QuoteEscape {
+        /// `""` (RFC 4180).
+        case doubled
+        /// `\"` (1Password 7), and `""` as well. A value that ends with a backslash is ambiguous in
+        /// this escaping and is read as an escaped quote, as Bitwarden's reader does
+        /// (quotes before commas and line ends are common: tag sets, notes); the misread row then has the
+        /// wrong number of cells and is named in the preview.
+        case backslash
+    }
+
     private static let quote = UInt8(ascii: "\"")
+    private static let backslash = UInt8(ascii: "\\")
     private static let carriageReturn = UInt8(ascii: "\r")
     private static let lineFeed = UInt8(ascii: "\n")
 
     /// Splits `text` into records; `progress` hears the fraction of bytes read after each record
     /// that crosses another 256 KiB.
-    static func parse(_ text: String, file: String, progress: ImportProgress? = nil) throws(ImportError) -> [CSVRecord]
-    {
+    static func parse(
+        _ text: String, file: String, escape: QuoteEscape = .doubled, progress: ImportProgress? = nil
+    ) throws(ImportError) -> [CSVRecord] {
         let bytes = Array(text.utf8)
         let delimiter = detectDelimiter(bytes)
         var records: [CSVRecord] = []
@@ -47,7 +61,10 @@ enum CSVReader {
             let byte = bytes[index]
             index += 1
             if inQuotes {
-                if byte == quote {
+                if escape == .backslash, byte == backslash, index + 1 < bytes.count, bytes[index] == quote {
+                    cell.append(quote)
+                    index += 1
+                } else if byte == quote {
                     if index < bytes.count, bytes[index] == quote {
                         cell.append(quote)
                         index += 1

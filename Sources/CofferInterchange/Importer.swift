@@ -187,6 +187,15 @@ public enum Importer {
         _ text: String, name: String, format requested: ImportFormat?, columns: ColumnMapping?, now: Date,
         progress: ImportProgress?
     ) throws(ImportError) -> ImportedItems {
+        // 1Password 7 escapes quotes with backslashes, so its files are split differently; its header
+        // line holds no quotes to escape, so the first line tells.
+        if requested == nil || requested == .onePasswordCSV, columns == nil,
+            let headerLine = try? CSVReader.parse(String(text.prefix { !$0.isNewline }), file: name).first,
+            let layout = OnePassword7CSVImporter.layout(of: headerLine.cells.map(ImportFormat.normalizedColumn))
+        {
+            let records = try CSVReader.parse(text, file: name, escape: .backslash, progress: progress)
+            return OnePassword7CSVImporter(layout: layout, now: now).read(records)
+        }
         // Splitting is about half the work, mapping the other half.
         var splitting: ImportProgress?
         if let progress { splitting = { @Sendable fraction in progress(fraction / 2) } }

@@ -57,7 +57,7 @@ struct LastPassNote {
                 let isPhone = name.hasSuffix("Phone") || name == "Fax"
                 customFields.append(
                     Field(
-                        name: name, kind: Self.isSecret(name) ? .hidden : .text,
+                        name: name, kind: FieldSecrecy.looksSecret(name) ? .hidden : .text,
                         value: isPhone ? Self.normalize(value, for: "phone") : value))
             }
         }
@@ -102,12 +102,6 @@ struct LastPassNote {
     private static let addressParts: Set = [
         "Address 1", "Address 2", "Address 3", "City / Town", "County", "State", "Zip / Postal Code", "Country",
     ]
-
-    private static func isSecret(_ name: String) -> Bool {
-        let words = Set(name.lowercased().split { !$0.isLetter })
-        return !words.isDisjoint(with: ["password", "passphrase", "pin", "secret", "private"])
-            || name.lowercased().contains("security")
-    }
 
     /// LastPass writes expiry dates as "June,2027", other dates as "March,4,1990" and phones as
     /// {"num":"…","ext":"…"}; Coffer keeps MM/YYYY, YYYY-MM-DD and the number.
