@@ -62,7 +62,7 @@ struct CSVImporters {
         case .mykiCSV: item = myki(&row)
         case .genericCSV: item = columns.map { generic(&row, $0) }
         case .msecureCSV, .bitwardenJSON, .cofferExport, .onePasswordPUX, .protonPassJSON, .keepassKDBX, .keepassXML,
-            .keeperJSON, .psonoJSON, .enpassJSON, .safeInCloudXML,
+            .keeperJSON, .keeperCSV, .psonoJSON, .enpassJSON, .safeInCloudXML,
             .onePasswordPIF:
             item = nil
         }

@@ -18,6 +18,8 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     case applePasswordsCSV = "apple-csv"
     case nordPassCSV = "nordpass-csv"
     case keeperJSON = "keeper-json"
+    /// Keeper's header-less CSV.
+    case keeperCSV = "keeper-csv"
     case psonoJSON = "psono-json"
     case enpassJSON = "enpass-json"
     case roboFormCSV = "roboform-csv"
@@ -51,6 +53,7 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
         case .applePasswordsCSV: "Apple Passwords CSV"
         case .nordPassCSV: "NordPass CSV"
         case .keeperJSON: "Keeper JSON"
+        case .keeperCSV: "Keeper CSV"
         case .psonoJSON: "Psono JSON"
         case .enpassJSON: "Enpass JSON"
         case .roboFormCSV: "RoboForm CSV"

@@ -212,15 +212,22 @@ public enum Importer {
             let importer = MSecureImporter(now: now)
             var items: [Item] = []
             var skipped: [SkippedRecord] = []
+            var notes: [String] = []
             // The marker line is not a record; a file without it starts with its first item.
             for record in hasMSecureLine ? records.dropFirst() : records[...] {
-                if let item = importer.item(record) {
+                if let item = importer.item(record, notes: &notes) {
                     items.append(item)
                 } else {
                     skipped.append(SkippedRecord(line: record.line, field: nil, reason: "fewer than 4 cells"))
                 }
             }
-            return ImportedItems(format: .msecureCSV, items: items, skipped: skipped, notes: [])
+            return ImportedItems(format: .msecureCSV, items: items, skipped: skipped, notes: notes)
+        }
+        if requested == .keeperCSV
+            || (requested == nil && columns == nil && ImportFormat.detect(csvHeader: header) == nil
+                && KeeperCSVImporter.recognises(records))
+        {
+            return KeeperCSVImporter(now: now).read(records)
         }
         let format: ImportFormat
         if columns != nil {

@@ -18,7 +18,8 @@ struct MSecureImporter {
         }
     }
 
-    func item(_ record: CSVRecord) -> Item? {
+    /// The item of one record; `notes` hears about values read differently from how they were written.
+    func item(_ record: CSVRecord, notes: inout [String]) -> Item? {
         let cells = record.cells
         guard cells.count >= 4 else { return nil }
         let title = String(cells[0].split(separator: "|", maxSplits: 1).first ?? "")
@@ -42,7 +43,11 @@ struct MSecureImporter {
         for cell in cells.dropFirst(4) where !cell.isEmpty {
             // label|type|value; the value may itself contain `|`.
             let parts = cell.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3 else { continue }
+            guard parts.count == 3 else {
+                // Not label|type|value: kept whole rather than lost.
+                item.setValue(cell, of: OnePUXImporter.freeName("field", section: "", in: item))
+                continue
+            }
             let (label, code, value) = (parts[0], Int(parts[1]) ?? 0, parts[2])
             guard !value.isEmpty else { continue }
             switch (code, type) {
@@ -50,7 +55,14 @@ struct MSecureImporter {
             case (7, .login): item.setValue(value, of: "username")
             case (8, .login), (8, .wifi): item.setValue(value, of: "password")
             case (12, .card): item.setValue(value, of: "number")
-            case (11, .card): item.setValue(value, of: "expiry")
+            case (11, .card):
+                let expiry = Self.expiry(value)
+                item.setValue(expiry, of: "expiry")
+                if expiry != value {
+                    notes.append(
+                        "\(title.isEmpty ? "Untitled" : title) (line \(record.line)): the expiry \(value) was read as \(expiry) (mSecure keeps a two-digit year as typed, with zeros in front)."
+                    )
+                }
             // Type 9 is any secret; legacy templates use it for the name on the card too.
             case (9, .card) where label.lowercased().contains("name"): item.setValue(value, of: "cardholder")
             case (9, .card) where label.lowercased().contains("pin"): item.setValue(value, of: "pin")
@@ -67,5 +79,14 @@ struct MSecureImporter {
         }
         if item.title.isEmpty { item.title = "Untitled" }
         return item
+    }
+
+    /// mSecure writes a year typed with two digits as `0029`; no card expires in year 29, so it is 2029.
+    static func expiry(_ value: String) -> String {
+        let parts = value.split(separator: "/")
+        guard parts.count == 2, parts[1].count == 4, parts[1].hasPrefix("00"), parts[1].allSatisfy(\.isNumber) else {
+            return value
+        }
+        return "\(parts[0])/20\(parts[1].dropFirst(2))"
     }
 }

@@ -105,4 +105,50 @@ struct CSVLayoutTests {
             }
         }
     }
+
+    @Test(
+        "Keeper CSV: header-less rows, folder paths and shared folders as tags, custom field pairs, TFC:Keeper as TOTP")
+    func keeper() throws {
+        let result = try Fixture.read("keeper.csv")
+        #expect(result.format == .keeperCSV && result.skipped.isEmpty)
+        #expect(result.items.map(\.title) == ["GitLab", "Server", "Recovery codes", "Odd", "example.org"])
+
+        let gitlab = try Fixture.item(result, "GitLab")
+        #expect(
+            gitlab.type == .login && gitlab.value(of: "username") == "ann" && gitlab.value(of: "password") == "gl-pass")
+        #expect(gitlab.urls == ["https://gitlab.com"] && gitlab.notes == "line one\nline two")
+        #expect(gitlab.tags == ["Team", "Work/Projects"], "the sharing rights after # are not part of the name")
+        #expect(gitlab.value(of: "totp") == "otpauth://totp/GitLab:ann?secret=JBSWY3DPEHPK3PXP")
+        #expect(gitlab.value(of: "Security Question") == "first pet?" && gitlab.kind(of: "Security Question") == .text)
+        #expect(gitlab.value(of: "PIN") == "1234" && gitlab.kind(of: "PIN") == .hidden)
+
+        #expect(try Fixture.item(result, "Server").value(of: "password") == #"srv, "pw""#)
+        let note = try Fixture.item(result, "Recovery codes")
+        #expect(note.type == .note && note.notes == "code1 code2" && note.tags == ["Notes"])
+        let odd = try Fixture.item(result, "Odd")
+        #expect(odd.tags == [#"a\b"#] && odd.value(of: "field") == "lonely value", "a doubled backslash is one")
+        #expect(try Fixture.item(result, "example.org").value(of: "username") == "bob")
+    }
+
+    @Test(
+        "Keeper CSV: a header row is skipped; with --format keeper-csv a row of the wrong shape is named, the rest kept"
+    )
+    func keeperShapes() throws {
+        let withHeader =
+            "Folder,Title,Login,Password,Website Address,Notes,Shared Folder\n,Mail,ann,pw,https://mail.example,,\n"
+        let read = try Importer.read(data: Data(withHeader.utf8), name: "keeper.csv")
+        #expect(read.format == .keeperCSV && read.items.map(\.title) == ["Mail"])
+
+        let broken = ",Mail,ann,pw,https://mail.example,,\n,Half,ann,pw,,,,name-without-value\n"
+        #expect(throws: ImportError.self, "a row of another shape means it is not recognised as Keeper's") {
+            try Importer.read(data: Data(broken.utf8), name: "keeper.csv")
+        }
+        let forced = try Importer.read(data: Data(broken.utf8), name: "keeper.csv", format: .keeperCSV)
+        #expect(forced.items.map(\.title) == ["Mail"] && forced.skipped.map(\.line) == [2])
+
+        let other = "id,name,colour,size,shape,weight,owner\n1,ball,red,10,round,5,ann\n"
+        #expect(throws: ImportError.self, "a CSV of other names is not taken for Keeper's") {
+            try Importer.read(data: Data(other.utf8), name: "things.csv")
+        }
+    }
 }

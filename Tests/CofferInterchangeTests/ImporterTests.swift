@@ -403,7 +403,9 @@ struct ImporterTests {
         #expect(try Fixture.item(result, "Old note").isTrashed)
     }
 
-    @Test("mSecure without its marker line is still detected, and --format msecure-csv never drops a first item")
+    @Test(
+        "mSecure without its marker line is still detected, --format msecure-csv never drops a first item, 0029 years are named"
+    )
     func msecureWithoutMarker() throws {
         let full = try String(contentsOf: Fixture.url("msecure.csv"), encoding: .utf8)
         let withoutMarker = Data(full.split(separator: "\n", maxSplits: 1)[1].utf8)
@@ -416,12 +418,20 @@ struct ImporterTests {
         #expect(marked.items.count == 2 && marked.skipped.isEmpty)
         // A legacy card template stores the name on the card with the secret type 9.
         let legacy =
-            "mSecure6 CSV export file\nOld Visa|7,Credit Card,,,Name on Card|9|Ann Lee,Card Number|12|4111,Security Code|9|321,Online PIN|9|9999,Bank Secret|9|xyz\n"
-        let card = try #require(try Importer.read(data: Data(legacy.utf8), name: "legacy.csv").items.first)
+            "mSecure6 CSV export file\nOld Visa|7,Credit Card,,,Name on Card|9|Ann Lee,Card Number|12|4111,Security Code|9|321,Online PIN|9|9999,Bank Secret|9|xyz,Expiration Date|11|05/0029,loose cell\n"
+        let legacyRead = try Importer.read(data: Data(legacy.utf8), name: "legacy.csv")
+        let card = try #require(legacyRead.items.first)
         #expect(
             card.value(of: "cardholder") == "Ann Lee" && card.value(of: "cvv") == "321"
                 && card.value(of: "pin") == "9999")
         #expect(card.kind(of: "Bank Secret") == .hidden && card.value(of: "Bank Secret") == "xyz")
+        // A year typed with two digits is written 0029: read as 2029, and the preview says so.
+        #expect(card.value(of: "expiry") == "05/2029")
+        #expect(
+            legacyRead.notes == [
+                "Old Visa (line 2): the expiry 05/0029 was read as 05/2029 (mSecure keeps a two-digit year as typed, with zeros in front)."
+            ])
+        #expect(card.value(of: "field") == "loose cell", "a cell that is not label|type|value is kept whole")
     }
 
     @Test("A file detected as one format that yields no items is refused, naming the format it likely is")
