@@ -100,6 +100,50 @@ struct InterchangeTests {
         #expect(try a.allFileBytes().range(of: Data("bw-canary-5120".utf8)) == nil, "never in a file in clear")
     }
 
+    @Test(
+        "--dry-run reports exactly what the import then does: added, merged, skipped, and each rejected row or item"
+    )
+    func dryRunCountsMatchTheImport() throws {
+        let a = try CofferCLI()
+        try a.ok(["init", "--password-stdin"], stdin: SyncTests.password + "\n")
+        try a.ok(["import", try Self.write(Self.bitwardenCSV, to: a, as: "first.csv"), "--yes"])
+        // Too large to sync once sealed: five cells of a million characters each.
+        let huge = String(repeating: "x", count: 1_000_000)
+        let mixed = """
+            folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp
+            ,,login,Twitter,,,0,https://twitter.com,alice,tw-pass-CHANGED,
+            ,,login,Mail,,,0,https://mail.example,alice,mail-pass-2,
+            ,,login,New one,,,0,https://new.example,bob,new-pass,
+            ,,note,Also new,text,,0,,,,
+            ,,login,Broken,,,0,https://b.example,u,p,,one cell too many
+            ,,login,Huge,\(huge),big: \(huge),0,https://h.example,\(huge),\(huge),\(huge)
+
+            """
+        let file = try Self.write(mixed, to: a, as: "mixed.csv")
+        // Twitter and Mail are already there; after the first run so are the two new items.
+        let expected = ["skip": [2, 0, 2], "merge": [0, 4, 0], "keep": [4, 0, 0]]
+        for choice in ["skip", "merge", "keep"] {
+            let before = try LifecycleTests.count(a)
+            let dry = try #require(
+                try a.json(["import", file, "--duplicates", choice, "--dry-run", "--json"]) as? [String: Any])
+            #expect(try LifecycleTests.count(a) == before, "a dry run changes nothing")
+            let done = try #require(try a.json(["import", file, "--duplicates", choice, "--yes", "--json"]) as? [String: Any])
+            for key in ["format", "added", "merged", "skipped"] {
+                #expect("\(dry[key] ?? "-")" == "\(done[key] ?? "-")", "\(choice): \(key)")
+            }
+            let rejected = { (report: [String: Any]) in
+                ((report["rejected"] as? [[String: Any]]) ?? []).map { "\($0["line"] ?? "-") \($0["field"] ?? "-")" }
+            }
+            #expect(rejected(dry) == rejected(done) && rejected(done).count == 2, "\(choice): \(rejected(done))")
+            #expect(dry["dryRun"] as? Bool == true && done["dryRun"] as? Bool == false)
+            #expect(
+                [done["added"], done["merged"], done["skipped"]].map { $0 as? Int } == expected[choice]?.map { Optional($0) },
+                "\(choice): \(done)")
+            let added = try #require(done["added"] as? Int)
+            #expect(try LifecycleTests.count(a) == before + added, "\(choice): the vault grew by what was reported")
+        }
+    }
+
     @Test("the encrypted export opens only with its own password and imports into another vault")
     func encryptedExport() throws {
         let a = try CofferCLI()
