@@ -60,7 +60,9 @@ public final class XMLTree {
             throw .damaged("its XML declares a document type, which KeePass never writes")
         }
         let builder = Builder()
-        let parser = XMLParser(data: data)
+        // Fed from a stream, the parser gets the document in small chunks. Given whole, libxml2 refuses
+        // any document over 10 MB as a "huge input lookup" (30,000 KeePass entries are more).
+        let parser = XMLParser(stream: InputStream(data: data))
         parser.shouldResolveExternalEntities = false
         parser.delegate = builder
         guard parser.parse(), let root = builder.root else {

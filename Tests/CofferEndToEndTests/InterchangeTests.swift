@@ -127,7 +127,8 @@ struct InterchangeTests {
             let dry = try #require(
                 try a.json(["import", file, "--duplicates", choice, "--dry-run", "--json"]) as? [String: Any])
             #expect(try LifecycleTests.count(a) == before, "a dry run changes nothing")
-            let done = try #require(try a.json(["import", file, "--duplicates", choice, "--yes", "--json"]) as? [String: Any])
+            let done = try #require(
+                try a.json(["import", file, "--duplicates", choice, "--yes", "--json"]) as? [String: Any])
             for key in ["format", "added", "merged", "skipped"] {
                 #expect("\(dry[key] ?? "-")" == "\(done[key] ?? "-")", "\(choice): \(key)")
             }
@@ -137,7 +138,8 @@ struct InterchangeTests {
             #expect(rejected(dry) == rejected(done) && rejected(done).count == 2, "\(choice): \(rejected(done))")
             #expect(dry["dryRun"] as? Bool == true && done["dryRun"] as? Bool == false)
             #expect(
-                [done["added"], done["merged"], done["skipped"]].map { $0 as? Int } == expected[choice]?.map { Optional($0) },
+                [done["added"], done["merged"], done["skipped"]].map { $0 as? Int }
+                    == expected[choice]?.map { Optional($0) },
                 "\(choice): \(done)")
             let added = try #require(done["added"] as? Int)
             #expect(try LifecycleTests.count(a) == before + added, "\(choice): the vault grew by what was reported")

@@ -104,6 +104,35 @@ struct KeePassInterchangeTests {
         #expect(back.first { $0.id == trashed.id }?.isTrashed == true)
     }
 
+    @Test("XML over 10 MB (libxml2 refuses such a document given whole) is read, as KeePass XML and inside a KDBX")
+    func largeDocuments() throws {
+        // 12 entries with a megabyte of notes each: about 12 MB of XML, in 30,000 entries' worth of bytes.
+        let items = (0..<12).map { index in
+            var item = Item(type: .note, title: "Note \(index)", now: Self.moment)
+            item.notes = String(repeating: "n", count: 1_000_000) + "\(index)"
+            return item
+        }
+        let database = KeePassInterchange.database(for: items)
+        let credentials = try KDBXCredentials(password: "right")
+        let file = try KDBXFile.write(
+            database, credentials: credentials,
+            settings: KDBXSettings(
+                cipher: .chaCha20, keyDerivation: .argon2d(memoryKiB: 1024, iterations: 1, parallelism: 1)))
+        let fromKDBX = try KeePassInterchange.read(file, file: "big.kdbx", credentials: credentials).items
+        #expect(fromKDBX.count == 12 && fromKDBX.allSatisfy { $0.notes.count > 1_000_000 })
+
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<KeePassFile><Root><Group><Name>Root</Name>"
+        for item in items {
+            xml += "<Entry><String><Key>Title</Key><Value>\(item.title)</Value></String>"
+            xml += "<String><Key>Notes</Key><Value>\(item.notes)</Value></String></Entry>\n"
+        }
+        xml += "</Group></Root></KeePassFile>\n"
+        #expect(xml.utf8.count > 12_000_000)
+        let fromXML = try Importer.read(data: Data(xml.utf8), name: "big.xml")
+        #expect(fromXML.format == .keepassXML && fromXML.items.map(\.title) == items.map(\.title))
+        #expect(fromXML.items.map(\.notes) == items.map(\.notes))
+    }
+
     @Test("a file over the import limit, a wrong password and a damaged file each name the file and the problem")
     func errors() throws {
         let credentials = try KDBXCredentials(password: "right")
