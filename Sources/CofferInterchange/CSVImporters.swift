@@ -19,7 +19,7 @@ struct CSVRow {
     mutating func take(_ column: String) -> String {
         used.insert(column)
         guard let index = header.firstIndex(of: column), index < cells.count else { return "" }
-        return cells[index].trimmingCharacters(in: .whitespacesAndNewlines)
+        return cells[index].trimmingWhitespace()
     }
 
     /// Whether the file has `column`.
@@ -32,7 +32,7 @@ struct CSVRow {
     func leftovers() -> [Field] {
         header.enumerated().compactMap { index, column in
             guard !used.contains(column), index < cells.count else { return nil }
-            let value = cells[index].trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = cells[index].trimmingWhitespace()
             return value.isEmpty ? nil : Field(name: column, kind: .text, value: value)
         }
     }
@@ -85,7 +85,7 @@ struct CSVImporters {
         let type = row.take("type").lowercased()
         var item = login(
             title: row.take("name"), username: row.take("login_username"), password: row.take("login_password"),
-            urls: row.take("login_uri").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+            urls: row.take("login_uri").split(separator: ",").map { $0.trimmingWhitespace() },
             totp: row.take("login_totp"))
         if type == "note" {
             item.type = .note
@@ -94,7 +94,7 @@ struct CSVImporters {
         item.notes = row.take("notes")
         item.isFavorite = row.take("favorite") == "1"
         // An organisation's export lists an item's collections in one cell, comma-separated.
-        let collections = row.take("collections").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let collections = row.take("collections").split(separator: ",").map { $0.trimmingWhitespace() }
         item.tags = ([row.take("folder")] + collections).filter { !$0.isEmpty }
         if row.take("reprompt") == "1" { item.tags.append("reprompt") }
         // One "name: value" per line; the name ends at the last ": ".
@@ -415,7 +415,7 @@ struct CSVImporters {
     // MARK: Helpers
 
     static func list(_ text: String) -> [String] {
-        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { $0.trimmingCharacters(in: .whitespaces) }
+        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { $0.trimmingWhitespace() }
             .filter { !$0.isEmpty }
     }
 
@@ -446,7 +446,7 @@ public struct ColumnMapping: Sendable, Equatable {
     /// Parses `field=Column` pairs separated by commas.
     public init(parsing text: String) throws(ImportError) {
         for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
             guard parts.count == 2, !parts[1].isEmpty else {
                 throw .unknownFormat(file: "--columns", detail: "'\(pair)' is not field=Column")
             }

@@ -1,3 +1,4 @@
+import CofferModel
 import Foundation
 
 /// The files `coffer import` reads. Detected from content (header row or structure), never from the
@@ -98,6 +99,6 @@ public enum ImportFormat: String, CaseIterable, Sendable, Codable {
     }
 
     static func normalizedColumn(_ name: String) -> String {
-        name.trimmingCharacters(in: .whitespaces).lowercased()
+        name.trimmingWhitespace().lowercased()
     }
 }

@@ -258,7 +258,7 @@ public enum Importer {
                     ))
                 continue
             }
-            if record.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            if record.cells.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue }
             guard let item = importers.item(format, &row, columns: columns) else {
                 skipped.append(SkippedRecord(line: record.line, field: nil, reason: "nothing to import"))
                 continue

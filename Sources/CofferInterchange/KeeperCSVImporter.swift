@@ -19,7 +19,7 @@ struct KeeperCSVImporter {
         guard shaped else { return false }
         if isHeader(first) { return true }
         // Values, not names: a header row of unknown columns would have no URL and no empty cell.
-        let website = first.cells[4].trimmingCharacters(in: .whitespaces)
+        let website = first.cells[4].trimmingWhitespace()
         return website.isEmpty || website.contains("://") || website.contains(".")
     }
 
@@ -33,7 +33,7 @@ struct KeeperCSVImporter {
         var skipped: [SkippedRecord] = []
         for (index, record) in records.enumerated() {
             if index == 0, Self.isHeader(record) { continue }
-            let cells = record.cells.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            let cells = record.cells.map { $0.trimmingWhitespace() }
             guard cells.count >= 7, (cells.count - 7) % 2 == 0 else {
                 skipped.append(
                     SkippedRecord(

@@ -136,7 +136,7 @@ struct KeeperJSONImporter {
         case ("keyPair", .sshKey):
             item.setValue((object?["privateKey"] as? String) ?? "", of: "private-key")
             item.setValue(
-                ((object?["publicKey"] as? String) ?? "").trimmingCharacters(in: .whitespaces), of: "public-key")
+                ((object?["publicKey"] as? String) ?? "").trimmingWhitespace(), of: "public-key")
         case ("email", .identity):
             item.setValue(string, of: "email")
         case ("phone", .identity):

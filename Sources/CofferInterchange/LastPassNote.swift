@@ -26,7 +26,7 @@ struct LastPassNote {
         var lines = extra.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         guard let first = lines.first, first.hasPrefix("NoteType:") else { return nil }
         lines.removeFirst()
-        let noteType = String(first.dropFirst("NoteType:".count)).trimmingCharacters(in: .whitespaces)
+        let noteType = String(first.dropFirst("NoteType:".count)).trimmingWhitespace()
         let mapping = Self.mappings[noteType] ?? [:]
         type = Self.types[noteType] ?? .note
 
@@ -44,10 +44,10 @@ struct LastPassNote {
                 pairs.append(("Text", line))
             }
         }
-        notes = notes.trimmingCharacters(in: .whitespacesAndNewlines)
+        notes = notes.trimmingWhitespace()
         var address: [String] = []
         for (name, raw) in pairs {
-            let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = raw.trimmingWhitespace()
             if value.isEmpty || name == "Language" { continue }
             if let field = mapping[name] {
                 fields[field] = Self.normalize(value, for: field)
@@ -108,13 +108,13 @@ struct LastPassNote {
     private static func normalize(_ value: String, for field: String) -> String {
         switch field {
         case "expiry":
-            let parts = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = value.split(separator: ",").map { $0.trimmingWhitespace() }
             guard parts.count == 2, let month = monthNumber(parts[0]), let year = Int(parts[1]) else {
                 return value == "," ? "" : value
             }
             return String(format: "%02d/%04d", month, year)
         case "birthday":
-            let parts = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = value.split(separator: ",").map { $0.trimmingWhitespace() }
             guard parts.count == 3, let month = monthNumber(parts[0]), let day = Int(parts[1]),
                 (1...31).contains(day), let year = Int(parts[2])
             else { return value }

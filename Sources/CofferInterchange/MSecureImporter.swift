@@ -23,7 +23,7 @@ struct MSecureImporter {
         let cells = record.cells
         guard cells.count >= 4 else { return nil }
         let title = String(cells[0].split(separator: "|", maxSplits: 1).first ?? "")
-        let template = cells[1].trimmingCharacters(in: .whitespaces)
+        let template = cells[1].trimmingWhitespace()
         let type: ItemType =
             switch template.lowercased() {
             case "login": .login

@@ -33,7 +33,7 @@ struct OnePIFImporter {
         var line = 1
         for chunk in text.components(separatedBy: Self.separator) {
             defer { line += chunk.filter(\.isNewline).count }
-            let json = chunk.trimmingCharacters(in: .whitespacesAndNewlines)
+            let json = chunk.trimmingWhitespace()
             guard !json.isEmpty else { continue }
             guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
                 skipped.append(SkippedRecord(line: line + 1, field: nil, reason: "this record is not valid JSON"))

@@ -55,7 +55,7 @@ struct OnePassword7CSVImporter {
                     ))
                 continue
             }
-            let cells = record.cells.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            let cells = record.cells.map { $0.trimmingWhitespace() }
             if cells.allSatisfy(\.isEmpty) { continue }
             switch layout {
             case .mac: items.append(macItem(cells, header: header))
@@ -123,7 +123,7 @@ struct OnePassword7CSVImporter {
             return (column, nil)
         }
         let key = column[column.index(after: open)..<column.index(before: column.endIndex)]
-        return (String(column[..<open]).trimmingCharacters(in: .whitespaces), key.isEmpty ? nil : String(key))
+        return (String(column[..<open]).trimmingWhitespace(), key.isEmpty ? nil : String(key))
     }
 
     /// The Mac app prints an item's tags as a set: `{(\n    "Starter Kit",\n    Work\n)}`.
@@ -131,7 +131,7 @@ struct OnePassword7CSVImporter {
         var inner = Substring(value)
         if inner.hasPrefix("{("), inner.hasSuffix(")}") { inner = inner.dropFirst(2).dropLast(2) }
         return inner.split(whereSeparator: { $0 == "," || $0.isNewline }).map { part in
-            var tag = part.trimmingCharacters(in: .whitespaces)
+            var tag = part.trimmingWhitespace()
             if tag.count >= 2, tag.hasPrefix("\""), tag.hasSuffix("\"") { tag = String(tag.dropFirst().dropLast()) }
             return tag
         }.filter { !$0.isEmpty }
@@ -149,7 +149,7 @@ struct OnePassword7CSVImporter {
         case field(section: String?, label: String)
 
         init(_ column: String) {
-            let text = column.trimmingCharacters(in: .whitespaces)
+            let text = column.trimmingWhitespace()
             guard let colon = text.range(of: ": ") else {
                 self = .own(ImportFormat.normalizedColumn(text))
                 return

@@ -37,7 +37,7 @@ struct SafeInCloudXMLImporter {
         for (index, card) in document.children("card").enumerated() {
             if card.attributes["template"] == "true" { continue }
             var item = self.item(card, skipped: &skipped, place: "card[\(index)]")
-            item.tags = card.children("label_id").compactMap { labels[$0.text.trimmingCharacters(in: .whitespaces)] }
+            item.tags = card.children("label_id").compactMap { labels[$0.text.trimmingWhitespace()] }
             items.append(item)
         }
         return (items, skipped)
@@ -81,7 +81,7 @@ struct SafeInCloudXMLImporter {
         }
         for attachment in card.children("file") {
             let name = attachment.attributes["name"] ?? "attachment"
-            guard let data = Data(base64Encoded: attachment.text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            guard let data = Data(base64Encoded: attachment.text.trimmingWhitespace()) else {
                 skipped.append(
                     SkippedRecord(line: nil, field: "\(place)/\(name)", reason: "the attached file is not base64"))
                 continue

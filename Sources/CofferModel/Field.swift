@@ -33,7 +33,35 @@ public struct Field: Codable, Hashable, Sendable {
 
     /// Whether this field answers to `query`, ignoring case, spaces, dashes and underscores.
     public func matches(name query: String) -> Bool {
-        Self.normalize(name) == Self.normalize(query)
+        if name == query { return true }
+        // Field names are nearly always ASCII: compare them folded without building new strings.
+        if let same = Self.asciiNamesMatch(name, query) { return same }
+        return Self.normalize(name) == Self.normalize(query)
+    }
+
+    /// Whether two ASCII names are equal ignoring case, spaces, dashes and underscores; `nil` when
+    /// either has a non-ASCII byte, whose case folding needs Unicode's rules.
+    private static func asciiNamesMatch(_ left: String, _ right: String) -> Bool? {
+        var leftBytes = left.utf8.makeIterator()
+        var rightBytes = right.utf8.makeIterator()
+        /// The next byte that counts, lower-cased; 0 at the end, 0xFF for a non-ASCII byte.
+        func next(_ bytes: inout String.UTF8View.Iterator) -> UInt8 {
+            while let byte = bytes.next() {
+                switch byte {
+                case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "_"): continue
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte + 32
+                case 0x80...: return 0xFF
+                default: return byte
+                }
+            }
+            return 0
+        }
+        while true {
+            let (a, b) = (next(&leftBytes), next(&rightBytes))
+            if a == 0xFF || b == 0xFF { return nil }
+            if a != b { return false }
+            if a == 0 { return true }
+        }
     }
 
     static func normalize(_ text: String) -> String {

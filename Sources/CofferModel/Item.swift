@@ -40,7 +40,7 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
     public static let attachmentLimit = 2 * 1_048_576
 
     /// A new item with the type's standard fields, empty.
-    public init(id: UUID = UUID(), type: ItemType, title: String, now: Date) {
+    public init(id: UUID = .random(), type: ItemType, title: String, now: Date) {
         self.id = id
         self.type = type
         self.title = title
@@ -176,7 +176,12 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
     }
 
     static func normalizedTags(_ tags: [String]) -> [String] {
-        Array(Set(tags.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })).sorted()
+        let trimmed = tags.map { $0.trimmingWhitespace() }
+        // Already in shape (the common case: one tag, or tags read back): no set, no sort.
+        if trimmed.allSatisfy({ !$0.isEmpty }), zip(trimmed, trimmed.dropFirst()).allSatisfy({ $0 < $1 }) {
+            return trimmed
+        }
+        return Array(Set(trimmed.filter { !$0.isEmpty })).sorted()
     }
 }
 
