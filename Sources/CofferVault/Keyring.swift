@@ -42,7 +42,7 @@ public struct Keyring: Sendable {
             itemKey = ItemKey.random()
             wrappedKey = itemKey.wrapped(by: accountKey, context: context(.itemKey, item.id))
         }
-        let plaintext = try ItemContent.encoder.encode(ItemContent(revision: revision, item: item))
+        let plaintext = ItemJSONWriter.sealedContent(revision: revision, item: item)
         let content = SealedBox.seal(plaintext, with: itemKey, context: context(.itemContent, item.id))
         return SealedItem(id: item.id, revision: revision, wrappedKey: wrappedKey, content: content)
     }
@@ -84,15 +84,10 @@ public struct Keyring: Sendable {
 }
 
 /// The plaintext inside an item's content box.
-struct ItemContent: Codable {
+/// Written by ``ItemJSONWriter/sealedContent(revision:item:)``, which gives the JSON `Codable` would.
+struct ItemContent: Decodable {
     var revision: Int64
     var item: Item
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        return encoder
-    }()
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

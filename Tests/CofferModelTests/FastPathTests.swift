@@ -27,7 +27,8 @@ struct FastPathTests {
             #expect(!field.matches(name: other), "\(other)")
         }
         let accented = Field(name: "Prénom", kind: .text, value: "")
-        #expect(accented.matches(name: "PRÉNOM") && accented.matches(name: "pré nom") && !accented.matches(name: "prenom"))
+        #expect(
+            accented.matches(name: "PRÉNOM") && accented.matches(name: "pré nom") && !accented.matches(name: "prenom"))
     }
 
     @Test("trimming removes Unicode white space and line breaks at both ends only, and keeps untouched text as is")

@@ -1,0 +1,189 @@
+public import Foundation
+
+/// Writes items as JSON directly into bytes: the same JSON values `Item`'s `Codable` conformance
+/// gives under a `JSONEncoder` with `.millisecondsSince1970` dates (the sealed content's format), so
+/// every existing reader reads it, without the encoder's generic containers.
+///
+/// Decision (issue "Speed at 100,000 items", item encoding): Foundation's encoder was a quarter of
+/// the agent's time when sealing a 100,000-item import. A compact binary encoding would need a
+/// migration of every vault and backup; a direct writer of the same JSON needs none and took
+/// sealing's encoding from seconds to a tenth of that, so the format stays JSON. Keys are written in
+/// `Item.CodingKeys` order; an item without attachments has no `attachments` key, as before.
+public enum ItemJSONWriter {
+    /// `{"revision":N,"item":{…}}`: the plaintext sealed in an item's content box.
+    public static func sealedContent(revision: Int64, item: Item) -> Data {
+        var output: [UInt8] = []
+        output.reserveCapacity(512 + item.notes.utf8.count)
+        output.append(contentsOf: #"{"revision":"#.utf8)
+        output.append(contentsOf: String(revision).utf8)
+        output.append(contentsOf: #","item":"#.utf8)
+        write(item, into: &output)
+        output.append(UInt8(ascii: "}"))
+        return Data(output)
+    }
+
+    /// Appends `item` as a JSON object.
+    public static func write(_ item: Item, into output: inout [UInt8]) {
+        var object = ObjectWriter(output: output)
+        object.key("id")
+        object.string(item.id.uuidString)
+        object.key("type")
+        object.string(item.type.rawValue)
+        object.key("title")
+        object.string(item.title)
+        object.key("fields")
+        object.fields(item.fields)
+        object.key("customFields")
+        object.fields(item.customFields)
+        object.key("urls")
+        object.strings(item.urls)
+        object.key("notes")
+        object.string(item.notes)
+        object.key("tags")
+        object.strings(item.tags)
+        object.key("isFavorite")
+        object.raw(item.isFavorite ? "true" : "false")
+        object.key("created")
+        object.date(item.created)
+        object.key("modified")
+        object.date(item.modified)
+        object.key("passwordHistory")
+        object.array(item.passwordHistory) { writer, entry in
+            writer.open()
+            writer.key("fieldName")
+            writer.string(entry.fieldName)
+            writer.key("value")
+            writer.string(entry.value)
+            writer.key("replacedAt")
+            writer.date(entry.replacedAt)
+            writer.close()
+        }
+        if let trashedAt = item.trashedAt {
+            object.key("trashedAt")
+            object.date(trashedAt)
+        }
+        if !item.attachments.isEmpty {
+            object.key("attachments")
+            object.array(item.attachments) { writer, attachment in
+                writer.open()
+                writer.key("name")
+                writer.string(attachment.name)
+                writer.key("data")
+                writer.string(attachment.data.base64EncodedString())
+                writer.close()
+            }
+        }
+        output = object.finish()
+    }
+
+    /// Writes one JSON object (and the arrays and objects nested in it), keeping track of commas.
+    private struct ObjectWriter {
+        var output: [UInt8]
+        /// Whether the innermost open object or array has a member yet.
+        private var hasMember: [Bool] = [false]
+
+        init(output: [UInt8]) {
+            self.output = output
+            self.output.append(UInt8(ascii: "{"))
+        }
+
+        mutating func finish() -> [UInt8] {
+            output.append(UInt8(ascii: "}"))
+            return output
+        }
+
+        mutating func open() {
+            separate()
+            output.append(UInt8(ascii: "{"))
+            hasMember.append(false)
+        }
+
+        mutating func close() {
+            hasMember.removeLast()
+            output.append(UInt8(ascii: "}"))
+        }
+
+        private mutating func separate() {
+            if hasMember[hasMember.count - 1] { output.append(UInt8(ascii: ",")) }
+            hasMember[hasMember.count - 1] = true
+        }
+
+        mutating func key(_ name: StaticString) {
+            separate()
+            output.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { output.append(contentsOf: $0) }
+            output.append(contentsOf: #"":"#.utf8)
+            // The value that follows is this member, not another.
+            hasMember[hasMember.count - 1] = false
+        }
+
+        mutating func raw(_ text: StaticString) {
+            separate()
+            text.withUTF8Buffer { output.append(contentsOf: $0) }
+        }
+
+        mutating func date(_ date: Date) {
+            separate()
+            let milliseconds = date.timeIntervalSince1970 * 1000
+            // Whole milliseconds (nearly every date) print as integers; the rest round-trip as Double.
+            if milliseconds == milliseconds.rounded(), abs(milliseconds) < 9.0e15 {
+                output.append(contentsOf: String(Int64(milliseconds)).utf8)
+            } else {
+                output.append(contentsOf: "\(milliseconds)".utf8)
+            }
+        }
+
+        mutating func string(_ text: String) {
+            separate()
+            ItemJSONWriter.appendString(text, to: &output)
+        }
+
+        mutating func strings(_ texts: [String]) {
+            array(texts) { writer, text in writer.string(text) }
+        }
+
+        mutating func fields(_ fields: [Field]) {
+            array(fields) { writer, field in
+                writer.open()
+                writer.key("name")
+                writer.string(field.name)
+                writer.key("kind")
+                writer.string(field.kind.rawValue)
+                writer.key("value")
+                writer.string(field.value)
+                writer.close()
+            }
+        }
+
+        mutating func array<Element>(_ elements: [Element], _ write: (inout ObjectWriter, Element) -> Void) {
+            separate()
+            output.append(UInt8(ascii: "["))
+            hasMember.append(false)
+            for element in elements { write(&self, element) }
+            hasMember.removeLast()
+            output.append(UInt8(ascii: "]"))
+        }
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped, everything else
+    /// as its UTF-8 bytes.
+    static func appendString(_ text: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                output.append(contentsOf: Array(#"\u00"#.utf8))
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0x0F)])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,81 @@
+import CofferModel
+import Foundation
+import Testing
+
+/// The direct writer gives the same JSON values as `Codable` under the sealed content's encoder, so
+/// vaults written before and after it read the same.
+@Suite("Item JSON writer")
+struct ItemJSONWriterTests {
+    struct Content: Codable, Equatable {
+        var revision: Int64
+        var item: Item
+    }
+
+    static func codableJSON(_ content: Content) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        return try encoder.encode(content)
+    }
+
+    static func decode(_ data: Data) throws -> Content {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return try decoder.decode(Content.self, from: data)
+    }
+
+    /// Items of every type with every kind of awkward value.
+    static func samples() -> [Item] {
+        let awkward = [
+            "", "plain", #"quote " and backslash \ and slash /"#, "line\nbreak\r\ttab", "\u{0}\u{1}\u{1F}\u{7F}",
+            "émoji 🔑 and 中文", "\u{2028}\u{2029}", String(repeating: "long ", count: 2000),
+        ]
+        var items: [Item] = []
+        for (index, type) in ItemType.allCases.enumerated() {
+            var item = Item(
+                type: type, title: awkward[index % awkward.count], now: Date(timeIntervalSince1970: 1_606_923_754.123))
+            for (position, field) in item.fields.enumerated() {
+                item.fields[position].value = awkward[(index + position) % awkward.count]
+                _ = field
+            }
+            item.customFields = FieldKind.allCases.map { Field(name: "\($0)", kind: $0, value: awkward[index % 3 + 1]) }
+            item.urls = ["https://a.example/x?y=1&z=\"2\"", "android://hash@pkg/"]
+            item.notes = awkward[(index + 2) % awkward.count]
+            item.tags = ["Work/Projects", "ü"]
+            item.isFavorite = index.isMultiple(of: 2)
+            item.modified = Date(timeIntervalSince1970: Double(index) * 1e9 + 0.0005)
+            item.passwordHistory = [
+                PasswordHistoryEntry(
+                    fieldName: "password", value: awkward[3], replacedAt: Date(timeIntervalSince1970: -5))
+            ]
+            if index.isMultiple(of: 3) { item.trashedAt = Date(timeIntervalSince1970: 2_000_000_000) }
+            if index.isMultiple(of: 4) {
+                item.attachments = [Attachment(name: "a\"b.bin", data: Data((0..<300).map { UInt8($0 % 256) }))]
+            }
+            items.append(item)
+        }
+        return items
+    }
+
+    @Test("every sample reads back equal, and its JSON value equals what Codable writes")
+    func sameValues() throws {
+        for (index, item) in Self.samples().enumerated() {
+            let content = Content(revision: Int64(index) * 1_000_000_007, item: item)
+            let fast = ItemJSONWriter.sealedContent(revision: content.revision, item: item)
+            #expect(try Self.decode(fast) == content, "\(item.type)")
+            let expected = try JSONSerialization.jsonObject(with: Self.codableJSON(content)) as? NSDictionary
+            let actual = try JSONSerialization.jsonObject(with: fast) as? NSDictionary
+            #expect(expected != nil && expected == actual, "\(item.type)")
+        }
+    }
+
+    @Test("an item without attachments or trash date has neither key, as before attachments existed")
+    func optionalKeys() throws {
+        let item = Item(type: .login, title: "t", now: Date(timeIntervalSince1970: 0))
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: ItemJSONWriter.sealedContent(revision: 1, item: item))
+                as? [String: Any])
+        let keys = try #require(object["item"] as? [String: Any]).keys
+        #expect(!keys.contains("attachments") && !keys.contains("trashedAt"))
+        #expect(keys.count == 12)
+    }
+}
