@@ -245,24 +245,14 @@ struct OnePUXImporter {
         } else if id == "expiry", item.type == .card, isEmpty("expiry") {
             item.setValue(value, of: "expiry")
         } else {
-            item.setValue(value, of: freeName(title.isEmpty ? id : title, section: section, in: item), kind: kind)
+            item.keepField(value, named: title.isEmpty ? id : title, section: section, kind: kind)
         }
     }
 
     /// A field name not yet used on `item`: the field's own, else prefixed with its section's title,
     /// else numbered.
     static func freeName(_ title: String, section: String, in item: Item) -> String {
-        let base = title.isEmpty ? "field" : title
-        let taken = { (name: String) in item.kind(of: name) != nil || item.value(of: name) != nil }
-        guard taken(base) else { return base }
-        let prefixed = section.isEmpty ? base : "\(section): \(base)"
-        var candidate = prefixed
-        var number = 2
-        while taken(candidate) {
-            candidate = "\(prefixed) \(number)"
-            number += 1
-        }
-        return candidate
+        FieldNames(of: item).free(title, section: section)
     }
 
     /// A section field's value: `{"concealed": …}`, `{"totp": …}`, `{"monthYear": 202901}`, ….

@@ -50,4 +50,7 @@ public enum ImportLimits {
     public static let maximumFileSize = 256 * 1_048_576
     /// The largest single CSV cell or JSON string: 1 MiB.
     public static let maximumFieldSize = 1_048_576
+    /// Custom fields an importer gives one item; further values go into its notes as `name: value`
+    /// lines, so a record with a million fields costs linear time and still loses nothing.
+    public static let maximumCustomFields = 1_000
 }

@@ -76,8 +76,7 @@ struct KeeperCSVImporter {
                 item.setValue(value, of: "totp", kind: .totp)
                 continue
             }
-            let fieldName = OnePUXImporter.freeName(name.isEmpty ? "field" : name, section: "", in: item)
-            item.setValue(value, of: fieldName, kind: FieldSecrecy.looksSecret(name) ? .hidden : .text)
+            item.keepField(value, named: name, kind: FieldSecrecy.looksSecret(name) ? .hidden : .text)
         }
         return item
     }

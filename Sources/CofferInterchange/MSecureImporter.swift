@@ -45,7 +45,7 @@ struct MSecureImporter {
             let parts = cell.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3 else {
                 // Not label|type|value: kept whole rather than lost.
-                item.setValue(cell, of: OnePUXImporter.freeName("field", section: "", in: item))
+                item.keepField(cell, named: "field")
                 continue
             }
             let (label, code, value) = (parts[0], Int(parts[1]) ?? 0, parts[2])

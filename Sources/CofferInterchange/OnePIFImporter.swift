@@ -75,7 +75,7 @@ struct OnePIFImporter {
                 let name = field["name"].string ?? field["id"].string ?? "field"
                 let kind: FieldKind =
                     field["type"].string == "P" ? .hidden : field["type"].string == "E" ? .email : .text
-                item.setValue(value, of: OnePUXImporter.freeName(name, section: "", in: item), kind: kind)
+                item.keepField(value, named: name, kind: kind)
             }
         }
         for key in Self.flatKeys {

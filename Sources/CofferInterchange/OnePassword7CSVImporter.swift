@@ -101,7 +101,7 @@ struct OnePassword7CSVImporter {
                     value, kind: .text, id: column.lowercased(), title: column.lowercased(), section: "", in: &item)
             case "created date", "modified date":
                 guard let date = CSVImporters.epochSeconds(value) else {
-                    item.setValue(value, of: OnePUXImporter.freeName(column, section: "", in: item))
+                    item.keepField(value, named: column)
                     continue
                 }
                 if column.lowercased().hasPrefix("created") { item.created = date } else { item.modified = date }
@@ -224,7 +224,7 @@ struct OnePassword7CSVImporter {
             guard !handled.contains(name), !(["scope", "autosubmit"].contains(name) && value == "Default") else {
                 continue
             }
-            item.setValue(value, of: OnePUXImporter.freeName(Self.sentenceCase(name), section: "", in: item))
+            item.keepField(value, named: Self.sentenceCase(name))
         }
         var note: String?
         for field in fields {

@@ -151,4 +151,15 @@ struct CSVLayoutTests {
             try Importer.read(data: Data(other.utf8), name: "things.csv")
         }
     }
+
+    @Test("a record with 30,000 custom fields (found by the fuzzer) keeps 1,000 as fields and the rest in the notes")
+    func thousandsOfFields() throws {
+        let pairs = (0..<30_000).map { ",,v\($0)" }.joined()
+        let row = ",Many,ann,pw,https://m.example,,\(pairs)\n"
+        let item = try #require(try Importer.read(data: Data(row.utf8), name: "keeper.csv").items.first)
+        #expect(item.customFields.count == ImportLimits.maximumCustomFields)
+        #expect(item.customFields.first?.name == "field" && item.customFields.last?.name == "field 1000")
+        let lines = item.notes.split(separator: "\n")
+        #expect(lines.count == 29_000 && lines.first == "field: v1000" && lines.last == "field: v29999")
+    }
 }
