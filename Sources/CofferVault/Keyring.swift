@@ -56,7 +56,13 @@ public struct Keyring: Sendable {
         } catch {
             throw .itemIntegrity(record.id, error)
         }
-        guard let content = try? ItemContent.decoder.decode(ItemContent.self, from: plaintext) else {
+        // The direct reader takes the shape sealing writes; anything else goes through JSONDecoder.
+        let content: (revision: Int64, item: Item)
+        if let read = ItemJSONReader.sealedContent(plaintext) {
+            content = read
+        } else if let decoded = try? ItemContent.decoder.decode(ItemContent.self, from: plaintext) {
+            content = (decoded.revision, decoded.item)
+        } else {
             throw .corruptRecord("item \(record.id.uuidString.lowercased()) has unreadable content")
         }
         guard content.revision == record.revision, content.item.id == record.id else {

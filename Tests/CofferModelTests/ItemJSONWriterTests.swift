@@ -79,3 +79,58 @@ struct ItemJSONWriterTests {
         #expect(keys.count == 12)
     }
 }
+
+/// The direct reader gives what `JSONDecoder` gives, for what either encoder writes, and declines
+/// (for `JSONDecoder` to handle) anything else.
+@Suite("Item JSON reader")
+struct ItemJSONReaderTests {
+    @Test("every sample, as the writer and as Codable write it, reads back equal to JSONDecoder's reading")
+    func sameItems() throws {
+        for (index, item) in ItemJSONWriterTests.samples().enumerated() {
+            let content = ItemJSONWriterTests.Content(revision: Int64(index) * 1_000_000_007, item: item)
+            for data in [
+                ItemJSONWriter.sealedContent(revision: content.revision, item: item),
+                try ItemJSONWriterTests.codableJSON(content),
+            ] {
+                let read = try #require(ItemJSONReader.sealedContent(data), "\(item.type)")
+                let decoded = try ItemJSONWriterTests.decode(data)
+                #expect(read.revision == decoded.revision && read.item == decoded.item, "\(item.type)")
+            }
+        }
+    }
+
+    @Test("escapes, surrogate pairs, white space and null trash dates read as JSON says")
+    func jsonDetails() throws {
+        let text = #"""
+             { "revision" : 7 , "item" : {"id":"6F3C1A52-9A0B-4C3D-8E1F-0A1B2C3D4E5F","type":"login",
+              "title":"a\"b\\c\/d\u00e9\ud83d\udd11\n","fields":[],"customFields":[],"urls":[],"notes":"",
+              "tags":[],"isFavorite":false,"created":1.5e12,"modified":-1000,"passwordHistory":[],"trashedAt":null} }
+            """#
+        let read = try #require(ItemJSONReader.sealedContent(Data(text.utf8)))
+        #expect(read.revision == 7 && read.item.title == "a\"b\\c/dé🔑\n" && read.item.trashedAt == nil)
+        #expect(read.item.created == Date(timeIntervalSince1970: 1.5e9))
+        #expect(read.item.modified == Date(timeIntervalSince1970: -1))
+    }
+
+    @Test("unknown keys, missing keys, wrong types, bad escapes and every truncation are declined, never trapped on")
+    func declines() throws {
+        let item = ItemJSONWriterTests.samples()[3]
+        let good = ItemJSONWriter.sealedContent(revision: 1, item: item)
+        let text = String(decoding: good, as: UTF8.self)
+        let variants = [
+            text.replacingOccurrences(of: #""notes":"#, with: #""future":1,"notes":"#),
+            text.replacingOccurrences(of: #""isFavorite":true,"#, with: "").replacingOccurrences(
+                of: #""isFavorite":false,"#, with: ""),
+            text.replacingOccurrences(of: #""revision":1"#, with: #""revision":"1""#),
+            text.replacingOccurrences(of: #""title":""#, with: #""title":"\x"#),
+            text.replacingOccurrences(of: #""title":""#, with: #""title":"\ud800"#),
+            text + "x",
+        ]
+        for variant in variants {
+            #expect(ItemJSONReader.sealedContent(Data(variant.utf8)) == nil, "\(variant.prefix(80))")
+        }
+        for length in stride(from: 0, to: good.count, by: 3) {
+            #expect(ItemJSONReader.sealedContent(good.prefix(length)) == nil)
+        }
+    }
+}
