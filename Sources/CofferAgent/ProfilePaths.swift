@@ -19,7 +19,7 @@ public struct ProfilePaths: Sendable, Equatable {
     public var serverCertificatesFile: String { dataDirectory + "/server-ca.pem" }
 
     /// Paths from the environment.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProfilePaths.variables()) {
         let home = environment["HOME"] ?? NSHomeDirectory()
         if let cofferHome = environment["COFFER_HOME"], !cofferHome.isEmpty {
             let base = Self.absolute(cofferHome)
@@ -31,6 +31,16 @@ public struct ProfilePaths: Sendable, Equatable {
             let runtime = environment["XDG_RUNTIME_DIR"].map(Self.absolute) ?? data + "/coffer"
             agentDirectory = runtime + "/coffer-agent"
         }
+    }
+
+    /// The few variables the paths depend on, read one by one: `ProcessInfo`'s `environment` copies
+    /// every variable into a dictionary, half of what `coffer --version` spent before printing.
+    public static func variables() -> [String: String] {
+        var found: [String: String] = [:]
+        for name in ["HOME", "COFFER_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"] {
+            if let value = getenv(name) { found[name] = String(cString: value) }
+        }
+        return found
     }
 
     /// Creates a directory (and its parents) readable only by the owner.
