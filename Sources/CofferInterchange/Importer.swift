@@ -59,10 +59,27 @@ public enum Importer {
     public static func contents(of path: String) throws(ImportError) -> Data {
         let name = (path as NSString).lastPathComponent
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if attributes?[.type] as? FileAttributeType == .typeDirectory { throw folderError(path, name: name) }
         guard let size = attributes?[.size] as? Int else { throw .unreadable(file: name) }
         guard size <= ImportLimits.maximumFileSize else { throw .tooLarge(file: name, bytes: size) }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(file: name) }
         return data
+    }
+
+    /// Why a folder cannot be imported: an OPVault (1Password 7's folder format, which Coffer does not
+    /// read) gets the exports that carry the same data; any other folder, a request for its file.
+    private static func folderError(_ path: String, name: String) -> ImportError {
+        let isOPVault =
+            name.lowercased().hasSuffix(".opvault")
+            || FileManager.default.fileExists(atPath: path + "/default/profile.js")
+        guard isOPVault else {
+            return .unsupported(file: name, reason: "it is a folder; give the export file inside it")
+        }
+        return .unsupported(
+            file: name,
+            reason:
+                "it is a 1Password OPVault, which Coffer does not read. In 1Password 7 choose File > Export > All Items as 1Password Interchange Format (.1pif), or in 1Password 8 export as .1pux, and import that file"
+        )
     }
 
     /// Reads export bytes; `name` names the file in messages.

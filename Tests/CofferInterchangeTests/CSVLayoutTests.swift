@@ -162,4 +162,18 @@ struct CSVLayoutTests {
         let lines = item.notes.split(separator: "\n")
         #expect(lines.count == 29_000 && lines.first == "field: v1000" && lines.last == "field: v29999")
     }
+
+    @Test("a folder is refused with what to give instead; an OPVault is named with the exports that carry its data")
+    func folders() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("folders-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let vault = base.appendingPathComponent("Personal.opvault/default")
+        try FileManager.default.createDirectory(at: vault, withIntermediateDirectories: true)
+        #expect {
+            try Importer.read(file: vault.deletingLastPathComponent().path)
+        } throws: { "\($0)".contains("1Password OPVault") && "\($0)".contains(".1pif") }
+        #expect {
+            try Importer.read(file: base.path)
+        } throws: { "\($0)".contains("it is a folder") && "\($0)".contains("Nothing was imported") }
+    }
 }
