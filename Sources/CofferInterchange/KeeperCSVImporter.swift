@@ -61,8 +61,9 @@ struct KeeperCSVImporter {
         item.urls = website.isEmpty ? [] : [website]
         item.notes = notes
         if item.title.isEmpty { item.title = CSVImporters.title(fromURL: website) ?? "Untitled" }
+        // Commander writes the rights as `#edit`, then `#reshare`, after the name; either may be alone.
         var sharedFolder = shared
-        for suffix in ["#reshare", "#edit", "#reshare"] where sharedFolder.hasSuffix(suffix) {
+        for suffix in ["#reshare", "#edit"] where sharedFolder.hasSuffix(suffix) {
             sharedFolder.removeLast(suffix.count)
         }
         for path in [folder, sharedFolder] where !path.isEmpty {

@@ -217,11 +217,9 @@ struct OnePassword7CSVImporter {
             if let value = own[name] { item.setValue(value, of: label, kind: .hidden) }
         }
         for (name, value) in own.sorted(by: { $0.key < $1.key }) {
-            let handled: Set = [
-                "uuid", "title", "notes", "tags", "urls", "url", "username", "password", "email", "master-password",
-                "account-key",
-            ]
-            guard !handled.contains(name), !(["scope", "autosubmit"].contains(name) && value == "Default") else {
+            guard !Self.windowsOwnColumns.contains(name),
+                !(["scope", "autosubmit"].contains(name) && value == "Default")
+            else {
                 continue
             }
             item.keepField(value, named: Self.sentenceCase(name))
@@ -249,6 +247,12 @@ struct OnePassword7CSVImporter {
         }
         return (item, note)
     }
+
+    /// The Windows layout's own columns that have a place (or, for `UUID`, none on purpose).
+    private static let windowsOwnColumns: Set = [
+        "uuid", "title", "notes", "tags", "urls", "url", "username", "password", "email", "master-password",
+        "account-key",
+    ]
 
     /// `01/2030` or `1/2030` as MM/YYYY; anything else (the 1970 dates of the export's fault) is not an expiry.
     private static func windowsExpiry(_ value: String) -> String? {
