@@ -249,12 +249,6 @@ struct OnePUXImporter {
         }
     }
 
-    /// A field name not yet used on `item`: the field's own, else prefixed with its section's title,
-    /// else numbered.
-    static func freeName(_ title: String, section: String, in item: Item) -> String {
-        FieldNames(of: item).free(title, section: section)
-    }
-
     /// A section field's value: `{"concealed": …}`, `{"totp": …}`, `{"monthYear": 202901}`, ….
     static func value(_ value: LooseJSON) -> (String, FieldKind)? {
         guard let (kind, content) = value.object.first else { return nil }

@@ -118,3 +118,12 @@ enum CSVReader {
         return best.0
     }
 }
+
+extension SkippedRecord {
+    /// A CSV row longer than its header: a quote or comma out of place shifted its cells.
+    static func tooManyCells(_ record: CSVRecord, headerCount: Int) -> SkippedRecord {
+        SkippedRecord(
+            line: record.line, field: nil,
+            reason: "\(record.cells.count) cells where the header has \(headerCount) (a quote or comma out of place)")
+    }
+}

@@ -222,8 +222,9 @@ public enum Importer {
         }
         let hasMSecureLine = first.cells.first?.hasPrefix("mSecure6 CSV export file") == true
         let header = first.cells.map(ImportFormat.normalizedColumn)
+        let detected = ImportFormat.detect(csvHeader: header)
         if requested == .msecureCSV || (requested == nil && hasMSecureLine)
-            || (requested == nil && columns == nil && ImportFormat.detect(csvHeader: header) == nil
+            || (requested == nil && columns == nil && detected == nil
                 && MSecureImporter.looksLikeRecord(first))
         {
             let importer = MSecureImporter(now: now)
@@ -241,7 +242,7 @@ public enum Importer {
             return ImportedItems(format: .msecureCSV, items: items, skipped: skipped, notes: notes)
         }
         if requested == .keeperCSV
-            || (requested == nil && columns == nil && ImportFormat.detect(csvHeader: header) == nil
+            || (requested == nil && columns == nil && detected == nil
                 && KeeperCSVImporter.recognises(records))
         {
             return KeeperCSVImporter(now: now).read(records)
@@ -251,7 +252,7 @@ public enum Importer {
             format = .genericCSV
         } else if let requested {
             format = requested
-        } else if let detected = ImportFormat.detect(csvHeader: header) {
+        } else if let detected {
             format = detected
         } else {
             throw .unknownFormat(
@@ -267,12 +268,7 @@ public enum Importer {
             if let progress, number % 4096 == 0 { progress(0.5 + Double(number) / Double(records.count) / 2) }
             var row = CSVRow(line: record.line, header: header, cells: record.cells)
             if row.extraCells > 0 {
-                skipped.append(
-                    SkippedRecord(
-                        line: record.line, field: nil,
-                        reason:
-                            "\(record.cells.count) cells where the header has \(header.count) (a quote or comma out of place)"
-                    ))
+                skipped.append(.tooManyCells(record, headerCount: header.count))
                 continue
             }
             if record.cells.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue }

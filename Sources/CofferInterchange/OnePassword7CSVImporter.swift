@@ -47,12 +47,7 @@ struct OnePassword7CSVImporter {
         let windowsColumns = header.map(WindowsColumn.init)
         for record in records.dropFirst() {
             if record.cells.count > header.count {
-                skipped.append(
-                    SkippedRecord(
-                        line: record.line, field: nil,
-                        reason:
-                            "\(record.cells.count) cells where the header has \(header.count) (a quote or comma out of place)"
-                    ))
+                skipped.append(.tooManyCells(record, headerCount: header.count))
                 continue
             }
             let cells = record.cells.map { $0.trimmingWhitespace() }
@@ -233,7 +228,7 @@ struct OnePassword7CSVImporter {
             var value = field.value
             if key == "expiry", type == .card {
                 guard let expiry = Self.windowsExpiry(value) else {
-                    let name = OnePUXImporter.freeName("Expiry date (as exported)", section: "", in: item)
+                    let name = FieldNames(of: item).free("Expiry date (as exported)", section: "")
                     item.setValue(value, of: name)
                     note =
                         "\(item.title) (line \(line)): 1Password 7 for Windows wrote the card's expiry as \"\(value)\" (a known fault of its export, which turns the month and year into a date in 1970); it is kept as written in the field \"\(name)\". Set the expiry by hand."
