@@ -8,8 +8,9 @@ SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 # What `make test` adds: keepassxc-cli, the real peer the KeePass import and export are checked
 # against; Xvfb and xclip, a real clipboard for `coffer copy`; git and python3, a real git remote
 # behind basic auth for the credential helper; sqlite3, the documented way to back up
-# the server; openssl, which makes the private certificate authority of the TLS test.
-TEST_PACKAGES = keepassxc xvfb xclip sqlite3 openssl git python3 openssh-client openssh-server
+# the server; openssl, which makes the private certificate authority of the TLS test; postgresql,
+# the real database the storage conformance suite and the several-instance tests run on.
+TEST_PACKAGES = postgresql keepassxc xvfb xclip sqlite3 openssl git python3 openssh-client openssh-server
 
 .PHONY: run test install deps test-deps check-swift format lint bench fuzz clean
 

@@ -12,6 +12,9 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// Where the SQLite database and the mail directory live.
     public var dataDirectory = URL(fileURLWithPath: "data")
+    /// The PostgreSQL database several server processes share; `nil` keeps the embedded SQLite
+    /// database in ``dataDirectory``.
+    public var database: PostgreSQLAddress?
     /// Days a reset account's old data stays in quarantine.
     public var quarantineRetentionDays = 30
     /// Hours between confirming the deletion of a safety net (quarantine, server backup) and the
@@ -87,5 +90,16 @@ public enum MailSettingError: Error, CustomStringConvertible {
         case .missingCommand(let program):
             "The mail command \(program) does not exist or is not executable. Install a mail transfer agent (for example `apt-get install msmtp-mta` or `postfix`), set COFFER_SERVER_SENDMAIL_COMMAND to one, or use COFFER_SERVER_MAIL=file."
         }
+    }
+}
+
+extension ServerConfiguration {
+    /// The storage these settings name: PostgreSQL when ``database`` is set, else SQLite in
+    /// ``dataDirectory``. Nothing is opened on PostgreSQL until ``ServerStorage/withConnections(_:)``.
+    public func openStorage(logger: Logger) throws -> RelationalServerStorage {
+        if let database {
+            return RelationalServerStorage(driver: PostgreSQLDriver(address: database, logger: logger))
+        }
+        return try RelationalServerStorage.sqlite(directory: dataDirectory)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CofferServer
 import Foundation
+import Logging
 
 /// `coffer-server admin`: the support console, run on the server machine against the server's
 /// database while the server runs or not. Nothing of it is reachable over the network, and nothing
@@ -31,7 +32,7 @@ struct Admin: AsyncParsableCommand {
         @Argument(help: "The account's e-mail address.") var email: String
 
         func run() async throws {
-            let dossier = try await database.console(of: server).dossier(email: email)
+            let dossier = try await database.withConsole(of: server) { try await $0.dossier(email: email) }
             try database.output(dossier) { SupportReport.text(of: dossier) }
         }
     }
@@ -52,7 +53,8 @@ struct Admin: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let events = Array(try await database.console(of: server).dossier(email: email).events.prefix(limit))
+            let events = Array(
+                try await database.withConsole(of: server) { try await $0.dossier(email: email) }.events.prefix(limit))
             try database.output(events) { events.map(SupportReport.line(for:)).joined(separator: "\n") }
         }
     }
@@ -74,7 +76,9 @@ struct Admin: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let expiries = try await database.console(of: server).extendQuarantine(email: email, days: days)
+            let expiries = try await database.withConsole(of: server) {
+                try await $0.extendQuarantine(email: email, days: days)
+            }
             try database.output(["expiresAt": expiries]) {
                 "The quarantine is now kept until \(expiries.map(SupportReport.day).joined(separator: ", ")). The user sees this in their account's events."
             }
@@ -102,8 +106,9 @@ struct Admin: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let accounts = try await database.console(of: server).accounts(
-                containing: search, page: page, perPage: perPage)
+            let accounts = try await database.withConsole(of: server) {
+                try await $0.accounts(containing: search, page: page, perPage: perPage)
+            }
             try database.output(accounts) { SupportReport.text(of: accounts, page: page) }
         }
     }
@@ -124,7 +129,7 @@ struct Admin: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let statistics = try await database.console(of: server).statistics(days: days)
+            let statistics = try await database.withConsole(of: server) { try await $0.statistics(days: days) }
             try database.output(statistics) { SupportReport.text(of: statistics, days: days) }
         }
     }
@@ -139,25 +144,29 @@ struct AdminDatabase: ParsableArguments {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    func console(of server: CofferServerCommand) async throws -> SupportConsole {
+    /// Runs `body` with a console on the server's database (SQLite under `--data-dir`, or the
+    /// PostgreSQL database of `--database-url`).
+    func withConsole<T: Sendable>(
+        of server: CofferServerCommand, _ body: @Sendable (SupportConsole) async throws -> T
+    ) async throws -> T {
         umask(0o077)
-        let settings = try ConfigurationLoader(
-            flags: ["dataDir": server.dataDir], environment: ProcessInfo.processInfo.environment,
-            configFile: server.config
-        ).load()
+        let settings = try server.settings()
         let directory = settings.dataDirectory
         guard
-            FileManager.default.fileExists(
-                atPath: directory.appendingPathComponent(SQLiteServerStorage.databaseFileName).path)
+            settings.database != nil
+                || FileManager.default.fileExists(
+                    atPath: directory.appendingPathComponent(SQLiteDriver.databaseFileName).path)
         else {
             throw ValidationError(
-                "\(directory.path) holds no Coffer database (\(SQLiteServerStorage.databaseFileName)): give the server's --data-dir."
+                "\(directory.path) holds no Coffer database (\(SQLiteDriver.databaseFileName)): give the server's --data-dir or --database-url."
             )
         }
-        let storage = try SQLiteServerStorage(directory: directory)
-        try await storage.migrate()
+        let storage = try settings.openStorage(logger: Logger(label: "coffer-server"))
         let name = operatorName ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
-        return SupportConsole(storage: storage, operatorName: "support: \(name)")
+        return try await storage.withConnections {
+            try await storage.migrate()
+            return try await body(SupportConsole(storage: storage, operatorName: "support: \(name)"))
+        }
     }
 
     /// Prints `value` as JSON with --json, else the text.

@@ -16,11 +16,11 @@ struct CofferServerCommand: AsyncParsableCommand {
         abstract: "The Coffer sync server: stores and relays ciphertext it cannot read.",
         discussion: """
             Settings come from these flags, then COFFER_SERVER_* environment variables (HOST, PORT, PUBLIC_URL, \
-            DATA_DIR, QUARANTINE_DAYS, DELETION_DELAY_HOURS, REFRESH_TOKEN_IDLE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
+            DATA_DIR, DATABASE_URL, QUARANTINE_DAYS, DELETION_DELAY_HOURS, REFRESH_TOKEN_IDLE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
             BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS, ATTEMPTS_PER_ADDRESS), then the JSON file named by --config or \
             COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
             """,
-        subcommands: [RecordRestore.self, Admin.self])
+        subcommands: [Migrate.self, RecordRestore.self, Admin.self])
 
     @Option(help: "Address to bind (default 127.0.0.1).")
     var host: String?
@@ -30,6 +30,13 @@ struct CofferServerCommand: AsyncParsableCommand {
 
     @Option(help: "Directory for the database and the mail folder (default ./data).")
     var dataDir: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "A PostgreSQL database (postgres://USER@HOST:PORT/DATABASE) instead of SQLite under --data-dir.",
+            discussion: "Give a password through COFFER_SERVER_DATABASE_URL, the config file or ~/.pgpass, never here."
+        ))
+    var databaseURL: String?
 
     @Option(help: "The URL users reach this server at, for links in mail.")
     var publicURL: String?
@@ -45,19 +52,29 @@ struct CofferServerCommand: AsyncParsableCommand {
         help: "A reverse proxy (address or CIDR range) whose X-Forwarded-For is believed; repeat for several.")
     var trustedProxies: [String] = []
 
+    /// The settings from flags, environment and file.
+    func settings() throws -> ServerConfiguration {
+        if let databaseURL, (try? PostgreSQLAddress(databaseURL))?.password != nil {
+            throw ValidationError(
+                "A password in --database-url is visible to every user of this machine (ps). Put the URL in COFFER_SERVER_DATABASE_URL or the config file, or the password in ~/.pgpass."
+            )
+        }
+        return try ConfigurationLoader(
+            flags: [
+                "host": host, "port": port.map(String.init), "dataDir": dataDir, "databaseURL": databaseURL,
+                "publicURL": publicURL, "logLevel": logLevel,
+                "trustedProxies": trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ","),
+            ],
+            environment: ProcessInfo.processInfo.environment, configFile: config
+        ).load()
+    }
+
     func run() async throws {
         // A mail command that exits early must not kill the server through SIGPIPE; writes report EPIPE.
         signal(SIGPIPE, SIG_IGN)
         // Everything the server writes (database, secret, mail, backups) is for its own user only.
         umask(0o077)
-        let settings = try ConfigurationLoader(
-            flags: [
-                "host": host, "port": port.map(String.init), "dataDir": dataDir, "publicURL": publicURL,
-                "logLevel": logLevel,
-                "trustedProxies": trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ","),
-            ],
-            environment: ProcessInfo.processInfo.environment, configFile: config
-        ).load()
+        let settings = try settings()
         try settings.checkMailCommand()
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
@@ -69,19 +86,21 @@ struct CofferServerCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         ServerMetrics.register()
         let logger = Logger(label: "coffer-server")
-        let storage = try SQLiteServerStorage(directory: settings.dataDirectory)
-        try await storage.migrate()
-        let app = try CofferServerApplication.build(
-            configuration: settings, storage: storage, mail: settings.mailTransport(), registry: registry,
-            logger: logger,
-            onRunning: { port in
-                logger.notice("coffer-server listening on http://\(settings.host):\(port)")
-            })
-        let janitor = QuarantineJanitor(configuration: settings, storage: storage, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [app, janitor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        let storage = try settings.openStorage(logger: logger)
+        try await storage.withConnections {
+            try await storage.migrate()
+            let app = try CofferServerApplication.build(
+                configuration: settings, storage: storage, mail: settings.mailTransport(), registry: registry,
+                logger: logger,
+                onRunning: { port in
+                    logger.notice("coffer-server listening on http://\(settings.host):\(port)")
+                })
+            let janitor = QuarantineJanitor(configuration: settings, storage: storage, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [app, janitor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
     }
 }
 
@@ -110,7 +129,8 @@ struct ConfigurationLoader {
     /// Keys of the JSON file and the environment variable each maps to.
     static let keys: [(json: String, environment: String)] = [
         ("host", "COFFER_SERVER_HOST"), ("port", "COFFER_SERVER_PORT"), ("publicURL", "COFFER_SERVER_PUBLIC_URL"),
-        ("dataDir", "COFFER_SERVER_DATA_DIR"), ("quarantineDays", "COFFER_SERVER_QUARANTINE_DAYS"),
+        ("dataDir", "COFFER_SERVER_DATA_DIR"), ("databaseURL", "COFFER_SERVER_DATABASE_URL"),
+        ("quarantineDays", "COFFER_SERVER_QUARANTINE_DAYS"),
         ("deletionDelayHours", "COFFER_SERVER_DELETION_DELAY_HOURS"),
         ("refreshTokenIdleDays", "COFFER_SERVER_REFRESH_TOKEN_IDLE_DAYS"),
         ("mail", "COFFER_SERVER_MAIL"), ("sendmailCommand", "COFFER_SERVER_SENDMAIL_COMMAND"),
@@ -145,6 +165,13 @@ struct ConfigurationLoader {
         }
         settings.publicURL = value("publicURL")
         if let directory = value("dataDir") { settings.dataDirectory = URL(fileURLWithPath: directory) }
+        if let url = value("databaseURL"), !url.isEmpty {
+            do {
+                settings.database = try PostgreSQLAddress(url)
+            } catch let error as InvalidDatabaseURL {
+                throw ValidationError(error.description)
+            }
+        }
         if let days = value("quarantineDays") {
             guard let number = Int(days), number >= 1 else {
                 throw ValidationError("quarantineDays must be a whole number of days, at least 1.")
@@ -232,16 +259,39 @@ struct RecordRestore: AsyncParsableCommand {
     func run() async throws {
         umask(0o077)
         let directory = dataDirectory
-        guard FileManager.default.fileExists(atPath: directory + "/" + SQLiteServerStorage.databaseFileName) else {
+        guard FileManager.default.fileExists(atPath: directory + "/" + SQLiteDriver.databaseFileName) else {
             throw ValidationError(
-                "\(directory) holds no Coffer database (\(SQLiteServerStorage.databaseFileName)); give the restored data directory."
+                "\(directory) holds no Coffer database (\(SQLiteDriver.databaseFileName)); give the restored data directory."
             )
         }
-        let storage = try SQLiteServerStorage(directory: URL(fileURLWithPath: directory))
-        try await storage.migrate()
-        let accounts = try await storage.recordRestore(at: Date())
+        let storage = try RelationalServerStorage.sqlite(directory: URL(fileURLWithPath: directory))
+        let accounts = try await storage.withConnections {
+            try await storage.migrate()
+            return try await storage.recordRestore(at: Date())
+        }
         print(
             "Recorded the restore for \(accounts) account(s). Start the server; each device puts back what the backup lacked at its next sync, after telling its user (`coffer sync --yes` in scripts)."
+        )
+    }
+}
+
+/// `coffer-server migrate`: creates or upgrades the database's schema and exits, so a deployment
+/// upgrades its schema once, before new server processes start (they also migrate at start-up;
+/// the migrations hold a lock, so several starting together migrate once).
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or upgrade the database schema (SQLite under --data-dir, or --database-url) and exit.")
+
+    @ParentCommand var server: CofferServerCommand
+
+    func run() async throws {
+        umask(0o077)
+        let settings = try server.settings()
+        let logger = Logger(label: "coffer-server")
+        let storage = try settings.openStorage(logger: logger)
+        try await storage.withConnections { try await storage.migrate() }
+        print(
+            "The database is at the schema this coffer-server expects (\(settings.database?.description ?? settings.dataDirectory.path))."
         )
     }
 }

@@ -233,7 +233,7 @@ final class ThrowawaySSHServer {
         if getuid() == 0 {
             try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         }
-        port = try Self.unusedLoopbackPort()
+        port = try LoopbackPort.unused()
         let config = directory.appendingPathComponent("sshd_config")
         try Data(
             """
@@ -267,23 +267,6 @@ final class ThrowawaySSHServer {
         try #require(spawned == 0, "cannot start \(sshd)")
         let first = try Pipe.firstLine(of: log)
         try #require(first.contains("Server listening"), "sshd did not start: \(first)")
-    }
-
-    /// A port the kernel just handed out and took back; sshd cannot be asked for port 0.
-    static func unusedLoopbackPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
-            }
-        }
-        try #require(bound, "no free loopback port")
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// SIGKILL, for the reason GitHTTPServer.stop gives.

@@ -61,7 +61,7 @@ struct APITests {
     func openAPIMatchesRoutes() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString)")
         let router = try CofferServerApplication.makeRouter(
-            configuration: ServerConfiguration(), storage: try SQLiteServerStorage(directory: directory),
+            configuration: ServerConfiguration(), storage: try RelationalServerStorage.sqlite(directory: directory),
             mail: FileMailTransport(directory: directory, sender: "x"), registry: .init(), publicURL: { "" })
         let served = Set(
             router.routes.map { route in

@@ -12,6 +12,9 @@ public protocol ServerStorage: Sendable {
     /// Background upkeep the storage needs while the server runs (SQLite: moving the write-ahead log
     /// into the database file); returns when the task is cancelled.
     func runMaintenance() async
+    /// Runs `body` while the storage's connections are up: every use of the storage happens inside
+    /// it (PostgreSQL's connection pool runs beside `body` and closes after it).
+    func withConnections<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
 
     /// Creates an account; returns `false` if the e-mail address is taken.
     func createAccount(_ account: StoredAccount) async throws -> Bool

@@ -1,7 +1,8 @@
 import GRDB
 
-/// The server database's schema as named, append-only migrations, in SQL PostgreSQL also accepts.
-enum ServerSchema {
+/// The SQLite database's schema as named, append-only migrations (GRDB's migrator). PostgreSQL has
+/// the same migrations under the same names in its own types (``PostgreSQLSchema``).
+enum SQLiteSchema {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: accounts, devices, tokens, records, events") { db in

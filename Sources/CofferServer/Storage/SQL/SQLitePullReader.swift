@@ -11,14 +11,6 @@ import Synchronization
 /// single statement, so it sees one consistent state without a transaction. Everything else —
 /// writes, and pulls that return records — goes through GRDB as usual.
 final class SQLitePullReader: Sendable {
-    /// What the statement finds for a valid access token.
-    struct Found: Sendable {
-        var accountID: String
-        var lastSequence: Int64
-        var manifest: WireManifest?
-        var restoredAt: Date?
-    }
-
     /// One connection and its lock.
     final class Slot: Sendable {
         let connection = Mutex<Connection?>(nil)
@@ -35,7 +27,7 @@ final class SQLitePullReader: Sendable {
 
     /// The account of the unexpired, unrevoked access token `accessHash`, with its last write
     /// sequence and manifest; `nil` when the token is unknown, expired or revoked.
-    func find(accessHash: Data, now: String) throws -> Found? {
+    func find(accessHash: Data, now: String) throws -> PullHead? {
         // Take a free connection if there is one; else wait for the first.
         for slot in slots {
             if let found = try slot.connection.withLockIfAvailable({ try Self.use(&$0, path: path, accessHash, now) }) {
@@ -45,7 +37,7 @@ final class SQLitePullReader: Sendable {
         return try slots[0].connection.withLock { try Self.use(&$0, path: path, accessHash, now) }
     }
 
-    private static func use(_ slot: inout Connection?, path: String, _ hash: Data, _ now: String) throws -> Found? {
+    private static func use(_ slot: inout Connection?, path: String, _ hash: Data, _ now: String) throws -> PullHead? {
         if slot == nil { slot = try Connection(path: path) }
         guard let connection = slot else { return nil }
         return try connection.find(accessHash: hash, now: now)
@@ -56,18 +48,10 @@ final class SQLitePullReader: Sendable {
         private var database: OpaquePointer?
         private var statement: OpaquePointer?
 
-        static let sql = """
-            SELECT a.id, a.last_sequence, a.manifest_counter, a.manifest_sequence, a.manifest_blob, a.restored_at
-            FROM access_tokens t
-            JOIN devices d ON d.account_id = t.account_id AND d.id = t.device_id AND d.revoked = 0
-            JOIN accounts a ON a.id = t.account_id
-            WHERE t.token_hash = ? AND t.expires_at > ?
-            """
-
         init(path: String) throws {
             guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK,
                 sqlite3_busy_timeout(database, 10_000) == SQLITE_OK,
-                sqlite3_prepare_v3(database, Self.sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+                sqlite3_prepare_v3(database, PullHead.sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
                     == SQLITE_OK
             else {
                 let reason = database.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
@@ -82,7 +66,7 @@ final class SQLitePullReader: Sendable {
             sqlite3_close_v2(database)
         }
 
-        func find(accessHash: Data, now: String) throws -> Found? {
+        func find(accessHash: Data, now: String) throws -> PullHead? {
             defer {
                 sqlite3_reset(statement)
                 sqlite3_clear_bindings(statement)
@@ -94,7 +78,9 @@ final class SQLitePullReader: Sendable {
             _ = sqlite3_bind_text(statement, 2, now, -1, transient)
             switch sqlite3_step(statement) {
             case SQLITE_ROW:
-                let account = String(cString: sqlite3_column_text(statement, 0))
+                guard let account = UUID(uuidString: String(cString: sqlite3_column_text(statement, 0))) else {
+                    throw StorageFailure.unavailable("an account id in the database is not an id")
+                }
                 var manifest: WireManifest?
                 if sqlite3_column_type(statement, 4) != SQLITE_NULL {
                     let count = Int(sqlite3_column_bytes(statement, 4))
@@ -106,7 +92,7 @@ final class SQLitePullReader: Sendable {
                 let restoredAt =
                     sqlite3_column_type(statement, 5) == SQLITE_NULL
                     ? nil : StoredTimestamp.date(String(cString: sqlite3_column_text(statement, 5)))
-                return Found(
+                return PullHead(
                     accountID: account, lastSequence: sqlite3_column_int64(statement, 1), manifest: manifest,
                     restoredAt: restoredAt)
             case SQLITE_DONE:
