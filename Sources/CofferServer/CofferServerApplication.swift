@@ -47,8 +47,10 @@ public enum CofferServerApplication {
         router.add(middleware: ErrorMiddleware(routes: routes))
         router.add(middleware: MetricsMiddleware())
         let authenticated = router.group().add(middleware: BearerAuthenticator(storage: storage))
-        let limits = AbuseLimits.standard(perAddress: configuration.attemptsPerAddress)
-        let secret = ServerSecret(key: try loadOrCreateSecret(in: configuration.dataDirectory))
+        // One server counts in memory; several on one PostgreSQL database count together.
+        let counting: AttemptCounting = configuration.database == nil ? .inMemory : .shared(storage)
+        let limits = AbuseLimits.standard(perAddress: configuration.attemptsPerAddress, counting: counting)
+        let secret = ServerSecret(key: try loadOrCreateSecret(at: configuration.effectiveSecretFile))
         let accounts = AccountRoutes(
             storage: storage, mail: mail, publicURL: publicURL, secret: secret,
             refreshTokenIdleLifetime: TimeInterval(configuration.refreshTokenIdleDays) * 86_400, limits: limits)
@@ -80,9 +82,20 @@ public enum CofferServerApplication {
     /// The server's housekeeping, now and then every hour for as long as it runs: expired quarantines
     /// are purged and confirmed deletions whose wait is over carried out (each an account event), and
     /// expired access tokens deleted through their index, so no request ever pays for clean-up.
+    ///
+    /// Several server processes on one database take turns: each round, the one holding the janitor's
+    /// lease (``ServerStorage/takeJanitorLease(holder:now:until:)``) does the work, and a process that
+    /// stopped gives it up when its lease runs out.
     public static func janitor(configuration: ServerConfiguration, storage: any ServerStorage, logger: Logger) async {
+        let holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"
         while !Task.isCancelled {
             do {
+                let now = Date()
+                guard try await storage.takeJanitorLease(holder: holder, now: now, until: now.addingTimeInterval(2 * 3600))
+                else {
+                    try? await Task.sleep(for: .seconds(3600))
+                    continue
+                }
                 let purged = try await storage.purgeExpiredQuarantines(now: Date())
                 if purged > 0 { logger.info("purged expired quarantines", metadata: ["count": "\(purged)"]) }
                 let deleted = try await storage.executeDueDeletions(now: Date())
@@ -90,6 +103,7 @@ public enum CofferServerApplication {
                 _ = try await storage.deleteExpiredEmailCodes(before: Date())
                 let tokens = try await storage.deleteExpiredAccessTokens(before: Date().addingTimeInterval(-3600))
                 if tokens > 0 { logger.debug("deleted expired access tokens", metadata: ["count": "\(tokens)"]) }
+                _ = try await storage.deleteAttemptWindows(before: Date().addingTimeInterval(-3600))
             } catch {
                 logger.error("housekeeping failed", metadata: ["error.type": "\(type(of: error))"])
             }
@@ -97,25 +111,50 @@ public enum CofferServerApplication {
         }
     }
 
-    /// The server's own secret (for stable fake pre-login salts), kept in the data directory. The
-    /// server does not start without it: a secret that changed on every restart would make the fake
-    /// pre-login answers change too, and so tell unknown addresses from real ones.
-    static func loadOrCreateSecret(in directory: URL) throws -> SymmetricKey {
-        let url = directory.appendingPathComponent("server-secret")
-        if let data = FileManager.default.contents(atPath: url.path) {
-            guard data.count == 32 else { throw ServerSecretError.damaged(path: url.path) }
-            return SymmetricKey(data: data)
-        }
-        let key = SymmetricKey(size: .bits256)
-        let bytes = key.withUnsafeBytes { Data($0) }
+    /// The server's own secret (stable fake pre-login salts, keyed hashes of mailed codes), kept in a
+    /// file and never in the database. The server does not start without it: a secret that changed on
+    /// every restart would make the fake pre-login answers change too, and so tell unknown addresses
+    /// from real ones. Created once: two processes starting together on one new file both end up with
+    /// the one that was linked into place first.
+    static func loadOrCreateSecret(at url: URL) throws -> SymmetricKey {
+        if let key = try readSecret(at: url) { return key }
+        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        let draft = url.deletingLastPathComponent().appendingPathComponent(".server-secret-\(UUID().uuidString)")
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try bytes.write(to: url, options: .atomic)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try bytes.write(to: draft)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: draft.path)
+            defer { try? FileManager.default.removeItem(at: draft) }
+            // link(2) refuses to replace an existing file, unlike a rename.
+            if link(draft.path, url.path) != 0 && errno != EEXIST {
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
         } catch {
             throw ServerSecretError.cannotPersist(path: url.path, reason: "\(error.localizedDescription)")
         }
+        guard let key = try readSecret(at: url) else {
+            throw ServerSecretError.cannotPersist(path: url.path, reason: "it vanished after it was written")
+        }
         return key
+    }
+
+    private static func readSecret(at url: URL) throws -> SymmetricKey? {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        guard data.count == 32 else { throw ServerSecretError.damaged(path: url.path) }
+        return SymmetricKey(data: data)
+    }
+
+    /// Checks, for several server processes on one database, that this process has the same server
+    /// secret as the others: the first to start records its fingerprint (an HMAC of a fixed text,
+    /// which does not reveal the secret); one with another secret would answer codes and pre-logins
+    /// differently, so it refuses to start.
+    public static func checkSharedSecret(configuration: ServerConfiguration, storage: any ServerStorage) async throws {
+        let key = try loadOrCreateSecret(at: configuration.effectiveSecretFile)
+        let fingerprint = Data(HMAC<SHA256>.authenticationCode(for: Data("coffer-server secret fingerprint".utf8), using: key))
+        guard try await storage.adoptSecretFingerprint(fingerprint) else {
+            throw ServerSecretError.differsFromOtherServers(path: configuration.effectiveSecretFile.path)
+        }
     }
 }
 
@@ -125,6 +164,8 @@ public enum ServerSecretError: Error, CustomStringConvertible {
     case damaged(path: String)
     /// It could not be written.
     case cannotPersist(path: String, reason: String)
+    /// Another server process on the same database has another secret.
+    case differsFromOtherServers(path: String)
 
     /// What to do about it.
     public var description: String {
@@ -133,6 +174,8 @@ public enum ServerSecretError: Error, CustomStringConvertible {
             "The server secret \(path) is not 32 bytes. Restore it from a backup of the data directory; if it is lost, delete it (fake pre-login answers then change once)."
         case .cannotPersist(let path, let reason):
             "The server secret cannot be saved at \(path) (\(reason)). Make the data directory writable by the server's user; the server does not start without a lasting secret."
+        case .differsFromOtherServers(let path):
+            "The server secret \(path) is not the one the other servers on this database use. Copy the secret file of the first server to every server (or point COFFER_SERVER_SECRET_FILE at one shared copy) and start again (docs/operations.md, \"Several servers\")."
         }
     }
 }

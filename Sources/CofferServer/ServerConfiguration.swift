@@ -12,6 +12,9 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// Where the SQLite database and the mail directory live.
     public var dataDirectory = URL(fileURLWithPath: "data")
+    /// The server secret's file; `nil` keeps it in ``dataDirectory``. Several server processes on one
+    /// database need the same secret: give each a copy, or one shared path.
+    public var secretFile: URL?
     /// The PostgreSQL database several server processes share; `nil` keeps the embedded SQLite
     /// database in ``dataDirectory``.
     public var database: PostgreSQLAddress?
@@ -94,6 +97,9 @@ public enum MailSettingError: Error, CustomStringConvertible {
 }
 
 extension ServerConfiguration {
+    /// Where the server secret is: ``secretFile``, or `server-secret` in the data directory.
+    public var effectiveSecretFile: URL { secretFile ?? dataDirectory.appendingPathComponent("server-secret") }
+
     /// The storage these settings name: PostgreSQL when ``database`` is set, else SQLite in
     /// ``dataDirectory``. Nothing is opened on PostgreSQL until ``ServerStorage/withConnections(_:)``.
     public func openStorage(logger: Logger) throws -> RelationalServerStorage {

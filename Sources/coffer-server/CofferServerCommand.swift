@@ -16,7 +16,7 @@ struct CofferServerCommand: AsyncParsableCommand {
         abstract: "The Coffer sync server: stores and relays ciphertext it cannot read.",
         discussion: """
             Settings come from these flags, then COFFER_SERVER_* environment variables (HOST, PORT, PUBLIC_URL, \
-            DATA_DIR, DATABASE_URL, QUARANTINE_DAYS, DELETION_DELAY_HOURS, REFRESH_TOKEN_IDLE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
+            DATA_DIR, DATABASE_URL, SECRET_FILE, QUARANTINE_DAYS, DELETION_DELAY_HOURS, REFRESH_TOKEN_IDLE_DAYS, MAIL, SENDMAIL_COMMAND, MAIL_FROM, LOG_LEVEL, TRUSTED_PROXIES, HEAD_TIMEOUT, \
             BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS, ATTEMPTS_PER_ADDRESS), then the JSON file named by --config or \
             COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
             """,
@@ -89,6 +89,9 @@ struct CofferServerCommand: AsyncParsableCommand {
         let storage = try settings.openStorage(logger: logger)
         try await storage.withConnections {
             try await storage.migrate()
+            if settings.database != nil {
+                try await CofferServerApplication.checkSharedSecret(configuration: settings, storage: storage)
+            }
             let app = try CofferServerApplication.build(
                 configuration: settings, storage: storage, mail: settings.mailTransport(), registry: registry,
                 logger: logger,
@@ -130,6 +133,7 @@ struct ConfigurationLoader {
     static let keys: [(json: String, environment: String)] = [
         ("host", "COFFER_SERVER_HOST"), ("port", "COFFER_SERVER_PORT"), ("publicURL", "COFFER_SERVER_PUBLIC_URL"),
         ("dataDir", "COFFER_SERVER_DATA_DIR"), ("databaseURL", "COFFER_SERVER_DATABASE_URL"),
+        ("secretFile", "COFFER_SERVER_SECRET_FILE"),
         ("quarantineDays", "COFFER_SERVER_QUARANTINE_DAYS"),
         ("deletionDelayHours", "COFFER_SERVER_DELETION_DELAY_HOURS"),
         ("refreshTokenIdleDays", "COFFER_SERVER_REFRESH_TOKEN_IDLE_DAYS"),
@@ -165,6 +169,7 @@ struct ConfigurationLoader {
         }
         settings.publicURL = value("publicURL")
         if let directory = value("dataDir") { settings.dataDirectory = URL(fileURLWithPath: directory) }
+        if let file = value("secretFile"), !file.isEmpty { settings.secretFile = URL(fileURLWithPath: file) }
         if let url = value("databaseURL"), !url.isEmpty {
             do {
                 settings.database = try PostgreSQLAddress(url)

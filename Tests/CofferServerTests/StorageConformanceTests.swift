@@ -367,6 +367,30 @@ struct StorageConformanceTests {
         }
     }
 
+    @Test("what server processes share: the secret's fingerprint, attempt windows, the janitor's lease",
+        arguments: StorageKind.allCases)
+    func sharedState(kind: StorageKind) async throws {
+        try await kind.withStorage { storage in
+            #expect(try await storage.adoptSecretFingerprint(Data(repeating: 1, count: 32)))
+            #expect(try await storage.adoptSecretFingerprint(Data(repeating: 1, count: 32)))
+            #expect(try await storage.adoptSecretFingerprint(Data(repeating: 2, count: 32)) == false)
+
+            let key = Data(repeating: 7, count: 32)
+            for expected in 1...3 {
+                let counted = try await storage.countAttempt(key: key, window: 300, now: t0 + Double(expected))
+                #expect(counted.count == expected && counted.windowStart == t0 + 1)
+            }
+            let fresh = try await storage.countAttempt(key: key, window: 300, now: t0 + 302)
+            #expect(fresh.count == 1 && fresh.windowStart == t0 + 302)
+            #expect(try await storage.deleteAttemptWindows(before: t0 + 1000) == 1)
+
+            #expect(try await storage.takeJanitorLease(holder: "a", now: t0, until: t0 + 100))
+            #expect(try await storage.takeJanitorLease(holder: "b", now: t0 + 50, until: t0 + 150) == false)
+            #expect(try await storage.takeJanitorLease(holder: "a", now: t0 + 60, until: t0 + 160))
+            #expect(try await storage.takeJanitorLease(holder: "b", now: t0 + 160, until: t0 + 260))
+        }
+    }
+
     @Test("migrations have the same names in both dialects, and run again changing nothing")
     func migrationNames() async throws {
         #expect(SQLiteDriver.migrationNames == PostgreSQLSchema.migrations.map(\.name))

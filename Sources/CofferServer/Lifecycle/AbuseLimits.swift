@@ -14,11 +14,12 @@ struct AbuseLimits: Sendable {
     let registrations: AttemptBudget
 
     /// Per bucket, 10 attempts per e-mail address and `perAddress` (the server's setting, 100 by default)
-    /// per client address in 5 minutes.
-    static func standard(perAddress: Int) -> AbuseLimits {
+    /// per client address in 5 minutes, counted where `counting` says.
+    static func standard(perAddress: Int, counting: AttemptCounting) -> AbuseLimits {
         AbuseLimits(
-            logins: .standard(perAddress: perAddress), codes: .standard(perAddress: perAddress),
-            registrations: .standard(perAddress: perAddress))
+            logins: .standard("login", perAddress: perAddress, counting: counting),
+            codes: .standard("code", perAddress: perAddress, counting: counting),
+            registrations: .standard("registration", perAddress: perAddress, counting: counting))
     }
 }
 
@@ -27,15 +28,18 @@ struct AttemptBudget: Sendable {
     let perEmail: RateLimiter
     let perAddress: RateLimiter
 
-    static func standard(perAddress: Int) -> AttemptBudget {
+    static func standard(_ name: String, perAddress: Int, counting: AttemptCounting) -> AttemptBudget {
         AttemptBudget(
-            perEmail: RateLimiter(limit: 10, window: .seconds(300)),
-            perAddress: RateLimiter(limit: perAddress, window: .seconds(300)))
+            perEmail: RateLimiter(limit: 10, window: .seconds(300), bucket: "\(name)/email", counting: counting),
+            perAddress: RateLimiter(
+                limit: perAddress, window: .seconds(300), bucket: "\(name)/address", counting: counting))
     }
 
     /// Counts an attempt; throws 429 with Retry-After when over a limit.
     func check(email: String?, address: String) async throws {
-        if let wait = await perAddress.attempt(address) { throw APIError.tooManyRequests(retryAfter: wait) }
-        if let email, let wait = await perEmail.attempt(email) { throw APIError.tooManyRequests(retryAfter: wait) }
+        if let wait = try await perAddress.attempt(address) { throw APIError.tooManyRequests(retryAfter: wait) }
+        if let email, let wait = try await perEmail.attempt(email) {
+            throw APIError.tooManyRequests(retryAfter: wait)
+        }
     }
 }

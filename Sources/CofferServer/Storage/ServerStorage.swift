@@ -156,6 +156,20 @@ public protocol ServerStorage: Sendable {
     /// One chunk of a stored backup, in order from 0.
     func backupChunk(accountID: UUID, id: UUID, index: Int) async throws -> Data?
 
+    // MARK: What several server processes share
+
+    /// Records `fingerprint` as the server secret's when none is recorded; returns whether the
+    /// recorded one is `fingerprint` (a process with another secret must not serve).
+    func adoptSecretFingerprint(_ fingerprint: Data) async throws -> Bool
+    /// Counts one attempt under `key` in a fixed window of `window` seconds; returns the attempts in
+    /// the current window and when it started.
+    func countAttempt(key: Data, window: TimeInterval, now: Date) async throws -> (count: Int, windowStart: Date)
+    /// Deletes attempt windows that started before `cutoff`; returns how many.
+    func deleteAttemptWindows(before cutoff: Date) async throws -> Int
+    /// Takes or renews the janitor's lease for `holder` until `until`; `false` while another holder's
+    /// lease runs.
+    func takeJanitorLease(holder: String, now: Date, until: Date) async throws -> Bool
+
     /// Appends an account event.
     func recordEvent(accountID: UUID, event: AccountEvent) async throws
     /// The account's events, newest first.

@@ -86,6 +86,17 @@ enum PostgreSQLSchema {
         Migration(
             name: "v10: restores of the server recorded for devices",
             statements: ["ALTER TABLE accounts ADD COLUMN restored_at timestamptz"]),
+        Migration(
+            name: "v11: several server processes (secret, attempts, janitor)",
+            statements: [
+                "CREATE TABLE server_identity (id bigint PRIMARY KEY, secret_fingerprint bytea NOT NULL)",
+                """
+                CREATE TABLE attempt_windows (key bytea PRIMARY KEY, window_start timestamptz NOT NULL,
+                  count bigint NOT NULL)
+                """,
+                "CREATE INDEX attempt_windows_start ON attempt_windows(window_start)",
+                "CREATE TABLE janitor_lease (id bigint PRIMARY KEY, holder text NOT NULL, until timestamptz NOT NULL)",
+            ]),
     ]
 
     static let v1 = [

@@ -41,6 +41,9 @@ enum SQLiteSchema {
             // When the operator last restored the server from a backup; pulls carry it to devices.
             try db.execute(sql: "ALTER TABLE accounts ADD COLUMN restored_at TIMESTAMP")
         }
+        migrator.registerMigration("v11: several server processes (secret, attempts, janitor)") { db in
+            for statement in v11 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
 
@@ -106,6 +109,17 @@ enum SQLiteSchema {
              AND q.reset_at > backups.created_at),
           (SELECT a.epoch FROM accounts a WHERE a.id = backups.account_id), 1)
         """,
+    ]
+
+    /// What several server processes on one database share: a fingerprint of the server secret (the
+    /// secret itself never enters the database; a process with another one refuses to start),
+    /// attempt windows of the abuse limits (keyed by a hash of the address counted), and the lease
+    /// that lets one process at a time do the janitor's work.
+    static let v11 = [
+        "CREATE TABLE server_identity (id INTEGER PRIMARY KEY, secret_fingerprint BLOB NOT NULL)",
+        "CREATE TABLE attempt_windows (key BLOB PRIMARY KEY, window_start TIMESTAMP NOT NULL, count BIGINT NOT NULL)",
+        "CREATE INDEX attempt_windows_start ON attempt_windows(window_start)",
+        "CREATE TABLE janitor_lease (id INTEGER PRIMARY KEY, holder TEXT NOT NULL, until TIMESTAMP NOT NULL)",
     ]
 
     static let v4 = [
