@@ -15,9 +15,14 @@ public final class PostgreSQLCluster: Sendable {
     public let directory: URL
     private let binaries: URL
 
-    /// The one cluster of this test process.
+    /// The cluster most tests of this process share.
     public static func shared() throws -> PostgreSQLCluster {
         try started.get()
+    }
+
+    /// A cluster of its own, for a test that restarts or stops the database.
+    public static func dedicated() throws -> PostgreSQLCluster {
+        try PostgreSQLCluster()
     }
 
     private static let started: Result<PostgreSQLCluster, Unavailable> = {
@@ -57,9 +62,12 @@ public final class PostgreSQLCluster: Sendable {
         try check(
             run("initdb", ["-D", data, "-U", user, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]),
             "initdb")
+        // fsync off: a test stops PostgreSQL, never the machine, so the page cache keeps every commit.
+        // synchronous_commit stays on: with it off, an immediate restart loses the last commits, which
+        // devices rightly report as a rolled-back server.
         let options = [
             "-c listen_addresses=127.0.0.1", "-p \(port)", "-k \(directory.path)", "-c fsync=off",
-            "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300",
+            "-c max_connections=300",
         ].joined(separator: " ")
         try check(
             run(
@@ -102,7 +110,8 @@ public final class PostgreSQLCluster: Sendable {
     /// Stops the server at once (as a crash would) and starts it again on the same port.
     public func restart() throws {
         let data = directory.appendingPathComponent("data").path
-        try check(run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "restart"]), "pg_ctl restart")
+        let log = directory.appendingPathComponent("postgresql.log").path
+        try check(run("pg_ctl", ["-D", data, "-l", log, "-m", "immediate", "-w", "restart"]), "pg_ctl restart")
     }
 
     /// Runs a PostgreSQL tool without handing it this process's descriptors: `pg_ctl start` leaves
@@ -128,17 +137,22 @@ public final class PostgreSQLCluster: Sendable {
         }
     }
 
-    /// The cluster to stop when the test process exits: `atexit` takes a plain C function, which
-    /// can only reach a global.
+    /// Registers `cluster` to be stopped when the test process exits: `atexit` takes a plain C
+    /// function, which can only reach a global.
     private static func stopAtExit(_ cluster: PostgreSQLCluster) {
-        clusterToStop.withLock { $0 = cluster }
+        let first = clustersToStop.withLock { clusters in
+            clusters.append(cluster)
+            return clusters.count == 1
+        }
+        guard first else { return }
         atexit {
-            guard let cluster = PostgreSQLCluster.clusterToStop.withLock({ $0 }) else { return }
-            let data = cluster.directory.appendingPathComponent("data").path
-            _ = try? cluster.run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"])
-            try? FileManager.default.removeItem(at: cluster.directory)
+            for cluster in PostgreSQLCluster.clustersToStop.withLock({ $0 }) {
+                let data = cluster.directory.appendingPathComponent("data").path
+                _ = try? cluster.run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"])
+                try? FileManager.default.removeItem(at: cluster.directory)
+            }
         }
     }
 
-    private static let clusterToStop = Mutex<PostgreSQLCluster?>(nil)
+    private static let clustersToStop = Mutex<[PostgreSQLCluster]>([])
 }

@@ -1,0 +1,119 @@
+import CofferTestSupport
+import Foundation
+import Testing
+
+/// Two real `coffer-server` processes on one real PostgreSQL, behind a real HAProxy, with two real
+/// devices: what a deployment that outgrew one machine runs.
+@Suite("several servers on one PostgreSQL database behind a load balancer", .serialized)
+struct SeveralServersTests {
+    /// A Bitwarden CSV of `count` logins named `prefix N`.
+    static func logins(_ prefix: String, count: Int) -> String {
+        "folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n"
+            + (0..<count).map { ",,login,\(prefix) \($0),,,0,https://site\($0).example,user\($0),\(prefix)-pass-\($0)," }
+            .joined(separator: "\n") + "\n"
+    }
+
+    static func titles(_ cli: CofferCLI) throws -> [String] {
+        let list = try #require(try cli.json(["list", "--json"]) as? [[String: Any]])
+        return list.compactMap { $0["title"] as? String }.sorted()
+    }
+
+    /// Asks `server` whether it is ready until it says so: after the database restarted, each server's
+    /// first requests find their pooled connections closed, and the pool opens new ones.
+    static func waitUntilReady(_ server: ServerProcess) async throws {
+        for _ in 0..<100 where try await HTTP.send("GET", server.url + "/health/ready").status != 200 {}
+        #expect(try await HTTP.send("GET", server.url + "/health/ready").status == 200)
+    }
+
+    @Test(
+        "200 items and edits flow both ways; a server SIGKILLed mid-push and a database restart lose and duplicate nothing"
+    )
+    func convergence() async throws {
+        let database = try PostgreSQLCluster.dedicated()
+        let url = try database.createDatabase()
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        let environment = ["COFFER_SERVER_DATABASE_URL": url, "COFFER_SERVER_SECRET_FILE": secret.path]
+        let first = try ServerProcess(environment: environment)
+        let second = try ServerProcess(environment: environment)
+        let balancer = try LoadBalancer(backends: [first.url, second.url])
+        let (a, b) = (try CofferCLI(), try CofferCLI())
+        let email = "team-\(UUID().uuidString.prefix(6))@example.org"
+        try a.ok(
+            ["register", "--server", balancer.url, "--email", email, "--device-name", "A", "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+        let batch = a.home.appendingPathComponent("first.csv")
+        try Data(Self.logins("Site", count: 200).utf8).write(to: batch)
+        try a.ok(["import", batch.path, "--yes"])
+        try a.ok(["sync"])
+        try b.ok(
+            ["login", "--server", balancer.url, "--email", email, "--device-name", "B", "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+        #expect(try Self.titles(b).count == 200)
+        for index in 0..<20 { try b.ok(["edit", "Site \(index)", "--username", "edited-by-b-\(index)"]) }
+        try b.ok(["sync"])
+        try a.ok(["sync"])
+        #expect(try a.ok(["get", "Site 7", "username"]) == "edited-by-b-7\n")
+
+        // A pushes 100 more while one server dies with SIGKILL; the balancer sends the rest to the other.
+        let more = a.home.appendingPathComponent("second.csv")
+        try Data(Self.logins("Late", count: 100).utf8).write(to: more)
+        let pushing = try a.start(["import", more.path, "--yes"])
+        first.kill()
+        #expect(try pushing.wait().status == 0)
+        try a.ok(["sync"])
+        try b.ok(["sync"])
+
+        // The database restarts under the surviving server; it reconnects.
+        try database.restart()
+        try await Self.waitUntilReady(second)
+        try first.start()
+        try await Self.waitUntilReady(first)
+        for index in 0..<10 { try a.ok(["edit", "Late \(index)", "--username", "after-restart-\(index)"]) }
+        try a.ok(["sync"])
+        try b.ok(["sync"])
+
+        let (titlesA, titlesB) = (try Self.titles(a), try Self.titles(b))
+        #expect(titlesA.count == 300 && Set(titlesA).count == 300, "nothing lost or duplicated on A")
+        #expect(titlesA == titlesB)
+        #expect(try b.ok(["get", "Late 3", "username"]) == "after-restart-3\n")
+        #expect(try b.ok(["get", "Late 99", "password"]) == "Late-pass-99\n")
+        #expect(try a.ok(["get", "Site 19", "username"]) == "edited-by-b-19\n")
+        let served = try await balancer.requestsPerBackend()
+        #expect(served.count == 2 && served.allSatisfy { $0 > 0 }, "both servers answered: \(served)")
+    }
+
+    @Test("a server whose secret differs from the others' refuses to start, and says what to do")
+    func differentSecretRefused() throws {
+        let url = try PostgreSQLCluster.shared().createDatabase()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString)")
+        let first = try ServerProcess(
+            environment: [
+                "COFFER_SERVER_DATABASE_URL": url,
+                "COFFER_SERVER_SECRET_FILE": directory.appendingPathComponent("one").path,
+            ])
+        #expect(first.processIdentifier != nil)
+        #expect(throws: (any Error).self) {
+            _ = try ServerProcess(
+                environment: [
+                    "COFFER_SERVER_DATABASE_URL": url,
+                    "COFFER_SERVER_SECRET_FILE": directory.appendingPathComponent("two").path,
+                ])
+        }
+    }
+
+    @Test("a password in --database-url is refused before anything starts; a bad URL says what is wrong")
+    func databaseURLChecks() throws {
+        let server = try ServerProcess.binary(named: "coffer-server")
+        let withPassword = try Program.run(
+            server.path, ["migrate", "--database-url", "postgres://coffer:hunter2-canary@127.0.0.1:5432/coffer"])
+        #expect(withPassword.status != 0)
+        #expect(withPassword.output.contains("COFFER_SERVER_DATABASE_URL"))
+        #expect(!withPassword.output.contains("hunter2-canary"))
+        let bad = try Program.run(server.path, ["migrate", "--database-url", "mysql://x@y/z"])
+        #expect(bad.status != 0 && bad.output.contains("postgres://USER@HOST:PORT/DATABASE"), "\(bad.output)")
+        let url = try PostgreSQLCluster.shared().createDatabase()
+        let migrated = try Program.run(server.path, ["migrate", "--database-url", url])
+        #expect(migrated.status == 0, "\(migrated.output)")
+        #expect(try Program.run(server.path, ["migrate", "--database-url", url]).status == 0)
+    }
+}
