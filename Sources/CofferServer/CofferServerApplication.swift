@@ -91,7 +91,9 @@ public enum CofferServerApplication {
         while !Task.isCancelled {
             do {
                 let now = Date()
-                guard try await storage.takeJanitorLease(holder: holder, now: now, until: now.addingTimeInterval(2 * 3600))
+                guard
+                    try await storage.takeJanitorLease(
+                        holder: holder, now: now, until: now.addingTimeInterval(2 * 3600))
                 else {
                     try? await Task.sleep(for: .seconds(3600))
                     continue
@@ -151,7 +153,8 @@ public enum CofferServerApplication {
     /// differently, so it refuses to start.
     public static func checkSharedSecret(configuration: ServerConfiguration, storage: any ServerStorage) async throws {
         let key = try loadOrCreateSecret(at: configuration.effectiveSecretFile)
-        let fingerprint = Data(HMAC<SHA256>.authenticationCode(for: Data("coffer-server secret fingerprint".utf8), using: key))
+        let fingerprint = Data(
+            HMAC<SHA256>.authenticationCode(for: Data("coffer-server secret fingerprint".utf8), using: key))
         guard try await storage.adoptSecretFingerprint(fingerprint) else {
             throw ServerSecretError.differsFromOtherServers(path: configuration.effectiveSecretFile.path)
         }

@@ -20,7 +20,7 @@ struct CofferServerCommand: AsyncParsableCommand {
             BODY_TIMEOUT, IDLE_TIMEOUT, CONNECTIONS_PER_ADDRESS, ATTEMPTS_PER_ADDRESS), then the JSON file named by --config or \
             COFFER_SERVER_CONFIG, then defaults. See docs/operations.md.
             """,
-        subcommands: [Migrate.self, RecordRestore.self, Admin.self])
+        subcommands: [Migrate.self, CopyData.self, RecordRestore.self, Admin.self])
 
     @Option(help: "Address to bind (default 127.0.0.1).")
     var host: String?
@@ -34,7 +34,7 @@ struct CofferServerCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "A PostgreSQL database (postgres://USER@HOST:PORT/DATABASE) instead of SQLite under --data-dir.",
-            discussion: "Give a password through COFFER_SERVER_DATABASE_URL, the config file or ~/.pgpass, never here."
+            discussion: "A URL with a password goes in COFFER_SERVER_DATABASE_URL or the config file, never here."
         ))
     var databaseURL: String?
 
@@ -56,7 +56,7 @@ struct CofferServerCommand: AsyncParsableCommand {
     func settings() throws -> ServerConfiguration {
         if let databaseURL, (try? PostgreSQLAddress(databaseURL))?.password != nil {
             throw ValidationError(
-                "A password in --database-url is visible to every user of this machine (ps). Put the URL in COFFER_SERVER_DATABASE_URL or the config file, or the password in ~/.pgpass."
+                "A password in --database-url is visible to every user of this machine (ps). Put the URL in COFFER_SERVER_DATABASE_URL or the config file instead."
             )
         }
         return try ConfigurationLoader(
@@ -297,6 +297,65 @@ struct Migrate: AsyncParsableCommand {
         try await storage.withConnections { try await storage.migrate() }
         print(
             "The database is at the schema this coffer-server expects (\(settings.database?.description ?? settings.dataDirectory.path))."
+        )
+    }
+}
+
+/// `coffer-server copy-data`: moves a deployment from its SQLite database to PostgreSQL. The
+/// servers are stopped first; the source is only read.
+struct CopyData: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy-data",
+        abstract: "Copy every account from a SQLite database into an empty PostgreSQL database, and verify the copy.",
+        discussion: """
+            Stop the server first: writes made during the copy would not be in it. The target must be empty; \
+            its schema is created. Afterwards, start the servers with --database-url and the same server secret \
+            file (docs/operations.md, "Moving from SQLite to PostgreSQL").
+            """)
+
+    @Option(help: "The source: sqlite:DATA_DIR (the server's --data-dir) or sqlite:PATH/coffer.sqlite.")
+    var from: String
+
+    @Option(
+        help: "The target postgres:// URL (default: COFFER_SERVER_DATABASE_URL, where a URL with a password belongs).")
+    var to: String?
+
+    func run() async throws {
+        umask(0o077)
+        guard from.hasPrefix("sqlite:") else {
+            throw ValidationError("--from must be sqlite:DATA_DIR (the server's data directory).")
+        }
+        var directory = URL(fileURLWithPath: String(from.dropFirst("sqlite:".count)))
+        if directory.lastPathComponent == SQLiteDriver.databaseFileName { directory.deleteLastPathComponent() }
+        guard
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent(SQLiteDriver.databaseFileName).path)
+        else {
+            throw ValidationError("\(directory.path) holds no Coffer database (\(SQLiteDriver.databaseFileName)).")
+        }
+        let environmentURL = ProcessInfo.processInfo.environment["COFFER_SERVER_DATABASE_URL"]
+        guard let text = to ?? environmentURL else {
+            throw ValidationError(
+                "Give the target with --to postgres://USER@HOST:PORT/DATABASE or COFFER_SERVER_DATABASE_URL.")
+        }
+        let address: PostgreSQLAddress
+        do {
+            address = try PostgreSQLAddress(text)
+        } catch let error as InvalidDatabaseURL {
+            throw ValidationError(error.description)
+        }
+        if to != nil, address.password != nil {
+            throw ValidationError(
+                "A password in --to is visible to every user of this machine (ps). Put the URL in COFFER_SERVER_DATABASE_URL instead."
+            )
+        }
+        let source = try SQLiteDriver(directory: directory)
+        let target = PostgreSQLDriver(address: address, logger: Logger(label: "coffer-server"))
+        let report = try await target.withConnections {
+            try await DatabaseCopy(from: source, to: target).run()
+        }
+        for (table, rows) in report.tables { print("\(table): \(rows) rows") }
+        print(
+            "Copied and verified (SHA-256 \(report.checksum)) into \(address). Start the servers with --database-url and the same server secret file."
         )
     }
 }

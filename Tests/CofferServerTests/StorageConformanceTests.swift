@@ -367,7 +367,8 @@ struct StorageConformanceTests {
         }
     }
 
-    @Test("what server processes share: the secret's fingerprint, attempt windows, the janitor's lease",
+    @Test(
+        "what server processes share: the secret's fingerprint, attempt windows, the janitor's lease",
         arguments: StorageKind.allCases)
     func sharedState(kind: StorageKind) async throws {
         try await kind.withStorage { storage in

@@ -21,7 +21,8 @@ public final class LoadBalancer: @unchecked Sendable {
                 .fileNoSuchFile,
                 userInfo: [NSLocalizedDescriptionKey: "\(haproxy) is missing: `make test` installs Debian's haproxy"])
         }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("haproxy-\(UUID().uuidString.prefix(8))")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "haproxy-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let port = try LoopbackPort.unused()
         let statisticsPort = try LoopbackPort.unused()

@@ -17,7 +17,9 @@ public final class ServerProcess: @unchecked Sendable {
     private var port = 0
     private var process: Process?
     private let arguments: [String]
-    private let environment: [String: String]
+    /// Added to the defaults at each start: change it between a stop and a start to restart the
+    /// server with other settings on the same port.
+    public var environment: [String: String]
 
     /// Starts a server; `arguments` and `environment` are added to the defaults.
     public init(dataDirectory: URL? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {

@@ -71,3 +71,8 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
     /// `nil` binds as `NULL`.
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
+
+extension SQLValue: SQLBindable {
+    /// Binds as itself (values carried from one database to another).
+    public var sqlValue: SQLValue { self }
+}
