@@ -43,8 +43,10 @@ request = urllib.request.Request(url + "/api/v1/register", data=json.dumps(body)
 print(json.loads(urllib.request.urlopen(request).read())["accessToken"])
 PYTHON
 )
+# /api/v2/changes is an event stream that stays open by design (a generated request would wait for
+# its end); the end-to-end tests cover it (LiveSyncTests).
 "$VENV/bin/st" --config-file Tests/Contract/schemathesis.toml run "$URL/openapi.yaml" --url "$URL" \
-    --checks all --exclude-deprecated --max-examples "$EXAMPLES" --workers 1 --seed "${CONTRACT_SEED:-4711}" \
+    --checks all --exclude-deprecated --exclude-path /api/v2/changes --max-examples "$EXAMPLES" --workers 1 --seed "${CONTRACT_SEED:-4711}" \
     -H "Authorization: Bearer $TOKEN"
 kill "$PID" 2>/dev/null || true
 wait "$PID" 2>/dev/null || true

@@ -15,7 +15,14 @@ import Foundation
 /// after `idleTimeout` without requests and exits once it holds nothing (no key and no PIN copy).
 public final class AgentServer {
     private let paths: ProfilePaths
-    private var session: VaultSession?
+    private var session: VaultSession? {
+        didSet {
+            guard session !== oldValue else { return }
+            if let session { liveSync?.start(store: session.store, keyring: session.keyring) } else { liveSync?.stop() }
+        }
+    }
+    /// Hints of other devices' changes while unlocked.
+    private var liveSync: LiveSync?
     private var pinEnvelope: PINEnvelope?
     private var idleTimeoutSeconds = AgentServer.defaultIdleTimeoutSeconds
     /// Steps run after the current answer is written (backups), so no command waits for them.
@@ -50,6 +57,9 @@ public final class AgentServer {
         }
         let syncs = try BackgroundSync()
         self.syncs = syncs
+        let liveSync = try LiveSync()
+        self.liveSync = liveSync
+        defer { liveSync.stop() }
         let sshAgent = SSHAgentService(socketPath: paths.sshAgentSocket)
         self.sshAgent = sshAgent
         defer { sshAgent.stop() }
@@ -58,11 +68,15 @@ public final class AgentServer {
         lastActivity = .now
         // A sync still running when the agent is done holding keys finishes first: its result is written.
         while !isFinished || syncs.isBusy {
-            let own = [listener.descriptor, syncs.wakeDescriptor]
+            let own = [listener.descriptor, syncs.wakeDescriptor, liveSync.wakeDescriptor]
             let ready = UnixSocket.readable(own + sshAgent.descriptors, timeoutMilliseconds: waitMilliseconds())
             if ready.contains(syncs.wakeDescriptor) {
                 _ = syncs.finish()
                 try? session?.refreshIfChanged()
+            }
+            if ready.contains(liveSync.wakeDescriptor) {
+                liveSync.drain()
+                if let session { syncs.request(store: session.store, keyring: session.keyring, reply: nil) }
             }
             if ready.contains(listener.descriptor), let connection = listener.acceptConnection() {
                 if serve(connection) { connection.close() }

@@ -14,8 +14,9 @@ public enum CofferServerApplication {
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let boundPort = BoundPort()
+        let feed = ChangeFeed()
         let router = try makeRouter(
-            configuration: configuration, storage: storage, mail: mail, registry: registry,
+            configuration: configuration, storage: storage, mail: mail, registry: registry, changes: feed,
             publicURL: { configuration.effectivePublicURL(boundPort: boundPort.value) })
         let counter = ConnectionCounter()
         let (limits, trusted) = (configuration.connectionLimits, configuration.trustedProxies)
@@ -28,6 +29,7 @@ public enum CofferServerApplication {
                     ])),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "coffer-server"),
+            services: [ChangeRelay(feed: feed, storage: storage)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 boundPort.value = port
@@ -39,7 +41,8 @@ public enum CofferServerApplication {
     /// Every route of the API, with its middleware; `routes` lists them for the OpenAPI check.
     public static func makeRouter(
         configuration: ServerConfiguration, storage: any ServerStorage, mail: any MailTransport,
-        registry: PrometheusCollectorRegistry, publicURL: @escaping @Sendable () -> String
+        registry: PrometheusCollectorRegistry, changes: ChangeFeed = ChangeFeed(),
+        publicURL: @escaping @Sendable () -> String
     ) throws -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
         let routes = RouteTable()
@@ -62,6 +65,7 @@ public enum CofferServerApplication {
             .register(on: router, authenticated: authenticated)
         PortalRoutes(lifecycle: lifecycle, limits: limits).register(on: router)
         SyncRoutes(storage: storage).register(on: router, authenticated: authenticated)
+        ChangeRoutes(feed: changes).register(on: authenticated)
         BackupRoutes(storage: storage, lifecycle: lifecycle).register(on: authenticated)
         OperationsRoutes(storage: storage, registry: registry).register(on: router)
         routes.load(router.routes)

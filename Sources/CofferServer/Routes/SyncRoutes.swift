@@ -46,8 +46,18 @@ struct SyncRoutes: Sendable {
         try Self.validate(body)
         Recorder(label: ServerMetrics.pushBatchSize).record(body.changes.count)
         let rule: PushRule = body.restoresLostVersions == true ? .aboveCurrent : .onTopOfBase
-        return JSONResponse(
-            try await storage.push(accountID: session.accountID, changes: body.changes, rule: rule, now: Date()))
+        let result = try await storage.push(
+            accountID: session.accountID, changes: body.changes, rule: rule, now: Date())
+        if let sequence = result.accepted.map(\.sequence).max() {
+            await announce(accountID: session.accountID, sequence: sequence)
+        }
+        return JSONResponse(result)
+    }
+
+    /// Tells the account's listening devices; a failure here is only a hint lost (they sync anyway
+    /// when they next connect), never the push's.
+    private func announce(accountID: UUID, sequence: Int64) async {
+        try? await storage.announceChange(accountID: accountID, sequence: sequence)
     }
 
     /// Every number is range-checked before any arithmetic, so no value a client sends can trap.
@@ -92,6 +102,8 @@ struct SyncRoutes: Sendable {
             accountID: session.accountID, expectedCounter: body.expectedCounter, manifest: body.manifest)
         {
         case .updated:
+            // A new manifest is news for the other devices too (they verify what they pull against it).
+            await announce(accountID: session.accountID, sequence: body.manifest.sequence)
             return Response(status: .noContent)
         case .counterMoved(let current):
             throw APIError(

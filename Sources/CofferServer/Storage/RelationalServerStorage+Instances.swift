@@ -51,3 +51,19 @@ extension RelationalServerStorage {
         }
     }
 }
+
+extension RelationalServerStorage {
+    /// Implements ``ServerStorage/announceChange(accountID:sequence:)``.
+    public func announceChange(accountID: UUID, sequence: Int64) async throws {
+        try await driver.announce(ChangeFeed.payload(accountID: accountID, sequence: sequence))
+    }
+
+    /// Implements ``ServerStorage/receiveChanges(_:)``; anything on the channel that is not an
+    /// announcement is ignored.
+    public func receiveChanges(_ deliver: @escaping @Sendable (UUID, Int64) async -> Void) async {
+        await driver.receiveAnnouncements { payload in
+            guard let (account, sequence) = ChangeFeed.parse(payload) else { return }
+            await deliver(account, sequence)
+        }
+    }
+}

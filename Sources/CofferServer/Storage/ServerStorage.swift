@@ -170,6 +170,11 @@ public protocol ServerStorage: Sendable {
     /// lease runs.
     func takeJanitorLease(holder: String, now: Date, until: Date) async throws -> Bool
 
+    /// Tells every server process on this database that `accountID` changed up to `sequence`.
+    func announceChange(accountID: UUID, sequence: Int64) async throws
+    /// Hands every change announced on this database to `deliver`, until cancelled.
+    func receiveChanges(_ deliver: @escaping @Sendable (UUID, Int64) async -> Void) async
+
     /// Appends an account event.
     func recordEvent(accountID: UUID, event: AccountEvent) async throws
     /// The account's events, newest first.

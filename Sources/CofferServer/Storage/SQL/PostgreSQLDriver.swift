@@ -158,6 +158,40 @@ public final class PostgreSQLDriver: SQLDriver {
         }
     }
 
+    /// The channel change announcements travel on.
+    static let announcementChannel = "coffer_changes"
+
+    /// Implements ``SQLDriver/announce(_:)`` with `NOTIFY`: every server process listening on the
+    /// database hears it.
+    public func announce(_ payload: String) async throws {
+        try await transaction("BEGIN") { db in
+            try db.execute("SELECT pg_notify(?, ?)", [Self.announcementChannel, payload])
+        }
+    }
+
+    /// Implements ``SQLDriver/receiveAnnouncements(_:)`` with `LISTEN` on a connection of its own,
+    /// opened again (after a growing pause, at most 5 s) whenever it breaks.
+    public func receiveAnnouncements(_ deliver: @escaping @Sendable (String) async -> Void) async {
+        var pause = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            guard let connections = connections.withLock({ $0 }) else { return }
+            do {
+                try await connections.client.withConnection { connection in
+                    try await connection.listen(on: Self.announcementChannel) { notifications in
+                        pause = .milliseconds(100)
+                        for try await notification in notifications { await deliver(notification.payload) }
+                    }
+                }
+            } catch {
+                logger.warning(
+                    "listening for change announcements failed; listening again",
+                    metadata: ["error.type": "\(type(of: error))"])
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(5))
+        }
+    }
+
     /// Implements ``SQLDriver/migrate()``: the migrations this version has and the database lacks,
     /// in one transaction under an advisory lock, so instances starting together migrate once.
     public func migrate() async throws {

@@ -19,6 +19,12 @@ public protocol SQLDriver: Sendable {
     func withConnections<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
     /// Background upkeep while the server runs (SQLite: checkpoints); returns when cancelled.
     func runMaintenance() async
+    /// Tells every server process on this database `payload` (a change announcement, after its
+    /// transaction committed). At most a few hundred bytes.
+    func announce(_ payload: String) async throws
+    /// Hands every announcement made on this database to `deliver`, until cancelled; reconnects on
+    /// its own after the database went away.
+    func receiveAnnouncements(_ deliver: @escaping @Sendable (String) async -> Void) async
     /// The answer to a device asking whether anything changed, by the quickest path the driver has;
     /// `nil` when the access token is unknown, expired or revoked.
     func pullHead(accessHash: Data, now: Date) async throws -> PullHead?

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded default: one SQLite file in the data directory, through GRDB.
 public final class SQLiteDriver: SQLDriver {
@@ -87,6 +88,21 @@ public final class SQLiteDriver: SQLDriver {
         }
     }
 
+    /// Announcements within this process: a SQLite database has one server process.
+    private let announcements = LocalAnnouncements()
+
+    /// Implements ``SQLDriver/announce(_:)`` in this process.
+    public func announce(_ payload: String) async throws {
+        announcements.send(payload)
+    }
+
+    /// Implements ``SQLDriver/receiveAnnouncements(_:)`` in this process.
+    public func receiveAnnouncements(_ deliver: @escaping @Sendable (String) async -> Void) async {
+        let (stream, stop) = announcements.subscribe()
+        defer { stop() }
+        for await payload in stream { await deliver(payload) }
+    }
+
     /// Implements ``SQLDriver/pullHead(accessHash:now:)`` with one prepared statement on its own
     /// connections (``SQLitePullReader``): the most frequent request a server gets.
     public func pullHead(accessHash: Data, now: Date) async throws -> PullHead? {
@@ -109,6 +125,28 @@ public final class SQLiteDriver: SQLDriver {
             return StorageFailure.full
         default: return StorageFailure.unavailable("SQLite error \(error.resultCode.rawValue)")
         }
+    }
+}
+
+/// Announcements handed from whoever announces to whoever receives, in one process.
+final class LocalAnnouncements: Sendable {
+    private let receivers = Mutex<[UUID: AsyncStream<String>.Continuation]>([:])
+
+    func send(_ payload: String) {
+        for receiver in receivers.withLock({ Array($0.values) }) { receiver.yield(payload) }
+    }
+
+    func subscribe() -> (AsyncStream<String>, @Sendable () -> Void) {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1024))
+        let id = UUID()
+        receivers.withLock { $0[id] = continuation }
+        return (
+            stream,
+            { [weak self] in
+                continuation.finish()
+                self?.receivers.withLock { $0[id] = nil }
+            }
+        )
     }
 }
 

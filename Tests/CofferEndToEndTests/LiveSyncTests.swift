@@ -1,0 +1,62 @@
+import CofferTestSupport
+import Foundation
+import Testing
+
+/// An unlocked device hears of another device's change from the server's change stream and syncs
+/// within moments, without any command on it.
+@Suite("live sync: changes reach an unlocked device without polling", .serialized)
+struct LiveSyncTests {
+    /// How long B may take to hold what A pushed.
+    static let budget: TimeInterval = 2
+
+    /// Lists B's titles (a read: it never syncs) until `title` is there or `deadline` seconds passed;
+    /// returns how long that took, or `nil`.
+    static func secondsUntil(_ device: CofferCLI, lists title: String, within deadline: TimeInterval) throws
+        -> TimeInterval?
+    {
+        let start = Date()
+        repeat {
+            let list = try #require(try device.json(["list", "--json"]) as? [[String: Any]])
+            if list.contains(where: { $0["title"] as? String == title }) { return Date().timeIntervalSince(start) }
+            Thread.sleep(forTimeInterval: 0.05)
+        } while Date().timeIntervalSince(start) < deadline
+        return nil
+    }
+
+    /// A registers on `serverA`, B logs in on `serverB` (one server or two on one database); then
+    /// A's additions must reach B's vault within the budget.
+    static func changesReachB(serverA: String, serverB: String) throws {
+        let (a, b) = (try CofferCLI(), try CofferCLI())
+        let email = "live-\(UUID().uuidString.prefix(6))@example.org"
+        try a.ok(
+            ["register", "--server", serverA, "--email", email, "--device-name", "A", "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+        try b.ok(
+            ["login", "--server", serverB, "--email", email, "--device-name", "B", "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+        // The first change also shows B's stream is up (B syncs once when it connects).
+        try a.ok(["add", "note", "--title", "Warm-up"])
+        #expect(try secondsUntil(b, lists: "Warm-up", within: 15) != nil, "B never received the first change")
+        for round in 1...3 {
+            try a.ok(["add", "note", "--title", "Live \(round)"])
+            let took = try secondsUntil(b, lists: "Live \(round)", within: 10)
+            #expect(took != nil && took! < budget, "round \(round): B held A's change after \(took ?? -1) s")
+        }
+    }
+
+    @Test("one server (SQLite): A's change is in B's vault within 2 s")
+    func oneServer() throws {
+        let server = try ServerProcess()
+        try Self.changesReachB(serverA: server.url, serverB: server.url)
+    }
+
+    @Test("two servers on one PostgreSQL: A on one, B on the other; the change crosses within 2 s")
+    func acrossServers() throws {
+        let url = try PostgreSQLCluster.shared().createDatabase()
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        let environment = ["COFFER_SERVER_DATABASE_URL": url, "COFFER_SERVER_SECRET_FILE": secret.path]
+        let first = try ServerProcess(environment: environment)
+        let second = try ServerProcess(environment: environment)
+        try Self.changesReachB(serverA: first.url, serverB: second.url)
+    }
+}
