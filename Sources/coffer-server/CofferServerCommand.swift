@@ -258,18 +258,25 @@ struct RecordRestore: AsyncParsableCommand {
         commandName: "record-restore",
         abstract: "Record that the data directory was restored from a backup (run it before starting the server).")
 
-    @Argument(help: "The restored data directory (the one the server runs with).")
-    var dataDirectory: String
+    @ParentCommand var server: CofferServerCommand
+
+    @Argument(help: "The restored data directory; without it, the server's settings (--data-dir or --database-url).")
+    var dataDirectory: String?
 
     func run() async throws {
         umask(0o077)
-        let directory = dataDirectory
-        guard FileManager.default.fileExists(atPath: directory + "/" + SQLiteDriver.databaseFileName) else {
+        var settings = try server.settings()
+        if let dataDirectory {
+            settings.dataDirectory = URL(fileURLWithPath: dataDirectory)
+            settings.database = nil
+        }
+        let file = settings.dataDirectory.appendingPathComponent(SQLiteDriver.databaseFileName).path
+        guard settings.database != nil || FileManager.default.fileExists(atPath: file) else {
             throw ValidationError(
-                "\(directory) holds no Coffer database (\(SQLiteDriver.databaseFileName)); give the restored data directory."
+                "\(settings.dataDirectory.path) holds no Coffer database (\(SQLiteDriver.databaseFileName)); give the restored data directory."
             )
         }
-        let storage = try RelationalServerStorage.sqlite(directory: URL(fileURLWithPath: directory))
+        let storage = try settings.openStorage(logger: Logger(label: "coffer-server"))
         let accounts = try await storage.withConnections {
             try await storage.migrate()
             return try await storage.recordRestore(at: Date())
