@@ -10,9 +10,12 @@ Behind a reverse proxy every device shares the proxy's address; run the server w
 `--trusted-proxy 127.0.0.1/32` and each device sends its own X-Forwarded-For, as a proxy would.
 
 Prints requests per second, p50/p99 per route, errors by status (409 on a publication race is
-expected and counted apart) and the server's peak memory (with --server-pid).
+expected and counted apart) and each server's peak memory (with --server-pid, repeatable).
 
     scripts/loadtest.py --server http://127.0.0.1:8080 --devices 1000 --accounts 100 --duration 300
+
+scripts/load-deployment.sh starts a whole deployment (one SQLite server, or two servers on
+PostgreSQL behind HAProxy) and runs this against it.
 """
 
 import argparse
@@ -234,7 +237,10 @@ async def main():
     parser.add_argument("--duration", type=float, default=300, help="seconds of load (at most 3600)")
     parser.add_argument("--interval", type=float, default=1.0, help="mean seconds between a device's requests")
     parser.add_argument("--forwarded", action="store_true", help="send X-Forwarded-For per device")
-    parser.add_argument("--server-pid", type=int, help="sample this process's memory")
+    parser.add_argument("--server-pid", type=int, action="append", default=[],
+                        help="sample this process's memory (repeat for several servers)")
+    parser.add_argument("--metrics", action="append", default=[],
+                        help="a server's own URL for its /metrics (repeat; default: --server)")
     args = parser.parse_args()
     url = urlparse(args.server)
     if url.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -249,12 +255,12 @@ async def main():
     for device in devices:
         await device.sign_in(setup)
     stats = Stats()
-    peak = [0]
+    peaks = {pid: [0] for pid in args.server_pid}
     deadline = time.monotonic() + duration
     started = time.monotonic()
     tasks = [run_device(device, stats, deadline, args.interval) for device in devices]
-    if args.server_pid:
-        tasks.append(watch_memory(args.server_pid, deadline, peak))
+    for pid, peak in peaks.items():
+        tasks.append(watch_memory(pid, deadline, peak))
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
     total = sum(len(values) for values in stats.latencies.values())
@@ -271,9 +277,12 @@ async def main():
                         if not (isinstance(status, int) and (200 <= status < 300 or
                                                              (status == 409 and route == "manifest publish"))))
         print(f"{route:<18} {len(values):>8} {p50:>8.1f} {p99:>8.1f}  {statuses}")
-    if peak[0]:
-        print(f"server peak memory: {peak[0] / 1024:.0f} MiB")
-    print_server_percentiles(url)
+    for pid, peak in peaks.items():
+        if peak[0]:
+            print(f"server {pid} peak memory: {peak[0] / 1024:.0f} MiB")
+    for metrics in args.metrics or [args.server]:
+        print(f"{metrics}:")
+        print_server_percentiles(urlparse(metrics))
     print(f"errors (beyond expected publication races): {failures}")
     return 1 if failures else 0
 

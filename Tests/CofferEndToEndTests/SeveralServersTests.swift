@@ -175,3 +175,52 @@ struct CopyDataTests {
         #expect(try SeveralServersTests.titles(a).contains("After the move"))
     }
 }
+
+/// The documented PostgreSQL backup: pg_dump while the server runs, pg_restore into an empty
+/// database, record-restore, start.
+@Suite("PostgreSQL backup and restore, as docs/operations.md says", .serialized)
+struct PostgreSQLBackupTests {
+    @Test("a pg_dump restored and recorded: the device keeps its newer data and puts it back")
+    func dumpAndRestore() throws {
+        let cluster = try PostgreSQLCluster.dedicated()
+        let url = try cluster.createDatabase()
+        let name = String(url.split(separator: "/").last ?? "")
+        let server = try ServerProcess(environment: ["COFFER_SERVER_DATABASE_URL": url])
+        let a = try CofferCLI()
+        try a.ok(
+            ["register", "--server", server.url, "--email", "dump@example.org", "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+        for index in 0..<5 { try a.ok(["add", "note", "--title", "Before \(index)"]) }
+        try a.ok(["sync"])
+        let dump = cluster.directory.appendingPathComponent("coffer.dump")
+        let tools = URL(fileURLWithPath: "/usr/lib/postgresql")
+        let version = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: tools.path).compactMap(Int.init).max())
+        let bin = tools.appendingPathComponent("\(version)/bin")
+        let dumped = try Program.run(
+            bin.appendingPathComponent("pg_dump").path, ["--format=custom", "--file=\(dump.path)", url])
+        try #require(dumped.status == 0, "\(dumped.output)")
+        for index in 0..<3 { try a.ok(["add", "note", "--title", "After \(index)"]) }
+        try a.ok(["sync"])
+
+        server.stop()
+        try cluster.psql("DROP DATABASE \(name)", database: "postgres")
+        try cluster.psql("CREATE DATABASE \(name)", database: "postgres")
+        let restored = try Program.run(bin.appendingPathComponent("pg_restore").path, ["--dbname=\(url)", dump.path])
+        try #require(restored.status == 0, "\(restored.output)")
+        let recorded = try Program.run(
+            try ServerProcess.binary(named: "coffer-server").path, ["record-restore", "--database-url", url])
+        #expect(recorded.status == 0 && recorded.output.contains("for 1 account"), "\(recorded.output)")
+        try server.start()
+
+        let refused = try a.run(["sync"])
+        #expect(refused.status == 5 && refused.stderr.contains("restored it from a backup"), "\(refused.stderr)")
+        let healed = try a.run(["sync", "--yes"])
+        #expect(healed.status == 0, "\(healed.stderr)")
+        let b = try CofferCLI()
+        try b.ok(
+            ["login", "--server", server.url, "--email", "dump@example.org", "--password-stdin"],
+            stdin: SyncTests.password + "\n")
+        #expect(try SeveralServersTests.titles(b).count == 8, "the 3 items newer than the dump came back from A")
+    }
+}
