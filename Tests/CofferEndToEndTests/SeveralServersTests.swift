@@ -113,6 +113,15 @@ struct SeveralServersTests {
         #expect(!withPassword.output.contains("hunter2-canary"))
         let bad = try Program.run(server.path, ["migrate", "--database-url", "mysql://x@y/z"])
         #expect(bad.status != 0 && bad.output.contains("postgres://USER@HOST:PORT/DATABASE"), "\(bad.output)")
+        // A password given the right way never shows up when the database cannot be reached.
+        let unreachable = "postgres://coffer:hunter3-canary@127.0.0.1:\(try LoopbackPort.unused())/coffer"
+        do {
+            _ = try ServerProcess(environment: ["COFFER_SERVER_DATABASE_URL": unreachable])
+            Issue.record("a server without its database started")
+        } catch {
+            #expect(!"\(error)".contains("hunter3-canary"))
+            #expect("\(error)".contains("cannot be reached"), "\(error)")
+        }
         let url = try PostgreSQLCluster.shared().createDatabase()
         let migrated = try Program.run(server.path, ["migrate", "--database-url", url])
         #expect(migrated.status == 0, "\(migrated.output)")

@@ -136,20 +136,42 @@ public final class PostgreSQLDriver: SQLDriver {
         guard let connections = connections.withLock({ $0 }) else {
             throw StorageFailure.unavailable("PostgreSQL at \(place) is used outside withConnections")
         }
+        let lease = LeaseWait()
         do {
-            return try await connections.client.withConnection { connection in
-                try await connections.threads.runIfActive {
-                    let transaction = PostgreSQLTransaction(connection: connection, logger: logger)
-                    try transaction.execute(begin)
-                    do {
-                        let value = try body(transaction)
-                        try transaction.execute("COMMIT")
-                        return value
-                    } catch {
-                        _ = try? transaction.execute("ROLLBACK")
-                        throw error
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await connections.client.withConnection { connection in
+                        // A transaction starts only if its wait for a connection has not been given up.
+                        guard lease.acquire() else { throw CancellationError() }
+                        return try await connections.threads.runIfActive {
+                            let transaction = PostgreSQLTransaction(connection: connection, logger: logger)
+                            try transaction.execute(begin)
+                            do {
+                                let value = try body(transaction)
+                                try transaction.execute("COMMIT")
+                                return value
+                            } catch {
+                                _ = try? transaction.execute("ROLLBACK")
+                                throw error
+                            }
+                        }
                     }
                 }
+                group.addTask {
+                    try await Task.sleep(for: Self.connectionWait)
+                    // Only the wait for a connection is bounded: a transaction under way always ends by
+                    // itself, so an answer never says "failed" about a write that committed.
+                    guard lease.giveUp() else { return nil }
+                    throw StorageFailure.unavailable(
+                        "PostgreSQL at \(self.place) cannot be reached (no connection within \(Self.connectionWait))")
+                }
+                while let value = try await group.next() {
+                    if let value {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw CancellationError()
             }
         } catch let error as PSQLError where Self.isConflict(error) {
             throw error
@@ -157,6 +179,10 @@ public final class PostgreSQLDriver: SQLDriver {
             throw failure(error)
         }
     }
+
+    /// How long a transaction waits for a connection before the request fails with 503 (the pool
+    /// keeps trying to connect meanwhile).
+    static let connectionWait: Duration = .seconds(10)
 
     /// The channel change announcements travel on.
     static let announcementChannel = "coffer_changes"
@@ -297,6 +323,30 @@ struct PostgreSQLTransaction: SQLTransaction {
         case .uuid: return .uuid(try cell.decode(UUID.self))
         case .timestamptz, .timestamp: return .timestamp(try cell.decode(Date.self))
         default: throw SQLReadError(column: cell.columnName, expected: "a type the server stores")
+        }
+    }
+}
+
+/// Whether a transaction got its connection or its wait was given up first; exactly one wins.
+private final class LeaseWait: Sendable {
+    private enum State { case waiting, acquired, givenUp }
+    private let state = Mutex(State.waiting)
+
+    /// The connection arrived; `false` when the wait was already given up.
+    func acquire() -> Bool {
+        state.withLock { current in
+            guard current == .waiting else { return false }
+            current = .acquired
+            return true
+        }
+    }
+
+    /// The wait is over; `false` when the connection arrived first.
+    func giveUp() -> Bool {
+        state.withLock { current in
+            guard current == .waiting else { return false }
+            current = .givenUp
+            return true
         }
     }
 }
