@@ -9,8 +9,9 @@ SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 # against; Xvfb and xclip, a real clipboard for `coffer copy`; git and python3, a real git remote
 # behind basic auth for the credential helper; sqlite3, the documented way to back up
 # the server; openssl, which makes the private certificate authority of the TLS test; postgresql,
-# the real database the storage conformance suite and the several-instance tests run on.
-TEST_PACKAGES = postgresql keepassxc xvfb xclip sqlite3 openssl git python3 openssh-client openssh-server
+# the real database the storage conformance suite and the several-instance tests run on; haproxy,
+# the load balancer in front of two servers.
+TEST_PACKAGES = postgresql haproxy keepassxc xvfb xclip sqlite3 openssl git python3 openssh-client openssh-server
 
 .PHONY: run test install deps test-deps check-swift format lint bench fuzz clean
 

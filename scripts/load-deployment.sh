@@ -26,7 +26,7 @@ trap cleanup EXIT INT TERM
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # Every device signs in from its own (forwarded) address; the limits stay the defaults.
-COMMON="--host 127.0.0.1 --trusted-proxy 127.0.0.1/32 --log-level warning"
+COMMON="--host 127.0.0.1 --trusted-proxy 127.0.0.1/32 --log-level notice"
 start_server() { # NAME PORT [environment...]
     name=$1 port=$2
     shift 2
@@ -65,7 +65,7 @@ postgres)
     front=$(free_port)
     cat >"$WORK/haproxy.cfg" <<CONFIG
 global
-    maxconn 20000
+    maxconn 8000
 defaults
     mode http
     timeout connect 5s
@@ -83,7 +83,10 @@ backend servers
 CONFIG
     haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
     PIDS="$PIDS $!"
-    sleep 0.5
+    for _ in $(seq 1 50); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $front), 1)" 2>/dev/null && break
+        sleep 0.1
+    done
     python3 scripts/loadtest.py --server "http://127.0.0.1:$front" --forwarded \
         --server-pid "$first" --server-pid "$second" \
         --metrics "http://127.0.0.1:$one" --metrics "http://127.0.0.1:$two" "$@"
