@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Logging
 import NIOCore
 import NIOPosix
@@ -180,6 +180,36 @@ public final class PostgreSQLDriver: SQLDriver {
         }
     }
 
+    /// Implements ``SQLDriver/pullHead(accessHash:now:)`` as one statement on a pooled connection,
+    /// without a transaction around it (a single statement sees one state) and without a hop to a
+    /// transaction thread: most requests a server gets are devices asking whether anything changed.
+    public func pullHead(accessHash: Data, now: Date) async throws -> PullHead? {
+        guard let connections = connections.withLock({ $0 }) else {
+            throw StorageFailure.unavailable("PostgreSQL at \(place) is used outside withConnections")
+        }
+        let query = try PostgreSQLTransaction.query(PullHead.sql, [accessHash, now])
+        let logger = logger
+        do {
+            // Read-only, so giving up the wait is harmless whenever it happens.
+            return try await withThrowingTaskGroup(of: PullHead?.self) { group in
+                group.addTask {
+                    let rows = try await connections.client.query(query, logger: logger)
+                    for try await row in rows { return try PullHead.make(try PostgreSQLTransaction.row(row)) }
+                    return nil
+                }
+                group.addTask {
+                    try await Task.sleep(for: Self.connectionWait)
+                    throw StorageFailure.unavailable(
+                        "PostgreSQL at \(self.place) cannot be reached (no connection within \(Self.connectionWait))")
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
+        } catch {
+            throw failure(error)
+        }
+    }
+
     /// How long a transaction waits for a connection before the request fails with 503 (the pool
     /// keeps trying to connect meanwhile).
     static let connectionWait: Duration = .seconds(10)
@@ -271,15 +301,18 @@ struct PostgreSQLTransaction: SQLTransaction {
 
     func rows(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
         let result = try connection.query(try Self.query(sql, arguments), logger: logger).wait()
-        return try result.map { row in
-            var names: [String] = []
-            var values: [SQLValue] = []
-            for cell in row {
-                names.append(cell.columnName)
-                values.append(try Self.value(cell))
-            }
-            return SQLRow(names: names, values: values)
+        return try result.map(Self.row)
+    }
+
+    /// A PostgresNIO row as an ``SQLRow``.
+    static func row(_ row: PostgresRow) throws -> SQLRow {
+        var names: [String] = []
+        var values: [SQLValue] = []
+        for cell in row {
+            names.append(cell.columnName)
+            values.append(try value(cell))
         }
+        return SQLRow(names: names, values: values)
     }
 
     /// The statement with `?` placeholders numbered as PostgreSQL wants (`$1`, `$2`, …), quoted

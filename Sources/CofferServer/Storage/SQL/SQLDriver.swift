@@ -52,7 +52,11 @@ public struct PullHead: Sendable {
 
     /// Reads it inside a transaction.
     static func read(_ db: any SQLTransaction, accessHash: Data, now: Date) throws -> PullHead? {
-        guard let row = try db.row(sql, [accessHash, now]) else { return nil }
+        try db.row(sql, [accessHash, now]).map(make)
+    }
+
+    /// The head from the statement's row.
+    static func make(_ row: SQLRow) throws -> PullHead {
         let manifest = try row.optionalBytes("manifest_blob").map {
             WireManifest(
                 counter: try row.int64("manifest_counter"), sequence: try row.int64("manifest_sequence"), blob: $0)
