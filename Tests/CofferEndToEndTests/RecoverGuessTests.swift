@@ -66,8 +66,11 @@ struct RecoverGuessTests {
         #expect(skipped >= 100)
         let total = try Self.tries(in: resumed.stderr)
         let thisRun = try #require(Int(try firstMatch("\\(([0-9]+) in this run\\)", in: resumed.stderr)))
-        // Nothing before the resume point is tried again; at most the one other worker runs one past the find.
-        #expect(thisRun >= total - skipped && thisRun <= total - skipped + 1, "\(resumed.stderr)")
+        // Every variant from the resume point to the find was tried, and the earlier ones were not tried
+        // again. The other worker goes on past the find for as long as the finding try takes, which on a
+        // loaded machine is more than one try (CI saw two), so the bound is far below a redone prefix
+        // rather than "exactly one past".
+        #expect(thisRun >= total - skipped && thisRun < total - skipped / 2, "\(resumed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: cli.home.appendingPathComponent(state).path))
     }
 

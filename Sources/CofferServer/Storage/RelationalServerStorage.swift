@@ -192,7 +192,7 @@ public final class RelationalServerStorage: ServerStorage {
         try await write { db in
             if let row = try db.row(
                 """
-                SELECT account_id, id, refresh_hash = ? AS is_current, last_seen_at FROM devices
+                SELECT account_id, id, COALESCE(refresh_hash = ?, FALSE) AS is_current, last_seen_at FROM devices
                 WHERE (refresh_hash = ? OR pending_refresh_hash = ?) AND revoked = FALSE
                 """, [presentedHash, presentedHash, presentedHash])
             {
