@@ -53,10 +53,7 @@ struct LiveSyncTests {
     @Test("two servers on one PostgreSQL: A on one, B on the other; the change crosses within 2 s")
     func acrossServers() throws {
         let url = try PostgreSQLCluster.shared().createDatabase()
-        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
-        let environment = ["COFFER_SERVER_DATABASE_URL": url, "COFFER_SERVER_SECRET_FILE": secret.path]
-        let first = try ServerProcess(environment: environment)
-        let second = try ServerProcess(environment: environment)
+        let (first, second) = try SeveralServersTests.twoServers(on: url)
         try Self.changesReachB(serverA: first.url, serverB: second.url)
     }
 }

@@ -20,6 +20,13 @@ struct SeveralServersTests {
         return list.compactMap { $0["title"] as? String }.sorted()
     }
 
+    /// Two servers on one new database of the shared test cluster, with one secret file.
+    static func twoServers(on url: String) throws -> (ServerProcess, ServerProcess) {
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        let environment = ["COFFER_SERVER_DATABASE_URL": url, "COFFER_SERVER_SECRET_FILE": secret.path]
+        return (try ServerProcess(environment: environment), try ServerProcess(environment: environment))
+    }
+
     /// Asks `server` whether it is ready until it says so: after the database restarted, each server's
     /// first requests find their pooled connections closed, and the pool opens new ones.
     static func waitUntilReady(_ server: ServerProcess) async throws {
@@ -33,10 +40,7 @@ struct SeveralServersTests {
     func convergence() async throws {
         let database = try PostgreSQLCluster.dedicated()
         let url = try database.createDatabase()
-        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
-        let environment = ["COFFER_SERVER_DATABASE_URL": url, "COFFER_SERVER_SECRET_FILE": secret.path]
-        let first = try ServerProcess(environment: environment)
-        let second = try ServerProcess(environment: environment)
+        let (first, second) = try Self.twoServers(on: url)
         let balancer = try LoadBalancer(backends: [first.url, second.url])
         let (a, b) = (try CofferCLI(), try CofferCLI())
         let email = "team-\(UUID().uuidString.prefix(6))@example.org"

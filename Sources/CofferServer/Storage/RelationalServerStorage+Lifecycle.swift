@@ -199,10 +199,7 @@ extension RelationalServerStorage {
         released: AccountEvent, refused: AccountEvent
     ) async throws -> QuarantineOpening {
         try await write { db in
-            guard
-                let row = try db.row(
-                    "SELECT * FROM quarantined_epochs WHERE account_id = ? AND epoch = ?", [accountID, epoch])
-            else { return .missing }
+            guard let row = try Self.quarantinedEpoch(db, account: accountID, epoch: epoch) else { return .missing }
             guard try row.optionalDate("purged_at") == nil else { return .purged(try Self.summary(row)) }
             switch try Self.checkOldSecret(
                 db, row: row, account: accountID, proof: proof, budget: budget, now: now, refused: refused)
@@ -242,15 +239,19 @@ extension RelationalServerStorage {
         proven: AccountEvent, refused: AccountEvent
     ) async throws -> OldSecretCheck {
         try await write { db in
-            guard
-                let row = try db.row(
-                    "SELECT * FROM quarantined_epochs WHERE account_id = ? AND epoch = ?", [accountID, epoch])
-            else { return .unknownEpoch }
+            guard let row = try Self.quarantinedEpoch(db, account: accountID, epoch: epoch) else {
+                return .unknownEpoch
+            }
             let check = try Self.checkOldSecret(
                 db, row: row, account: accountID, proof: proof, budget: budget, now: now, refused: refused)
             if check == .proven { try Self.insert(proven, accountID: accountID, db) }
             return check
         }
+    }
+
+    /// The row of one quarantined epoch, purged or not.
+    private static func quarantinedEpoch(_ db: any SQLTransaction, account: UUID, epoch: UInt32) throws -> SQLRow? {
+        try db.row("SELECT * FROM quarantined_epochs WHERE account_id = ? AND epoch = ?", [account, epoch])
     }
 
     /// The guess budget and the constant-time comparison shared by everything that releases an old

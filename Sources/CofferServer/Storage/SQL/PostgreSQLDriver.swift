@@ -133,9 +133,7 @@ public final class PostgreSQLDriver: SQLDriver {
         _ begin: String, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
     ) async throws -> T {
         let logger = logger
-        guard let connections = connections.withLock({ $0 }) else {
-            throw StorageFailure.unavailable("PostgreSQL at \(place) is used outside withConnections")
-        }
+        let connections = try running()
         let lease = LeaseWait()
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -162,8 +160,7 @@ public final class PostgreSQLDriver: SQLDriver {
                     // Only the wait for a connection is bounded: a transaction under way always ends by
                     // itself, so an answer never says "failed" about a write that committed.
                     guard lease.giveUp() else { return nil }
-                    throw StorageFailure.unavailable(
-                        "PostgreSQL at \(self.place) cannot be reached (no connection within \(Self.connectionWait))")
+                    throw self.unreachable
                 }
                 while let value = try await group.next() {
                     if let value {
@@ -184,9 +181,7 @@ public final class PostgreSQLDriver: SQLDriver {
     /// without a transaction around it (a single statement sees one state) and without a hop to a
     /// transaction thread: most requests a server gets are devices asking whether anything changed.
     public func pullHead(accessHash: Data, now: Date) async throws -> PullHead? {
-        guard let connections = connections.withLock({ $0 }) else {
-            throw StorageFailure.unavailable("PostgreSQL at \(place) is used outside withConnections")
-        }
+        let connections = try running()
         let query = try PostgreSQLTransaction.query(PullHead.sql, [accessHash, now])
         let logger = logger
         do {
@@ -199,8 +194,7 @@ public final class PostgreSQLDriver: SQLDriver {
                 }
                 group.addTask {
                     try await Task.sleep(for: Self.connectionWait)
-                    throw StorageFailure.unavailable(
-                        "PostgreSQL at \(self.place) cannot be reached (no connection within \(Self.connectionWait))")
+                    throw self.unreachable
                 }
                 defer { group.cancelAll() }
                 return try await group.next() ?? nil
@@ -208,6 +202,19 @@ public final class PostgreSQLDriver: SQLDriver {
         } catch {
             throw failure(error)
         }
+    }
+
+    /// The pool and threads of the ``withConnections(_:)`` under way.
+    private func running() throws -> Connections {
+        guard let connections = connections.withLock({ $0 }) else {
+            throw StorageFailure.unavailable("PostgreSQL at \(place) is used outside withConnections")
+        }
+        return connections
+    }
+
+    /// No connection came within ``connectionWait``.
+    private var unreachable: StorageFailure {
+        .unavailable("PostgreSQL at \(place) cannot be reached (no connection within \(Self.connectionWait))")
     }
 
     /// How long a transaction waits for a connection before the request fails with 503 (the pool
