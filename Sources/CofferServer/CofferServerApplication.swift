@@ -15,9 +15,14 @@ public enum CofferServerApplication {
     ) throws -> some ApplicationProtocol {
         let boundPort = BoundPort()
         let feed = ChangeFeed()
+        let secret = ServerSecret(key: try loadOrCreateSecret(at: configuration.effectiveSecretFile))
+        let (outbox, doorbell) = MailOutbox.make(secret: secret)
         let router = try makeRouter(
-            configuration: configuration, storage: storage, mail: mail, registry: registry, changes: feed,
+            configuration: configuration, storage: storage, outbox: outbox, registry: registry, changes: feed,
             publicURL: { configuration.effectivePublicURL(boundPort: boundPort.value) })
+        let dispatcher = MailDispatcher(
+            storage: storage, outbox: outbox, doorbell: doorbell, transport: mail,
+            logger: Logger(label: "coffer-server.mail"))
         let counter = ConnectionCounter()
         let (limits, trusted) = (configuration.connectionLimits, configuration.trustedProxies)
         return Application(
@@ -29,7 +34,7 @@ public enum CofferServerApplication {
                     ])),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "coffer-server"),
-            services: [ChangeRelay(feed: feed, storage: storage)],
+            services: [ChangeRelay(feed: feed, storage: storage), dispatcher],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 boundPort.value = port
@@ -38,11 +43,21 @@ public enum CofferServerApplication {
             logger: logger)
     }
 
-    /// Every route of the API, with its middleware; `routes` lists them for the OpenAPI check.
+    /// Every route of the API, with its middleware, for the OpenAPI check: mail is posted to an outbox
+    /// nothing delivers.
     public static func makeRouter(
-        configuration: ServerConfiguration, storage: any ServerStorage, mail: any MailTransport,
-        registry: PrometheusCollectorRegistry, changes: ChangeFeed = ChangeFeed(),
-        publicURL: @escaping @Sendable () -> String
+        configuration: ServerConfiguration, storage: any ServerStorage, registry: PrometheusCollectorRegistry
+    ) throws -> Router<CofferRequestContext> {
+        let secret = ServerSecret(key: try loadOrCreateSecret(at: configuration.effectiveSecretFile))
+        return try makeRouter(
+            configuration: configuration, storage: storage, outbox: MailOutbox.make(secret: secret).0,
+            registry: registry, changes: ChangeFeed(), publicURL: { "" })
+    }
+
+    /// Every route of the API, with its middleware.
+    static func makeRouter(
+        configuration: ServerConfiguration, storage: any ServerStorage, outbox: MailOutbox,
+        registry: PrometheusCollectorRegistry, changes: ChangeFeed, publicURL: @escaping @Sendable () -> String
     ) throws -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
         let routes = RouteTable()
@@ -55,11 +70,11 @@ public enum CofferServerApplication {
         let limits = AbuseLimits.standard(perAddress: configuration.attemptsPerAddress, counting: counting)
         let secret = ServerSecret(key: try loadOrCreateSecret(at: configuration.effectiveSecretFile))
         let accounts = AccountRoutes(
-            storage: storage, mail: mail, publicURL: publicURL, secret: secret,
+            storage: storage, outbox: outbox, publicURL: publicURL, secret: secret,
             refreshTokenIdleLifetime: TimeInterval(configuration.refreshTokenIdleDays) * 86_400, limits: limits)
         accounts.register(on: router, authenticated: authenticated)
         let lifecycle = lifecycle(
-            configuration: configuration, storage: storage, mail: mail, publicURL: publicURL,
+            configuration: configuration, storage: storage, outbox: outbox, publicURL: publicURL,
             secret: secret)
         LifecycleRoutes(accounts: accounts, lifecycle: lifecycle, limits: limits)
             .register(on: router, authenticated: authenticated)
@@ -73,11 +88,11 @@ public enum CofferServerApplication {
     }
 
     static func lifecycle(
-        configuration: ServerConfiguration, storage: any ServerStorage, mail: any MailTransport,
+        configuration: ServerConfiguration, storage: any ServerStorage, outbox: MailOutbox,
         publicURL: @escaping @Sendable () -> String, secret: ServerSecret
     ) -> AccountLifecycle {
         AccountLifecycle(
-            storage: storage, mail: mail, publicURL: publicURL, secret: secret,
+            storage: storage, outbox: outbox, publicURL: publicURL, secret: secret,
             retentionDays: configuration.quarantineRetentionDays,
             codeLifetime: TimeInterval(configuration.emailCodeLifetimeSeconds),
             deletionDelay: TimeInterval(configuration.deletionDelayHours) * 3600)

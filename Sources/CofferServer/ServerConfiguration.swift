@@ -71,14 +71,13 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    /// The mail transport the settings describe, behind a ``MailQueue`` so no request waits for mail.
+    /// The mail transport the settings describe; the server's outbox delivers through it, so no
+    /// request waits for mail.
     public func mailTransport() -> any MailTransport {
-        let transport: any MailTransport =
-            switch mail {
-            case .file: FileMailTransport(directory: dataDirectory.appendingPathComponent("mail"), sender: mailSender)
-            case .sendmail(let command): SendmailTransport(command: command, sender: mailSender)
-            }
-        return MailQueue(delivering: transport)
+        switch mail {
+        case .file: FileMailTransport(directory: dataDirectory.appendingPathComponent("mail"), sender: mailSender)
+        case .sendmail(let command): SendmailTransport(command: command, sender: mailSender)
+        }
     }
 }
 

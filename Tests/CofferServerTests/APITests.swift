@@ -60,9 +60,11 @@ struct APITests {
     @Test("every route the server serves is in docs/openapi.yaml, and every documented route is served")
     func openAPIMatchesRoutes() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString)")
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = directory
         let router = try CofferServerApplication.makeRouter(
-            configuration: ServerConfiguration(), storage: try RelationalServerStorage.sqlite(directory: directory),
-            mail: FileMailTransport(directory: directory, sender: "x"), registry: .init(), publicURL: { "" })
+            configuration: configuration, storage: try RelationalServerStorage.sqlite(directory: directory),
+            registry: .init())
         let served = Set(
             router.routes.map { route in
                 let path = "\(route.path)".split(separator: "/").map {
@@ -448,6 +450,12 @@ struct OperationsTests {
         // Coffer's own metrics exist from the start, at 0, not only after their first event.
         let fresh = String(decoding: try await HTTP.send("GET", server.url + "/metrics").body, as: UTF8.self)
         #expect(fresh.contains("coffer_login_failures_total 0") && fresh.contains("coffer_sync_push_batch_size"))
+        for counter in [
+            "coffer_change_streams", "coffer_database_conflict_retries_total", "coffer_mail_delivered_total",
+            "coffer_mail_delivery_failures_total", "coffer_mail_dropped_total",
+        ] {
+            #expect(fresh.contains("\(counter) 0"), "\(counter) is not at 0 from the start")
+        }
         #expect(try await HTTP.send("GET", server.url + "/health").status == 200)
         #expect(try await HTTP.send("GET", server.url + "/health/ready").status == 200)
         _ = try await HTTP.send(

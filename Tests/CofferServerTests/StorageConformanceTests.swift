@@ -73,6 +73,13 @@ private func change(_ id: UUID = UUID(), base: Int64 = 0, bytes: Int = 40) -> Pu
         content: Data((0..<bytes).map { UInt8(truncatingIfNeeded: $0) }))
 }
 
+/// A sealed message for the outbox, posted at `t0`.
+private func letter(discardAfter: Date, deliver: Bool = true, createdAt: Date = t0) -> OutboxMail {
+    OutboxMail(
+        id: UUID(), sealed: Data("sealed \(UUID())".utf8), createdAt: createdAt, discardAfter: discardAfter,
+        deliver: deliver)
+}
+
 private let event = AccountEvent(kind: .passwordChanged, at: t0, deviceName: "laptop", clientAddress: "192.0.2.1")
 
 @Suite("Storage: one behaviour on SQLite and on PostgreSQL")
@@ -87,7 +94,8 @@ struct StorageConformanceTests {
             #expect(try await storage.account(email: stored.email) == stored)
             #expect(try await storage.account(email: "nobody@example.org") == nil)
             let token = Data(repeating: 0xAA, count: 32)
-            try await storage.addVerificationToken(hash: token, accountID: stored.id, expiresAt: t0 + 60)
+            try await storage.addVerificationToken(
+                hash: token, accountID: stored.id, expiresAt: t0 + 60, mail: letter(discardAfter: t0 + 60))
             #expect(try await storage.verificationToken(hash: token, now: t0 + 61, consume: true) == nil)
             #expect(try await storage.verificationToken(hash: token, now: t0, consume: true) == stored.id)
             #expect(try await storage.verificationToken(hash: token, now: t0, consume: true) == nil)
@@ -274,7 +282,8 @@ struct StorageConformanceTests {
             let owner = account()
             _ = try await storage.createAccount(owner)
             let code = Data(repeating: 0x33, count: 32)
-            try await storage.addEmailCode(hash: code, accountID: owner.id, purpose: "reset", expiresAt: t0 + 3600)
+            try await storage.addEmailCode(
+                hash: code, accountID: owner.id, purpose: "reset", expiresAt: t0 + 3600, mail: nil)
             #expect(
                 try await storage.checkEmailCode(
                     hash: code, accountID: owner.id, purpose: "reset", now: t0, consume: false) == .valid)
@@ -341,7 +350,8 @@ struct StorageConformanceTests {
                 id: UUID(), what: .quarantine, backupID: nil, requestedAt: t0, requestedFrom: "192.0.2.1",
                 confirmBy: t0 + 3600, confirmedAt: nil, executesAt: nil)
             let link = Data(repeating: 0x55, count: 32)
-            try await storage.requestDeletion(deletion, accountID: owner.id, tokenHash: link, event: event)
+            try await storage.requestDeletion(
+                deletion, accountID: owner.id, tokenHash: link, event: event, mail: letter(discardAfter: t0 + 3600))
             #expect(try await storage.pendingDeletions(accountID: owner.id, now: t0).map(\.id) == [deletion.id])
             #expect(try await storage.deletion(id: deletion.id, tokenHash: Data([1]), now: t0) == nil)
             let confirmed = try await storage.confirmDeletion(
@@ -353,7 +363,8 @@ struct StorageConformanceTests {
             let other = PendingDeletion(
                 id: UUID(), what: .backup, backupID: UUID(), requestedAt: t0, requestedFrom: nil, confirmBy: t0 + 3600,
                 confirmedAt: nil, executesAt: nil)
-            try await storage.requestDeletion(other, accountID: owner.id, tokenHash: link, event: event)
+            try await storage.requestDeletion(
+                other, accountID: owner.id, tokenHash: link, event: event, mail: letter(discardAfter: t0 + 3600))
             #expect(try await storage.cancelDeletion(accountID: owner.id, id: other.id, now: t0, event: event))
             #expect(try await storage.cancelDeletion(accountID: owner.id, id: other.id, now: t0, event: event) == false)
         }
@@ -472,6 +483,86 @@ struct StorageConformanceTests {
                 #expect(sequences.count == 240)
                 #expect(Set(sequences).count == 240, "a sequence number was handed out twice")
                 #expect(sequences.max() == 240)
+            }
+        }
+    }
+
+    @Test(
+        "the mail outbox: stand-ins never go, a claim leases a message until it is sent, failed or lapsed",
+        arguments: StorageKind.allCases)
+    func mailOutbox(kind: StorageKind) async throws {
+        try await kind.withStorage { storage in
+            let owner = account()
+            _ = try await storage.createAccount(owner)
+            let code = letter(discardAfter: t0 + 3600)
+            try await storage.addEmailCode(
+                hash: Data(repeating: 1, count: 32), accountID: owner.id, purpose: "reset", expiresAt: t0 + 3600,
+                mail: code)
+            try await storage.addEmailCode(
+                hash: Data(repeating: 2, count: 32), accountID: UUID(), purpose: "reset", expiresAt: t0 + 3600,
+                mail: letter(discardAfter: t0 + 3600, deliver: false))
+            let notice = letter(discardAfter: t0 + 60, createdAt: t0 + 1)
+            try await storage.postMail(notice)
+
+            let claim = try await storage.claimMail(now: t0 + 2, lease: 120, limit: 10)
+            #expect(claim.due.map(\.id) == [code.id, notice.id], "oldest first, and the stand-in never")
+            #expect(claim.due.map(\.sealed) == [code.sealed, notice.sealed])
+            #expect(claim.due.map(\.attempts) == [1, 1])
+            #expect(try await storage.claimMail(now: t0 + 3, lease: 120, limit: 10).due.isEmpty, "leased")
+
+            try await storage.finishMail(id: code.id)
+            try await storage.retryMail(id: notice.id, at: t0 + 10)
+            #expect(try await storage.claimMail(now: t0 + 9, lease: 120, limit: 10).due.isEmpty)
+            let retried = try await storage.claimMail(now: t0 + 10, lease: 120, limit: 10)
+            #expect(retried.due.map(\.id) == [notice.id])
+            #expect(retried.due.map(\.attempts) == [2])
+            let lapsed = try await storage.claimMail(now: t0 + 60, lease: 120, limit: 10)
+            #expect(lapsed.dropped == 1 && lapsed.due.isEmpty, "a message whose code lapsed is dropped")
+
+            // A process that died while sending leaves the message to the next claim after the lease.
+            let orphan = letter(discardAfter: t0 + 3600, createdAt: t0 + 100)
+            try await storage.postMail(orphan)
+            #expect(try await storage.claimMail(now: t0 + 100, lease: 120, limit: 10).due.map(\.id) == [orphan.id])
+            #expect(try await storage.claimMail(now: t0 + 219, lease: 120, limit: 10).due.isEmpty)
+            let reclaimed = try await storage.claimMail(now: t0 + 220, lease: 120, limit: 10)
+            #expect(reclaimed.due.map(\.id) == [orphan.id] && reclaimed.due.map(\.attempts) == [2])
+        }
+    }
+
+    @Test(
+        "two server processes claiming the outbox at once never both get one message",
+        arguments: StorageKind.allCases)
+    func concurrentMailClaims(kind: StorageKind) async throws {
+        let first = try kind.makeStorage()
+        let second: RelationalServerStorage =
+            switch kind {
+            case .sqlite: first
+            case .postgresql:
+                try StorageKind.postgres(url: try PostgreSQLCluster.shared().url(database: Self.database(of: first)))
+            }
+        try await StorageKind.offThePool {
+            try await first.withConnections {
+                try await second.withConnections {
+                    try await first.migrate()
+                    let posted = (0..<40).map { letter(discardAfter: t0 + 3600, createdAt: t0 + Double($0)) }
+                    for mail in posted { try await first.postMail(mail) }
+                    let claimed = try await withThrowingTaskGroup(of: [UUID].self) { group in
+                        for claimer in 0..<4 {
+                            let storage = claimer % 2 == 0 ? first : second
+                            group.addTask {
+                                var mine: [UUID] = []
+                                while true {
+                                    let claim = try await storage.claimMail(now: t0 + 100, lease: 120, limit: 3)
+                                    if claim.due.isEmpty { return mine }
+                                    mine += claim.due.map(\.id)
+                                }
+                            }
+                        }
+                        return try await group.reduce(into: [UUID]()) { $0 += $1 }
+                    }
+                    #expect(claimed.count == posted.count, "a message was claimed twice, or not at all")
+                    #expect(Set(claimed) == Set(posted.map(\.id)))
+                }
             }
         }
     }

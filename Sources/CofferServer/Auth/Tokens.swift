@@ -69,6 +69,12 @@ struct ServerSecret {
         tokenHash(String(typed.uppercased().filter { $0.isLetter || $0.isNumber }.prefix(64)))
     }
 
+    /// A key of its own for `purpose` (sealing the mail outbox), so no use of the secret can stand in
+    /// for another.
+    func derivedKey(for purpose: String) -> SymmetricKey {
+        SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("derived-key:\(purpose)".utf8), using: key))
+    }
+
     /// What the database keeps for a mailed link's token (reset, confirmation, deletion).
     func tokenHash(_ token: String) -> Data {
         Data(HMAC<SHA256>.authenticationCode(for: Data("token:\(token)".utf8), using: key))

@@ -9,7 +9,7 @@ import HTTPTypes
 /// `retentionDays`, and only expiry or the user's own confirmation purges it (security.md).
 struct AccountLifecycle: Sendable {
     let storage: any ServerStorage
-    let mail: any MailTransport
+    let outbox: MailOutbox
     let publicURL: @Sendable () -> String
     /// Keys code and token hashes, and stands in for accounts that do not exist or cannot receive
     /// codes, so answers and their timing are the same either way.
@@ -21,10 +21,10 @@ struct AccountLifecycle: Sendable {
     /// Wrong proofs of an old secret allowed per account before the quarantine waits.
     var guessBudget = GuessBudget.standard
 
-    /// Mails a one-time code for `purpose`. Callers stay silent about unknown addresses, so the
-    /// answer does not reveal who has an account.
-    func sendCode(to account: StoredAccount, purpose: EmailCodePurpose, address: String) async throws {
-        let code = try await issue(Tokens.emailCode(), for: account.id, purpose: purpose.rawValue)
+    /// Mails a one-time code for `purpose`; an address that gets none gets the same work and no mail,
+    /// so the answer does not reveal who has an account.
+    func sendCode(to recipient: CodeRecipient, purpose: EmailCodePurpose, address: String) async throws {
+        let code = Tokens.emailCode()
         let minutes = Int(codeLifetime / 60)
         let body: String
         switch purpose {
@@ -39,9 +39,11 @@ struct AccountLifecycle: Sendable {
                 If this was not you, ignore this message: without your recovery code the code is useless.
                 """
         case .reset:
-            try await storage.recordEvent(
-                accountID: account.id,
-                event: AccountEvent(kind: .resetRequested, at: Date(), deviceName: nil, clientAddress: address))
+            if case .account(let account) = recipient {
+                try await storage.recordEvent(
+                    accountID: account.id,
+                    event: AccountEvent(kind: .resetRequested, at: Date(), deviceName: nil, clientAddress: address))
+            }
             body = """
                 Someone (hopefully you) asked to RESET your Coffer account.
 
@@ -54,30 +56,46 @@ struct AccountLifecycle: Sendable {
                 If this was not you, ignore this message.
                 """
         }
-        try await mail.send(MailMessage(to: account.email, subject: "Your Coffer code: \(code)", body: body))
+        try await mail(code, purpose: purpose.rawValue, to: recipient, subject: "Your Coffer code: \(code)") { _ in body
+        }
     }
 
-    /// Stores `code` (hashed) for `purpose` until the code lifetime ends, and returns it.
+    /// Stores `code` (or a link's token) for `purpose` until the code lifetime ends and posts the mail
+    /// that carries it, in one transaction: once the code exists its mail is on its way, even if the
+    /// process dies now. For ``CodeRecipient/nobody(address:)`` the same work is done for a stand-in
+    /// account and a stand-in message that is never delivered. `body` gets the account's id (for links).
+    func mail(
+        _ code: String, purpose: String, to recipient: CodeRecipient, subject: String, body: (UUID) -> String
+    ) async throws {
+        let (accountID, address, deliver) =
+            switch recipient {
+            case .account(let account): (account.id, account.email, true)
+            case .nobody(let address): (secret.phantomAccountID(for: address), address, false)
+            }
+        let expiresAt = Date().addingTimeInterval(codeLifetime)
+        let letter = try outbox.seal(
+            MailMessage(to: address, subject: subject, body: body(accountID)), discardAfter: expiresAt, deliver: deliver
+        )
+        try await storage.addEmailCode(
+            hash: secret.codeHash(code), accountID: accountID, purpose: purpose, expiresAt: expiresAt, mail: letter)
+        outbox.posted()
+    }
+
+    /// Stores `code` (hashed) for `purpose` until the code lifetime ends, without mail (a code shown
+    /// on a page), and returns it.
     func issue(_ code: String, for accountID: UUID, purpose: String) async throws -> String {
         try await storage.addEmailCode(
             hash: secret.codeHash(code), accountID: accountID, purpose: purpose,
-            expiresAt: Date().addingTimeInterval(codeLifetime))
+            expiresAt: Date().addingTimeInterval(codeLifetime), mail: nil)
         return code
     }
 
-    /// Whether mail for `purpose` may go to the account: only to an address its owner confirmed (the
-    /// link mailed at registration). A reset by e-mail must not be available to whoever typed someone
+    /// Who may receive a code by mail: the account, when its owner confirmed the address (the link
+    /// mailed at registration). A reset by e-mail must not be available to whoever typed someone
     /// else's address at registration, nor codes go to a mailbox nobody proved is the user's.
-    func mayMail(_ account: StoredAccount?) -> StoredAccount? {
-        guard let account, account.emailVerified else { return nil }
-        return account
-    }
-
-    /// The database work of issuing a code, for an address that gets none (unknown, unconfirmed, or
-    /// no code applies): the answer and its timing do not tell which. The code is never sent; it
-    /// expires like any other.
-    func issueNothing(for email: String, purpose: String) async throws {
-        _ = try await issue(Tokens.emailCode(), for: secret.phantomAccountID(for: email), purpose: purpose)
+    func recipient(_ account: StoredAccount?, typed address: String) -> CodeRecipient {
+        guard let account, account.emailVerified else { return .nobody(address: address) }
+        return .account(account)
     }
 
     /// Checks a typed code for an address without an account, with the same work and the same
@@ -159,9 +177,6 @@ struct AccountLifecycle: Sendable {
         let deletion = PendingDeletion(
             id: UUID(), what: what, backupID: backupID, requestedAt: now, requestedFrom: address,
             confirmBy: now.addingTimeInterval(codeLifetime), confirmedAt: nil, executesAt: nil)
-        try await storage.requestDeletion(
-            deletion, accountID: account.id, tokenHash: secret.tokenHash(token),
-            event: AccountEvent(kind: .deletionRequested, at: now, deviceName: deviceName, clientAddress: address))
         let link = "\(publicURL())/portal/deletion?id=\(deletion.id.uuidString.lowercased())&token=\(token)"
         let target =
             switch what {
@@ -169,7 +184,7 @@ struct AccountLifecycle: Sendable {
             case .backup: "the backup \(backupID?.uuidString.lowercased() ?? "") kept on the server"
             }
         let hours = Int(deletionDelay / 3600)
-        try await mail.send(
+        let letter = try outbox.seal(
             MailMessage(
                 to: account.email, subject: "Confirm: delete \(what == .quarantine ? "quarantined data" : "a backup")?",
                 body: """
@@ -184,7 +199,22 @@ struct AccountLifecycle: Sendable {
                     then this link, every signed-in device (`coffer account deletions`) and `coffer status` show it and
                     can cancel it. If this was not you, do not confirm: open the link and press Cancel, then change
                     your password.
-                    """))
+                    """),
+            discardAfter: deletion.confirmBy)
+        try await storage.requestDeletion(
+            deletion, accountID: account.id, tokenHash: secret.tokenHash(token),
+            event: AccountEvent(kind: .deletionRequested, at: now, deviceName: deviceName, clientAddress: address),
+            mail: letter)
+        outbox.posted()
         return deletion
     }
+}
+
+/// Who a mailed code is for.
+enum CodeRecipient {
+    /// An account whose confirmed address receives it.
+    case account(StoredAccount)
+    /// An address that gets no mail (unknown, unconfirmed, or no code applies): the same work is done
+    /// for a stand-in, so the answer and its timing do not tell which.
+    case nobody(address: String)
 }

@@ -8,16 +8,23 @@ public struct MailMessage: Sendable {
     public var subject: String
     /// Plain text.
     public var body: String
+    /// Its `Message-ID`: the outbox row's id, so a message delivered again after a crash is the same
+    /// message to the mail system (and the same file to ``FileMailTransport``).
+    public var id: UUID
+    /// When it was posted.
+    public var date: Date
 
     /// Creates a message.
-    public init(to: String, subject: String, body: String) {
+    public init(to: String, subject: String, body: String, id: UUID = UUID(), date: Date = Date()) {
         self.to = to
         self.subject = subject
         self.body = body
+        self.id = id
+        self.date = date
     }
 
     /// The RFC 5322 form.
-    func rfc5322(from sender: String, date: Date = Date()) -> String {
+    func rfc5322(from sender: String) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
@@ -29,7 +36,7 @@ public struct MailMessage: Sendable {
             To: \(clean(to))\r
             Subject: \(clean(subject))\r
             Date: \(formatter.string(from: date))\r
-            Message-ID: <\(UUID().uuidString.lowercased())@coffer>\r
+            Message-ID: <\(id.uuidString.lowercased())@coffer>\r
             MIME-Version: 1.0\r
             Content-Type: text/plain; charset=utf-8\r
             Content-Transfer-Encoding: 8bit\r
@@ -47,6 +54,7 @@ public protocol MailTransport: Sendable {
 }
 
 /// Writes each message as its own `.eml` file in a directory: the default for local use and tests.
+/// The file is named by the message's date and id, so a message delivered twice is one file.
 public struct FileMailTransport: MailTransport {
     /// Where messages go.
     public let directory: URL
@@ -62,7 +70,7 @@ public struct FileMailTransport: MailTransport {
     /// Implements .
     public func send(_ message: MailMessage) async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let name = "\(Int(Date().timeIntervalSince1970 * 1000))-\(UUID().uuidString.lowercased()).eml"
+        let name = "\(Int(message.date.timeIntervalSince1970 * 1000))-\(message.id.uuidString.lowercased()).eml"
         try Data(message.rfc5322(from: sender).utf8).write(to: directory.appendingPathComponent(name), options: .atomic)
     }
 }

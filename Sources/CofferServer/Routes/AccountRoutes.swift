@@ -8,7 +8,7 @@ import Metrics
 /// Pre-login, register, login, tokens, devices, account state and events.
 struct AccountRoutes: Sendable {
     let storage: any ServerStorage
-    let mail: any MailTransport
+    let outbox: MailOutbox
     let publicURL: @Sendable () -> String
     let secret: ServerSecret
     /// How long a device's sign-in lasts without a refresh: a lost or forgotten device stops being a
@@ -71,16 +71,19 @@ struct AccountRoutes: Sendable {
             // Saying so is what every peer does (pretending would lose the user's first sign-in); the
             // address's owner hears of every try, and the registration limits keep probing slow.
             if let owner = try await storage.account(email: email) {
-                try await mail.send(
-                    MailMessage(
-                        to: owner.email, subject: "Someone tried to create a Coffer account with your address",
-                        body: """
-                            Someone (from \(context.clientAddress)) tried to create a new Coffer account with this address,
-                            which already has one. Nothing was changed.
+                try await storage.postMail(
+                    outbox.seal(
+                        MailMessage(
+                            to: owner.email, subject: "Someone tried to create a Coffer account with your address",
+                            body: """
+                                Someone (from \(context.clientAddress)) tried to create a new Coffer account with this address,
+                                which already has one. Nothing was changed.
 
-                            If it was you: sign in with `coffer login`; if you forgot your password, `coffer recover`
-                            sets a new one with your recovery code. If it was not you, you need to do nothing.
-                            """))
+                                If it was you: sign in with `coffer login`; if you forgot your password, `coffer recover`
+                                sets a new one with your recovery code. If it was not you, you need to do nothing.
+                                """),
+                        discardAfter: now.addingTimeInterval(7 * 86_400)))
+                outbox.posted()
             }
             throw APIError(
                 .conflict, "account-exists",
@@ -111,9 +114,8 @@ struct AccountRoutes: Sendable {
 
     private func sendVerification(to email: String, accountID: UUID) async throws {
         let token = Tokens.generate()
-        try await storage.addVerificationToken(
-            hash: secret.tokenHash(token), accountID: accountID, expiresAt: Date().addingTimeInterval(7 * 86_400))
-        try await mail.send(
+        let expiresAt = Date().addingTimeInterval(7 * 86_400)
+        let letter = try outbox.seal(
             MailMessage(
                 to: email, subject: "Confirm your Coffer e-mail address",
                 body: """
@@ -125,7 +127,11 @@ struct AccountRoutes: Sendable {
                     \(publicURL())/verify-email?token=\(token)
 
                     The link works for 7 days. If you did not create a Coffer account, ignore this message.
-                    """))
+                    """),
+            discardAfter: expiresAt)
+        try await storage.addVerificationToken(
+            hash: secret.tokenHash(token), accountID: accountID, expiresAt: expiresAt, mail: letter)
+        outbox.posted()
     }
 
     private func login(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<

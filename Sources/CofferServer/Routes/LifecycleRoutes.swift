@@ -127,13 +127,12 @@ struct LifecycleRoutes: Sendable {
         let body = try await request.decode(as: EmailCodeRequest.self, context: context)
         let email = try AccountRoutes.normalize(body.email)
         try await limits.codes.check(email: email, address: context.clientAddress)
-        if let account = lifecycle.mayMail(try await storage.account(email: email)),
-            body.purpose == .reset || !account.awaitingKeys
-        {
-            try await lifecycle.sendCode(to: account, purpose: body.purpose, address: context.clientAddress)
-        } else {
-            try await lifecycle.issueNothing(for: email, purpose: body.purpose.rawValue)
+        var recipient = lifecycle.recipient(try await storage.account(email: email), typed: email)
+        // A reset account waiting for keys has no recovery code yet: only a reset code applies.
+        if case .account(let account) = recipient, body.purpose == .recover, account.awaitingKeys {
+            recipient = .nobody(address: email)
         }
+        try await lifecycle.sendCode(to: recipient, purpose: body.purpose, address: context.clientAddress)
         return .accepted
     }
 

@@ -71,29 +71,27 @@ struct PortalRoutes: Sendable {
                 kind: .error, next: ("/portal/forgot", "Try again"))
         }
         if let refused = try await limited(email: email, context) { return refused }
-        if let account = lifecycle.mayMail(try await storage.account(email: email)) {
-            let token = try await lifecycle.issue(Tokens.generate(), for: account.id, purpose: "reset-link")
+        let recipient = lifecycle.recipient(try await storage.account(email: email), typed: email)
+        if case .account(let account) = recipient {
             try await storage.recordEvent(
                 accountID: account.id,
                 event: AccountEvent(
                     kind: .resetRequested, at: Date(), deviceName: nil, clientAddress: context.clientAddress))
-            let link =
-                "\(lifecycle.publicURL())/portal/reset?account=\(account.id.uuidString.lowercased())&token=\(token)"
-            try await lifecycle.mail.send(
-                MailMessage(
-                    to: account.email, subject: "Reset your Coffer account?",
-                    body: """
-                        Someone (hopefully you) asked to reset your Coffer account from the web portal.
+        }
+        let token = Tokens.generate()
+        let publicURL = lifecycle.publicURL()
+        try await lifecycle.mail(token, purpose: "reset-link", to: recipient, subject: "Reset your Coffer account?") {
+            accountID in
+            """
+            Someone (hopefully you) asked to reset your Coffer account from the web portal.
 
-                        Open this link to see what still works without a reset, and to reset if nothing does:
+            Open this link to see what still works without a reset, and to reset if nothing does:
 
-                        \(link)
+            \(publicURL)/portal/reset?account=\(accountID.uuidString.lowercased())&token=\(token)
 
-                        The link works once, for one hour. Nothing changes until you confirm on that page.
-                        If this was not you, ignore this message; your account stays as it is.
-                        """))
-        } else {
-            try await lifecycle.issueNothing(for: email, purpose: "reset-link")
+            The link works once, for one hour. Nothing changes until you confirm on that page.
+            If this was not you, ignore this message; your account stays as it is.
+            """
         }
         return message(
             .ok, "Check your mail",
@@ -198,19 +196,17 @@ struct PortalRoutes: Sendable {
                 status: .badRequest)
         }
         if let refused = try await limited(email: email, context) { return refused }
-        if let account = lifecycle.mayMail(try await storage.account(email: email)) {
-            let code = try await lifecycle.issue(Tokens.emailCode(), for: account.id, purpose: "portal")
-            try await lifecycle.mail.send(
-                MailMessage(
-                    to: account.email, subject: "Your Coffer code: \(code)",
-                    body: """
-                        Your one-time code: \(code)
+        let code = Tokens.emailCode()
+        try await lifecycle.mail(
+            code, purpose: "portal", to: lifecycle.recipient(try await storage.account(email: email), typed: email),
+            subject: "Your Coffer code: \(code)"
+        ) { _ in
+            """
+            Your one-time code: \(code)
 
-                        It shows your Coffer account's activity in the portal. It works once, for one hour.
-                        If this was not you, ignore this message.
-                        """))
-        } else {
-            try await lifecycle.issueNothing(for: email, purpose: "portal")
+            It shows your Coffer account's activity in the portal. It works once, for one hour.
+            If this was not you, ignore this message.
+            """
         }
         return page("activity", ["title": "Account activity", "askCode": true, "email": email])
     }

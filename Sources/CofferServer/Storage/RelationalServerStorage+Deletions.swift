@@ -2,10 +2,10 @@ public import CofferAPI
 public import Foundation
 
 extension RelationalServerStorage {
-    /// Implements ``ServerStorage/requestDeletion(_:accountID:tokenHash:event:)``.
-    public func requestDeletion(_ deletion: PendingDeletion, accountID: UUID, tokenHash: Data, event: AccountEvent)
-        async throws
-    {
+    /// Implements ``ServerStorage/requestDeletion(_:accountID:tokenHash:event:mail:)``.
+    public func requestDeletion(
+        _ deletion: PendingDeletion, accountID: UUID, tokenHash: Data, event: AccountEvent, mail: OutboxMail
+    ) async throws {
         try await write { db in
             try db.execute(
                 """
@@ -18,6 +18,7 @@ extension RelationalServerStorage {
                     deletion.requestedFrom, tokenHash, deletion.confirmBy,
                 ])
             try Self.insert(event, accountID: accountID, db)
+            try Self.post(mail, db)
         }
     }
 

@@ -7,7 +7,7 @@ extension RelationalServerStorage {
         accountID: UUID, epoch: UInt32, keys: StoredPasswordKeys, keepDevice: UUID?, reason: RevocationReason,
         using code: CodeUse?, event: AccountEvent
     ) async throws -> Bool {
-        try await write { db in
+        try await write(account: accountID) { db in
             try Self.take(code, account: accountID, db)
             let changed = try db.execute(
                 """
@@ -30,7 +30,7 @@ extension RelationalServerStorage {
     public func replaceRecoveryKeys(accountID: UUID, epoch: UInt32, keys: StoredRecoveryKeys, event: AccountEvent)
         async throws -> Bool
     {
-        try await write { db in
+        try await write(account: accountID) { db in
             let changed = try db.execute(
                 """
                 UPDATE accounts SET recovery_verifier = ?, recovery_wrapped_key = ?
@@ -42,14 +42,17 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/addEmailCode(hash:accountID:purpose:expiresAt:)``.
-    public func addEmailCode(hash: Data, accountID: UUID, purpose: String, expiresAt: Date) async throws {
+    /// Implements ``ServerStorage/addEmailCode(hash:accountID:purpose:expiresAt:mail:)``.
+    public func addEmailCode(hash: Data, accountID: UUID, purpose: String, expiresAt: Date, mail: OutboxMail?)
+        async throws
+    {
         try await write { db in
             try db.execute(
                 """
                 INSERT INTO email_codes (code_hash, account_id, purpose, expires_at, used, failed_attempts)
                 VALUES (?, ?, ?, ?, FALSE, 0)
                 """, [hash, accountID, purpose, expiresAt])
+            if let mail { try Self.post(mail, db) }
         }
     }
 
@@ -105,7 +108,7 @@ extension RelationalServerStorage {
         accountID: UUID, now: Date, from address: String?, quarantineUntil: Date, using code: CodeUse?,
         event: AccountEvent
     ) async throws -> UInt32 {
-        try await write { db in
+        try await write(account: accountID) { db in
             try Self.take(code, account: accountID, db)
             guard let row = try db.row("SELECT epoch, awaiting_keys FROM accounts WHERE id = ?", [accountID])
             else { throw StorageError.missingAccount }
@@ -153,7 +156,7 @@ extension RelationalServerStorage {
         accountID: UUID, epoch: UInt32, password: StoredPasswordKeys, recovery: StoredRecoveryKeys,
         using code: CodeUse?, event: AccountEvent
     ) async throws -> Bool {
-        try await write { db in
+        try await write(account: accountID) { db in
             try Self.take(code, account: accountID, db)
             let changed = try db.execute(
                 """

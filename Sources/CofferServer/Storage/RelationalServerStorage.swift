@@ -51,6 +51,15 @@ public final class RelationalServerStorage: ServerStorage {
         try await driver.write(body)
     }
 
+    /// A write transaction that changes `account`'s sequence, manifest or keys; see
+    /// ``SQLDriver/write(serializingAccount:_:)``.
+    @discardableResult
+    func write<T: Sendable>(
+        account: UUID, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
+    ) async throws -> T {
+        try await driver.write(serializingAccount: account, body)
+    }
+
     /// A read transaction.
     func read<T: Sendable>(_ body: @Sendable @escaping (any SQLTransaction) throws -> T) async throws -> T {
         try await driver.read(body)
@@ -103,12 +112,13 @@ public final class RelationalServerStorage: ServerStorage {
         return account
     }
 
-    /// Implements ``ServerStorage/addVerificationToken(hash:accountID:expiresAt:)``.
-    public func addVerificationToken(hash: Data, accountID: UUID, expiresAt: Date) async throws {
+    /// Implements ``ServerStorage/addVerificationToken(hash:accountID:expiresAt:mail:)``.
+    public func addVerificationToken(hash: Data, accountID: UUID, expiresAt: Date, mail: OutboxMail) async throws {
         try await write { db in
             try db.execute(
                 "INSERT INTO verification_tokens (token_hash, account_id, expires_at, used) VALUES (?, ?, ?, FALSE)",
                 [hash, accountID, expiresAt])
+            try Self.post(mail, db)
         }
     }
 
@@ -360,7 +370,7 @@ public final class RelationalServerStorage: ServerStorage {
     /// read and written in the same transaction; on PostgreSQL that transaction is serializable, so
     /// two pushes on different server processes never hand out one number twice.
     public func push(accountID: UUID, changes: [PushChange], rule: PushRule, now: Date) async throws -> PushResult {
-        try await write { db in
+        try await write(account: accountID) { db in
             var accepted: [AcceptedChange] = []
             var conflicts: [UUID] = []
             var sequence = try db.int64("SELECT last_sequence FROM accounts WHERE id = ?", [accountID]) ?? 0
@@ -402,7 +412,7 @@ public final class RelationalServerStorage: ServerStorage {
     public func updateManifest(accountID: UUID, expectedCounter: Int64, manifest: WireManifest) async throws
         -> ManifestUpdateOutcome
     {
-        try await write { db in
+        try await write(account: accountID) { db in
             guard
                 let row = try db.row(
                     "SELECT manifest_counter, manifest_sequence, last_sequence FROM accounts WHERE id = ?", [accountID])

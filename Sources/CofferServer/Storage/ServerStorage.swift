@@ -23,8 +23,9 @@ public protocol ServerStorage: Sendable {
     /// The account with this id.
     func account(id: UUID) async throws -> StoredAccount?
 
-    /// Remembers an e-mail verification token (hashed) until `expiresAt`.
-    func addVerificationToken(hash: Data, accountID: UUID, expiresAt: Date) async throws
+    /// Remembers an e-mail verification token (hashed) until `expiresAt`, and posts the `mail`
+    /// carrying it in the same transaction.
+    func addVerificationToken(hash: Data, accountID: UUID, expiresAt: Date, mail: OutboxMail) async throws
     /// The account of a known, unused, unexpired verification token; when `consume`, the token is
     /// used up and the address marked confirmed in the same transaction.
     func verificationToken(hash: Data, now: Date, consume: Bool) async throws -> UUID?
@@ -82,8 +83,9 @@ public protocol ServerStorage: Sendable {
     /// Swaps the recovery keys of `epoch`; `false` when the account is at another epoch.
     func replaceRecoveryKeys(accountID: UUID, epoch: UInt32, keys: StoredRecoveryKeys, event: AccountEvent)
         async throws -> Bool
-    /// Remembers a one-time code (hashed) until `expiresAt`.
-    func addEmailCode(hash: Data, accountID: UUID, purpose: String, expiresAt: Date) async throws
+    /// Remembers a one-time code (hashed) until `expiresAt`, and posts the `mail` carrying it (if it
+    /// is mailed) in the same transaction.
+    func addEmailCode(hash: Data, accountID: UUID, purpose: String, expiresAt: Date, mail: OutboxMail?) async throws
     /// Deletes e-mail codes and links that expired before `cutoff` (stand-in codes for unknown
     /// addresses among them); returns how many.
     func deleteExpiredEmailCodes(before cutoff: Date) async throws -> Int
@@ -123,9 +125,11 @@ public protocol ServerStorage: Sendable {
 
     // MARK: Delayed deletions of safety nets
 
-    /// Records a deletion request; it waits for the link whose token hashes to `tokenHash`.
-    func requestDeletion(_ deletion: PendingDeletion, accountID: UUID, tokenHash: Data, event: AccountEvent)
-        async throws
+    /// Records a deletion request; it waits for the link whose token hashes to `tokenHash`, which
+    /// `mail` carries (posted in the same transaction).
+    func requestDeletion(
+        _ deletion: PendingDeletion, accountID: UUID, tokenHash: Data, event: AccountEvent, mail: OutboxMail
+    ) async throws
     /// The account's deletions that may still happen: confirmed ones, and unconfirmed ones whose link
     /// has not lapsed at `now`.
     func pendingDeletions(accountID: UUID, now: Date) async throws -> [PendingDeletion]
@@ -174,6 +178,18 @@ public protocol ServerStorage: Sendable {
     func announceChange(accountID: UUID, sequence: Int64) async throws
     /// Hands every change announced on this database to `deliver`, until cancelled.
     func receiveChanges(_ deliver: @escaping @Sendable (UUID, Int64) async -> Void) async
+
+    // MARK: The mail outbox
+
+    /// Posts a message that carries no code (a notice).
+    func postMail(_ mail: OutboxMail) async throws
+    /// Leases up to `limit` deliverable messages that are due at `now` for `lease` seconds (counting
+    /// an attempt for each), oldest first; deletes stand-ins, and messages whose code lapsed.
+    func claimMail(now: Date, lease: TimeInterval, limit: Int) async throws -> OutboxClaim
+    /// Deletes a delivered (or undeliverable) message.
+    func finishMail(id: UUID) async throws
+    /// Makes a message whose delivery failed due again at `time`.
+    func retryMail(id: UUID, at time: Date) async throws
 
     /// Appends an account event.
     func recordEvent(accountID: UUID, event: AccountEvent) async throws

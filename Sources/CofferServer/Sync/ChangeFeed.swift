@@ -1,5 +1,6 @@
 import CofferAPI
 public import Foundation
+import Metrics
 import Synchronization
 
 /// "Account changed, sequence N" for devices listening on `/api/v2/changes`, so an unlocked device
@@ -20,12 +21,15 @@ public final class ChangeFeed: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
         let id = UUID()
         listeners.withLock { $0[accountID, default: [:]][id] = continuation }
+        Gauge(label: ServerMetrics.changeStreams).record(listenerCount)
         let stop: @Sendable () -> Void = { [weak self] in
             continuation.finish()
-            self?.listeners.withLock { all in
+            guard let self else { return }
+            listeners.withLock { all in
                 all[accountID]?[id] = nil
                 if all[accountID]?.isEmpty == true { all[accountID] = nil }
             }
+            Gauge(label: ServerMetrics.changeStreams).record(listenerCount)
         }
         continuation.onTermination = { _ in stop() }
         return (stream, stop)

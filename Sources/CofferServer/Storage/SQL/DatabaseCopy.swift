@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 
 /// Moves a deployment's data from one database to another (SQLite to PostgreSQL, when a
 /// deployment outgrows one machine): every table, in pages, then a check that the target holds
@@ -52,7 +52,7 @@ public struct DatabaseCopy: Sendable {
         ("email_codes", "account_id, purpose, code_hash"), ("quarantined_epochs", "account_id, epoch"),
         ("quarantined_records", "account_id, epoch, item_id"), ("quarantine_guesses", "account_id, at"),
         ("backups", "account_id, id"), ("backup_chunks", "account_id, backup_id, chunk"),
-        ("pending_deletions", "id"), ("server_identity", "id"),
+        ("pending_deletions", "id"), ("server_identity", "id"), ("mail_outbox", "id"),
     ]
 
     /// Rows per transaction; records and backup chunks are up to a few MiB each.

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -110,10 +111,32 @@ public final class PostgreSQLDriver: SQLDriver {
     /// deadlock after a short random wait that grows with each attempt, so writers that collided do
     /// not collide again in step.
     public func write<T: Sendable>(_ body: @Sendable @escaping (any SQLTransaction) throws -> T) async throws -> T {
+        try await serializableWrite(turnOf: nil, body)
+    }
+
+    /// Implements ``SQLDriver/write(serializingAccount:_:)``: a session-level advisory lock on the
+    /// account is taken *before* `BEGIN`, so the transaction's snapshot already sees the previous
+    /// holder's commit and does not conflict with it; the lock is released after `COMMIT`.
+    public func write<T: Sendable>(
+        serializingAccount account: UUID, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
+    ) async throws -> T {
+        try await serializableWrite(turnOf: Self.lockKey(account), body)
+    }
+
+    /// The advisory lock key of an account: 64 bits of its id. Two accounts sharing one only wait
+    /// for each other.
+    static func lockKey(_ account: UUID) -> Int64 {
+        withUnsafeBytes(of: account.uuid) { $0.loadUnaligned(as: Int64.self) }
+    }
+
+    private func serializableWrite<T: Sendable>(
+        turnOf lock: Int64?, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
+    ) async throws -> T {
         for attempt in 1...Self.attemptsPerTransaction {
             do {
-                return try await transaction("BEGIN ISOLATION LEVEL SERIALIZABLE", body)
+                return try await transaction("BEGIN ISOLATION LEVEL SERIALIZABLE", holding: lock, body)
             } catch let error as PSQLError where Self.isConflict(error) {
+                Counter(label: ServerMetrics.databaseConflictRetries).increment()
                 let ceiling = min(100, 1 << min(attempt, 7))
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...ceiling)))
             }
@@ -128,9 +151,10 @@ public final class PostgreSQLDriver: SQLDriver {
         try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
-    /// Runs `body` between `begin` and `COMMIT` on a leased connection, on a transaction thread.
+    /// Runs `body` between `begin` and `COMMIT` on a leased connection, on a transaction thread,
+    /// holding the advisory lock `lock` (if any) from before `begin` until after the end.
     private func transaction<T: Sendable>(
-        _ begin: String, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
+        _ begin: String, holding lock: Int64? = nil, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
     ) async throws -> T {
         let logger = logger
         let connections = try running()
@@ -143,6 +167,8 @@ public final class PostgreSQLDriver: SQLDriver {
                         guard lease.acquire() else { throw CancellationError() }
                         return try await connections.threads.runIfActive {
                             let transaction = PostgreSQLTransaction(connection: connection, logger: logger)
+                            if let lock { try transaction.execute("SELECT pg_advisory_lock(?)", [lock]) }
+                            defer { if let lock { transaction.releaseAdvisoryLock(lock) } }
                             try transaction.execute(begin)
                             do {
                                 let value = try body(transaction)
@@ -227,7 +253,7 @@ public final class PostgreSQLDriver: SQLDriver {
     /// Implements ``SQLDriver/announce(_:)`` with `NOTIFY`: every server process listening on the
     /// database hears it.
     public func announce(_ payload: String) async throws {
-        try await transaction("BEGIN") { db in
+        _ = try await transaction("BEGIN") { db in
             try db.execute("SELECT pg_notify(?, ?)", [Self.announcementChannel, payload])
         }
     }
@@ -309,6 +335,14 @@ struct PostgreSQLTransaction: SQLTransaction {
     func rows(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
         let result = try connection.query(try Self.query(sql, arguments), logger: logger).wait()
         return try result.map(Self.row)
+    }
+
+    /// Releases a session-level advisory lock. A connection that cannot is closed (which releases
+    /// it): returned to the pool still holding it, it would stall that account's writers for good.
+    func releaseAdvisoryLock(_ lock: Int64) {
+        if (try? execute("SELECT pg_advisory_unlock(?)", [lock])) == nil {
+            try? connection.close().wait()
+        }
     }
 
     /// A PostgresNIO row as an ``SQLRow``.

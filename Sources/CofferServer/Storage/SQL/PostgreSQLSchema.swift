@@ -97,6 +97,17 @@ enum PostgreSQLSchema {
                 "CREATE INDEX attempt_windows_start ON attempt_windows(window_start)",
                 "CREATE TABLE janitor_lease (id bigint PRIMARY KEY, holder text NOT NULL, until timestamptz NOT NULL)",
             ]),
+        Migration(
+            name: "v12: mail outbox",
+            statements: [
+                """
+                CREATE TABLE mail_outbox (
+                  id uuid PRIMARY KEY, sealed bytea NOT NULL, created_at timestamptz NOT NULL,
+                  discard_after timestamptz NOT NULL, next_attempt_at timestamptz NOT NULL, attempts bigint NOT NULL,
+                  deliver boolean NOT NULL)
+                """,
+                "CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at)",
+            ]),
     ]
 
     static let v1 = [

@@ -11,6 +11,13 @@ public protocol SQLDriver: Sendable {
     /// Runs `body` in a write transaction; the driver retries it when the database asks for that
     /// (PostgreSQL's serialization failures), so `body` must only touch the database.
     func write<T: Sendable>(_ body: @Sendable @escaping (any SQLTransaction) throws -> T) async throws -> T
+    /// ``write(_:)`` for a transaction that changes `account`'s sequence, manifest or keys: such
+    /// transactions of one account run one after the other (PostgreSQL: an advisory lock taken before
+    /// the transaction begins), so many devices of one account pushing at once through several
+    /// servers wait their turn instead of aborting each other over and over.
+    func write<T: Sendable>(
+        serializingAccount account: UUID, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
+    ) async throws -> T
     /// Runs `body` in a read-only transaction that sees one consistent state.
     func read<T: Sendable>(_ body: @Sendable @escaping (any SQLTransaction) throws -> T) async throws -> T
     /// Throws when the database is not the one opened (a SQLite file deleted or swapped).
@@ -68,6 +75,13 @@ public struct PullHead: Sendable {
 }
 
 extension SQLDriver {
+    /// A driver whose writers never run at once (SQLite) needs nothing more than ``write(_:)``.
+    public func write<T: Sendable>(
+        serializingAccount account: UUID, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
+    ) async throws -> T {
+        try await write(body)
+    }
+
     /// The statement run in a read transaction; drivers with a faster path override it.
     public func pullHead(accessHash: Data, now: Date) async throws -> PullHead? {
         try await read { db in try PullHead.read(db, accessHash: accessHash, now: now) }

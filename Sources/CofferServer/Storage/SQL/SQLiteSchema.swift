@@ -44,6 +44,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v11: several server processes (secret, attempts, janitor)") { db in
             for statement in v11 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v12: mail outbox") { db in
+            for statement in v12 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
 
@@ -120,6 +123,18 @@ enum SQLiteSchema {
         "CREATE TABLE attempt_windows (key BLOB PRIMARY KEY, window_start TIMESTAMP NOT NULL, count BIGINT NOT NULL)",
         "CREATE INDEX attempt_windows_start ON attempt_windows(window_start)",
         "CREATE TABLE janitor_lease (id INTEGER PRIMARY KEY, holder TEXT NOT NULL, until TIMESTAMP NOT NULL)",
+    ]
+
+    /// Mail waits here, sealed, from the transaction that issued its code until it is delivered:
+    /// `next_attempt_at` is both the retry schedule and the lease of the process sending it.
+    static let v12 = [
+        """
+        CREATE TABLE mail_outbox (
+          id TEXT PRIMARY KEY, sealed BLOB NOT NULL, created_at TIMESTAMP NOT NULL,
+          discard_after TIMESTAMP NOT NULL, next_attempt_at TIMESTAMP NOT NULL, attempts INTEGER NOT NULL,
+          deliver INTEGER NOT NULL)
+        """,
+        "CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at)",
     ]
 
     static let v4 = [
