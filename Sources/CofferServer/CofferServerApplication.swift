@@ -103,7 +103,7 @@ public enum CofferServerApplication {
     /// expired access tokens deleted through their index, so no request ever pays for clean-up.
     ///
     /// Several server processes on one database take turns: each round, the one holding the janitor's
-    /// lease (``ServerStorage/takeJanitorLease(holder:now:until:)``) does the work, and a process that
+    /// lease (``CoordinationRepository/takeJanitorLease(holder:now:until:)``) does the work, and a process that
     /// stopped gives it up when its lease runs out.
     public static func janitor(configuration: ServerConfiguration, storage: any ServerStorage, logger: Logger) async {
         let holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"

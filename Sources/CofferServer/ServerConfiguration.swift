@@ -100,7 +100,7 @@ extension ServerConfiguration {
     public var effectiveSecretFile: URL { secretFile ?? dataDirectory.appendingPathComponent("server-secret") }
 
     /// The storage these settings name: PostgreSQL when ``database`` is set, else SQLite in
-    /// ``dataDirectory``. Nothing is opened on PostgreSQL until ``ServerStorage/withConnections(_:)``.
+    /// ``dataDirectory``. Nothing is opened on PostgreSQL until ``StorageConnection/withConnections(_:)``.
     public func openStorage(logger: Logger) throws -> RelationalServerStorage {
         if let database {
             return RelationalServerStorage(driver: PostgreSQLDriver(address: database, logger: logger))

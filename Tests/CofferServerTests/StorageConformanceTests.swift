@@ -73,6 +73,9 @@ private func change(_ id: UUID = UUID(), base: Int64 = 0, bytes: Int = 40) -> Pu
         content: Data((0..<bytes).map { UInt8(truncatingIfNeeded: $0) }))
 }
 
+/// A page of at most `count` records and any number of bytes.
+private func records(_ count: Int) -> PageLimit { PageLimit(records: count, bytes: .max) }
+
 /// A sealed message for the outbox, posted at `t0`.
 private func letter(discardAfter: Date, deliver: Bool = true, createdAt: Date = t0) -> OutboxMail {
     OutboxMail(
@@ -165,21 +168,30 @@ struct StorageConformanceTests {
                 now: t0)
             #expect(again.conflicts == [changes[0].id])
             #expect(again.accepted.map(\.sequence) == [6])
-            let page = try #require(try await storage.pull(accessHash: access, now: t0, after: 0, limit: 3))
+            let page = try #require(try await storage.pull(accessHash: access, now: t0, after: 0, within: records(3)))
             // The change pushed again moved to the end of the order.
             #expect(page.records.map(\.sequence) == [1, 3, 4])
             #expect(page.hasMore)
-            let rest = try #require(try await storage.pull(accessHash: access, now: t0, after: page.cursor, limit: 100))
+            let rest = try #require(
+                try await storage.pull(
+                    accessHash: access, now: t0, after: page.nextCursor(after: 0), within: records(100)))
             #expect(Set((page.records + rest.records).map(\.id)) == Set(changes.map(\.id)))
             #expect(rest.records.last?.sequence == 6 && !rest.hasMore)
             let stored = try #require(rest.records.first { $0.id == changes[1].id })
             #expect(
                 stored.revision == 2 && stored.content == changes[1].content
                     && stored.wrappedKey == changes[1].wrappedKey)
-            let upToDate = try #require(try await storage.pull(accessHash: access, now: t0, after: 6, limit: 100))
-            #expect(upToDate.records.isEmpty && upToDate.cursor == 6)
+            let upToDate = try #require(
+                try await storage.pull(accessHash: access, now: t0, after: 6, within: records(100)))
+            #expect(upToDate.records.isEmpty && upToDate.nextCursor(after: 6) == 6 && upToDate.head.lastSequence == 6)
+            // About a byte budget a page: the second 40-byte record would pass 60 bytes, so it waits.
+            let budgeted = try #require(
+                try await storage.pull(
+                    accessHash: access, now: t0, after: 0, within: PageLimit(records: 100, bytes: 60)))
+            #expect(budgeted.records.count == 1 && budgeted.hasMore)
             #expect(
-                try await storage.pull(accessHash: Data(repeating: 0, count: 32), now: t0, after: 0, limit: 10) == nil)
+                try await storage.pull(
+                    accessHash: Data(repeating: 0, count: 32), now: t0, after: 0, within: records(10)) == nil)
             // A tombstone keeps no wrapped key.
             let deletion = PushChange(
                 id: changes[2].id, baseRevision: 1, isDeleted: true, wrappedKey: Data([1]), content: Data([2]))
@@ -187,7 +199,7 @@ struct StorageConformanceTests {
                 try await storage.push(accountID: owner.id, changes: [deletion], rule: .onTopOfBase, now: t0).accepted
                     .count == 1)
             let tombstone = try #require(
-                try await storage.pull(accessHash: access, now: t0, after: 6, limit: 10)?.records.first)
+                try await storage.pull(accessHash: access, now: t0, after: 6, within: records(10))?.records.first)
             #expect(tombstone.isDeleted && tombstone.wrappedKey == nil)
         }
     }
@@ -286,24 +298,27 @@ struct StorageConformanceTests {
                 hash: code, accountID: owner.id, purpose: "reset", expiresAt: t0 + 3600, mail: nil)
             #expect(
                 try await storage.checkEmailCode(
-                    hash: code, accountID: owner.id, purpose: "reset", now: t0, consume: false) == .valid)
+                    hash: code, accountID: owner.id, purpose: "reset", now: t0, consume: false, allowedFailures: 5)
+                    == .valid)
             for _ in 0..<4 {
                 #expect(
                     try await storage.checkEmailCode(
-                        hash: Data([0]), accountID: owner.id, purpose: "reset", now: t0, consume: false) == .invalid)
+                        hash: Data([0]), accountID: owner.id, purpose: "reset", now: t0, consume: false,
+                        allowedFailures: 5) == .invalid)
             }
             #expect(
                 try await storage.checkEmailCode(
-                    hash: Data([0]), accountID: owner.id, purpose: "reset", now: t0, consume: false)
+                    hash: Data([0]), accountID: owner.id, purpose: "reset", now: t0, consume: false, allowedFailures: 5)
                     == .exhausted)
             #expect(
                 try await storage.checkEmailCode(
-                    hash: code, accountID: owner.id, purpose: "reset", now: t0, consume: true) == .invalid)
+                    hash: code, accountID: owner.id, purpose: "reset", now: t0, consume: true, allowedFailures: 5)
+                    == .invalid)
             // A change that takes a dead code does not happen.
             await #expect(throws: CodeNoLongerValid.self) {
                 _ = try await storage.resetAccount(
                     accountID: owner.id, now: t0, from: nil, quarantineUntil: t0 + 60,
-                    using: CodeUse(hash: code, purpose: "reset", now: t0), event: event)
+                    using: CodeUse(hash: code, purpose: "reset", now: t0, allowedFailures: 5), event: event)
             }
             #expect(try await storage.account(id: owner.id)?.epoch == 1)
             #expect(try await storage.deleteExpiredEmailCodes(before: t0 + 7200) == 1)

@@ -4,7 +4,7 @@ import Hummingbird
 /// Checks `Authorization: Bearer TOKEN` against stored access-token hashes.
 struct BearerAuthenticator: RouterMiddleware {
     typealias Context = CofferRequestContext
-    let storage: any ServerStorage
+    let storage: any SessionRepository
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response

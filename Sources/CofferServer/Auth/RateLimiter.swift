@@ -7,8 +7,8 @@ enum AttemptCounting: Sendable {
     /// In memory: limits reset when the server restarts, which only ever gives an attacker one more
     /// window.
     case inMemory
-    /// In the shared database (``ServerStorage/countAttempt(key:window:now:)``).
-    case shared(any ServerStorage)
+    /// In the shared database (``CoordinationRepository/countAttempt(key:window:now:)``).
+    case shared(any CoordinationRepository)
 }
 
 /// A fixed-window limiter for attempts per key (an e-mail address or a client address).
@@ -20,7 +20,7 @@ struct RateLimiter: Sendable {
     private enum Counter: Sendable {
         case memory(MemoryWindows)
         /// `bucket` keeps one limiter's keys apart from another's in the shared table.
-        case database(any ServerStorage, bucket: String)
+        case database(any CoordinationRepository, bucket: String)
     }
 
     /// A limiter of `limit` attempts per `window`; `bucket` names it among the shared ones.

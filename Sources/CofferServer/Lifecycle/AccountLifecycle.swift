@@ -20,6 +20,9 @@ struct AccountLifecycle: Sendable {
     let deletionDelay: TimeInterval
     /// Wrong proofs of an old secret allowed per account before the quarantine waits.
     var guessBudget = GuessBudget.standard
+    /// Wrong codes after which every live code of that purpose is cancelled: a 40-bit code cannot be
+    /// guessed in five tries, and the owner asks for a new one.
+    static let codeFailureLimit = 5
 
     /// Mails a one-time code for `purpose`; an address that gets none gets the same work and no mail,
     /// so the answer does not reveal who has an account.
@@ -115,7 +118,8 @@ struct AccountLifecycle: Sendable {
     /// ``verifyCode(_:account:purpose:consume:)`` for the portal's own purposes (links, sign-in codes).
     func verify(_ code: String, accountID: UUID, purpose: String, consume: Bool) async throws {
         switch try await storage.checkEmailCode(
-            hash: secret.codeHash(code), accountID: accountID, purpose: purpose, now: Date(), consume: consume)
+            hash: secret.codeHash(code), accountID: accountID, purpose: purpose, now: Date(), consume: consume,
+            allowedFailures: Self.codeFailureLimit)
         {
         case .valid: return
         case .invalid:
@@ -145,7 +149,9 @@ struct AccountLifecycle: Sendable {
         async throws -> T
     {
         do {
-            return try await change(CodeUse(hash: secret.codeHash(code), purpose: purpose, now: Date()))
+            return try await change(
+                CodeUse(
+                    hash: secret.codeHash(code), purpose: purpose, now: Date(), allowedFailures: Self.codeFailureLimit))
         } catch is CodeNoLongerValid {
             throw invalidCode
         }

@@ -4,34 +4,6 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// A message waiting in the outbox table, sealed: the database (and its backups) never hold a code
-/// or a link in clear, only ciphertext that the server secret opens.
-public struct OutboxMail: Sendable, Equatable {
-    /// Also the message's `Message-ID`, so a message sent again after a crash is recognisably the same.
-    public var id: UUID
-    /// The message, sealed by ``MailOutbox``.
-    public var sealed: Data
-    /// When it was posted; also the message's `Date`.
-    public var createdAt: Date
-    /// When its code or link lapses: after that it is not worth delivering, and is dropped.
-    public var discardAfter: Date
-    /// `false` for the stand-in posted for an address that gets no mail, so that request does the
-    /// same work as one that mails; a stand-in is deleted, never delivered.
-    public var deliver: Bool
-    /// Delivery attempts so far (claims, counting the current one).
-    public var attempts: Int
-
-    /// Creates a value.
-    public init(id: UUID, sealed: Data, createdAt: Date, discardAfter: Date, deliver: Bool, attempts: Int = 0) {
-        self.id = id
-        self.sealed = sealed
-        self.createdAt = createdAt
-        self.discardAfter = discardAfter
-        self.deliver = deliver
-        self.attempts = attempts
-    }
-}
-
 /// Where requests post mail: they seal it here and store it in the same transaction as the code or
 /// link it carries, so a crash after that commit never loses the message, and the code is never
 /// usable without its mail being on its way. The ``MailDispatcher`` delivers it afterwards — no
@@ -96,7 +68,7 @@ struct OutboxSealFailure: Error {}
 /// its file). A failed delivery is retried after 5 s, 20 s, 80 s and so on, up to every 30 minutes,
 /// until the code it carries lapses; then it is dropped and logged, and the user asks again.
 struct MailDispatcher: Service {
-    let storage: any ServerStorage
+    let storage: any MailOutboxRepository
     let outbox: MailOutbox
     let doorbell: AsyncStream<Void>
     let transport: any MailTransport
@@ -171,19 +143,5 @@ struct MailDispatcher: Service {
     /// 5 s after the first failure, four times longer after each next one, at most 30 minutes.
     static func retryDelay(afterAttempt attempt: Int) -> TimeInterval {
         min(5 * pow(4, Double(max(attempt, 1) - 1)), 1800)
-    }
-}
-
-/// What a claim of the outbox found.
-public struct OutboxClaim: Sendable {
-    /// Messages now leased to the claimer, oldest first.
-    public var due: [OutboxMail]
-    /// Messages dropped undelivered because their code or link lapsed.
-    public var dropped: Int
-
-    /// Creates a value.
-    public init(due: [OutboxMail], dropped: Int) {
-        self.due = due
-        self.dropped = dropped
     }
 }

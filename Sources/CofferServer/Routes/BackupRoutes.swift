@@ -7,7 +7,7 @@ import Hummingbird
 /// ever dropped to make room for another (junk uploads must not push a real one out), and deleting
 /// one goes through the delayed deletion of ``DeletionRoutes``.
 struct BackupRoutes: Sendable {
-    let storage: any ServerStorage
+    let storage: any BackupRepository & AccountRepository & KeyLifecycleRepository
     let lifecycle: AccountLifecycle
     /// Uploads in progress at once; more are told to come back (each holds one chunk in memory).
     let uploads = UploadSlots(limit: 4)

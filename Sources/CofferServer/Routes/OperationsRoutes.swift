@@ -5,7 +5,7 @@ import Prometheus
 
 /// Liveness, readiness, metrics and the API description.
 struct OperationsRoutes: Sendable {
-    let storage: any ServerStorage
+    let storage: any StorageConnection
     let registry: PrometheusCollectorRegistry
 
     func register(on router: Router<CofferRequestContext>) {

@@ -6,7 +6,7 @@ import Metrics
 /// Pull, push and the manifest (sync protocol 2): the server stores and relays opaque records and
 /// orders manifest updates; devices verify everything it says.
 struct SyncRoutes: Sendable {
-    let storage: any ServerStorage
+    let storage: any RecordRepository & CoordinationRepository
 
     func register(on router: Router<CofferRequestContext>, authenticated: RouterGroup<CofferRequestContext>) {
         // Authenticates itself, in the same database read as the pull: the request every device makes
@@ -35,10 +35,16 @@ struct SyncRoutes: Sendable {
         }
         guard
             let page = try await storage.pull(
-                accessHash: Tokens.hash(token), now: Date(), after: after, limit: SyncPage.maximumRecords)
+                accessHash: Tokens.hash(token), now: Date(), after: after, within: Self.page)
         else { throw APIError.unauthorized }
-        return SyncPageResponse(page: page)
+        return SyncPageResponse(
+            page: SyncPage(
+                records: page.records, cursor: page.nextCursor(after: after), hasMore: page.hasMore,
+                manifest: page.head.manifest, restoredAt: page.head.restoredAt))
     }
+
+    /// A pull page: the protocol's record limit, and about 32 MiB of ciphertext.
+    static let page = PageLimit(records: SyncPage.maximumRecords, bytes: 32 * 1_048_576)
 
     private func push(_ request: Request, _ context: CofferRequestContext) async throws -> JSONResponse<PushResult> {
         let session = try context.requireSession()

@@ -2,7 +2,7 @@ public import CofferAPI
 public import Foundation
 
 extension RelationalServerStorage {
-    /// Implements ``ServerStorage/storeBackup(accountID:id:epoch:now:quota:chunks:)``: one write per chunk,
+    /// Implements ``BackupRepository/storeBackup(accountID:id:epoch:now:quota:chunks:)``: one write per chunk,
     /// so memory holds one chunk, and an interrupted upload leaves nothing listed (its chunks go).
     public func storeBackup(
         accountID: UUID, id: UUID, epoch: UInt32, now: Date, quota: Int,
@@ -63,7 +63,7 @@ extension RelationalServerStorage {
         try db.execute("DELETE FROM backups WHERE account_id = ? AND id = ?", [account, backup])
     }
 
-    /// Implements ``ServerStorage/backups(accountID:)``.
+    /// Implements ``BackupRepository/backups(accountID:)``.
     public func backups(accountID: UUID) async throws -> [ServerBackup] {
         try await read { db in
             try db.rows(
@@ -79,7 +79,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/backupChunkCount(accountID:id:)``; a backup stored whole by an
+    /// Implements ``BackupRepository/backupChunkCount(accountID:id:)``; a backup stored whole by an
     /// earlier release counts as one chunk.
     public func backupChunkCount(accountID: UUID, id: UUID) async throws -> Int? {
         try await read { db in
@@ -96,7 +96,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/backupChunk(accountID:id:index:)``.
+    /// Implements ``BackupRepository/backupChunk(accountID:id:index:)``.
     public func backupChunk(accountID: UUID, id: UUID, index: Int) async throws -> Data? {
         try await read { db in
             if let legacy = try db.row(

@@ -2,7 +2,7 @@ public import CofferAPI
 public import Foundation
 
 extension RelationalServerStorage {
-    /// Implements ``ServerStorage/requestDeletion(_:accountID:tokenHash:event:mail:)``.
+    /// Implements ``DeletionRepository/requestDeletion(_:accountID:tokenHash:event:mail:)``.
     public func requestDeletion(
         _ deletion: PendingDeletion, accountID: UUID, tokenHash: Data, event: AccountEvent, mail: OutboxMail
     ) async throws {
@@ -22,7 +22,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/pendingDeletions(accountID:now:)``.
+    /// Implements ``DeletionRepository/pendingDeletions(accountID:now:)``.
     public func pendingDeletions(accountID: UUID, now: Date) async throws -> [PendingDeletion] {
         try await read { db in
             try db.rows(
@@ -35,14 +35,14 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/deletion(id:tokenHash:now:)``.
+    /// Implements ``DeletionRepository/deletion(id:tokenHash:now:)``.
     public func deletion(id: UUID, tokenHash: Data, now: Date) async throws -> (
         deletion: PendingDeletion, accountID: UUID
     )? {
         try await read { db in try Self.linkedDeletion(db, id: id, tokenHash: tokenHash, now: now) }
     }
 
-    /// Implements ``ServerStorage/confirmDeletion(id:tokenHash:now:executesAt:event:)``.
+    /// Implements ``DeletionRepository/confirmDeletion(id:tokenHash:now:executesAt:event:)``.
     public func confirmDeletion(id: UUID, tokenHash: Data, now: Date, executesAt: Date, event: AccountEvent)
         async throws -> PendingDeletion?
     {
@@ -60,7 +60,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/cancelDeletion(accountID:id:now:event:)``.
+    /// Implements ``DeletionRepository/cancelDeletion(accountID:id:now:event:)``.
     public func cancelDeletion(accountID: UUID, id: UUID, now: Date, event: AccountEvent) async throws -> Bool {
         try await write { db in
             let cancelled = try db.execute(
@@ -74,7 +74,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/executeDueDeletions(now:)``. Also deletes backup uploads abandoned
+    /// Implements ``DeletionRepository/executeDueDeletions(now:)``. Also deletes backup uploads abandoned
     /// half-way (the server was stopped during one).
     public func executeDueDeletions(now: Date) async throws -> Int {
         try await write { db in

@@ -1,7 +1,7 @@
 public import Foundation
 
 extension RelationalServerStorage {
-    /// Implements ``ServerStorage/adoptSecretFingerprint(_:)``.
+    /// Implements ``CoordinationRepository/adoptSecretFingerprint(_:)``.
     public func adoptSecretFingerprint(_ fingerprint: Data) async throws -> Bool {
         try await write { db in
             try db.execute(
@@ -12,7 +12,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/countAttempt(key:window:now:)``: one statement, so two processes
+    /// Implements ``CoordinationRepository/countAttempt(key:window:now:)``: one statement, so two processes
     /// counting the same key at once both count.
     public func countAttempt(key: Data, window: TimeInterval, now: Date) async throws -> (
         count: Int, windowStart: Date
@@ -34,12 +34,12 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/deleteAttemptWindows(before:)``.
+    /// Implements ``CoordinationRepository/deleteAttemptWindows(before:)``.
     public func deleteAttemptWindows(before cutoff: Date) async throws -> Int {
         try await write { db in try db.execute("DELETE FROM attempt_windows WHERE window_start < ?", [cutoff]) }
     }
 
-    /// Implements ``ServerStorage/takeJanitorLease(holder:now:until:)``.
+    /// Implements ``CoordinationRepository/takeJanitorLease(holder:now:until:)``.
     public func takeJanitorLease(holder: String, now: Date, until: Date) async throws -> Bool {
         try await write { db in
             try db.execute(
@@ -53,12 +53,12 @@ extension RelationalServerStorage {
 }
 
 extension RelationalServerStorage {
-    /// Implements ``ServerStorage/announceChange(accountID:sequence:)``.
+    /// Implements ``CoordinationRepository/announceChange(accountID:sequence:)``.
     public func announceChange(accountID: UUID, sequence: Int64) async throws {
         try await driver.announce(ChangeFeed.payload(accountID: accountID, sequence: sequence))
     }
 
-    /// Implements ``ServerStorage/receiveChanges(_:)``; anything on the channel that is not an
+    /// Implements ``CoordinationRepository/receiveChanges(_:)``; anything on the channel that is not an
     /// announcement is ignored.
     public func receiveChanges(_ deliver: @escaping @Sendable (UUID, Int64) async -> Void) async {
         await driver.receiveAnnouncements { payload in

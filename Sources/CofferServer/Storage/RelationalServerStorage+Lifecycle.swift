@@ -2,7 +2,7 @@ public import CofferAPI
 public import Foundation
 
 extension RelationalServerStorage {
-    /// Implements ``ServerStorage/replacePasswordKeys(accountID:epoch:keys:keepDevice:reason:using:event:)``.
+    /// Implements ``KeyLifecycleRepository/replacePasswordKeys(accountID:epoch:keys:keepDevice:reason:using:event:)``.
     public func replacePasswordKeys(
         accountID: UUID, epoch: UInt32, keys: StoredPasswordKeys, keepDevice: UUID?, reason: RevocationReason,
         using code: CodeUse?, event: AccountEvent
@@ -26,7 +26,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/replaceRecoveryKeys(accountID:epoch:keys:event:)``.
+    /// Implements ``KeyLifecycleRepository/replaceRecoveryKeys(accountID:epoch:keys:event:)``.
     public func replaceRecoveryKeys(accountID: UUID, epoch: UInt32, keys: StoredRecoveryKeys, event: AccountEvent)
         async throws -> Bool
     {
@@ -42,68 +42,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/addEmailCode(hash:accountID:purpose:expiresAt:mail:)``.
-    public func addEmailCode(hash: Data, accountID: UUID, purpose: String, expiresAt: Date, mail: OutboxMail?)
-        async throws
-    {
-        try await write { db in
-            try db.execute(
-                """
-                INSERT INTO email_codes (code_hash, account_id, purpose, expires_at, used, failed_attempts)
-                VALUES (?, ?, ?, ?, FALSE, 0)
-                """, [hash, accountID, purpose, expiresAt])
-            if let mail { try Self.post(mail, db) }
-        }
-    }
-
-    /// Uses up `code` inside the caller's transaction, or throws ``CodeNoLongerValid`` (rolling the
-    /// whole transaction back) when it is not live any more.
-    static func take(_ code: CodeUse?, account: UUID, _ db: any SQLTransaction) throws {
-        guard let code else { return }
-        let taken = try db.execute(
-            """
-            UPDATE email_codes SET used = TRUE
-            WHERE account_id = ? AND purpose = ? AND code_hash = ? AND used = FALSE AND expires_at > ?
-              AND failed_attempts < ?
-            """, [account, code.purpose, code.hash, code.now, EmailCodes.maximumFailures])
-        guard taken == 1 else { throw CodeNoLongerValid() }
-    }
-
-    /// Implements ``ServerStorage/deleteExpiredEmailCodes(before:)``.
-    public func deleteExpiredEmailCodes(before cutoff: Date) async throws -> Int {
-        try await write { db in try db.execute("DELETE FROM email_codes WHERE expires_at < ?", [cutoff]) }
-    }
-
-    /// Implements ``ServerStorage/checkEmailCode(hash:accountID:purpose:now:consume:)``.
-    public func checkEmailCode(hash: Data, accountID: UUID, purpose: String, now: Date, consume: Bool) async throws
-        -> EmailCodeCheck
-    {
-        try await write { db in
-            let live = "account_id = ? AND purpose = ? AND used = FALSE AND expires_at > ?"
-            let found = try db.int64(
-                "SELECT failed_attempts FROM email_codes WHERE \(live) AND code_hash = ?",
-                [accountID, purpose, now, hash])
-            if let found, found < EmailCodes.maximumFailures {
-                if consume {
-                    try db.execute(
-                        "UPDATE email_codes SET used = TRUE WHERE account_id = ? AND purpose = ? AND code_hash = ?",
-                        [accountID, purpose, hash])
-                }
-                return .valid
-            }
-            try db.execute(
-                "UPDATE email_codes SET failed_attempts = failed_attempts + 1 WHERE \(live)", [accountID, purpose, now])
-            let exhausted = try db.exists(
-                "SELECT 1 FROM email_codes WHERE \(live) AND failed_attempts >= ?",
-                [accountID, purpose, now, EmailCodes.maximumFailures])
-            if exhausted {
-                try db.execute("UPDATE email_codes SET used = TRUE WHERE \(live)", [accountID, purpose, now])
-            }
-            return exhausted ? .exhausted : .invalid
-        }
-    }
-
-    /// Implements ``ServerStorage/resetAccount(accountID:now:from:quarantineUntil:using:event:)``.
+    /// Implements ``KeyLifecycleRepository/resetAccount(accountID:now:from:quarantineUntil:using:event:)``.
     public func resetAccount(
         accountID: UUID, now: Date, from address: String?, quarantineUntil: Date, using code: CodeUse?,
         event: AccountEvent
@@ -151,7 +90,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/installKeysAfterReset(accountID:epoch:password:recovery:using:event:)``.
+    /// Implements ``KeyLifecycleRepository/installKeysAfterReset(accountID:epoch:password:recovery:using:event:)``.
     public func installKeysAfterReset(
         accountID: UUID, epoch: UInt32, password: StoredPasswordKeys, recovery: StoredRecoveryKeys,
         using code: CodeUse?, event: AccountEvent
@@ -175,7 +114,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/quarantines(accountID:)``.
+    /// Implements ``KeyLifecycleRepository/quarantines(accountID:)``.
     public func quarantines(accountID: UUID) async throws -> [QuarantineSummary] {
         try await read { db in
             try db.rows("SELECT * FROM quarantined_epochs WHERE account_id = ? ORDER BY epoch DESC", [accountID])
@@ -196,7 +135,7 @@ extension RelationalServerStorage {
             salt: try row.optionalBytes("salt"))
     }
 
-    /// Implements ``ServerStorage/openQuarantine(accountID:epoch:proof:budget:now:released:refused:)``.
+    /// Implements ``KeyLifecycleRepository/openQuarantine(accountID:epoch:proof:budget:now:released:refused:)``.
     public func openQuarantine(
         accountID: UUID, epoch: UInt32, proof: QuarantineProof, budget: GuessBudget, now: Date,
         released: AccountEvent, refused: AccountEvent
@@ -236,7 +175,7 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/proveOldSecret(accountID:epoch:proof:budget:now:proven:refused:)``.
+    /// Implements ``KeyLifecycleRepository/proveOldSecret(accountID:epoch:proof:budget:now:proven:refused:)``.
     public func proveOldSecret(
         accountID: UUID, epoch: UInt32, proof: QuarantineProof, budget: GuessBudget, now: Date,
         proven: AccountEvent, refused: AccountEvent
@@ -288,7 +227,7 @@ extension RelationalServerStorage {
         return .proven
     }
 
-    /// Implements ``ServerStorage/purgeExpiredQuarantines(now:)``.
+    /// Implements ``KeyLifecycleRepository/purgeExpiredQuarantines(now:)``.
     public func purgeExpiredQuarantines(now: Date) async throws -> Int {
         try await write { db in
             let expired = try db.rows(
@@ -321,10 +260,4 @@ extension RelationalServerStorage {
 /// Storage failures that are the server's fault, not the request's.
 enum StorageError: Error {
     case missingAccount
-}
-
-/// One-time codes sent by e-mail.
-enum EmailCodes {
-    /// Wrong attempts after which every live code of that purpose is cancelled.
-    static let maximumFailures: Int64 = 5
 }

@@ -10,12 +10,12 @@ extension RelationalServerStorage {
             """, [mail.id, mail.sealed, mail.createdAt, mail.discardAfter, mail.createdAt, mail.deliver])
     }
 
-    /// Implements ``ServerStorage/postMail(_:)``.
+    /// Implements ``MailOutboxRepository/postMail(_:)``.
     public func postMail(_ mail: OutboxMail) async throws {
         try await write { db in try Self.post(mail, db) }
     }
 
-    /// Implements ``ServerStorage/claimMail(now:lease:limit:)``. Looks first in a read, so an idle
+    /// Implements ``MailOutboxRepository/claimMail(now:lease:limit:)``. Looks first in a read, so an idle
     /// outbox costs no write; the claim itself is one transaction, so two processes never lease one
     /// message at once.
     public func claimMail(now: Date, lease: TimeInterval, limit: Int) async throws -> OutboxClaim {
@@ -45,12 +45,12 @@ extension RelationalServerStorage {
         }
     }
 
-    /// Implements ``ServerStorage/finishMail(id:)``.
+    /// Implements ``MailOutboxRepository/finishMail(id:)``.
     public func finishMail(id: UUID) async throws {
         try await write { db in try db.execute("DELETE FROM mail_outbox WHERE id = ?", [id]) }
     }
 
-    /// Implements ``ServerStorage/retryMail(id:at:)``.
+    /// Implements ``MailOutboxRepository/retryMail(id:at:)``.
     public func retryMail(id: UUID, at time: Date) async throws {
         try await write { db in try db.execute("UPDATE mail_outbox SET next_attempt_at = ? WHERE id = ?", [time, id]) }
     }

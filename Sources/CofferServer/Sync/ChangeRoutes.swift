@@ -71,7 +71,7 @@ struct ChangeRoutes: Sendable {
 /// runs.
 struct ChangeRelay: Service {
     let feed: ChangeFeed
-    let storage: any ServerStorage
+    let storage: any CoordinationRepository
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
