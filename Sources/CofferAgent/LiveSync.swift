@@ -51,7 +51,11 @@ final class LiveSync {
     private static func listen(_ stream: ChangeStream, signal: Int32) async {
         var pause = Duration.seconds(1)
         while !Task.isCancelled {
+            let started = ContinuousClock.now
             let end = await stream.listen(onConnected: { wake(signal) }, onChange: { wake(signal) })
+            // A stream that served for a while (the server ends each after 10 minutes) was healthy:
+            // the next one starts from the short pause again, not from where earlier failures left it.
+            if ContinuousClock.now - started > Self.healthyStream { pause = .seconds(1) }
             switch end {
             case .needsSync:
                 wake(signal)
@@ -64,6 +68,9 @@ final class LiveSync {
             try? await Task.sleep(for: pause + .milliseconds(Int.random(in: 0...500)))
         }
     }
+
+    /// How long a stream must have lasted to count as healthy.
+    static let healthyStream: Duration = .seconds(60)
 
     /// Stops listening (the vault was locked).
     func stop() {
