@@ -225,7 +225,7 @@ public struct BackupFile: Sendable {
         let plain: Data
         let summaryBytes: Data
         do {
-            plain = try encoder.encode(BackupBody(items: items))
+            plain = BackupBody.json(items)
             summaryBytes = try encoder.encode(
                 BackupSummary(
                     items: items.count { !$0.isTrashed }, trash: items.count { $0.isTrashed }, deviceName: deviceName))
@@ -305,4 +305,19 @@ public struct BackupFile: Sendable {
 /// The body's plaintext before compression.
 struct BackupBody: Codable {
     var items: [Item]
+
+    /// `{"items":[…]}` written by ``ItemJSONWriter`` — the JSON `Codable` gives (milliseconds dates),
+    /// read back by the same decoder, at a fraction of the encoder's cost: the automatic backup after
+    /// a bulk import writes every item of the vault.
+    static func json(_ items: [Item]) -> Data {
+        var output: [UInt8] = []
+        output.reserveCapacity(16 + items.count * 512)
+        output.append(contentsOf: #"{"items":["#.utf8)
+        for (index, item) in items.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            ItemJSONWriter.write(item, into: &output)
+        }
+        output.append(contentsOf: "]}".utf8)
+        return Data(output)
+    }
 }

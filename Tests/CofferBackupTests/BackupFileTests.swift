@@ -49,6 +49,29 @@ struct BackupFileTests {
         #expect(!String(decoding: fixture.data, as: UTF8.self).contains("Site 3"), "titles are sealed")
     }
 
+    @Test("items of every type, with every field kind, attachments, history and trash, come back exactly")
+    func everyKindOfItem() throws {
+        let fixture = try Fixture(count: 1)
+        let items = ItemType.allCases.enumerated().map { index, type in
+            var item = Item(
+                type: type, title: "\(type) \"quoted\" ü 🔑", now: Date(timeIntervalSince1970: 1_606_923_754.123))
+            item.customFields = FieldKind.allCases.map { Field(name: "\($0)", kind: $0, value: "v\n\t\\\u{1}") }
+            item.urls = ["https://a.example/?q=\"1\""]
+            item.tags = ["Work/Projects"]
+            item.passwordHistory = [
+                PasswordHistoryEntry(fieldName: "password", value: "old", replacedAt: Date(timeIntervalSince1970: -5.5))
+            ]
+            if index.isMultiple(of: 2) { item.moveToTrash(at: Date(timeIntervalSince1970: 2_000_000_000.0005)) }
+            if index.isMultiple(of: 3) { item.attachments = [Attachment(name: "a.bin", data: Data([0, 1, 255]))] }
+            return item
+        }
+        let data = try BackupFile.make(
+            items: items, accountHeader: fixture.header, keyring: fixture.keyring, deviceName: nil)
+        let file = try BackupFile.parse(data, name: "b")
+        let key = try file.accountKey(for: .accountKey(fixture.keyring.accountKey), currentHeader: fixture.header)
+        #expect(try file.open(with: key).items == items)
+    }
+
     @Test("after a password change the old password still opens it and the listing says so")
     func afterPasswordChange() throws {
         let fixture = try Fixture()

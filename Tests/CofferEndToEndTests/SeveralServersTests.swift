@@ -1,5 +1,6 @@
 import CofferTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// Two real `coffer-server` processes on one real PostgreSQL, behind a real HAProxy, with two real
@@ -186,6 +187,34 @@ struct CopyDataTests {
         try a.ok(["sync"])
         #expect(try a.ok(["get", "Moved 5", "password"]) == "Moved-pass-5\n")
         #expect(try SeveralServersTests.titles(a).contains("After the move"))
+    }
+}
+
+extension CopyDataTests {
+    @Test("a source value the target's type cannot hold stops the copy, names table and column, and says what to do")
+    func unconvertibleValue() throws {
+        let server = try ServerProcess()
+        try CofferCLI().ok(
+            [
+                "register", "--server", server.url, "--email", "odd-\(UUID().uuidString.prefix(6))@example.org",
+                "--device-name", "A", "--password-stdin",
+            ], stdin: SyncTests.password + "\n")
+        server.stop()
+        // As a hand edit would leave it: a time SQLite keeps as any text.
+        let database = try DatabaseQueue(path: server.databasePath)
+        try database.write { try $0.execute(sql: "UPDATE devices SET last_seen_at = 'a while ago'") }
+        try database.close()
+
+        let url = try PostgreSQLCluster.shared().createDatabase()
+        let copied = try Program.run(
+            try ServerProcess.binary(named: "coffer-server").path,
+            ["copy-data", "--from", "sqlite:\(server.dataDirectory.path)", "--to", url])
+        #expect(copied.status != 0)
+        #expect(copied.output.contains("devices.last_seen_at"), "\(copied.output)")
+        #expect(copied.output.contains("drop the target database"), "\(copied.output)")
+        #expect(!copied.output.contains("Fatal error"), "\(copied.output)")
+        let after = try DatabaseQueue(path: server.databasePath)
+        #expect(try after.read { try String.fetchAll($0, sql: "SELECT last_seen_at FROM devices") } == ["a while ago"])
     }
 }
 

@@ -39,7 +39,7 @@ public struct DatabaseCopy: Sendable {
             case .checksumMismatch(let table):
                 "After the copy, the rows of \(table) differ between source and target. Drop the target database, create it again and repeat the copy; the source is unchanged."
             case .unconvertible(let table, let column):
-                "A value in \(table).\(column) cannot be stored in the target's column type; the source database may have been edited by hand. Nothing was changed in the source."
+                "A value in \(table).\(column) cannot be stored in the target's column type (the source database may have been edited by hand). Correct or remove that row in the source while its server is stopped, then drop the target database, create it again and repeat the copy. The source is unchanged."
             }
         }
     }

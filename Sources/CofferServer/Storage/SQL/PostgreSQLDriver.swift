@@ -114,9 +114,10 @@ public final class PostgreSQLDriver: SQLDriver {
         try await serializableWrite(turnOf: nil, body)
     }
 
-    /// Implements ``SQLDriver/write(serializingAccount:_:)``: a session-level advisory lock on the
-    /// account is taken *before* `BEGIN`, so the transaction's snapshot already sees the previous
-    /// holder's commit and does not conflict with it; the lock is released after `COMMIT`.
+    /// Implements ``SQLDriver/write(serializingAccount:_:)``: after a first attempt that collided, a
+    /// session-level advisory lock on the account is taken *before* `BEGIN`, so the transaction's
+    /// snapshot already sees the previous holder's commit and does not conflict with it; the lock is
+    /// released after `COMMIT`.
     public func write<T: Sendable>(
         serializingAccount account: UUID, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
     ) async throws -> T {
@@ -134,7 +135,11 @@ public final class PostgreSQLDriver: SQLDriver {
     ) async throws -> T {
         for attempt in 1...Self.attemptsPerTransaction {
             do {
-                return try await transaction("BEGIN ISOLATION LEVEL SERIALIZABLE", holding: lock, body)
+                // Optimistic first: most writes meet no other writer of their account. Only one that
+                // already collided waits its turn, so a busy account's writers stop aborting each
+                // other, while a connection is never held waiting for a lock it did not need.
+                return try await transaction(
+                    "BEGIN ISOLATION LEVEL SERIALIZABLE", holding: attempt == 1 ? nil : lock, body)
             } catch let error as PSQLError where Self.isConflict(error) {
                 Counter(label: ServerMetrics.databaseConflictRetries).increment()
                 let ceiling = min(100, 1 << min(attempt, 7))

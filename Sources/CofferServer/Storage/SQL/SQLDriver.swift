@@ -11,10 +11,11 @@ public protocol SQLDriver: Sendable {
     /// Runs `body` in a write transaction; the driver retries it when the database asks for that
     /// (PostgreSQL's serialization failures), so `body` must only touch the database.
     func write<T: Sendable>(_ body: @Sendable @escaping (any SQLTransaction) throws -> T) async throws -> T
-    /// ``write(_:)`` for a transaction that changes `account`'s sequence, manifest or keys: such
-    /// transactions of one account run one after the other (PostgreSQL: an advisory lock taken before
-    /// the transaction begins), so many devices of one account pushing at once through several
-    /// servers wait their turn instead of aborting each other over and over.
+    /// ``write(_:)`` for a transaction that changes `account`'s sequence, manifest or keys: when such
+    /// transactions of one account collide, they then run one after the other (PostgreSQL: an
+    /// advisory lock taken before the transaction begins again), so many devices of one account
+    /// pushing at once through several servers wait their turn instead of aborting each other until
+    /// the retry budget runs out.
     func write<T: Sendable>(
         serializingAccount account: UUID, _ body: @Sendable @escaping (any SQLTransaction) throws -> T
     ) async throws -> T
