@@ -69,8 +69,28 @@ enum Schema {
         migrator.registerMigration("v7: what kind of problem stopped the last sync") { db in
             try db.execute(sql: "ALTER TABLE syncState ADD COLUMN lastSyncProblemKind TEXT")
         }
+        migrator.registerMigration(oneCopy) { db in
+            for statement in v8 { try db.execute(sql: statement) }
+        }
         return migrator
     }()
+
+    /// The migration after which a vault keeps each sealed record once.
+    static let oneCopy = "v8: a synced item's base is its local record, not a second copy"
+
+    /// One copy on disk: an item that has not changed since it was synced had its sealed record twice,
+    /// in `item` and as the merge base in `itemSync`. Now `baseIsLocal` says "the base is the local
+    /// record" and the copy is dropped; the store copies the record into the base columns just before
+    /// the local record changes (``RecordWrites``), so a merge always finds the synced version.
+    static let v8 = [
+        "ALTER TABLE itemSync ADD COLUMN baseIsLocal INTEGER NOT NULL DEFAULT 0",
+        """
+        UPDATE itemSync SET baseWrappedKey = NULL, baseContent = NULL, baseIsLocal = 1
+        WHERE baseContent IS NOT NULL AND EXISTS (
+          SELECT 1 FROM item i WHERE i.id = itemSync.id AND i.content = itemSync.baseContent
+            AND i.wrappedKey = itemSync.baseWrappedKey)
+        """,
+    ]
 
     /// Work in proportion to a change, not to the vault: every write stamps the rows it touches with
     /// a change sequence (so an open session reads only what changed), the vault's integrity becomes a

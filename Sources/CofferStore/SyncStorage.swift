@@ -213,7 +213,7 @@ extension VaultStore {
     /// The entries of every item changed here since the last sync.
     public func pendingEntries() throws(CofferStoreError) -> [UUID: ItemSyncEntry] {
         try readDatabase { db in
-            try SyncSchema.entries(db, sql: "SELECT * FROM itemSync WHERE isDirty = 1", arguments: [])
+            try SyncSchema.entries(db, sql: SyncSchema.selectEntries + " WHERE s.isDirty = 1", arguments: [])
         }
     }
 
@@ -222,7 +222,7 @@ extension VaultStore {
         guard !ids.isEmpty else { return [:] }
         return try readDatabase { db in
             var result: [UUID: ItemSyncEntry] = [:]
-            let statement = try db.cachedStatement(sql: "SELECT * FROM itemSync WHERE id = ?")
+            let statement = try db.cachedStatement(sql: SyncSchema.selectEntries + " WHERE s.id = ?")
             for id in ids {
                 if let row = try Row.fetchOne(statement, arguments: [id.uuidString.lowercased()]),
                     let entry = SyncSchema.entry(row, id: id)
@@ -236,7 +236,7 @@ extension VaultStore {
 
     /// Every entry: only for rebuilding the server view from the start (a new protocol, a new sign-in).
     public func allSyncEntries() throws(CofferStoreError) -> [UUID: ItemSyncEntry] {
-        try readDatabase { db in try SyncSchema.entries(db, sql: "SELECT * FROM itemSync", arguments: []) }
+        try readDatabase { db in try SyncSchema.entries(db, sql: SyncSchema.selectEntries, arguments: []) }
     }
 
     /// Stores fresh tokens without touching the rest of the state.
@@ -333,6 +333,15 @@ enum SyncSchema {
         return result
     }
 
+    /// Entries with their base: the stored copy, or the local record when `baseIsLocal` says the
+    /// base is that record (``Schema/v8``). Add `WHERE` on `s.`.
+    static let selectEntries = """
+        SELECT s.id, s.syncedRevision, s.syncedDeleted, s.syncedContentHash, s.isDirty,
+          CASE WHEN s.baseIsLocal = 1 THEN i.wrappedKey ELSE s.baseWrappedKey END AS baseWrappedKey,
+          CASE WHEN s.baseIsLocal = 1 THEN i.content ELSE s.baseContent END AS baseContent
+        FROM itemSync s LEFT JOIN item i ON s.baseIsLocal = 1 AND i.id = s.id
+        """
+
     static func entry(_ row: Row, id: UUID) -> ItemSyncEntry? {
         let revision: Int64 = row["syncedRevision"]
         var base: SealedItem?
@@ -347,25 +356,50 @@ enum SyncSchema {
             isDirty: (row["isDirty"] as Int64) != 0)
     }
 
+    /// Stores `entry` (after the local record was written, in the same transaction): a base that is
+    /// the local record byte for byte is not stored again (``Schema/v8``).
     static func saveEntry(_ db: Database, _ id: UUID, _ entry: ItemSyncEntry?) throws {
         let key = id.uuidString.lowercased()
         guard let entry else {
             try db.cachedStatement(sql: "DELETE FROM itemSync WHERE id = ?").execute(arguments: [key])
             return
         }
+        var base = entry.base.map { (wrappedKey: $0.wrappedKey.bytes, content: $0.content.bytes) }
+        var baseIsLocal = false
+        if let stored = base,
+            let local = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT wrappedKey, content FROM item WHERE id = ?"), arguments: [key]),
+            (local["content"] as Data) == stored.content, (local["wrappedKey"] as Data) == stored.wrappedKey
+        {
+            base = nil
+            baseIsLocal = true
+        }
         try db.cachedStatement(
             sql: """
-                INSERT INTO itemSync (id, syncedRevision, syncedDeleted, syncedContentHash, baseWrappedKey, baseContent, isDirty)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO itemSync (id, syncedRevision, syncedDeleted, syncedContentHash, baseWrappedKey, baseContent,
+                  baseIsLocal, isDirty)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET syncedRevision = excluded.syncedRevision,
                   syncedDeleted = excluded.syncedDeleted, syncedContentHash = excluded.syncedContentHash,
                   baseWrappedKey = excluded.baseWrappedKey, baseContent = excluded.baseContent,
-                  isDirty = excluded.isDirty
+                  baseIsLocal = excluded.baseIsLocal, isDirty = excluded.isDirty
                 """
         ).execute(arguments: [
             key, entry.syncedRevision, entry.syncedDeleted ? 1 : 0, entry.syncedContentHash.map { Data($0) },
-            entry.base?.wrappedKey.bytes, entry.base?.content.bytes, entry.isDirty ? 1 : 0,
+            base?.wrappedKey, base?.content, baseIsLocal ? 1 : 0, entry.isDirty ? 1 : 0,
         ])
+    }
+
+    /// Copies the local record into the base columns of an entry whose base it is, just before the
+    /// local record changes or goes, so the synced version outlives it.
+    static func detachBase(_ db: Database, key: String) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE itemSync SET baseWrappedKey = (SELECT wrappedKey FROM item WHERE id = ?1),
+                  baseContent = (SELECT content FROM item WHERE id = ?1), baseIsLocal = 0
+                WHERE id = ?1 AND baseIsLocal = 1
+                """
+        ).execute(arguments: [key])
     }
 
     static func save(_ db: Database, _ state: SyncState?) throws {

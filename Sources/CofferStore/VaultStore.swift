@@ -72,7 +72,13 @@ public struct VaultStore: Sendable {
 
     private func migrate() throws(CofferStoreError) {
         do {
+            let applied = try database.read { try Schema.migrator.appliedIdentifiers($0) }
             try Schema.migrator.migrate(database)
+            // The migration that drops second copies frees half the file; give it back once. VACUUM
+            // is atomic: killed half-way, the file is as the migration left it, and opens.
+            if !applied.isEmpty, !applied.contains(Schema.oneCopy) {
+                try database.vacuum()
+            }
         } catch {
             throw Self.translate(error, path: path)
         }
@@ -276,6 +282,7 @@ enum RecordWrites {
         }
         for record in upserts {
             let key = record.id.uuidString.lowercased()
+            try SyncSchema.detachBase(db, key: key)
             _ = try removeExisting(key, record.id)
             let hash = record.contentHash
             digest.insert(
@@ -289,6 +296,7 @@ enum RecordWrites {
         for id in removals {
             let key = id.uuidString.lowercased()
             guard try removeExisting(key, id) else { continue }
+            try SyncSchema.detachBase(db, key: key)
             try db.execute(sql: "DELETE FROM item WHERE id = ?", arguments: [key])
             try db.execute(
                 sql: """

@@ -86,6 +86,70 @@ struct SyncTests {
         #expect(notes.first { $0.contains("from A") } != nil)
     }
 
+    @Test(
+        "a vault that stored each synced record twice upgrades in place: same items, a smaller file, merges find their base"
+    )
+    func oneCopyUpgrade() throws {
+        let devices = try TwoDevices { a in
+            let batch = a.home.appendingPathComponent("items.csv")
+            try Data(SeveralServersTests.logins("Kept", count: 300).utf8).write(to: batch)
+            try a.ok(["import", batch.path, "--yes"])
+        }
+        let (a, b) = (devices.a, devices.b)
+        try b.ok(["sync"])
+        #expect(try Self.titles(b).count == 300)
+        // B's vault as the previous version left it: every synced record also stored as its base.
+        _ = try b.run(["pin", "clear"])
+        try b.ok(["lock"])
+        let database = try DatabaseQueue(path: b.vaultFile.path)
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE itemSync SET baseWrappedKey = (SELECT wrappedKey FROM item WHERE item.id = itemSync.id),
+                      baseContent = (SELECT content FROM item WHERE item.id = itemSync.id)
+                    WHERE baseIsLocal = 1
+                    """)
+            try db.execute(sql: "ALTER TABLE itemSync DROP COLUMN baseIsLocal")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v8:%'")
+        }
+        try database.vacuum()
+        try database.close()
+        let before = try Self.fileSize(b.vaultFile)
+
+        try b.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(try Self.titles(b).count == 300)
+        let after = try Self.fileSize(b.vaultFile)
+        #expect(Double(after) < Double(before) * 0.75, "\(before) bytes before, \(after) after")
+        let upgraded = try DatabaseQueue(path: b.vaultFile.path)
+        let copies = try upgraded.read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM itemSync WHERE baseContent IS NOT NULL") ?? -1
+        }
+        #expect(copies == 0, "synced records still stored twice")
+        try upgraded.close()
+
+        // A merge on B needs the synced version as its base: B changes the user name offline, A the
+        // password meanwhile.
+        devices.server.stop()
+        try b.ok(["edit", "Kept 7", "--username", "from-B"])
+        try devices.server.start()
+        try a.ok(["edit", "Kept 7", "--set-secret", "password", "--password-stdin"], stdin: "from-A\n")
+        try a.ok(["sync"])
+        try b.ok(["sync"])
+        try a.ok(["sync"])
+        for device in [a, b] {
+            #expect(try device.ok(["get", "Kept 7", "password"]) == "from-A\n")
+            #expect(try device.ok(["get", "Kept 7", "username"]) == "from-B\n")
+            #expect(try Self.titles(device).count == 300, "a conflict copy: the base was lost")
+        }
+    }
+
+    /// The size of the vault file with its write-ahead log.
+    static func fileSize(_ url: URL) throws -> Int {
+        try [url.path, url.path + "-wal"].reduce(0) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        }
+    }
+
     @Test("the server killed with SIGKILL and restarted: the client syncs again, nothing lost or duplicated")
     func serverKilled() throws {
         let devices = try TwoDevices()
