@@ -519,5 +519,15 @@ struct OperationsTests {
         await #expect(throws: MailError.self) {
             try await failing.send(MailMessage(to: "a@b.c", subject: "s", body: "b"))
         }
+        // A mail system that hangs is ended, and the delivery fails (to be retried), in bounded time.
+        let hanging = SendmailTransport(command: ["/bin/sleep", "600"], sender: "x", timeout: 1)
+        let started = ContinuousClock.now
+        await #expect {
+            try await hanging.send(MailMessage(to: "a@b.c", subject: "s", body: "b"))
+        } throws: { error in
+            if case MailError.timedOut = error { return true }
+            return false
+        }
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 }

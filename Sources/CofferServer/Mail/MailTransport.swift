@@ -67,7 +67,7 @@ public struct FileMailTransport: MailTransport {
         self.sender = sender
     }
 
-    /// Implements .
+    /// Implements ``MailTransport/send(_:)``.
     public func send(_ message: MailMessage) async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let name = "\(Int(message.date.timeIntervalSince1970 * 1000))-\(message.id.uuidString.lowercased()).eml"
@@ -76,34 +76,58 @@ public struct FileMailTransport: MailTransport {
 }
 
 /// Pipes RFC 5322 messages to a sendmail-compatible command (`sendmail -t -i` by default).
+///
+/// The command runs on a thread of its own, never on one of Swift's cooperative threads, and is
+/// ended after `timeout`: a mail system that hangs delays that message's retry, not the server.
 public struct SendmailTransport: MailTransport {
     /// The command and its arguments.
     public let command: [String]
     /// The From address.
     public let sender: String
+    /// How long the command may take before it is ended and the delivery counts as failed.
+    public let timeout: TimeInterval
 
     /// Creates a transport.
-    public init(command: [String] = ["/usr/sbin/sendmail", "-t", "-i"], sender: String) {
+    public init(
+        command: [String] = ["/usr/sbin/sendmail", "-t", "-i"], sender: String, timeout: TimeInterval = 60
+    ) {
         self.command = command
         self.sender = sender
+        self.timeout = timeout
     }
 
-    /// Implements .
+    /// Implements ``MailTransport/send(_:)``.
     public func send(_ message: MailMessage) async throws {
+        let input = Data(message.rfc5322(from: sender).utf8)
+        let (command, timeout) = (command, timeout)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try Self.run(command, input: input, timeout: timeout) })
+            }
+        }
+    }
+
+    /// Runs `command` with `input` on standard input and waits for it, at most `timeout` seconds.
+    private static func run(_ command: [String], input: Data, timeout: TimeInterval) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
-        let input = Pipe()
-        process.standardInput = input
+        let pipe = Pipe()
+        process.standardInput = pipe
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
         // A command that exits without reading its input makes the write fail with EPIPE; its exit
         // status is what explains the failure, so that is what is reported.
-        let written =
-            (try? input.fileHandleForWriting.write(contentsOf: Data(message.rfc5322(from: sender).utf8))) != nil
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        let written = (try? pipe.fileHandleForWriting.write(contentsOf: input)) != nil
+        try? pipe.fileHandleForWriting.close()
+        guard exited.wait(timeout: .now() + timeout) == .success else {
+            process.terminate()
+            _ = exited.wait(timeout: .now() + 5)
+            throw MailError.timedOut(seconds: Int(timeout))
+        }
         guard process.terminationStatus == 0, written else { throw MailError.commandFailed(process.terminationStatus) }
     }
 }
@@ -112,11 +136,14 @@ public struct SendmailTransport: MailTransport {
 public enum MailError: Error, CustomStringConvertible {
     /// The sendmail command exited with a status.
     case commandFailed(Int32)
+    /// The sendmail command did not finish in time and was ended.
+    case timedOut(seconds: Int)
 
     /// The sentence an operator reads in the log.
     public var description: String {
         switch self {
         case .commandFailed(let status): "the sendmail command exited with status \(status)"
+        case .timedOut(let seconds): "the sendmail command did not finish within \(seconds) seconds and was ended"
         }
     }
 }
