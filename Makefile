@@ -11,7 +11,7 @@ SYSTEM_PACKAGES = pkg-config libargon2-dev libsqlite3-dev zlib1g-dev
 # the server; openssl, which makes the private certificate authority of the TLS test; postgresql,
 # the real database the storage conformance suite and the several-instance tests run on; haproxy,
 # the load balancer in front of two servers.
-TEST_PACKAGES = postgresql haproxy keepassxc xvfb xclip sqlite3 openssl git python3 openssh-client openssh-server
+TEST_PACKAGES = postgresql haproxy nginx keepassxc xvfb xclip sqlite3 openssl git python3 openssh-client openssh-server
 
 .PHONY: run test install deps test-deps check-swift format lint bench fuzz clean
 

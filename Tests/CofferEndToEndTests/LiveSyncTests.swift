@@ -26,8 +26,9 @@ struct LiveSyncTests {
 
     /// A registers on `serverA`, B logs in on `serverB` (one server or two on one database); then
     /// A's additions must reach B's vault within the budget.
-    static func changesReachB(serverA: String, serverB: String) throws {
+    static func changesReachB(serverA: String, serverB: String, environment: [String: String] = [:]) throws {
         let (a, b) = (try CofferCLI(), try CofferCLI())
+        (a.environment, b.environment) = (environment, environment)
         let email = "live-\(UUID().uuidString.prefix(6))@example.org"
         try a.ok(
             ["register", "--server", serverA, "--email", email, "--device-name", "A", "--password-stdin"],

@@ -1,4 +1,5 @@
 import CofferAPI
+import CofferTestSupport
 import Foundation
 import Testing
 
@@ -6,6 +7,22 @@ import Testing
 
 @Suite("change announcements: the wire form and the database payload")
 struct ChangeFeedTests {
+    @Test("the change stream is an event stream no proxy buffers, for signed-in devices only")
+    func streamHead() async throws {
+        let server = try ServerProcess()
+        let account = try await TestAccount.register(on: server)
+        func head(_ authorization: String) throws -> String {
+            try #require(
+                try RawConnection(to: server.url).exchange(
+                    "GET /api/v2/changes HTTP/1.1\r\nHost: localhost\r\n\(authorization)\r\n"))
+        }
+        let open = try head("Authorization: Bearer \(account.session.accessToken)\r\n").lowercased()
+        #expect(open.hasPrefix("http/1.1 200"), "\(open)")
+        #expect(open.contains("content-type: text/event-stream"), "\(open)")
+        #expect(open.contains("x-accel-buffering: no"), "\(open)")
+        #expect(try head("").hasPrefix("HTTP/1.1 401"))
+    }
+
     @Test("an event written by the server is read back; anything else is no announcement")
     func wireForm() {
         for sequence: Int64 in [0, 1, 42, 999_999_999_999_999_999] {

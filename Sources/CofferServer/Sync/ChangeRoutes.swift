@@ -1,5 +1,6 @@
 import CofferAPI
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -29,6 +30,9 @@ struct ChangeRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-store"
+        // nginx passes each announcement on as it is written even where the site forgot
+        // `proxy_buffering off`.
+        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
