@@ -24,9 +24,10 @@ struct LiveSyncTests {
         return nil
     }
 
-    /// A registers on `serverA`, B logs in on `serverB` (one server or two on one database); then
-    /// A's additions must reach B's vault within the budget.
-    static func changesReachB(serverA: String, serverB: String, environment: [String: String] = [:]) throws {
+    /// Two devices of a new account: A registered on `serverA`, B signed in on `serverB`.
+    static func twoDevices(serverA: String, serverB: String, environment: [String: String] = [:]) throws -> (
+        CofferCLI, CofferCLI
+    ) {
         let (a, b) = (try CofferCLI(), try CofferCLI())
         (a.environment, b.environment) = (environment, environment)
         let email = "live-\(UUID().uuidString.prefix(6))@example.org"
@@ -36,6 +37,13 @@ struct LiveSyncTests {
         try b.ok(
             ["login", "--server", serverB, "--email", email, "--device-name", "B", "--password-stdin"],
             stdin: SyncTests.password + "\n")
+        return (a, b)
+    }
+
+    /// A registers on `serverA`, B logs in on `serverB` (one server or two on one database); then
+    /// A's additions must reach B's vault within the budget.
+    static func changesReachB(serverA: String, serverB: String, environment: [String: String] = [:]) throws {
+        let (a, b) = try twoDevices(serverA: serverA, serverB: serverB, environment: environment)
         // The first change also shows B's stream is up (B syncs once when it connects).
         try a.ok(["add", "note", "--title", "Warm-up"])
         #expect(try secondsUntil(b, lists: "Warm-up", within: 15) != nil, "B never received the first change")
@@ -62,14 +70,7 @@ struct LiveSyncTests {
             "retry: 0\ndata: -5\n\ndata: 99999999999999999999999\n\ndata: 0x10\n\ndata: 5 5\n\n"
             + String(repeating: "x", count: 4 << 20) + "\ndata: 1\n\n"
         proxy.on("GET", "/api/v2/changes", .respond(status: 200, body: Data(garbage.utf8)))
-        let (a, b) = (try CofferCLI(), try CofferCLI())
-        let email = "hostile-live-\(UUID().uuidString.prefix(6))@example.org"
-        try a.ok(
-            ["register", "--server", server.url, "--email", email, "--device-name", "A", "--password-stdin"],
-            stdin: SyncTests.password + "\n")
-        try b.ok(
-            ["login", "--server", proxy.url, "--email", email, "--device-name", "B", "--password-stdin"],
-            stdin: SyncTests.password + "\n")
+        let (a, b) = try Self.twoDevices(serverA: server.url, serverB: proxy.url)
         // B's agent is unlocked and listening: it reads the hostile stream, drops it at the line
         // limit, and connects again after a pause.
         let deadline = Date().addingTimeInterval(20)

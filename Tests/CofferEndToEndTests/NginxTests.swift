@@ -99,15 +99,7 @@ struct NginxTests {
         // The live-sync test's own steps, through nginx: its change stream must not be buffered.
         try LiveSyncTests.changesReachB(serverA: nginx.url, serverB: nginx.url, environment: trust)
 
-        let (c, d) = (try CofferCLI(), try CofferCLI())
-        (c.environment, d.environment) = (trust, trust)
-        let email = "nginx-\(UUID().uuidString.prefix(6))@example.org"
-        try c.ok(
-            ["register", "--server", nginx.url, "--email", email, "--device-name", "C", "--password-stdin"],
-            stdin: SyncTests.password + "\n")
-        try d.ok(
-            ["login", "--server", nginx.url, "--email", email, "--device-name", "D", "--password-stdin"],
-            stdin: SyncTests.password + "\n")
+        let (c, d) = try LiveSyncTests.twoDevices(serverA: nginx.url, serverB: nginx.url, environment: trust)
         first.kill()
         for index in 0..<5 { try c.ok(["add", "note", "--title", "Via nginx \(index)"]) }
         try c.ok(["sync"])

@@ -459,14 +459,7 @@ struct StorageConformanceTests {
         "concurrent pushes from two server processes' connections never share a sequence number",
         arguments: StorageKind.allCases)
     func concurrentPushes(kind: StorageKind) async throws {
-        let first = try kind.makeStorage()
-        // PostgreSQL: a second driver on the same database is what a second server process has.
-        let second: RelationalServerStorage =
-            switch kind {
-            case .sqlite: first
-            case .postgresql:
-                try StorageKind.postgres(url: try PostgreSQLCluster.shared().url(database: Self.database(of: first)))
-            }
+        let (first, second) = try Self.twoProcesses(kind)
         try await StorageKind.offThePool {
             try await Self.concurrentPushes(first, second)
         }
@@ -548,13 +541,7 @@ struct StorageConformanceTests {
         "two server processes claiming the outbox at once never both get one message",
         arguments: StorageKind.allCases)
     func concurrentMailClaims(kind: StorageKind) async throws {
-        let first = try kind.makeStorage()
-        let second: RelationalServerStorage =
-            switch kind {
-            case .sqlite: first
-            case .postgresql:
-                try StorageKind.postgres(url: try PostgreSQLCluster.shared().url(database: Self.database(of: first)))
-            }
+        let (first, second) = try Self.twoProcesses(kind)
         try await StorageKind.offThePool {
             try await first.withConnections {
                 try await second.withConnections {
@@ -579,6 +566,20 @@ struct StorageConformanceTests {
                     #expect(Set(claimed) == Set(posted.map(\.id)))
                 }
             }
+        }
+    }
+
+    /// A new database as two server processes see it: on PostgreSQL a second driver on the same
+    /// database (its own connections), on SQLite the one storage (a single writer either way).
+    private static func twoProcesses(_ kind: StorageKind) throws -> (RelationalServerStorage, RelationalServerStorage) {
+        let first = try kind.makeStorage()
+        switch kind {
+        case .sqlite: return (first, first)
+        case .postgresql:
+            return (
+                first,
+                try StorageKind.postgres(url: try PostgreSQLCluster.shared().url(database: Self.database(of: first)))
+            )
         }
     }
 
