@@ -18,8 +18,8 @@ public enum CofferServerApplication {
         let secret = ServerSecret(key: try loadOrCreateSecret(at: configuration.effectiveSecretFile))
         let (outbox, doorbell) = MailOutbox.make(secret: secret)
         let router = try makeRouter(
-            configuration: configuration, storage: storage, outbox: outbox, registry: registry, changes: feed,
-            publicURL: { configuration.effectivePublicURL(boundPort: boundPort.value) })
+            configuration: configuration, storage: storage, secret: secret, outbox: outbox, registry: registry,
+            changes: feed, publicURL: { configuration.effectivePublicURL(boundPort: boundPort.value) })
         let dispatcher = MailDispatcher(
             storage: storage, outbox: outbox, doorbell: doorbell, transport: mail,
             logger: Logger(label: "coffer-server.mail"))
@@ -50,13 +50,13 @@ public enum CofferServerApplication {
     ) throws -> Router<CofferRequestContext> {
         let secret = ServerSecret(key: try loadOrCreateSecret(at: configuration.effectiveSecretFile))
         return try makeRouter(
-            configuration: configuration, storage: storage, outbox: MailOutbox.make(secret: secret).0,
+            configuration: configuration, storage: storage, secret: secret, outbox: MailOutbox.make(secret: secret).0,
             registry: registry, changes: ChangeFeed(), publicURL: { "" })
     }
 
-    /// Every route of the API, with its middleware.
+    /// Every route of the API, with its middleware, keyed by the server's `secret` (read once, by the caller).
     static func makeRouter(
-        configuration: ServerConfiguration, storage: any ServerStorage, outbox: MailOutbox,
+        configuration: ServerConfiguration, storage: any ServerStorage, secret: ServerSecret, outbox: MailOutbox,
         registry: PrometheusCollectorRegistry, changes: ChangeFeed, publicURL: @escaping @Sendable () -> String
     ) throws -> Router<CofferRequestContext> {
         let router = Router(context: CofferRequestContext.self)
@@ -68,7 +68,6 @@ public enum CofferServerApplication {
         // One server counts in memory; several on one PostgreSQL database count together.
         let counting: AttemptCounting = configuration.database == nil ? .inMemory : .shared(storage)
         let limits = AbuseLimits.standard(perAddress: configuration.attemptsPerAddress, counting: counting)
-        let secret = ServerSecret(key: try loadOrCreateSecret(at: configuration.effectiveSecretFile))
         let accounts = AccountRoutes(
             storage: storage, outbox: outbox, publicURL: publicURL, secret: secret,
             refreshTokenIdleLifetime: TimeInterval(configuration.refreshTokenIdleDays) * 86_400, limits: limits)
