@@ -149,9 +149,9 @@ extension ServerProcess {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no mail to \(email) with \(marker)"])
     }
 
-    /// The one-time code in the newest code mail to `email`.
-    public func emailCode(to email: String) throws -> String {
-        let text = try mail(to: email, containing: "one-time code")
+    /// The one-time code in the newest code mail to `email`, waiting up to `timeout` seconds.
+    public func emailCode(to email: String, timeout: TimeInterval = 15) throws -> String {
+        let text = try mail(to: email, containing: "one-time code", timeout: timeout)
         guard let line = text.components(separatedBy: .newlines).first(where: { $0.contains("one-time code:") }),
             let code = line.split(separator: ":").last
         else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "no code in: \(text)"]) }
