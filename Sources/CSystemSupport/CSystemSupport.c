@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -126,4 +127,10 @@ int coffer_set_echo(int fd, int on) {
     if (tcgetattr(fd, &settings) != 0) return -1;
     if (on) settings.c_lflag |= ECHO; else settings.c_lflag &= ~ECHO;
     return tcsetattr(fd, TCSAFLUSH, &settings);
+}
+
+void coffer_release_free_memory(void) {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }

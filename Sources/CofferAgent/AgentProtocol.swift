@@ -51,9 +51,9 @@ public enum AgentRequest: Codable, Sendable {
     case logout
     /// Adds items recovered from an older key epoch (a device archive or the server's quarantine),
     /// re-encrypted under the current account key; see ``VaultSession/mergeRecovered(_:)``.
-    case mergeRecovered([Item])
+    case mergeRecovered(ItemBatch)
     /// Adds imported items and replaces merged ones, in one transaction.
-    case importItems(adding: [Item], updating: [Item])
+    case importItems(adding: ItemBatch, updating: ItemBatch)
     /// Serves the vault's SSH keys on the agent's ssh-agent socket, asking before each use when
     /// `confirmation` says how (and from then on until the agent stops).
     case serveSSHKeys(confirmation: SSHConfirmation?)
@@ -65,7 +65,7 @@ public enum AgentRequest: Codable, Sendable {
 public enum AgentResponse: Codable, Sendable {
     case done
     case item(Item)
-    case items([Item])
+    case items(ItemBatch)
     /// Values of secret references, in the order asked.
     case values([String])
     case summaries([ItemSummary])
@@ -106,9 +106,13 @@ public struct AgentState: Codable, Sendable, Equatable {
 }
 
 /// Framing shared by both ends of the socket.
+///
+/// A frame is a 4-byte big-endian length of the JSON envelope, the envelope (`{"version":N,
+/// "body":…}`, written by `JSONEncoder`), then the item section that ``ItemBatch`` values write
+/// their items into.
 public enum AgentProtocol {
-    /// Bumped on any incompatible change to the enums above.
-    public static let version = 5
+    /// Bumped on any incompatible change to the enums above or to the framing.
+    public static let version = 6
     /// The largest frame either side accepts (a listing of a very large vault fits).
     static let maximumFrame = 512 * 1024 * 1024
 
@@ -120,24 +124,51 @@ public enum AgentProtocol {
     }
 
     static func encode<Body: Codable>(_ body: Body) throws -> Data {
-        try JSONEncoder().encode(Envelope(version: version, body: body))
+        let section = ItemSection.Writer()
+        let encoder = JSONEncoder()
+        encoder.userInfo[ItemSection.key] = section
+        let envelope = try encoder.encode(Envelope(version: version, body: body))
+        var length = UInt32(envelope.count).bigEndian
+        var frame = Data(bytes: &length, count: 4)
+        frame.reserveCapacity(4 + envelope.count + section.byteCount)
+        frame.append(envelope)
+        section.append(to: &frame)
+        return frame
     }
 
-    static func decode<Body: Codable>(_ type: Body.Type, from data: Data) throws(AgentFailure) -> Body {
-        guard let peer = try? JSONDecoder().decode(VersionOnly.self, from: data) else {
+    static func decode<Body: Codable>(_ type: Body.Type, from frame: Data) throws(AgentFailure) -> Body {
+        let parts = split(frame)
+        guard let parts, let peer = try? JSONDecoder().decode(VersionOnly.self, from: parts.envelope) else {
+            // A peer of protocol 5 or earlier sent its envelope alone; name its version if it says one.
+            if let peer = try? JSONDecoder().decode(VersionOnly.self, from: frame), peer.version != version {
+                throw mismatch(peer.version)
+            }
             throw AgentFailure(
                 .agentUnavailable,
                 "The agent sent a message this version of Coffer cannot read. Run `coffer lock` and unlock again.")
         }
-        guard peer.version == version else {
-            throw AgentFailure(
-                .agentUnavailable,
-                "The running agent speaks protocol version \(peer.version), this coffer speaks \(version): run `coffer lock` and unlock again."
-            )
-        }
-        guard let envelope = try? JSONDecoder().decode(Envelope<Body>.self, from: data) else {
-            throw AgentFailure(.agentUnavailable, "A malformed message reached the agent or came back from it.")
-        }
+        guard peer.version == version else { throw mismatch(peer.version) }
+        let decoder = JSONDecoder()
+        decoder.userInfo[ItemSection.key] = ItemSection.Reader(parts.items)
+        guard let envelope = try? decoder.decode(Envelope<Body>.self, from: parts.envelope) else { throw malformed }
         return envelope.body
+    }
+
+    static let malformed = AgentFailure(
+        .agentUnavailable, "A malformed message reached the agent or came back from it.")
+
+    private static func split(_ frame: Data) -> (envelope: Data, items: Data)? {
+        guard frame.count >= 4 else { return nil }
+        let start = frame.startIndex
+        let length = frame.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        guard length <= frame.count - 4 else { return nil }
+        return (frame[(start + 4)..<(start + 4 + length)], frame[(start + 4 + length)...])
+    }
+
+    private static func mismatch(_ peerVersion: Int) -> AgentFailure {
+        AgentFailure(
+            .agentUnavailable,
+            "The running agent speaks protocol version \(peerVersion), this coffer speaks \(version): run `coffer lock` and unlock again."
+        )
     }
 }

@@ -210,6 +210,7 @@ public final class AgentServer {
             self.session = session
             if let timeout { idleTimeoutSeconds = max(1, timeout) }
             afterResponse.append { [paths] in try? BackupService.automatic(for: session, paths: paths)?.daily() }
+            afterResponse.append { coffer_release_free_memory() }
             return .agentState(state)
         } catch {
             return .failure(AgentFailure(error))

@@ -64,17 +64,17 @@ struct UnixSocket {
         return coffer_peer_uid(descriptor, &uid) == 0 ? uid : nil
     }
 
+    /// Writes a 4-byte big-endian length, then `data` (without copying it: frames can be hundreds of MB).
     func writeFrame(_ data: Data) throws(AgentFailure) {
-        var length = UInt32(data.count).bigEndian
-        var frame = Data(bytes: &length, count: 4)
-        frame.append(data)
-        try writeRaw(Array(frame))
+        try writeRaw(withUnsafeBytes(of: UInt32(data.count).bigEndian, Array.init))
+        try writeRaw(data)
     }
 
     /// Writes `bytes` whole.
-    func writeRaw(_ bytes: [UInt8]) throws(AgentFailure) {
+    func writeRaw(_ bytes: some ContiguousBytes) throws(AgentFailure) {
         var offset = 0
-        while offset < bytes.count {
+        let count = bytes.withUnsafeBytes(\.count)
+        while offset < count {
             let written = bytes.withUnsafeBytes { buffer in
                 send(descriptor, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
             }

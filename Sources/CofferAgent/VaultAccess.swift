@@ -35,7 +35,7 @@ extension VaultAccess {
     /// Sends a request that answers with items.
     public func items(_ request: AgentRequest) throws(AgentFailure) -> [Item] {
         switch try send(request) {
-        case .items(let items): return items
+        case .items(let batch): return batch.items
         case .failure(let failure): throw failure
         default: throw Self.unexpected
         }

@@ -40,8 +40,8 @@ struct VaultRequestHandler {
             try session.refreshIfChanged()
             switch request {
             case .status: return .status(session.status(isLocked: isLocked, pinEnabled: pinEnabled))
-            case .list(let filter): return .items(session.list(filter))
-            case .search(let query, let filter): return .items(session.search(query, filter: filter))
+            case .list(let filter): return .items(ItemBatch(session.list(filter)))
+            case .search(let query, let filter): return .items(ItemBatch(session.search(query, filter: filter)))
             case .summaries(let filter, let query):
                 return .summaries(
                     (query.map { session.search($0, filter: filter) } ?? session.list(filter)).map(ItemSummary.init))
@@ -56,9 +56,9 @@ struct VaultRequestHandler {
             case .restore(let id): return .item(try syncingAfter { try session.restore(id) })
             case .purge(let id): return .item(try syncingAfter { try session.purge(id) })
             case .mergeRecovered(let recovered):
-                return .merged(try syncingAfter { try session.mergeRecovered(recovered) })
+                return .merged(try syncingAfter { try session.mergeRecovered(recovered.items) })
             case .importItems(let adding, let updating):
-                _ = try syncingAfter { try session.apply(adding: adding, updating: updating) }
+                _ = try syncingAfter { try session.apply(adding: adding.items, updating: updating.items) }
                 return .done
             case .backup(let command, let settings):
                 let response = try BackupService(session: session, settings: settings).handle(command)

@@ -16,7 +16,9 @@ public final class VaultSession {
     public let keyring: Keyring
     private let now: @Sendable () -> Date
     private var items: [UUID: Item] = [:]
-    private var records: [UUID: SealedItem] = [:]
+    /// What a change to each item needs from its stored record; the sealed content itself stays on
+    /// disk (holding it too cost about 70 MiB at 100,000 items).
+    private var heads: [UUID: RecordHead] = [:]
     /// The change sequence of each record as this session last saw it: the guard of every commit.
     private var versions: [UUID: Int64] = [:]
     private var index = SearchIndex([])
@@ -34,9 +36,9 @@ public final class VaultSession {
         let loaded = verified.records.map(\.record)
         var opened: [UUID: Item] = [:]
         opened.reserveCapacity(loaded.count)
-        for item in try ParallelOpener.open(loaded, with: keyring) { opened[item.id] = item }
+        for item in try ParallelMap.map(loaded, keyring.open) { opened[item.id] = item }
         items = opened
-        records = Dictionary(uniqueKeysWithValues: loaded.map { ($0.id, $0) })
+        heads = Dictionary(uniqueKeysWithValues: loaded.map { ($0.id, RecordHead($0)) })
         versions = Dictionary(uniqueKeysWithValues: verified.records.map { ($0.record.id, $0.changeSequence) })
         index = SearchIndex(opened.values)
         changeSequence = verified.changeSequence
@@ -47,15 +49,15 @@ public final class VaultSession {
     public func refreshIfChanged() throws {
         let changes = try store.changes(after: changeSequence)
         guard changes.changeSequence != changeSequence else { return }
-        let opened = try ParallelOpener.open(changes.written.map(\.record), with: keyring)
+        let opened = try ParallelMap.map(changes.written.map(\.record), keyring.open)
         for (stored, item) in zip(changes.written, opened) {
-            records[item.id] = stored.record
+            heads[item.id] = RecordHead(stored.record)
             versions[item.id] = stored.changeSequence
             items[item.id] = item
             index.update(item)
         }
         for id in changes.removed {
-            records[id] = nil
+            heads[id] = nil
             versions[id] = nil
             items[id] = nil
             index.remove(id)
@@ -147,8 +149,8 @@ public final class VaultSession {
 
     /// Stores several new items in one transaction (imports, restores, benchmarks).
     public func add(contentsOf newItems: [Item]) throws -> [Item] {
-        var prepared: [(SealedItem, Item)] = []
-        prepared.reserveCapacity(newItems.count)
+        var revisions: [Revision] = []
+        revisions.reserveCapacity(newItems.count)
         var seen = Set<UUID>()
         for var item in newItems {
             guard items[item.id] == nil, seen.insert(item.id).inserted else {
@@ -157,23 +159,21 @@ public final class VaultSession {
             item.title = item.title.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !item.title.isEmpty else { throw AgentFailure(.invalidInput, "An item needs a title: pass --title.") }
             try requireSyncableSize(item)
-            prepared.append((try keyring.seal(item, revision: 1), item))
+            revisions.append(Revision(first: item))
         }
-        try commit(upserts: prepared)
-        return prepared.map(\.1)
+        try commit(revisions)
+        return revisions.map(\.item)
     }
 
     /// Stores an edited item, keeping replaced secrets in its password history.
     public func update(_ edited: Item) throws -> Item {
-        guard let previous = items[edited.id], let record = records[edited.id] else {
+        guard let previous = items[edited.id], let head = heads[edited.id] else {
             throw AgentFailure(.notFound, "The item being edited no longer exists; nothing was changed.")
         }
         var item = edited
         item.recordEdit(from: previous, at: now())
         try requireSyncableSize(item)
-        try commit(upserts: [
-            (try keyring.seal(item, revision: record.revision + 1, existingKey: record.wrappedKey), item)
-        ])
+        try commit([Revision(item, after: head)])
         return item
     }
 
@@ -194,7 +194,7 @@ public final class VaultSession {
             throw AgentFailure(
                 .invalidInput, "\"\(item.title)\" is not in the trash; move it there with `coffer rm` first.")
         }
-        try commit(upserts: [], deletions: [id])
+        try commit([], deletions: [id])
         return item
     }
 
@@ -207,14 +207,11 @@ public final class VaultSession {
     }
 
     private func change(_ id: UUID, _ body: (inout Item) -> Void) throws -> Item {
-        guard let item = items[id], let record = records[id] else {
+        guard var changed = items[id], let head = heads[id] else {
             throw AgentFailure(.notFound, "That item no longer exists.")
         }
-        var changed = item
         body(&changed)
-        try commit(upserts: [
-            (try keyring.seal(changed, revision: record.revision + 1, existingKey: record.wrappedKey), changed)
-        ])
+        try commit([Revision(changed, after: head)])
         return changed
     }
 
@@ -223,49 +220,47 @@ public final class VaultSession {
     /// already here stays unless the recovered copy is newer, in which case it becomes a new revision
     /// (the current one stays in the item's history through the usual edit path).
     public func mergeRecovered(_ recovered: [Item]) throws -> RecoveryMerge {
-        var upserts: [(SealedItem, Item)] = []
+        var revisions: [Revision] = []
         var merge = RecoveryMerge(added: 0, updated: 0, unchanged: 0)
         for item in recovered {
-            if let current = items[item.id], let record = records[item.id] {
+            if let current = items[item.id], let head = heads[item.id] {
                 guard !item.hasSameContent(as: current), item.modified > current.modified else {
                     merge.unchanged += 1
                     continue
                 }
                 var newer = item
                 newer.recordEdit(from: current, at: item.modified)
-                upserts.append(
-                    (try keyring.seal(newer, revision: record.revision + 1, existingKey: record.wrappedKey), newer))
+                revisions.append(Revision(newer, after: head))
                 merge.updated += 1
             } else {
-                upserts.append((try keyring.seal(item, revision: 1), item))
+                revisions.append(Revision(first: item))
                 merge.added += 1
             }
         }
-        if !upserts.isEmpty { try commit(upserts: upserts) }
+        if !revisions.isEmpty { try commit(revisions) }
         return merge
     }
 
     /// Adds new items and replaces existing ones (merged imports) in one transaction: a failure
     /// leaves the vault as it was. Returns how many were added and updated.
     public func apply(adding added: [Item], updating updated: [Item]) throws -> (added: Int, updated: Int) {
-        var upserts: [(SealedItem, Item)] = []
-        upserts.reserveCapacity(added.count + updated.count)
+        var revisions: [Revision] = []
+        revisions.reserveCapacity(added.count + updated.count)
         for item in added {
             guard items[item.id] == nil else {
                 throw AgentFailure(.invalidInput, "An item with id \(item.id.uuidString.lowercased()) already exists.")
             }
             try requireSyncableSize(item)
-            upserts.append((try keyring.seal(item, revision: 1), item))
+            revisions.append(Revision(first: item))
         }
         for item in updated {
-            guard let record = records[item.id] else {
+            guard let head = heads[item.id] else {
                 throw AgentFailure(.notFound, "An item being merged no longer exists; nothing was imported.")
             }
             try requireSyncableSize(item)
-            upserts.append(
-                (try keyring.seal(item, revision: record.revision + 1, existingKey: record.wrappedKey), item))
+            revisions.append(Revision(item, after: head))
         }
-        if !upserts.isEmpty { try commit(upserts: upserts) }
+        if !revisions.isEmpty { try commit(revisions) }
         return (added.count, updated.count)
     }
 
@@ -275,12 +270,12 @@ public final class VaultSession {
     public func restore(_ restored: [Item], mode: RestoreMode, dryRun: Bool) throws -> RestoreSummary {
         var summary = RestoreSummary(
             safetyBackup: nil, added: 0, updated: 0, trashed: 0, unchanged: 0, dryRun: dryRun)
-        var upserts: [(SealedItem, Item)] = []
+        var revisions: [Revision] = []
         let inBackup = Set(restored.map(\.id))
         for item in restored {
-            guard let current = items[item.id], let record = records[item.id] else {
+            guard let current = items[item.id], let head = heads[item.id] else {
                 summary.added += 1
-                if !dryRun { upserts.append((try keyring.seal(item, revision: 1), item)) }
+                revisions.append(Revision(first: item))
                 continue
             }
             let takeBackup = !item.hasSameContent(as: current) && (mode == .replace || item.modified > current.modified)
@@ -289,37 +284,35 @@ public final class VaultSession {
                 continue
             }
             summary.updated += 1
-            if !dryRun {
-                var restoredItem = item
-                restoredItem.recordEdit(from: current, at: now())
-                upserts.append(
-                    (
-                        try keyring.seal(restoredItem, revision: record.revision + 1, existingKey: record.wrappedKey),
-                        restoredItem
-                    ))
-            }
+            var restoredItem = item
+            restoredItem.recordEdit(from: current, at: now())
+            revisions.append(Revision(restoredItem, after: head))
         }
         if mode == .replace {
             for (id, current) in items where !inBackup.contains(id) && !current.isTrashed {
                 summary.trashed += 1
-                guard !dryRun, let record = records[id] else { continue }
+                guard let head = heads[id] else { continue }
                 var trashed = current
                 trashed.moveToTrash(at: now())
-                upserts.append(
-                    (try keyring.seal(trashed, revision: record.revision + 1, existingKey: record.wrappedKey), trashed))
+                revisions.append(Revision(trashed, after: head))
             }
         }
-        if !upserts.isEmpty { try commit(upserts: upserts) }
+        if !dryRun, !revisions.isEmpty { try commit(revisions) }
         return summary
     }
 
-    /// Writes records in one transaction — refused if another writer changed one of these items since
-    /// this session read it — then updates memory.
-    private func commit(upserts: [(SealedItem, Item)], deletions: [UUID] = []) throws {
+    /// Seals `revisions` (on every core when there are many), writes them in one transaction —
+    /// refused if another writer changed one of these items since this session read it — then
+    /// updates memory.
+    private func commit(_ revisions: [Revision], deletions: [UUID] = []) throws {
+        let keyring = keyring
+        let sealed = try ParallelMap.map(revisions) { revision in
+            try keyring.seal(revision.item, revision: revision.number, existingKey: revision.existingKey)
+        }
         var guards: [UUID: Int64] = [:]
-        for (record, _) in upserts { guards[record.id] = versions[record.id] ?? 0 }
+        for record in sealed { guards[record.id] = versions[record.id] ?? 0 }
         for id in deletions { guards[id] = versions[id] ?? 0 }
-        let change = VaultChange(upserts: upserts.map(\.0), deletions: deletions, guards: guards)
+        let change = VaultChange(upserts: sealed, deletions: deletions, guards: guards)
         let sequence: Int64
         switch Result(catching: { () throws(CofferStoreError) in try store.commit(change, keyring: keyring) }) {
         case .success(let committed):
@@ -334,14 +327,14 @@ public final class VaultSession {
             throw error
         }
         changesSinceBackup = true
-        for (record, item) in upserts {
-            records[record.id] = record
+        for (record, revision) in zip(sealed, revisions) {
+            heads[record.id] = RecordHead(record)
             versions[record.id] = sequence
-            items[record.id] = item
-            index.update(item)
+            items[record.id] = revision.item
+            index.update(revision.item)
         }
         for id in deletions {
-            records[id] = nil
+            heads[id] = nil
             versions[id] = nil
             items[id] = nil
             index.remove(id)
@@ -352,5 +345,38 @@ public final class VaultSession {
             // Someone else wrote in between: read what they wrote (this change is read again, harmlessly).
             try refreshIfChanged()
         }
+    }
+}
+
+/// What changing an item needs from its stored record: the revision to follow and the item key
+/// to keep (an item's key never changes once made, so its history stays readable).
+private struct RecordHead {
+    let revision: Int64
+    let wrappedKey: SealedBox
+
+    init(_ record: SealedItem) {
+        revision = record.revision
+        wrappedKey = record.wrappedKey
+    }
+}
+
+/// One item to seal: its content, its revision number and the key of its earlier revisions.
+private struct Revision: Sendable {
+    let item: Item
+    let number: Int64
+    let existingKey: SealedBox?
+
+    /// The first revision of a new item, under a new item key.
+    init(first item: Item) {
+        self.item = item
+        number = 1
+        existingKey = nil
+    }
+
+    /// The revision after `head`, under the item's existing key.
+    init(_ item: Item, after head: RecordHead) {
+        self.item = item
+        number = head.revision + 1
+        existingKey = head.wrappedKey
     }
 }

@@ -16,6 +16,16 @@ public enum ItemJSONReader {
         }
     }
 
+    /// One item as `ItemJSONWriter.write` writes it, or `nil` when the bytes are not in that shape.
+    public static func item(_ data: Data) -> Item? {
+        data.withUnsafeBytes { raw in
+            var parser = Parser(bytes: raw.bindMemory(to: UInt8.self))
+            guard let item = parser.item() else { return nil }
+            parser.skipWhitespace()
+            return parser.index == parser.bytes.count ? item : nil
+        }
+    }
+
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0

@@ -4,6 +4,9 @@ import Foundation
 
 /// The `coffer` command: a zero-knowledge password manager for the terminal.
 struct Coffer: ParsableCommand {
+    /// Printed by `coffer --version`.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "coffer",
         abstract: "A password manager that keeps your vault encrypted on your devices.",
@@ -12,7 +15,7 @@ struct Coffer: ParsableCommand {
             15 minutes of inactivity, so later commands need no password. Set COFFER_HOME to keep a \
             profile's files in one directory.
             """,
-        version: "0.1.0",
+        version: version,
         subcommands: [
             Init.self, Unlock.self, Lock.self, Status.self, Doctor.self,
             Add.self, Edit.self, Show.self, Get.self, List.self, Search.self,

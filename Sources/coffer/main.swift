@@ -13,6 +13,12 @@ import Foundation
     import Glibc
 #endif
 
+// What ArgumentParser prints for `--version`, before any set-up: building the command tree and the
+// profile's paths was most of what this took.
+if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "--version" {
+    print(Coffer.version)
+    exit(0)
+}
 // Every file this process creates (vault, journal, sockets) is readable by its owner only.
 umask(0o077)
 signal(SIGPIPE, SIG_IGN)
@@ -55,11 +61,6 @@ func isCofferError(_ error: any Error) -> Bool {
 /// help and error messages are exactly ArgumentParser's.
 enum CommandLookup {
     static func parse(_ arguments: ArraySlice<String>) throws -> any ParsableCommand {
-        if arguments.elementsEqual(["--version"]) {
-            // What ArgumentParser prints for it, without building the tree first.
-            print(Coffer.configuration.version)
-            exit(0)
-        }
         let wantsHelp = arguments.contains {
             ["-h", "--help", "help", "--version", "--experimental-dump-help"].contains($0)
         }

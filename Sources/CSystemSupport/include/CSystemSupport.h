@@ -9,6 +9,10 @@ int coffer_peer_uid(int fd, uid_t *uid);
 /// Keeps secrets out of core dumps and away from ptrace by other processes of the same user.
 void coffer_harden_process(void);
 
+/// Hands memory the allocator holds but no longer uses back to the system (glibc's `malloc_trim`),
+/// so a burst of short-lived allocations (opening a large vault) does not stay in the resident size.
+void coffer_release_free_memory(void);
+
 /// Starts `path` with `argv` in a new session, stdin and stderr on /dev/null, stdout on
 /// `stdout_fd`, and no other descriptors inherited. Returns the child's pid or -1.
 pid_t coffer_spawn_detached(const char *path, char *const argv[], int stdout_fd);

@@ -116,7 +116,7 @@ struct Import: ParsableCommand {
         }
         let saving = ProgressBar(isWanted: !output.json && adding.count + updating.count >= 1000)
         saving.phase("Encrypting and saving \(adding.count + updating.count) items", hasSize: false)
-        try vault.perform(.importItems(adding: adding, updating: Array(updating.values)))
+        try vault.perform(.importItems(adding: ItemBatch(adding), updating: ItemBatch(Array(updating.values))))
         saving.finish()
         if output.json { return try Output.json(report) }
         print(

@@ -366,7 +366,7 @@ enum CurrentEpoch {
     /// Re-encrypts `items` under the current keys and merges them in (syncing when connected).
     static func merge(_ items: [Item], into store: VaultStore, keyring: Keyring) throws -> RecoveryMerge {
         let vault = InProcessVault(session: try VaultSession(store: store, keyring: keyring))
-        switch try vault.send(.mergeRecovered(items)) {
+        switch try vault.send(.mergeRecovered(ItemBatch(items))) {
         case .merged(let merge): return merge
         case .failure(let failure): throw failure
         default: throw AgentFailure(.storage, "The recovered items could not be merged.")
