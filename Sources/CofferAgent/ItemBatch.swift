@@ -14,6 +14,8 @@ public struct ItemBatch: Codable, Sendable, Equatable {
     /// A batch of `items`.
     public init(_ items: [Item]) { self.items = items }
 
+    /// Adds the items to the frame's item section and encodes the batch's number, or encodes the
+    /// items themselves outside a frame.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         guard let section = encoder.userInfo[ItemSection.key] as? ItemSection.Writer else {
@@ -22,6 +24,8 @@ public struct ItemBatch: Codable, Sendable, Equatable {
         try container.encode(section.add(items))
     }
 
+    /// Reads the batch the number names from the frame's item section, or an array of items
+    /// outside a frame.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         guard let section = decoder.userInfo[ItemSection.key] as? ItemSection.Reader else {
