@@ -1,11 +1,7 @@
 public import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
-/// A small element tree built with Foundation's XMLParser: KeePass XML is read whole, and the
-/// protected values must be visited in document order to undo the inner stream cipher.
+/// A small element tree read by ``XMLReader``: KeePass XML is read whole, and the protected values
+/// must be visited in document order to undo the inner stream cipher.
 ///
 /// Public because other XML exports (SafeInCloud) need the same hardened reading: no DTDs, UTF-8
 /// checked first. It belongs in a module of its own once a third reader needs it.
@@ -34,6 +30,10 @@ public final class XMLTree {
 
     func setText(_ value: String) { textParts = [value] }
 
+    func appendText(_ part: String) { textParts.append(part) }
+
+    func append(_ child: XMLTree) { children.append(child) }
+
     func removeChildren(where shouldRemove: (XMLTree) -> Bool) { children.removeAll(where: shouldRemove) }
 
     /// This element and every element below it, depth first.
@@ -49,9 +49,8 @@ public final class XMLTree {
     /// Parses a document into its root element, or says where it is broken.
     ///
     /// Documents with a DTD are refused: KeePass never writes one, and entity definitions are how
-    /// a hostile file would make the parser expand a few bytes into gigabytes. Bytes that are not
-    /// UTF-8 are refused before parsing too: KeePass writes UTF-8, and Foundation's parser traps on
-    /// an element name that is not (found by the fuzzer).
+    /// a hostile file would make a parser expand a few bytes into gigabytes. Bytes that are not
+    /// UTF-8 are refused before parsing too: KeePass writes UTF-8, and names and text are read as it.
     public static func parse(_ data: Data) throws(KDBXError) -> XMLTree {
         guard String(validating: data, as: UTF8.self) != nil else {
             throw .damaged("its XML is not valid UTF-8")
@@ -59,18 +58,11 @@ public final class XMLTree {
         if data.range(of: Data("<!DOCTYPE".utf8)) != nil || data.range(of: Data("<!ENTITY".utf8)) != nil {
             throw .damaged("its XML declares a document type, which KeePass never writes")
         }
-        let builder = Builder()
-        // Fed from a stream, the parser gets the document in small chunks. Given whole, libxml2 refuses
-        // any document over 10 MB as a "huge input lookup" (30,000 KeePass entries are more).
-        let parser = XMLParser(stream: InputStream(data: data))
-        parser.shouldResolveExternalEntities = false
-        parser.delegate = builder
-        guard parser.parse(), let root = builder.root else {
-            let error = parser.parserError.map { "\($0.localizedDescription)" } ?? "it is not XML"
-            throw .damaged("its XML is broken at line \(parser.lineNumber): \(error)")
+        do {
+            return try XMLReader.read(data)
+        } catch {
+            throw .damaged("its XML is broken at line \(error.line): \(error.reason)")
         }
-        guard builder.isComplete else { throw .damaged("its XML stops before the document ends (cut short)") }
-        return root
     }
 
     /// The document as UTF-8 XML with a declaration.
@@ -106,38 +98,14 @@ public final class XMLTree {
             case "<": result += "&lt;"
             case ">": result += "&gt;"
             case "\"": result += "&quot;"
-            case "\t", "\n", "\r": result.unicodeScalars.append(scalar)
+            // A reader turns a raw carriage return into a line feed; a reference keeps it.
+            case "\r": result += "&#13;"
+            case "\t", "\n": result.unicodeScalars.append(scalar)
             default:
                 let value = scalar.value
                 if value >= 0x20 && !(0xFFFE...0xFFFF).contains(value) { result.unicodeScalars.append(scalar) }
             }
         }
         return result
-    }
-
-    private final class Builder: NSObject, XMLParserDelegate {
-        var root: XMLTree?
-        private var stack: [XMLTree] = []
-        /// Whether every element opened was closed (Foundation's parser accepts a cut-short document).
-        var isComplete: Bool { root != nil && stack.isEmpty }
-
-        func parser(
-            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
-            attributes: [String: String] = [:]
-        ) {
-            let element = XMLTree(name: elementName, attributes: attributes)
-            if let parent = stack.last { parent.children.append(element) } else if root == nil { root = element }
-            stack.append(element)
-        }
-
-        func parser(
-            _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?
-        ) {
-            _ = stack.popLast()
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            stack.last?.textParts.append(string)
-        }
     }
 }
