@@ -64,8 +64,8 @@ struct XMLReaderTests {
             if !stack.isEmpty { stack[stack.count - 1].text += string }
         }
 
-        func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-            if !stack.isEmpty { stack[stack.count - 1].text += String(decoding: CDATABlock, as: UTF8.self) }
+        func parser(_ parser: XMLParser, foundCDATA block: Data) {
+            if !stack.isEmpty { stack[stack.count - 1].text += String(decoding: block, as: UTF8.self) }
         }
     }
 
