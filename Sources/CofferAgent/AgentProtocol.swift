@@ -68,7 +68,7 @@ public enum AgentResponse: Codable, Sendable {
     case items(ItemBatch)
     /// Values of secret references, in the order asked.
     case values([String])
-    case summaries([ItemSummary])
+    case summaries(SummaryBatch)
     case status(VaultStatus)
     case agentState(AgentState)
     case syncReport(SyncReport)

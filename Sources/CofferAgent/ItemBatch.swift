@@ -21,7 +21,7 @@ public struct ItemBatch: Codable, Sendable, Equatable {
         guard let section = encoder.userInfo[ItemSection.key] as? ItemSection.Writer else {
             return try container.encode(items)
         }
-        try container.encode(section.add(items))
+        try container.encode(section.add(items) { item, bytes in ItemJSONWriter.write(item, into: &bytes) })
     }
 
     /// Reads the batch the number names from the frame's item section, or an array of items
@@ -32,12 +32,131 @@ public struct ItemBatch: Codable, Sendable, Equatable {
             items = try container.decode([Item].self)
             return
         }
-        items = try section.batch(try container.decode(Int.self))
+        let objects = try section.objects(ofBatch: try container.decode(Int.self))
+        items = try ParallelMap.map(objects) { object in
+            if let item = ItemJSONReader.item(object) { return item }
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .millisecondsSince1970
+            do {
+                return try decoder.decode(Item.self, from: object)
+            } catch {
+                throw AgentProtocol.malformed
+            }
+        }
     }
 }
 
-/// The part of a frame after its JSON envelope: batches of items, each a 4-byte count followed by
-/// that many items, each a 4-byte length and the item's JSON.
+/// Many item summaries crossing the agent's socket (`coffer list` and `coffer search` of a large
+/// vault): each written into the frame's item section as its fields, length-prefixed, instead of
+/// through `JSONEncoder` and `JSONDecoder`, which were most of listing 100,000 items.
+public struct SummaryBatch: Codable, Sendable, Equatable {
+    /// The summaries, in order.
+    public var summaries: [ItemSummary]
+
+    /// A batch of `summaries`.
+    public init(_ summaries: [ItemSummary]) { self.summaries = summaries }
+
+    /// Adds the summaries to the frame's item section and encodes the batch's number, or encodes
+    /// the summaries themselves outside a frame.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        guard let section = encoder.userInfo[ItemSection.key] as? ItemSection.Writer else {
+            return try container.encode(summaries)
+        }
+        try container.encode(section.add(summaries) { summary, bytes in summary.write(into: &bytes) })
+    }
+
+    /// Reads the batch the number names from the frame's item section, or an array of summaries
+    /// outside a frame.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let section = decoder.userInfo[ItemSection.key] as? ItemSection.Reader else {
+            summaries = try container.decode([ItemSummary].self)
+            return
+        }
+        summaries = try section.objects(ofBatch: try container.decode(Int.self)).map { object in
+            var fields = FieldReader(object)
+            guard let summary = ItemSummary(reading: &fields), fields.isAtEnd else { throw AgentProtocol.malformed }
+            return summary
+        }
+    }
+}
+
+extension ItemSummary {
+    /// Id (16 bytes), type, title, subtitle, tag count and tags, flags (1: favourite, 2: trashed),
+    /// modified (the bits of seconds since 2001, so the date comes back exactly).
+    fileprivate func write(into bytes: inout [UInt8]) {
+        withUnsafeBytes(of: id.uuid) { bytes += $0 }
+        for text in [type.rawValue, title, subtitle] { FieldReader.append(text, to: &bytes) }
+        FieldReader.append(UInt32(tags.count), to: &bytes)
+        for tag in tags { FieldReader.append(tag, to: &bytes) }
+        bytes.append((isFavorite ? 1 : 0) | (isTrashed ? 2 : 0))
+        withUnsafeBytes(of: modified.timeIntervalSinceReferenceDate.bitPattern.bigEndian) { bytes += $0 }
+    }
+
+    fileprivate init?(reading fields: inout FieldReader) {
+        guard
+            let id = fields.bytes(16).map({ bytes in
+                Array(bytes).withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
+            }),
+            let type = fields.string().flatMap(ItemType.init(rawValue:)), let title = fields.string(),
+            let subtitle = fields.string(), let tagCount = fields.integer()
+        else { return nil }
+        var tags: [String] = []
+        for _ in 0..<tagCount {
+            guard let tag = fields.string() else { return nil }
+            tags.append(tag)
+        }
+        guard let flags = fields.bytes(1)?.first, let modified = fields.bytes(8) else { return nil }
+        self.id = id
+        self.type = type
+        self.title = title
+        self.subtitle = subtitle
+        self.tags = tags
+        isFavorite = flags & 1 != 0
+        isTrashed = flags & 2 != 0
+        self.modified = Date(
+            timeIntervalSinceReferenceDate: Double(bitPattern: modified.reduce(0) { $0 << 8 | UInt64($1) }))
+    }
+}
+
+/// Reads length-prefixed fields, refusing any length past the end instead of reading it.
+private struct FieldReader {
+    private let data: Data
+    private var cursor: Data.Index
+
+    init(_ data: Data) {
+        self.data = data
+        cursor = data.startIndex
+    }
+
+    var isAtEnd: Bool { cursor == data.endIndex }
+
+    mutating func bytes(_ count: Int) -> Data? {
+        guard count >= 0, data.endIndex - cursor >= count else { return nil }
+        defer { cursor += count }
+        return data[cursor..<(cursor + count)]
+    }
+
+    mutating func integer() -> Int? { bytes(4).map { $0.reduce(0) { $0 << 8 | Int($1) } } }
+
+    mutating func string() -> String? {
+        guard let length = integer(), let bytes = bytes(length) else { return nil }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    static func append(_ value: UInt32, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { bytes += $0 }
+    }
+
+    static func append(_ text: String, to bytes: inout [UInt8]) {
+        append(UInt32(truncatingIfNeeded: text.utf8.count), to: &bytes)
+        bytes += text.utf8
+    }
+}
+
+/// The part of a frame after its JSON envelope: batches, each a 4-byte count followed by that many
+/// objects, each a 4-byte length and the object's bytes (an item's JSON, a summary's fields).
 enum ItemSection {
     static let key = CodingUserInfoKey(rawValue: "coffer.itemSection")!
 
@@ -50,15 +169,15 @@ enum ItemSection {
         private var bytes: [UInt8] = []
         private var batches = 0
 
-        /// Appends `items` and returns the batch's number.
-        func add(_ items: [Item]) throws -> Int {
+        /// Appends `elements`, each as `write` puts it into bytes, and returns the batch's number.
+        func add<Element>(_ elements: [Element], _ write: (Element, inout [UInt8]) -> Void) throws -> Int {
             try lock.withLock {
-                guard items.count <= UInt32.max else { throw EncodingError.tooLarge }
-                Self.appendLength(items.count, to: &bytes)
+                guard elements.count <= UInt32.max else { throw EncodingError.tooLarge }
+                Self.appendLength(elements.count, to: &bytes)
                 var object: [UInt8] = []
-                for item in items {
+                for element in elements {
                     object.removeAll(keepingCapacity: true)
-                    ItemJSONWriter.write(item, into: &object)
+                    write(element, &object)
                     guard object.count <= UInt32.max else { throw EncodingError.tooLarge }
                     Self.appendLength(object.count, to: &bytes)
                     bytes += object
@@ -114,19 +233,10 @@ enum ItemSection {
             self.batches = batches
         }
 
-        /// The items of batch `number`, read on every core when there are many.
-        func batch(_ number: Int) throws -> [Item] {
+        /// The objects of batch `number`, each the bytes one element was written as.
+        func objects(ofBatch number: Int) throws -> [Data] {
             guard let batches, batches.indices.contains(number) else { throw AgentProtocol.malformed }
-            return try ParallelMap.map(batches[number]) { object in
-                if let item = ItemJSONReader.item(object) { return item }
-                let decoder = JSONDecoder()
-                decoder.dateDecodingStrategy = .millisecondsSince1970
-                do {
-                    return try decoder.decode(Item.self, from: object)
-                } catch {
-                    throw AgentProtocol.malformed
-                }
-            }
+            return batches[number]
         }
     }
 }

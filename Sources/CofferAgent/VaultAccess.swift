@@ -44,7 +44,7 @@ extension VaultAccess {
     /// Asks for item summaries (`.summaries`).
     public func summaries(filter: ItemFilter, query: String? = nil) throws(AgentFailure) -> [ItemSummary] {
         switch try send(.summaries(filter: filter, query: query)) {
-        case .summaries(let summaries): return summaries
+        case .summaries(let batch): return batch.summaries
         case .failure(let failure): throw failure
         default: throw Self.unexpected
         }

@@ -44,7 +44,9 @@ struct VaultRequestHandler {
             case .search(let query, let filter): return .items(ItemBatch(session.search(query, filter: filter)))
             case .summaries(let filter, let query):
                 return .summaries(
-                    (query.map { session.search($0, filter: filter) } ?? session.list(filter)).map(ItemSummary.init))
+                    SummaryBatch(
+                        (query.map { session.search($0, filter: filter) } ?? session.list(filter)).map(ItemSummary.init)
+                    ))
             case .resolve(let name, let scope): return .item(try session.resolve(name, scope: scope))
             case .resolveReferences(let references):
                 let now = Date()

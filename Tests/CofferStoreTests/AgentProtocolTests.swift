@@ -72,6 +72,26 @@ struct AgentProtocolTests {
         #expect(item == items[1])
     }
 
+    @Test("summaries come back exactly, dates to the bit; every truncation and an impossible length are refused")
+    func summaries() throws {
+        let summaries = Self.variedItems(40).map(ItemSummary.init)
+        let frame = try AgentProtocol.encode(AgentResponse.summaries(SummaryBatch(summaries)))
+        guard case .summaries(let batch) = try AgentProtocol.decode(AgentResponse.self, from: frame) else {
+            throw AgentFailure(.invalidInput, "not summaries")
+        }
+        #expect(batch.summaries == summaries)
+        for length in stride(from: 0, to: frame.count, by: 3) {
+            #expect(throws: AgentFailure.self) {
+                try AgentProtocol.decode(AgentResponse.self, from: frame.prefix(length))
+            }
+        }
+        // The first summary's type claims 2 GiB: refused whole, nothing read past the frame.
+        let section = 4 + frame.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        var hostile = frame
+        hostile.replaceSubrange((section + 8 + 16)..<(section + 8 + 20), with: [0x7F, 0xFF, 0xFF, 0xFF])
+        #expect(throws: AgentFailure.self) { try AgentProtocol.decode(AgentResponse.self, from: hostile) }
+    }
+
     @Test("every truncation of a frame is refused as malformed, never read past its end")
     func truncations() throws {
         let frame = try AgentProtocol.encode(AgentRequest.mergeRecovered(ItemBatch(Self.variedItems(12))))
