@@ -1,39 +1,61 @@
 public import CofferModel
-import Foundation
+public import Foundation
 
-/// Many whole items crossing the agent's socket (an import, a listing for export).
-///
-/// Written by `ItemJSONWriter` into the frame's item section, one length-prefixed JSON object per
-/// item, and read back with `ItemJSONReader` on every core; the JSON envelope holds only the batch's
-/// number. `JSONEncoder` and `JSONDecoder` on `[Item]` were a quarter of a 100,000-row import.
-/// Outside a frame (an encoder without an item section) it is a plain array of items.
-public struct ItemBatch: Codable, Sendable, Equatable {
-    /// The items, in order.
-    public var items: [Item]
+/// Values that cross the agent's socket in bulk: each written as bytes of its own into the frame's
+/// item section, and read back from them, instead of through `JSONEncoder` and `JSONDecoder` on the
+/// whole array (a quarter of a 100,000-row import, most of listing 100,000 items).
+public protocol SectionElement: Codable, Sendable, Equatable {
+    /// Appends `element`'s bytes.
+    static func write(_ element: Self, into bytes: inout [UInt8])
+    /// The elements `objects` hold, in order; `AgentProtocol.malformed` for any that does not read.
+    static func read(_ objects: [Data]) throws -> [Self]
+}
 
-    /// A batch of `items`.
-    public init(_ items: [Item]) { self.items = items }
+/// Many values in the frame's item section; the JSON envelope holds only the batch's number.
+/// Outside a frame (an encoder without an item section) it is a plain array.
+public struct Batch<Element: SectionElement>: Codable, Sendable, Equatable {
+    /// The values, in order.
+    public var elements: [Element]
 
-    /// Adds the items to the frame's item section and encodes the batch's number, or encodes the
-    /// items themselves outside a frame.
+    /// A batch of `elements`.
+    public init(_ elements: [Element]) { self.elements = elements }
+
+    /// Adds the elements to the frame's item section and encodes the batch's number, or encodes
+    /// the elements themselves outside a frame.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         guard let section = encoder.userInfo[ItemSection.key] as? ItemSection.Writer else {
-            return try container.encode(items)
+            return try container.encode(elements)
         }
-        try container.encode(section.add(items) { item, bytes in ItemJSONWriter.write(item, into: &bytes) })
+        try container.encode(section.add(elements, Element.write))
     }
 
-    /// Reads the batch the number names from the frame's item section, or an array of items
-    /// outside a frame.
+    /// Reads the batch the number names from the frame's item section, or an array outside a frame.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         guard let section = decoder.userInfo[ItemSection.key] as? ItemSection.Reader else {
-            items = try container.decode([Item].self)
+            elements = try container.decode([Element].self)
             return
         }
-        let objects = try section.objects(ofBatch: try container.decode(Int.self))
-        items = try ParallelMap.map(objects) { object in
+        elements = try Element.read(section.objects(ofBatch: try container.decode(Int.self)))
+    }
+}
+
+/// Whole items (an import, a listing for export, recovered items).
+public typealias ItemBatch = Batch<Item>
+
+/// Item summaries (`coffer list` and `coffer search`).
+public typealias SummaryBatch = Batch<ItemSummary>
+
+extension Item: SectionElement {
+    /// The item's JSON as its sealed content has it (`ItemJSONWriter`).
+    public static func write(_ element: Item, into bytes: inout [UInt8]) {
+        ItemJSONWriter.write(element, into: &bytes)
+    }
+
+    /// Read on every core with `ItemJSONReader`; anything not in its exact shape goes to `JSONDecoder`.
+    public static func read(_ objects: [Data]) throws -> [Item] {
+        try ParallelMap.map(objects) { object in
             if let item = ItemJSONReader.item(object) { return item }
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .millisecondsSince1970
@@ -46,35 +68,13 @@ public struct ItemBatch: Codable, Sendable, Equatable {
     }
 }
 
-/// Many item summaries crossing the agent's socket (`coffer list` and `coffer search` of a large
-/// vault): each written into the frame's item section as its fields, length-prefixed, instead of
-/// through `JSONEncoder` and `JSONDecoder`, which were most of listing 100,000 items.
-public struct SummaryBatch: Codable, Sendable, Equatable {
-    /// The summaries, in order.
-    public var summaries: [ItemSummary]
+extension ItemSummary: SectionElement {
+    /// Appends the summary's fields (see `write(into:)`).
+    public static func write(_ element: ItemSummary, into bytes: inout [UInt8]) { element.write(into: &bytes) }
 
-    /// A batch of `summaries`.
-    public init(_ summaries: [ItemSummary]) { self.summaries = summaries }
-
-    /// Adds the summaries to the frame's item section and encodes the batch's number, or encodes
-    /// the summaries themselves outside a frame.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        guard let section = encoder.userInfo[ItemSection.key] as? ItemSection.Writer else {
-            return try container.encode(summaries)
-        }
-        try container.encode(section.add(summaries) { summary, bytes in summary.write(into: &bytes) })
-    }
-
-    /// Reads the batch the number names from the frame's item section, or an array of summaries
-    /// outside a frame.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        guard let section = decoder.userInfo[ItemSection.key] as? ItemSection.Reader else {
-            summaries = try container.decode([ItemSummary].self)
-            return
-        }
-        summaries = try section.objects(ofBatch: try container.decode(Int.self)).map { object in
+    /// Reads each summary's fields, refusing any that do not add up exactly.
+    public static func read(_ objects: [Data]) throws -> [ItemSummary] {
+        try objects.map { object in
             var fields = FieldReader(object)
             guard let summary = ItemSummary(reading: &fields), fields.isAtEnd else { throw AgentProtocol.malformed }
             return summary

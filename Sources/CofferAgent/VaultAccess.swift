@@ -35,7 +35,7 @@ extension VaultAccess {
     /// Sends a request that answers with items.
     public func items(_ request: AgentRequest) throws(AgentFailure) -> [Item] {
         switch try send(request) {
-        case .items(let batch): return batch.items
+        case .items(let batch): return batch.elements
         case .failure(let failure): throw failure
         default: throw Self.unexpected
         }
@@ -44,7 +44,7 @@ extension VaultAccess {
     /// Asks for item summaries (`.summaries`).
     public func summaries(filter: ItemFilter, query: String? = nil) throws(AgentFailure) -> [ItemSummary] {
         switch try send(.summaries(filter: filter, query: query)) {
-        case .summaries(let batch): return batch.summaries
+        case .summaries(let batch): return batch.elements
         case .failure(let failure): throw failure
         default: throw Self.unexpected
         }

@@ -58,9 +58,9 @@ struct VaultRequestHandler {
             case .restore(let id): return .item(try syncingAfter { try session.restore(id) })
             case .purge(let id): return .item(try syncingAfter { try session.purge(id) })
             case .mergeRecovered(let recovered):
-                return .merged(try syncingAfter { try session.mergeRecovered(recovered.items) })
+                return .merged(try syncingAfter { try session.mergeRecovered(recovered.elements) })
             case .importItems(let adding, let updating):
-                _ = try syncingAfter { try session.apply(adding: adding.items, updating: updating.items) }
+                _ = try syncingAfter { try session.apply(adding: adding.elements, updating: updating.elements) }
                 return .done
             case .backup(let command, let settings):
                 let response = try BackupService(session: session, settings: settings).handle(command)

@@ -51,9 +51,9 @@ struct AgentProtocolTests {
                 Issue.record("another request came back")
                 continue
             }
-            #expect(added.items == adding.map(Self.asSealed))
-            #expect(updated.items == updating.map(Self.asSealed))
-            for (sent, received) in zip(adding, added.items) {
+            #expect(added.elements == adding.map(Self.asSealed))
+            #expect(updated.elements == updating.map(Self.asSealed))
+            for (sent, received) in zip(adding, added.elements) {
                 #expect(abs(sent.modified.timeIntervalSince(received.modified)) < 1e-6)
             }
         }
@@ -65,7 +65,7 @@ struct AgentProtocolTests {
         let listing = try AgentProtocol.decode(
             AgentResponse.self, from: AgentProtocol.encode(AgentResponse.items(ItemBatch(items))))
         guard case .items(let batch) = listing else { throw AgentFailure(.invalidInput, "not items") }
-        #expect(batch.items == items.map(Self.asSealed))
+        #expect(batch.elements == items.map(Self.asSealed))
         let single = try AgentProtocol.decode(
             AgentResponse.self, from: AgentProtocol.encode(AgentResponse.item(items[1])))
         guard case .item(let item) = single else { throw AgentFailure(.invalidInput, "not an item") }
@@ -79,7 +79,7 @@ struct AgentProtocolTests {
         guard case .summaries(let batch) = try AgentProtocol.decode(AgentResponse.self, from: frame) else {
             throw AgentFailure(.invalidInput, "not summaries")
         }
-        #expect(batch.summaries == summaries)
+        #expect(batch.elements == summaries)
         for length in stride(from: 0, to: frame.count, by: 3) {
             #expect(throws: AgentFailure.self) {
                 try AgentProtocol.decode(AgentResponse.self, from: frame.prefix(length))
