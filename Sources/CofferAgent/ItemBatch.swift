@@ -1,4 +1,5 @@
 public import CofferModel
+import CofferVault
 public import Foundation
 
 /// Values that cross the agent's socket in bulk: each written as bytes of its own into the frame's

@@ -1,4 +1,5 @@
 import CofferModel
+import CofferVault
 import Foundation
 
 /// The opened vault's listing and search index: one compact entry per item in an array, so a
@@ -46,16 +47,22 @@ struct SearchIndex {
         for item in items { update(item) }
     }
 
-    mutating func update(_ item: Item) {
-        let entry = Entry(item)
-        if let position = positions[item.id] {
+    /// The index of `items`, their entries (folded titles, usernames, addresses) made on every core.
+    init(building items: [Item]) {
+        for entry in ParallelMap.map(items, Entry.init) { insert(entry) }
+    }
+
+    mutating func update(_ item: Item) { insert(Entry(item)) }
+
+    private mutating func insert(_ entry: Entry) {
+        if let position = positions[entry.id] {
             forgetTitle(of: entries[position])
             entries[position] = entry
         } else {
-            positions[item.id] = entries.count
+            positions[entry.id] = entries.count
             entries.append(entry)
         }
-        byTitle[entry.haystack.sortKey.title, default: []].append(item.id)
+        byTitle[entry.haystack.sortKey.title, default: []].append(entry.id)
         ranksAreStale = true
     }
 

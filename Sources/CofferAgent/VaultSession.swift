@@ -40,7 +40,7 @@ public final class VaultSession {
         items = opened
         heads = Dictionary(uniqueKeysWithValues: loaded.map { ($0.id, RecordHead($0)) })
         versions = Dictionary(uniqueKeysWithValues: verified.records.map { ($0.record.id, $0.changeSequence) })
-        index = SearchIndex(opened.values)
+        index = SearchIndex(building: Array(opened.values))
         changeSequence = verified.changeSequence
     }
 

@@ -59,6 +59,16 @@ struct ItemRow: Codable, FetchableRecord, PersistableRecord {
     /// The change sequence of the write that put the row here.
     var changeSequence: Int64
 
+    /// Read by column, without the `Decodable` machinery (a tenth of opening 100,000 items).
+    init(row: Row) throws {
+        id = row["id"]
+        revision = row["revision"]
+        wrappedKey = row["wrappedKey"]
+        content = row["content"]
+        contentHash = row["contentHash"]
+        changeSequence = row["changeSequence"]
+    }
+
     func sealedItem() throws(CofferStoreError) -> SealedItem {
         guard let uuid = UUID(uuidString: id), let key = try? SealedBox(bytes: wrappedKey),
             let box = try? SealedBox(bytes: content)

@@ -27,14 +27,18 @@ extension VaultStore {
             let sequence: Int64 = account["lastChangeSequence"]
             let stored = try keyring.openDigest(
                 try SealedBox(bytes: account["manifestMAC"] as Data), purpose: .vaultDigest, position: sequence)
-            var records: [StoredRecord] = []
-            var digest = SetDigest.empty
-            for row in try ItemRow.fetchAll(db) {
+            // The stored hash is only a shortcut for later changes; the check uses the content itself,
+            // each record's part of the digest computed on every core.
+            let checked = try ParallelMap.map(try ItemRow.fetchAll(db)) { row throws(CofferStoreError) in
                 let record = try row.sealedItem()
-                // The stored hash is only a shortcut for later changes; the check uses the content itself.
-                digest.insert(keyring.digestElement(record.liveVersion))
-                records.append(StoredRecord(record: record, changeSequence: row.changeSequence))
+                return (
+                    StoredRecord(record: record, changeSequence: row.changeSequence),
+                    keyring.digestElement(record.liveVersion)
+                )
             }
+            var digest = SetDigest.empty
+            for (_, element) in checked { digest.insert(element) }
+            let records = checked.map(\.0)
             guard digest == stored else {
                 throw CofferVaultError.integrity(
                     "the vault's items do not match its sealed digest (an item was added, removed or rolled back outside Coffer)"

@@ -1,4 +1,5 @@
 import CofferModel
+import CofferVault
 import Foundation
 import Testing
 
