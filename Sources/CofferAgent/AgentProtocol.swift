@@ -52,8 +52,9 @@ public enum AgentRequest: Codable, Sendable {
     /// Adds items recovered from an older key epoch (a device archive or the server's quarantine),
     /// re-encrypted under the current account key; see ``VaultSession/mergeRecovered(_:)``.
     case mergeRecovered(ItemBatch)
-    /// Adds imported items and replaces merged ones, in one transaction.
-    case importItems(adding: ItemBatch, updating: ItemBatch)
+    /// Imports items, finding duplicates among the vault's items here (none of them crosses the
+    /// socket), in one transaction; with `dryRun` only says what that would do.
+    case importItems(ItemBatch, duplicates: DuplicateChoice, dryRun: Bool)
     /// Serves the vault's SSH keys on the agent's ssh-agent socket, asking before each use when
     /// `confirmation` says how (and from then on until the agent stops).
     case serveSSHKeys(confirmation: SSHConfirmation?)
@@ -77,6 +78,7 @@ public enum AgentResponse: Codable, Sendable {
     case deletions([PendingDeletion])
     case emailConfirmation(EmailConfirmation)
     case merged(RecoveryMerge)
+    case imported(ImportOutcome)
     case backupCreated(path: String)
     case backups([BackupListing])
     case restored(RestoreSummary)

@@ -61,6 +61,17 @@ extension VaultAccess {
         }
     }
 
+    /// Imports `items` (`.importItems`), or with `dryRun` says what that would do.
+    public func importItems(_ items: [Item], duplicates: DuplicateChoice, dryRun: Bool) throws(AgentFailure)
+        -> ImportOutcome
+    {
+        switch try send(.importItems(ItemBatch(items), duplicates: duplicates, dryRun: dryRun)) {
+        case .imported(let outcome): return outcome
+        case .failure(let failure): throw failure
+        default: throw Self.unexpected
+        }
+    }
+
     /// Asks for the vault's status.
     public func status() throws(AgentFailure) -> VaultStatus {
         switch try send(.status) {

@@ -59,9 +59,12 @@ struct VaultRequestHandler {
             case .purge(let id): return .item(try syncingAfter { try session.purge(id) })
             case .mergeRecovered(let recovered):
                 return .merged(try syncingAfter { try session.mergeRecovered(recovered.elements) })
-            case .importItems(let adding, let updating):
-                _ = try syncingAfter { try session.apply(adding: adding.elements, updating: updating.elements) }
-                return .done
+            case .importItems(let batch, let duplicates, let dryRun):
+                guard !dryRun else {
+                    return .imported(try session.importItems(batch.elements, duplicates: duplicates, dryRun: true))
+                }
+                return .imported(
+                    try syncingAfter { try session.importItems(batch.elements, duplicates: duplicates, dryRun: false) })
             case .backup(let command, let settings):
                 let response = try BackupService(session: session, settings: settings).handle(command)
                 if case .restore = command { afterChange() }

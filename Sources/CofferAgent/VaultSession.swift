@@ -264,6 +264,16 @@ public final class VaultSession {
         return (added.count, updated.count)
     }
 
+    /// Imports `imported` in one transaction: new items added, duplicates of the vault's items
+    /// skipped, merged or kept as `duplicates` says, items too large to sync refused. With `dryRun`,
+    /// only works out what that would do; the figures are the same either way.
+    public func importItems(_ imported: [Item], duplicates: DuplicateChoice, dryRun: Bool) throws -> ImportOutcome {
+        let plan = ImportPlan(
+            importing: imported, into: list(ItemFilter(scope: .all)), duplicates: duplicates, now: now())
+        if !dryRun { _ = try apply(adding: plan.adding, updating: Array(plan.updating.values)) }
+        return plan.outcome
+    }
+
     /// Restores items from a backup in one transaction. `.merge` adds missing items and keeps the newer
     /// of items in both; `.replace` also moves items the backup does not hold to the trash (where they
     /// can still be restored) and puts every item back as the backup has it. `dryRun` only counts.

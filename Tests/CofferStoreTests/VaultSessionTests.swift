@@ -319,4 +319,44 @@ struct VaultSessionTests {
         let summary = try reopened.restore([tooLarge], mode: .merge, dryRun: false)
         #expect(summary.added == 1)
     }
+
+    @Test("an import finds duplicates among the vault's items in the session; its dry run says exactly what it does")
+    func importInSession() throws {
+        let vault = try TemporaryVault()
+        let session = try vault.session()
+        var mail = Item(type: .login, title: "Mail", now: Date())
+        mail.setValue("me@example.org", of: "username")
+        mail.setValue("old-secret", of: "password", kind: .hidden)
+        mail.urls = ["https://mail.example.org/login"]
+        let existing = try session.add(mail)
+
+        var duplicate = existing
+        duplicate.setValue("new-secret", of: "password", kind: .hidden)
+        var sameID = Item(type: .note, title: "Shares the id of Mail", now: Date())
+        sameID.id = existing.id
+        let fresh = Item(type: .note, title: "Fresh", now: Date())
+        let tooLarge = Self.item(title: "Book", encodedSize: Item.sizeLimit + 1)
+        let imported = [duplicate, sameID, fresh, tooLarge]
+
+        for choice in DuplicateChoice.allCases {
+            let planned = try session.importItems(imported, duplicates: choice, dryRun: true)
+            #expect(session.list(ItemFilter(scope: .all)).count == 1, "a dry run changes nothing")
+            #expect(planned.rejected.map(\.field) == ["Book"])
+            switch choice {
+            case .skip: #expect(planned.skipped == 1 && planned.merged == 0 && planned.addedByType == [.note: 2])
+            case .merge: #expect(planned.skipped == 0 && planned.merged == 1 && planned.addedByType == [.note: 2])
+            case .keep:
+                #expect(planned.skipped == 0 && planned.merged == 0 && planned.addedByType == [.note: 2, .login: 1])
+            }
+        }
+        let planned = try session.importItems(imported, duplicates: .merge, dryRun: true)
+        let done = try session.importItems(imported, duplicates: .merge, dryRun: false)
+        #expect(done == planned)
+        let all = session.list(ItemFilter(scope: .all))
+        #expect(Set(all.map(\.title)) == ["Mail", "Shares the id of Mail", "Fresh"])
+        #expect(Set(all.map(\.id)).count == 3, "an imported id already taken got a fresh one")
+        let merged = try session.resolve("Mail", scope: .live)
+        #expect(merged.value(of: "password") == "new-secret")
+        #expect(merged.passwordHistory.map(\.value) == ["old-secret"])
+    }
 }

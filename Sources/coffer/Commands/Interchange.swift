@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import CofferAgent
 import CofferBackup
 import CofferCrypto
@@ -31,10 +31,6 @@ struct Import: ParsableCommand {
     @OptionGroup var secrets: SecretOptions
     @OptionGroup var output: OutputOptions
 
-    enum DuplicateChoice: String, ExpressibleByArgument, Codable {
-        case skip, merge, keep
-    }
-
     struct Report: Encodable {
         let format: String
         let added: Int
@@ -42,6 +38,15 @@ struct Import: ParsableCommand {
         let skipped: Int
         let rejected: [SkippedRecord]
         let dryRun: Bool
+
+        init(_ format: ImportFormat, _ outcome: ImportOutcome, rejected: [SkippedRecord], dryRun: Bool) {
+            self.format = format.rawValue
+            added = outcome.added
+            merged = outcome.merged
+            skipped = outcome.skipped
+            self.rejected = rejected
+            self.dryRun = dryRun
+        }
     }
 
     func run() throws {
@@ -71,56 +76,31 @@ struct Import: ParsableCommand {
         for note in imported.notes { Terminal.note(note) }
 
         let vault = try VaultConnector(secrets: reader).open()
-        let existing = try vault.items(.list(ItemFilter(scope: .all)))
-        let byKey = Dictionary(existing.map { (ImportMerge.key($0), $0) }, uniquingKeysWith: { first, _ in first })
-        var adding: [Item] = []
-        var updating: [UUID: Item] = [:]
-        var skipped = 0
-        // Files that carry ids (KeePass UUIDs, Coffer's own exports) must never replace an item by id:
-        // an id already taken gets a fresh one.
-        var takenIDs = Set(existing.map(\.id))
-        for var item in imported.items {
-            if !takenIDs.insert(item.id).inserted {
-                item.id = UUID()
-                takenIDs.insert(item.id)
-            }
-            guard duplicates != .keep, let match = byKey[ImportMerge.key(item)] else {
-                adding.append(item)
-                continue
-            }
-            if duplicates == .merge {
-                updating[match.id] = ImportMerge.merge(item, into: updating[match.id] ?? match, now: Date())
-            } else {
-                skipped += 1
-            }
+        // The agent finds duplicates among the vault's items itself: none of them crosses the socket.
+        // Asked for confirmation, it first works out what the import would do, then does it.
+        let asksFirst = !dryRun && !yes
+        var outcome = try vault.importItems(imported.items, duplicates: duplicates, dryRun: dryRun || asksFirst)
+        let rejected = { (outcome: ImportOutcome) in imported.skipped + outcome.rejected }
+        preview(imported.format, outcome, rejected: rejected(outcome))
+        if dryRun {
+            return output.json
+                ? try Output.json(Report(imported.format, outcome, rejected: rejected(outcome), dryRun: true))
+                : Terminal.note("Dry run: nothing was imported.")
         }
-        // An item too large to sync is refused here, named in the preview, rather than failing the
-        // whole import in the agent or holding back every later sync.
-        var rejected = imported.skipped
-        let fits = { (item: Item) -> Bool in
-            if item.fitsSizeLimit { return true }
-            rejected.append(SkippedRecord(line: nil, field: item.title, reason: item.sizeLimitMessage))
-            return false
-        }
-        adding = adding.filter(fits)
-        updating = updating.filter { fits($0.value) }
-        preview(imported.format, adding: adding, merging: updating.count, skipped: skipped, rejected: rejected)
-        let report = Report(
-            format: imported.format.rawValue, added: adding.count, merged: updating.count, skipped: skipped,
-            rejected: rejected, dryRun: dryRun)
-        if dryRun { return output.json ? try Output.json(report) : Terminal.note("Dry run: nothing was imported.") }
-        if !yes {
+        if asksFirst {
             guard Terminal.isInteractive,
-                Terminal.confirm("Import \(adding.count) new and \(updating.count) merged item(s)?")
+                Terminal.confirm("Import \(outcome.added) new and \(outcome.merged) merged item(s)?")
             else { throw AgentFailure(.invalidInput, "Nothing was imported. Pass --yes to import without a prompt.") }
         }
-        let saving = ProgressBar(isWanted: !output.json && adding.count + updating.count >= 1000)
-        saving.phase("Encrypting and saving \(adding.count + updating.count) items", hasSize: false)
-        try vault.perform(.importItems(adding: ItemBatch(adding), updating: ItemBatch(Array(updating.values))))
+        let saving = ProgressBar(isWanted: !output.json && outcome.added + outcome.merged >= 1000)
+        saving.phase("Encrypting and saving \(outcome.added + outcome.merged) items", hasSize: false)
+        if asksFirst { outcome = try vault.importItems(imported.items, duplicates: duplicates, dryRun: false) }
         saving.finish()
-        if output.json { return try Output.json(report) }
+        if output.json {
+            return try Output.json(Report(imported.format, outcome, rejected: rejected(outcome), dryRun: false))
+        }
         print(
-            "Imported from \(imported.format.displayName): \(adding.count) added, \(updating.count) merged, \(skipped) skipped as duplicates, \(rejected.count) rejected."
+            "Imported from \(imported.format.displayName): \(outcome.added) added, \(outcome.merged) merged, \(outcome.skipped) skipped as duplicates, \(rejected(outcome).count) rejected."
         )
     }
 
@@ -163,15 +143,12 @@ struct Import: ParsableCommand {
         return ImportedItems(format: .cofferExport, items: contents.items, skipped: [], notes: [])
     }
 
-    private func preview(
-        _ format: ImportFormat, adding: [Item], merging: Int, skipped: Int, rejected: [SkippedRecord]
-    ) {
-        var counts: [ItemType: Int] = [:]
-        for item in adding { counts[item.type, default: 0] += 1 }
-        let types = ItemType.allCases.compactMap { type in counts[type].map { "\($0) \(type.displayName.lowercased())" }
+    private func preview(_ format: ImportFormat, _ outcome: ImportOutcome, rejected: [SkippedRecord]) {
+        let types = ItemType.allCases.compactMap { type in
+            outcome.addedByType[type].map { "\($0) \(type.displayName.lowercased())" }
         }
         Terminal.note(
-            "\(format.displayName): \(adding.count) to add (\(types.isEmpty ? "none" : types.joined(separator: ", "))), \(merging) to merge, \(skipped) duplicate(s) to skip."
+            "\(format.displayName): \(outcome.added) to add (\(types.isEmpty ? "none" : types.joined(separator: ", "))), \(outcome.merged) to merge, \(outcome.skipped) duplicate(s) to skip."
         )
         for record in rejected.prefix(20) {
             let place = record.line.map { "line \($0)" } ?? record.field ?? "?"
@@ -180,6 +157,9 @@ struct Import: ParsableCommand {
         if rejected.count > 20 { Terminal.note("  … and \(rejected.count - 20) more not imported.") }
     }
 }
+
+// `public import ArgumentParser` above is for this conformance of the agent's type.
+extension DuplicateChoice: ExpressibleByArgument {}
 
 /// `coffer export`: writes the vault for other programs: encrypted (KeePass, Coffer) or, after a warning, in clear.
 struct Export: ParsableCommand {

@@ -1,0 +1,73 @@
+public import CofferInterchange
+public import CofferModel
+import Foundation
+
+/// What to do with an imported item that duplicates one already in the vault.
+public enum DuplicateChoice: String, Codable, Sendable, CaseIterable {
+    /// Leave the vault's item as it is and count the imported one as skipped.
+    case skip
+    /// Fill in and update the vault's item from the imported one.
+    case merge
+    /// Add the imported item beside the vault's.
+    case keep
+}
+
+/// What an import adds, merges, skips and refuses, worked out in the agent against the whole vault:
+/// the vault's items never cross the socket for it, only the imported ones do.
+public struct ImportOutcome: Codable, Sendable, Equatable {
+    /// New items, by type.
+    public var addedByType: [ItemType: Int]
+    /// Items of the vault updated from a duplicate.
+    public var merged: Int
+    /// Duplicates left out.
+    public var skipped: Int
+    /// Items refused because they could never sync, named by title.
+    public var rejected: [SkippedRecord]
+
+    /// How many new items.
+    public var added: Int { addedByType.values.reduce(0, +) }
+}
+
+/// An import worked out against a vault's items: which are new, which update a duplicate.
+struct ImportPlan {
+    private(set) var adding: [Item] = []
+    private(set) var updating: [UUID: Item] = [:]
+    private(set) var outcome = ImportOutcome(addedByType: [:], merged: 0, skipped: 0, rejected: [])
+
+    /// Duplicates are found by `ImportMerge.key` (type, title, username, host); `existing` comes in
+    /// display order, so the first of several equal items is the one a duplicate meets.
+    init(importing imported: [Item], into existing: [Item], duplicates: DuplicateChoice, now: Date) {
+        let byKey = Dictionary(existing.map { (ImportMerge.key($0), $0) }, uniquingKeysWith: { first, _ in first })
+        // Files that carry ids (KeePass UUIDs, Coffer's own exports) must never replace an item by id:
+        // an id already taken gets a fresh one.
+        var takenIDs = Set(existing.map(\.id))
+        for var item in imported {
+            if !takenIDs.insert(item.id).inserted {
+                item.id = UUID.random()
+                takenIDs.insert(item.id)
+            }
+            guard duplicates != .keep, let match = byKey[ImportMerge.key(item)] else {
+                adding.append(item)
+                continue
+            }
+            if duplicates == .merge {
+                updating[match.id] = ImportMerge.merge(item, into: updating[match.id] ?? match, now: now)
+            } else {
+                outcome.skipped += 1
+            }
+        }
+        // An item too large to sync is refused and named, rather than failing the whole import or
+        // holding back every later sync.
+        var rejected: [SkippedRecord] = []
+        let fits = { (item: Item) -> Bool in
+            if item.fitsSizeLimit { return true }
+            rejected.append(SkippedRecord(line: nil, field: item.title, reason: item.sizeLimitMessage))
+            return false
+        }
+        adding = adding.filter(fits)
+        updating = updating.filter { fits($0.value) }
+        outcome.rejected = rejected
+        outcome.merged = updating.count
+        for item in adding { outcome.addedByType[item.type, default: 0] += 1 }
+    }
+}
