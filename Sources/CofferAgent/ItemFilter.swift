@@ -24,13 +24,20 @@ public struct ItemFilter: Codable, Sendable, Equatable {
     public var tag: String?
     /// Only favourites.
     public var favoritesOnly: Bool
+    /// Only items with a URL on this host, `host` or `host:port` in lower case (git's credential
+    /// helper), so only the logins a remote needs cross the agent's socket.
+    public var host: String?
 
     /// Creates a filter; the default lists all live items.
-    public init(scope: ItemScope = .live, type: ItemType? = nil, tag: String? = nil, favoritesOnly: Bool = false) {
+    public init(
+        scope: ItemScope = .live, type: ItemType? = nil, tag: String? = nil, favoritesOnly: Bool = false,
+        host: String? = nil
+    ) {
         self.scope = scope
         self.type = type
         self.tag = tag
         self.favoritesOnly = favoritesOnly
+        self.host = host
     }
 
     /// Whether `item` passes.
@@ -39,6 +46,18 @@ public struct ItemFilter: Codable, Sendable, Equatable {
         if let type, item.type != type { return false }
         if let tag, !item.tags.contains(where: { $0.caseInsensitiveCompare(tag) == .orderedSame }) { return false }
         if favoritesOnly && !item.isFavorite { return false }
+        if let host, !Self.hasURL(on: host, item) { return false }
         return true
+    }
+
+    /// Whether one of `item`'s URLs is on `host` (and port); a URL without a scheme counts as https.
+    static func hasURL(on host: String, _ item: Item) -> Bool {
+        item.urls.contains { text in
+            let candidate = text.contains("://") ? text : "https://" + text
+            guard let url = URLComponents(string: candidate), let itemHost = url.host?.lowercased() else {
+                return false
+            }
+            return itemHost + (url.port.map { ":\($0)" } ?? "") == host
+        }
     }
 }

@@ -72,7 +72,15 @@ public final class VaultSession {
 
     /// Items passing `filter`, favourites first, then by title.
     public func list(_ filter: ItemFilter) -> [Item] {
-        index.list(filter).compactMap { items[$0] }
+        items(index.list(filter), on: filter.host)
+    }
+
+    /// The items of `ids` in order, only those with a URL on `host` when there is one (the index
+    /// does not hold URLs' hosts; this is the one criterion it leaves to the items).
+    private func items(_ ids: [UUID], on host: String?) -> [Item] {
+        let listed = ids.compactMap { items[$0] }
+        guard let host else { return listed }
+        return listed.filter { ItemFilter.hasURL(on: host, $0) }
     }
 
     private func sortKey(_ item: Item) -> FuzzyMatcher.SortKey {
@@ -83,7 +91,7 @@ public final class VaultSession {
     public func search(_ query: String, filter: ItemFilter) -> [Item] {
         let matcher = FuzzyMatcher(query: query)
         guard !matcher.isEmpty else { return list(filter) }
-        return index.search(matcher, filter: filter).compactMap { items[$0] }
+        return items(index.search(matcher, filter: filter), on: filter.host)
     }
 
     /// The one item `name` refers to: an id, an id prefix, or an exact title (ignoring case).

@@ -359,4 +359,28 @@ struct VaultSessionTests {
         #expect(merged.value(of: "password") == "new-secret")
         #expect(merged.passwordHistory.map(\.value) == ["old-secret"])
     }
+
+    @Test("a listing by host holds only the logins with a URL on that host and port, trash left out")
+    func listingByHost() throws {
+        let session = try TemporaryVault().session()
+        let urls = [
+            "https://git.example.org/team/repo.git", "git.example.org", "https://git.example.org:8443/x",
+            "https://GIT.example.org/", "https://example.org/", "not a url at all",
+        ]
+        for (index, url) in urls.enumerated() {
+            var item = Item(type: .login, title: "Login \(index)", now: Date())
+            item.urls = [url]
+            _ = try session.add(item)
+        }
+        var note = Item(type: .note, title: "Note on the host", now: Date())
+        note.urls = ["https://git.example.org/"]
+        _ = try session.add(note)
+        _ = try session.trash(session.resolve("Login 3", scope: .live).id)
+
+        let onHost = session.list(ItemFilter(type: .login, host: "git.example.org")).map(\.title)
+        #expect(Set(onHost) == ["Login 0", "Login 1"])
+        #expect(session.list(ItemFilter(type: .login, host: "git.example.org:8443")).map(\.title) == ["Login 2"])
+        #expect(session.search("login", filter: ItemFilter(host: "git.example.org")).count == 2)
+        #expect(session.list(ItemFilter(host: "git.example.org")).count == 3, "any type, when none is asked")
+    }
 }

@@ -39,7 +39,8 @@ struct GitCredential: ParsableCommand {
         guard let agent = AgentClient.connectIfRunning(paths), (try? agent.state().isUnlocked) == true else {
             throw AgentFailure(.locked, "The vault is locked: run `coffer unlock`, then try the git command again.")
         }
-        let logins = try agent.items(.list(ItemFilter(type: .login))).filter { request.matches($0) }
+        // Only the logins on the remote's host cross the socket.
+        let logins = try agent.items(.list(ItemFilter(type: .login, host: host)))
         switch operation {
         case "get":
             guard let login = request.best(of: logins) else { return }
@@ -101,18 +102,6 @@ struct GitCredentialRequest {
 
     /// The remote as a URL, for a login saved by `store`.
     var url: String { "\(scheme ?? "https")://\(host ?? "")" }
-
-    /// Whether one of `item`'s URLs is on this host (and port).
-    func matches(_ item: Item) -> Bool {
-        guard let host, !item.isTrashed else { return false }
-        return item.urls.contains { text in
-            let candidate = text.contains("://") ? text : "https://" + text
-            guard let url = URLComponents(string: candidate), let itemHost = url.host?.lowercased() else {
-                return false
-            }
-            return itemHost + (url.port.map { ":\($0)" } ?? "") == host
-        }
-    }
 
     /// The login for this request: the username git asks for if it has one, else the most recently changed.
     func best(of logins: [Item]) -> Item? {
