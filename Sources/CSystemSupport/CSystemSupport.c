@@ -134,3 +134,11 @@ void coffer_release_free_memory(void) {
     malloc_trim(0);
 #endif
 }
+
+size_t coffer_heap_in_use(void) {
+#ifdef __GLIBC__
+    return mallinfo2().uordblks;
+#else
+    return 0;
+#endif
+}

@@ -13,7 +13,7 @@ struct FuzzyMatcher: Sendable {
 
         init(_ item: Item) {
             title = FuzzyMatcher.fold(item.title)
-            sortKey = SortKey(isFavorite: item.isFavorite, title: item.title.lowercased(), id: item.id.uuidString)
+            sortKey = SortKey(isFavorite: item.isFavorite, title: item.title.lowercased(), id: item.id)
             let others = [item.subtitle] + item.urls + item.tags
             other = FuzzyMatcher.fold(others.joined(separator: " "))
         }
@@ -23,11 +23,15 @@ struct FuzzyMatcher: Sendable {
     struct SortKey: Comparable, Sendable {
         let isFavorite: Bool
         let title: String
-        let id: String
+        /// Compared byte by byte, which orders ids as their text does, without keeping the text.
+        let id: UUID
 
         static func < (lhs: SortKey, rhs: SortKey) -> Bool {
             if lhs.isFavorite != rhs.isFavorite { return lhs.isFavorite }
-            return lhs.title != rhs.title ? lhs.title < rhs.title : lhs.id < rhs.id
+            if lhs.title != rhs.title { return lhs.title < rhs.title }
+            return withUnsafeBytes(of: lhs.id.uuid) { left in
+                withUnsafeBytes(of: rhs.id.uuid) { right in left.lexicographicallyPrecedes(right) }
+            }
         }
     }
 

@@ -5,10 +5,14 @@ import Foundation
 public enum ItemScope: String, Codable, Sendable {
     case live, trash, all
 
-    func contains(_ item: Item) -> Bool {
+    func contains(_ item: Item) -> Bool { contains(isTrashed: item.isTrashed) }
+
+    func contains(_ summary: ItemSummary) -> Bool { contains(isTrashed: summary.isTrashed) }
+
+    private func contains(isTrashed: Bool) -> Bool {
         switch self {
-        case .live: !item.isTrashed
-        case .trash: item.isTrashed
+        case .live: !isTrashed
+        case .trash: isTrashed
         case .all: true
         }
     }

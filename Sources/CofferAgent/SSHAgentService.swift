@@ -135,7 +135,8 @@ final class SSHAgentService {
     private func identities(in session: VaultSession) -> (usable: [SSHAgentProtocol.Identity], unusable: [String]) {
         var usable: [SSHAgentProtocol.Identity] = []
         var unusable: [String] = []
-        let items = session.list(ItemFilter(type: .sshKey)).sorted { $0.title < $1.title }
+        // A vault file that cannot be read offers no key (the command that reads it next says why).
+        let items = ((try? session.list(ItemFilter(type: .sshKey))) ?? []).sorted { $0.title < $1.title }
         for item in items {
             switch key(of: item) {
             case .success(let key): usable.append(.init(key: key, comment: item.title))

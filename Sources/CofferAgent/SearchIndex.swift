@@ -4,33 +4,30 @@ import Foundation
 
 /// The opened vault's listing and search index: one compact entry per item in an array, so a
 /// search over 100,000 items touches contiguous memory and compares integers when sorting.
+///
+/// Each entry holds the item's summary, which is all that listing, searching and naming need: the
+/// session keeps no whole item in memory and opens one from the vault file when a command asks.
 struct SearchIndex {
-    struct Entry {
-        let id: UUID
+    struct Entry: Sendable {
+        let summary: ItemSummary
         let haystack: FuzzyMatcher.Haystack
-        let type: ItemType
-        let isTrashed: Bool
-        let isFavorite: Bool
-        let tags: [String]
+
+        var id: UUID { summary.id }
 
         init(_ item: Item) {
-            id = item.id
+            summary = ItemSummary(item)
             haystack = FuzzyMatcher.Haystack(item)
-            type = item.type
-            isTrashed = item.isTrashed
-            isFavorite = item.isFavorite
-            tags = item.tags.map { $0.lowercased() }
         }
 
         func passes(_ filter: ItemFilter, tag: String?) -> Bool {
             switch filter.scope {
-            case .live: if isTrashed { return false }
-            case .trash: if !isTrashed { return false }
+            case .live: if summary.isTrashed { return false }
+            case .trash: if !summary.isTrashed { return false }
             case .all: break
             }
-            if let type = filter.type, type != self.type { return false }
-            if filter.favoritesOnly && !isFavorite { return false }
-            if let tag, !tags.contains(tag) { return false }
+            if let type = filter.type, type != summary.type { return false }
+            if filter.favoritesOnly && !summary.isFavorite { return false }
+            if let tag, !summary.tags.contains(where: { $0.lowercased() == tag }) { return false }
             return true
         }
     }
@@ -47,9 +44,9 @@ struct SearchIndex {
         for item in items { update(item) }
     }
 
-    /// The index of `items`, their entries (folded titles, usernames, addresses) made on every core.
-    init(building items: [Item]) {
-        for entry in ParallelMap.map(items, Entry.init) { insert(entry) }
+    /// The index of these entries (made on every core by the caller).
+    init(entries: [Entry]) {
+        for entry in entries { insert(entry) }
     }
 
     mutating func update(_ item: Item) { insert(Entry(item)) }
@@ -108,10 +105,19 @@ struct SearchIndex {
 
     /// Ids starting with `prefix` (hexadecimal digits and dashes, either case).
     func ids(withPrefix prefix: String) -> [UUID] {
-        // The sort key holds `uuidString`, which is upper case: fold the query once, not every id.
+        // `uuidString` is upper case: fold the query once, not every id.
         let upper = prefix.uppercased()
-        return entries.filter { $0.haystack.sortKey.id.hasPrefix(upper) }.map(\.id)
+        return entries.filter { $0.id.uuidString.hasPrefix(upper) }.map(\.id)
     }
+
+    /// Every item's summary, in no particular order.
+    var summaries: some Collection<ItemSummary> { entries.lazy.map(\.summary) }
+
+    /// The summary of item `id`, if the vault holds it.
+    func summary(_ id: UUID) -> ItemSummary? { positions[id].map { entries[$0].summary } }
+
+    /// How many items the vault holds, trash included.
+    var count: Int { entries.count }
 
     private mutating func forgetTitle(of entry: Entry) {
         let title = entry.haystack.sortKey.title

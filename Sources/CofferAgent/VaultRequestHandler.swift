@@ -40,13 +40,10 @@ struct VaultRequestHandler {
             try session.refreshIfChanged()
             switch request {
             case .status: return .status(session.status(isLocked: isLocked, pinEnabled: pinEnabled))
-            case .list(let filter): return .items(ItemBatch(session.list(filter)))
-            case .search(let query, let filter): return .items(ItemBatch(session.search(query, filter: filter)))
+            case .list(let filter): return .items(ItemBatch(try session.list(filter)))
+            case .search(let query, let filter): return .items(ItemBatch(try session.search(query, filter: filter)))
             case .summaries(let filter, let query):
-                return .summaries(
-                    SummaryBatch(
-                        (query.map { session.search($0, filter: filter) } ?? session.list(filter)).map(ItemSummary.init)
-                    ))
+                return .summaries(SummaryBatch(try session.summaries(filter, query: query)))
             case .resolve(let name, let scope): return .item(try session.resolve(name, scope: scope))
             case .resolveReferences(let references):
                 let now = Date()

@@ -4,20 +4,22 @@ public import CofferStore
 public import CofferVault
 public import Foundation
 
-/// An unlocked vault: the store, the keyring and every item opened in memory.
+/// An unlocked vault: the store, the keyring and an index of every item's summary.
 ///
 /// Used by the agent (which keeps one alive between commands) and by a single command when no agent
-/// runs. Every change goes through `commit`, which writes the records and the new manifest in one
-/// transaction. Not thread-safe: each owner drives it from one thread.
+/// runs. Unlocking opens every record once, to check the file and build the index; after that a
+/// whole item is opened from the file only when a command needs it, so a vault of 100,000 items
+/// does not sit decoded in the agent's memory. Every change goes through `commit`, which writes the
+/// records and the new manifest in one transaction. Not thread-safe: each owner drives it from one
+/// thread.
 public final class VaultSession {
     /// The vault file.
     public let store: VaultStore
     /// The unlocked keys.
     public let keyring: Keyring
     private let now: @Sendable () -> Date
-    private var items: [UUID: Item] = [:]
-    /// What a change to each item needs from its stored record; the sealed content itself stays on
-    /// disk (holding it too cost about 70 MiB at 100,000 items).
+    /// What this session knows of each stored record: its revision, its item key, and a fingerprint
+    /// of its sealed content, so what is read later is what was checked.
     private var heads: [UUID: RecordHead] = [:]
     /// The change sequence of each record as this session last saw it: the guard of every commit.
     private var versions: [UUID: Int64] = [:]
@@ -34,13 +36,11 @@ public final class VaultSession {
         self.now = now
         let verified = try store.loadVerified(keyring: keyring)
         let loaded = verified.records.map(\.record)
-        var opened: [UUID: Item] = [:]
-        opened.reserveCapacity(loaded.count)
-        for item in try ParallelMap.map(loaded, keyring.open) { opened[item.id] = item }
-        items = opened
+        // Opened and indexed on every core; the items themselves are not kept.
+        let entries = try ParallelMap.map(loaded) { record in SearchIndex.Entry(try keyring.open(record)) }
+        index = SearchIndex(entries: entries)
         heads = Dictionary(uniqueKeysWithValues: loaded.map { ($0.id, RecordHead($0)) })
         versions = Dictionary(uniqueKeysWithValues: verified.records.map { ($0.record.id, $0.changeSequence) })
-        index = SearchIndex(building: Array(opened.values))
         changeSequence = verified.changeSequence
     }
 
@@ -53,13 +53,11 @@ public final class VaultSession {
         for (stored, item) in zip(changes.written, opened) {
             heads[item.id] = RecordHead(stored.record)
             versions[item.id] = stored.changeSequence
-            items[item.id] = item
             index.update(item)
         }
         for id in changes.removed {
             heads[id] = nil
             versions[id] = nil
-            items[id] = nil
             index.remove(id)
         }
         changeSequence = changes.changeSequence
@@ -68,30 +66,92 @@ public final class VaultSession {
     // MARK: - Reading
 
     /// Whether the vault holds no item at all, trash included.
-    public var isEmpty: Bool { items.isEmpty }
+    public var isEmpty: Bool { index.count == 0 }
 
     /// Items passing `filter`, favourites first, then by title.
-    public func list(_ filter: ItemFilter) -> [Item] {
-        items(index.list(filter), on: filter.host)
+    public func list(_ filter: ItemFilter) throws -> [Item] {
+        try items(index.list(filter), on: filter.host)
+    }
+
+    /// Summaries of the items passing `filter` and, with a query, matching it best first: from the
+    /// index, without opening any item.
+    public func summaries(_ filter: ItemFilter, query: String?) throws -> [ItemSummary] {
+        // A host is in an item's URLs, which the index does not keep: open those items.
+        if filter.host != nil {
+            return try (query.map { try search($0, filter: filter) } ?? list(filter)).map(ItemSummary.init)
+        }
+        let matcher = query.map(FuzzyMatcher.init(query:))
+        let ids = matcher.flatMap { $0.isEmpty ? nil : index.search($0, filter: filter) } ?? index.list(filter)
+        return ids.compactMap(index.summary)
+    }
+
+    /// Items matching `query` fuzzily over titles, usernames, URLs and tags, best first.
+    public func search(_ query: String, filter: ItemFilter) throws -> [Item] {
+        let matcher = FuzzyMatcher(query: query)
+        guard !matcher.isEmpty else { return try list(filter) }
+        return try items(index.search(matcher, filter: filter), on: filter.host)
     }
 
     /// The items of `ids` in order, only those with a URL on `host` when there is one (the index
     /// does not hold URLs' hosts; this is the one criterion it leaves to the items).
-    private func items(_ ids: [UUID], on host: String?) -> [Item] {
-        let listed = ids.compactMap { items[$0] }
+    private func items(_ ids: [UUID], on host: String?) throws -> [Item] {
+        let listed = try opened(ids)
         guard let host else { return listed }
         return listed.filter { ItemFilter.hasURL(on: host, $0) }
     }
 
-    private func sortKey(_ item: Item) -> FuzzyMatcher.SortKey {
-        index.sortKey(item.id) ?? FuzzyMatcher.Haystack(item).sortKey
+    /// The item `id`, opened from the vault file; `nil` when the vault no longer holds it.
+    private func item(_ id: UUID, for use: Use = .reading) throws(AgentFailure) -> Item? {
+        try opened([id], for: use).first
     }
 
-    /// Items matching `query` fuzzily over titles, usernames, URLs and tags, best first.
-    public func search(_ query: String, filter: ItemFilter) -> [Item] {
-        let matcher = FuzzyMatcher(query: query)
-        guard !matcher.isEmpty else { return list(filter) }
-        return items(index.search(matcher, filter: filter), on: filter.host)
+    /// Why items are opened: to read them, or as the base of a change.
+    ///
+    /// A record another writer (a sync) changed since this session last looked is caught up with
+    /// for reading; as the base of a change it is refused as a concurrent change, as `commit` refuses
+    /// it, so nobody's edit overwrites a version they never saw.
+    private enum Use { case reading, changing }
+
+    /// Opens the items of `ids` from the vault file, in that order (ids no longer there are left
+    /// out). Each record must be the one this session checked or wrote: a record changed in the file
+    /// by anything but Coffer is an integrity error, as it would be at unlock.
+    private func opened(_ ids: [UUID], for use: Use = .reading) throws(AgentFailure) -> [Item] {
+        do {
+            return try openedOrFailed(ids, for: use)
+        } catch let failure as AgentFailure {
+            throw failure
+        } catch {
+            throw AgentFailure(error)
+        }
+    }
+
+    private func openedOrFailed(_ ids: [UUID], for use: Use) throws -> [Item] {
+        guard !ids.isEmpty else { return [] }
+        let records: [UUID: SealedItem]
+        if ids.count > 256 {
+            let wanted = Set(ids)
+            records = Dictionary(
+                try store.allRecords().lazy.filter { wanted.contains($0.id) }.map { ($0.id, $0) },
+                uniquingKeysWith: { first, _ in first })
+        } else {
+            records = try store.records(ids).mapValues(\.record)
+        }
+        let expected = ids.compactMap { id in records[id].map { ($0, heads[id]) } }
+        guard expected.allSatisfy({ record, head in head?.describes(record) == true }) else {
+            // Another writer (a sync, another process) may have changed them since the last refresh.
+            let before = changeSequence
+            try refreshIfChanged()
+            guard changeSequence != before else {
+                throw AgentFailure(
+                    .integrity,
+                    "An item in the vault file changed outside Coffer. Run `coffer lock` and unlock again to check the whole file; `coffer backup restore` brings back a good copy."
+                )
+            }
+            guard use == .reading else { throw Self.concurrentChange }
+            return try openedOrFailed(ids, for: use)
+        }
+        let keyring = keyring
+        return try ParallelMap.map(expected.map(\.0), keyring.open)
     }
 
     /// The one item `name` refers to: an id, an id prefix, or an exact title (ignoring case).
@@ -99,15 +159,19 @@ public final class VaultSession {
     /// Titles and ids are looked up in the index, so naming an item costs the same in a vault of ten
     /// items as in one of a hundred thousand.
     public func resolve(_ name: String, scope: ItemScope) throws(AgentFailure) -> Item {
-        if let id = UUID(uuidString: name), let item = items[id], scope.contains(item) { return item }
-        let sameTitle = index.ids(titled: name).compactMap { items[$0] }
+        if let id = UUID(uuidString: name), let summary = index.summary(id), scope.contains(summary),
+            let item = try item(id)
+        {
+            return item
+        }
+        let sameTitle = index.ids(titled: name).compactMap(index.summary)
         let titled = sameTitle.filter(scope.contains)
-        if titled.count == 1 { return titled[0] }
+        if titled.count == 1, let item = try item(titled[0].id) { return item }
         if titled.count > 1 { throw ambiguous(name, titled) }
         let lowered = name.lowercased()
         if lowered.count >= 4, lowered.allSatisfy(\.isHexDigit) || lowered.contains("-") {
-            let byID = index.ids(withPrefix: lowered).compactMap { items[$0] }.filter(scope.contains)
-            if byID.count == 1 { return byID[0] }
+            let byID = index.ids(withPrefix: lowered).compactMap(index.summary).filter(scope.contains)
+            if byID.count == 1, let item = try item(byID[0].id) { return item }
             if byID.count > 1 { throw ambiguous(name, byID) }
         }
         let place = scope == .trash ? "in the trash" : scope == .live ? "in the vault" : "in the vault or trash"
@@ -118,11 +182,14 @@ public final class VaultSession {
         throw AgentFailure(.notFound, "No item called \"\(name)\" \(place).\(hint)")
     }
 
-    private func ambiguous(_ name: String, _ matches: [Item]) -> AgentFailure {
+    private func ambiguous(_ name: String, _ matches: [ItemSummary]) -> AgentFailure {
         AgentFailure(
             .ambiguous,
             "\"\(name)\" matches \(matches.count) items; name one by its id (shown below).",
-            candidates: matches.sorted { sortKey($0) < sortKey($1) }.map(ItemSummary.init))
+            candidates: matches.sorted { lhs, rhs in
+                guard let left = index.sortKey(lhs.id), let right = index.sortKey(rhs.id) else { return false }
+                return left < right
+            })
     }
 
     /// Counts for `coffer status`.
@@ -130,12 +197,12 @@ public final class VaultSession {
         var byType: [ItemType: Int] = [:]
         var live = 0
         var trash = 0
-        for item in items.values {
-            if item.isTrashed {
+        for summary in index.summaries {
+            if summary.isTrashed {
                 trash += 1
             } else {
                 live += 1
-                byType[item.type, default: 0] += 1
+                byType[summary.type, default: 0] += 1
             }
         }
         let sync = try? store.syncState()
@@ -161,7 +228,7 @@ public final class VaultSession {
         revisions.reserveCapacity(newItems.count)
         var seen = Set<UUID>()
         for var item in newItems {
-            guard items[item.id] == nil, seen.insert(item.id).inserted else {
+            guard heads[item.id] == nil, seen.insert(item.id).inserted else {
                 throw AgentFailure(.invalidInput, "An item with id \(item.id.uuidString.lowercased()) already exists.")
             }
             item.title = item.title.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -175,7 +242,7 @@ public final class VaultSession {
 
     /// Stores an edited item, keeping replaced secrets in its password history.
     public func update(_ edited: Item) throws -> Item {
-        guard let previous = items[edited.id], let head = heads[edited.id] else {
+        guard let previous = try item(edited.id, for: .changing), let head = heads[edited.id] else {
             throw AgentFailure(.notFound, "The item being edited no longer exists; nothing was changed.")
         }
         var item = edited
@@ -197,7 +264,9 @@ public final class VaultSession {
 
     /// Deletes a trashed item for good.
     public func purge(_ id: UUID) throws -> Item {
-        guard let item = items[id] else { throw AgentFailure(.notFound, "That item no longer exists.") }
+        guard let item = try item(id, for: .changing) else {
+            throw AgentFailure(.notFound, "That item no longer exists.")
+        }
         guard item.isTrashed else {
             throw AgentFailure(
                 .invalidInput, "\"\(item.title)\" is not in the trash; move it there with `coffer rm` first.")
@@ -215,7 +284,7 @@ public final class VaultSession {
     }
 
     private func change(_ id: UUID, _ body: (inout Item) -> Void) throws -> Item {
-        guard var changed = items[id], let head = heads[id] else {
+        guard var changed = try item(id, for: .changing), let head = heads[id] else {
             throw AgentFailure(.notFound, "That item no longer exists.")
         }
         body(&changed)
@@ -230,8 +299,9 @@ public final class VaultSession {
     public func mergeRecovered(_ recovered: [Item]) throws -> RecoveryMerge {
         var revisions: [Revision] = []
         var merge = RecoveryMerge(added: 0, updated: 0, unchanged: 0)
+        let currentItems = try here(recovered)
         for item in recovered {
-            if let current = items[item.id], let head = heads[item.id] {
+            if let current = currentItems[item.id], let head = heads[item.id] {
                 guard !item.hasSameContent(as: current), item.modified > current.modified else {
                     merge.unchanged += 1
                     continue
@@ -255,7 +325,7 @@ public final class VaultSession {
         var revisions: [Revision] = []
         revisions.reserveCapacity(added.count + updated.count)
         for item in added {
-            guard items[item.id] == nil else {
+            guard heads[item.id] == nil else {
                 throw AgentFailure(.invalidInput, "An item with id \(item.id.uuidString.lowercased()) already exists.")
             }
             try requireSyncableSize(item)
@@ -277,7 +347,7 @@ public final class VaultSession {
     /// only works out what that would do; the figures are the same either way.
     public func importItems(_ imported: [Item], duplicates: DuplicateChoice, dryRun: Bool) throws -> ImportOutcome {
         let plan = ImportPlan(
-            importing: imported, into: list(ItemFilter(scope: .all)), duplicates: duplicates, now: now())
+            importing: imported, into: try list(ItemFilter(scope: .all)), duplicates: duplicates, now: now())
         if !dryRun { _ = try apply(adding: plan.adding, updating: Array(plan.updating.values)) }
         return plan.outcome
     }
@@ -290,8 +360,9 @@ public final class VaultSession {
             safetyBackup: nil, added: 0, updated: 0, trashed: 0, unchanged: 0, dryRun: dryRun)
         var revisions: [Revision] = []
         let inBackup = Set(restored.map(\.id))
+        let currentItems = try here(restored)
         for item in restored {
-            guard let current = items[item.id], let head = heads[item.id] else {
+            guard let current = currentItems[item.id], let head = heads[item.id] else {
                 summary.added += 1
                 revisions.append(Revision(first: item))
                 continue
@@ -307,9 +378,10 @@ public final class VaultSession {
             revisions.append(Revision(restoredItem, after: head))
         }
         if mode == .replace {
-            for (id, current) in items where !inBackup.contains(id) && !current.isTrashed {
+            let gone = index.summaries.filter { !inBackup.contains($0.id) && !$0.isTrashed }.map(\.id)
+            for current in try opened(gone, for: .changing) {
                 summary.trashed += 1
-                guard let head = heads[id] else { continue }
+                guard let head = heads[current.id] else { continue }
                 var trashed = current
                 trashed.moveToTrash(at: now())
                 revisions.append(Revision(trashed, after: head))
@@ -317,6 +389,18 @@ public final class VaultSession {
         }
         if !dryRun, !revisions.isEmpty { try commit(revisions) }
         return summary
+    }
+
+    private static let concurrentChange = AgentFailure(
+        .storage,
+        "The item changed while this command ran (a sync or another device brought a newer version); nothing was saved. Run the command again."
+    )
+
+    /// The vault's current items with the ids of `incoming`, by id (restores and recoveries compare them).
+    private func here(_ incoming: [Item]) throws(AgentFailure) -> [UUID: Item] {
+        let ids = incoming.map(\.id).filter { heads[$0] != nil }
+        return Dictionary(
+            try opened(ids, for: .changing).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Seals `revisions` (on every core when there are many), writes them in one transaction —
@@ -337,10 +421,7 @@ public final class VaultSession {
             sequence = committed
         case .failure(.concurrentChange):
             try refreshIfChanged()
-            throw AgentFailure(
-                .storage,
-                "The item changed while this command ran (a sync or another device brought a newer version); nothing was saved. Run the command again."
-            )
+            throw Self.concurrentChange
         case .failure(let error):
             throw error
         }
@@ -348,13 +429,11 @@ public final class VaultSession {
         for (record, revision) in zip(sealed, revisions) {
             heads[record.id] = RecordHead(record)
             versions[record.id] = sequence
-            items[record.id] = revision.item
             index.update(revision.item)
         }
         for id in deletions {
             heads[id] = nil
             versions[id] = nil
-            items[id] = nil
             index.remove(id)
         }
         if sequence == changeSequence + 1 {
@@ -371,10 +450,24 @@ public final class VaultSession {
 private struct RecordHead {
     let revision: Int64
     let wrappedKey: SealedBox
+    /// SHA-256 of the sealed content, as four words (no allocation per record).
+    let fingerprint: (UInt64, UInt64, UInt64, UInt64)
 
     init(_ record: SealedItem) {
         revision = record.revision
         wrappedKey = record.wrappedKey
+        fingerprint = Self.fingerprint(record)
+    }
+
+    /// Whether `record` is the one this head was made from.
+    func describes(_ record: SealedItem) -> Bool {
+        record.revision == revision && Self.fingerprint(record) == fingerprint
+    }
+
+    private static func fingerprint(_ record: SealedItem) -> (UInt64, UInt64, UInt64, UInt64) {
+        let hash = record.contentHash
+        func word(_ at: Int) -> UInt64 { hash[at..<(at + 8)].reduce(0) { $0 << 8 | UInt64($1) } }
+        return (word(0), word(8), word(16), word(24))
     }
 }
 

@@ -41,7 +41,7 @@ let benchmarks: @Sendable () -> Void = {
             benchmark in
             let session = try BenchmarkFixtures.largeSession()
             benchmark.startMeasurement()
-            blackHole(session.search(query, filter: ItemFilter()))
+            blackHole(try session.summaries(ItemFilter(), query: query))
             benchmark.stopMeasurement()
         }
     }

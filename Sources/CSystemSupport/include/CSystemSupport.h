@@ -13,6 +13,10 @@ void coffer_harden_process(void);
 /// so a burst of short-lived allocations (opening a large vault) does not stay in the resident size.
 void coffer_release_free_memory(void);
 
+/// Bytes the allocator has handed out and not yet had back (glibc's `mallinfo2`), for measuring
+/// what a data structure holds; 0 where that is not known.
+size_t coffer_heap_in_use(void);
+
 /// Starts `path` with `argv` in a new session, stdin and stderr on /dev/null, stdout on
 /// `stdout_fd`, and no other descriptors inherited. Returns the child's pid or -1.
 pid_t coffer_spawn_detached(const char *path, char *const argv[], int stdout_fd);
