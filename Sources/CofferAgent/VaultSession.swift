@@ -36,10 +36,12 @@ public final class VaultSession {
         self.now = now
         let verified = try store.loadVerified(keyring: keyring)
         let loaded = verified.records.map(\.record)
-        // Opened and indexed on every core; the items themselves are not kept.
-        let entries = try ParallelMap.map(loaded) { record in SearchIndex.Entry(try keyring.open(record)) }
-        index = SearchIndex(entries: entries)
-        heads = Dictionary(uniqueKeysWithValues: loaded.map { ($0.id, RecordHead($0)) })
+        // Opened, indexed and fingerprinted on every core; the items themselves are not kept.
+        let opened = try ParallelMap.map(loaded) { record in
+            (SearchIndex.Entry(try keyring.open(record)), RecordHead(record))
+        }
+        index = SearchIndex(entries: opened.map(\.0))
+        heads = Dictionary(uniqueKeysWithValues: zip(loaded.lazy.map(\.id), opened.lazy.map(\.1)))
         versions = Dictionary(uniqueKeysWithValues: verified.records.map { ($0.record.id, $0.changeSequence) })
         changeSequence = verified.changeSequence
     }
@@ -447,7 +449,7 @@ public final class VaultSession {
 
 /// What changing an item needs from its stored record: the revision to follow and the item key
 /// to keep (an item's key never changes once made, so its history stays readable).
-private struct RecordHead {
+private struct RecordHead: Sendable {
     let revision: Int64
     let wrappedKey: SealedBox
     /// SHA-256 of the sealed content, as four words (no allocation per record).

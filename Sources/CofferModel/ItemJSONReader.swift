@@ -71,7 +71,7 @@ public enum ItemJSONReader {
             let complete = object { parser, key in
                 switch key {
                 case "id":
-                    id = parser.string().flatMap(UUID.init(uuidString:))
+                    id = parser.string().flatMap { UUID(text: $0) }
                     return id != nil
                 case "type":
                     type = parser.string().flatMap(ItemType.init(rawValue:))

@@ -1,4 +1,5 @@
 import CofferCrypto
+import CofferModel
 import CofferVault
 import Foundation
 import GRDB
@@ -70,7 +71,7 @@ struct ItemRow: Codable, FetchableRecord, PersistableRecord {
     }
 
     func sealedItem() throws(CofferStoreError) -> SealedItem {
-        guard let uuid = UUID(uuidString: id), let key = try? SealedBox(bytes: wrappedKey),
+        guard let uuid = UUID(text: id), let key = try? SealedBox(bytes: wrappedKey),
             let box = try? SealedBox(bytes: content)
         else { throw .corruptDatabase(path: "") }
         return SealedItem(id: uuid, revision: revision, wrappedKey: key, content: box)
