@@ -18,11 +18,10 @@ public final class VaultSession {
     /// The unlocked keys.
     public let keyring: Keyring
     private let now: @Sendable () -> Date
-    /// What this session knows of each stored record: its revision, its item key, and a fingerprint
-    /// of its sealed content, so what is read later is what was checked.
+    /// What this session knows of each stored record: its revision, its item key, a fingerprint of
+    /// its sealed content (so what is read later is what was checked) and its change sequence as
+    /// this session last saw it (the guard of every commit).
     private var heads: [UUID: RecordHead] = [:]
-    /// The change sequence of each record as this session last saw it: the guard of every commit.
-    private var versions: [UUID: Int64] = [:]
     private var index = SearchIndex([])
     /// The file's change sequence this session is up to date with.
     private var changeSequence: Int64 = 0
@@ -37,12 +36,11 @@ public final class VaultSession {
         let verified = try store.loadVerified(keyring: keyring)
         let loaded = verified.records.map(\.record)
         // Opened, indexed and fingerprinted on every core; the items themselves are not kept.
-        let opened = try ParallelMap.map(loaded) { record in
-            (SearchIndex.Entry(try keyring.open(record)), RecordHead(record))
+        let opened = try ParallelMap.map(verified.records) { stored in
+            (SearchIndex.Entry(try keyring.open(stored.record)), RecordHead(stored.record, at: stored.changeSequence))
         }
         index = SearchIndex(entries: opened.map(\.0))
         heads = Dictionary(uniqueKeysWithValues: zip(loaded.lazy.map(\.id), opened.lazy.map(\.1)))
-        versions = Dictionary(uniqueKeysWithValues: verified.records.map { ($0.record.id, $0.changeSequence) })
         changeSequence = verified.changeSequence
     }
 
@@ -53,13 +51,11 @@ public final class VaultSession {
         guard changes.changeSequence != changeSequence else { return }
         let opened = try ParallelMap.map(changes.written.map(\.record), keyring.open)
         for (stored, item) in zip(changes.written, opened) {
-            heads[item.id] = RecordHead(stored.record)
-            versions[item.id] = stored.changeSequence
+            heads[item.id] = RecordHead(stored.record, at: stored.changeSequence)
             index.update(item)
         }
         for id in changes.removed {
             heads[id] = nil
-            versions[id] = nil
             index.remove(id)
         }
         changeSequence = changes.changeSequence
@@ -414,8 +410,8 @@ public final class VaultSession {
             try keyring.seal(revision.item, revision: revision.number, existingKey: revision.existingKey)
         }
         var guards: [UUID: Int64] = [:]
-        for record in sealed { guards[record.id] = versions[record.id] ?? 0 }
-        for id in deletions { guards[id] = versions[id] ?? 0 }
+        for record in sealed { guards[record.id] = heads[record.id]?.changeSequence ?? 0 }
+        for id in deletions { guards[id] = heads[id]?.changeSequence ?? 0 }
         let change = VaultChange(upserts: sealed, deletions: deletions, guards: guards)
         let sequence: Int64
         switch Result(catching: { () throws(CofferStoreError) in try store.commit(change, keyring: keyring) }) {
@@ -429,13 +425,11 @@ public final class VaultSession {
         }
         changesSinceBackup = true
         for (record, revision) in zip(sealed, revisions) {
-            heads[record.id] = RecordHead(record)
-            versions[record.id] = sequence
+            heads[record.id] = RecordHead(record, at: sequence)
             index.update(revision.item)
         }
         for id in deletions {
             heads[id] = nil
-            versions[id] = nil
             index.remove(id)
         }
         if sequence == changeSequence + 1 {
@@ -451,12 +445,14 @@ public final class VaultSession {
 /// to keep (an item's key never changes once made, so its history stays readable).
 private struct RecordHead: Sendable {
     let revision: Int64
+    let changeSequence: Int64
     let wrappedKey: SealedBox
     /// SHA-256 of the sealed content, as four words (no allocation per record).
     let fingerprint: (UInt64, UInt64, UInt64, UInt64)
 
-    init(_ record: SealedItem) {
+    init(_ record: SealedItem, at changeSequence: Int64) {
         revision = record.revision
+        self.changeSequence = changeSequence
         wrappedKey = record.wrappedKey
         fingerprint = Self.fingerprint(record)
     }
