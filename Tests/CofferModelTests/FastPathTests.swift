@@ -38,6 +38,13 @@ struct FastPathTests {
         #expect(" \n\t ".trimmingWhitespace() == "" && "".trimmingWhitespace() == "")
         #expect("plain".trimmingWhitespace() == "plain" && "é  ü".trimmingWhitespace() == "é  ü")
         #expect(Substring(" s ").trimmingWhitespace() == "s")
+        // The ASCII shortcut agrees with Unicode's White_Space on every ASCII character.
+        for value in UInt8(0)..<128 {
+            let scalar = Unicode.Scalar(value)
+            let text = "\(scalar)x\(scalar)"
+            let expected = scalar.properties.isWhitespace ? "x" : text
+            #expect(text.trimmingWhitespace() == expected, "\(value)")
+        }
     }
 
     @Test("tags are trimmed, de-duplicated and sorted, whether or not they came in order")
