@@ -34,13 +34,12 @@ public final class VaultSession {
         self.keyring = keyring
         self.now = now
         let verified = try store.loadVerified(keyring: keyring)
-        let loaded = verified.records.map(\.record)
         // Opened, indexed and fingerprinted on every core; the items themselves are not kept.
         let opened = try ParallelMap.map(verified.records) { stored in
             (SearchIndex.Entry(try keyring.open(stored.record)), RecordHead(stored.record, at: stored.changeSequence))
         }
         index = SearchIndex(entries: opened.map(\.0))
-        heads = Dictionary(uniqueKeysWithValues: zip(loaded.lazy.map(\.id), opened.lazy.map(\.1)))
+        heads = Dictionary(uniqueKeysWithValues: zip(verified.records.lazy.map(\.record.id), opened.lazy.map(\.1)))
         changeSequence = verified.changeSequence
     }
 
@@ -134,9 +133,11 @@ public final class VaultSession {
         } else {
             records = try store.records(ids).mapValues(\.record)
         }
-        let expected = ids.compactMap { id in records[id].map { ($0, heads[id]) } }
-        guard expected.allSatisfy({ record, head in head?.describes(record) == true }) else {
-            // Another writer (a sync, another process) may have changed them since the last refresh.
+        // Every item this session knows must be in the file as this session last saw it: changed or
+        // missing, another writer (a sync, another process) may have been at work since the last
+        // refresh.
+        let known = ids.compactMap { id in heads[id].map { (id, $0) } }
+        guard known.allSatisfy({ id, head in records[id].map(head.describes) == true }) else {
             let before = changeSequence
             try refreshIfChanged()
             guard changeSequence != before else {
@@ -149,7 +150,7 @@ public final class VaultSession {
             return try openedOrFailed(ids, for: use)
         }
         let keyring = keyring
-        return try ParallelMap.map(expected.map(\.0), keyring.open)
+        return try ParallelMap.map(known.compactMap { id, _ in records[id] }, keyring.open)
     }
 
     /// The one item `name` refers to: an id, an id prefix, or an exact title (ignoring case).

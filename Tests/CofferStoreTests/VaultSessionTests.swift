@@ -135,6 +135,13 @@ struct VaultSessionTests {
         #expect(refused?.kind == .integrity)
         #expect(throws: AgentFailure.self) { try session.list(ItemFilter()) }
         #expect(throws: AgentFailure.self) { try session.update(item) }
+        // A row deleted behind Coffer's back is refused too, not silently left out.
+        let c = try session.add(Item(type: .note, title: "C", now: Date()))
+        try vault.rawDatabase().write { db in
+            try db.execute(sql: "DELETE FROM item WHERE id = ?", arguments: [c.id.uuidString.lowercased()])
+        }
+        let missing = #expect(throws: AgentFailure.self) { try session.resolve("C", scope: .live) }
+        #expect(missing?.kind == .integrity)
         // An item left alone still reads; a change made through Coffer (another session) is taken in.
         #expect(try session.resolve("B", scope: .live).title == "B")
         var b = try other.resolve("B", scope: .live)
