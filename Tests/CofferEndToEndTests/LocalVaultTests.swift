@@ -235,6 +235,74 @@ struct LocalVaultTests {
         #expect(result.status == 3)
     }
 
+    @Test(
+        "frames that lie on the agent's socket (lengths, counts, a cut-short item section, a malformed item, garbage) get a failure or a closed connection; nothing is imported and the agent keeps serving"
+    )
+    func hostileFrames() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["add", "login", "--title", "Router", "--password-stdin"], stdin: "router-pass\n")
+        let socket = cli.home.appendingPathComponent("agent/agent.sock").path
+        let envelope = Array(#"{"version":6,"body":{"importItems":{"_0":0,"duplicates":"keep","dryRun":false}}}"#.utf8)
+        let frame = { (section: [UInt8]) -> [UInt8] in
+            let inner = Self.bigEndian(envelope.count) + envelope + section
+            return Self.bigEndian(inner.count) + inner
+        }
+        let item = Array(#"{"id":"not an id"}"#.utf8)
+        let hostile: [[UInt8]] = [
+            Self.bigEndian(0x7FFF_FFFF),  // a 2 GiB frame announced
+            Self.bigEndian(100) + Array(repeating: 0x41, count: 10),  // cut short
+            Self.bigEndian(8) + Self.bigEndian(0x7FFF_FFF0) + [1, 2, 3, 4],  // an envelope longer than the frame
+            frame(Self.bigEndian(0xFFFF_FFFF)),  // four billion items announced
+            frame(Self.bigEndian(1) + Self.bigEndian(0x7FFF_FFFF)),  // an item longer than the frame
+            frame(Self.bigEndian(1) + Self.bigEndian(item.count) + item),  // an item that is not one
+            frame([]),  // the batch the envelope names is missing
+            Array("GET / HTTP/1.1\r\n\r\n".utf8),
+        ]
+        for bytes in hostile {
+            let reply = try Self.exchange(bytes, with: socket)
+            #expect(
+                reply.isEmpty || String(decoding: reply, as: UTF8.self).contains("failure"),
+                "\(String(decoding: reply, as: UTF8.self))")
+        }
+        #expect(try cli.ok(["get", "Router", "password"]) == "router-pass\n")
+        #expect(try cli.ok(["list"]).split(separator: "\n").count == 1, "nothing was imported")
+    }
+
+    private static func bigEndian(_ value: Int) -> [UInt8] {
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: value).bigEndian, Array.init)
+    }
+
+    /// Sends `bytes` on a new connection to the agent, ends the sending side and reads the whole
+    /// answer (empty when the agent closes the connection without one).
+    private static func exchange(_ bytes: [UInt8], with path: String) throws -> [UInt8] {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            buffer.copyBytes(from: Array(path.utf8) + [0])
+        }
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        shutdown(descriptor, Int32(SHUT_WR))
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            reply += buffer.prefix(count)
+        }
+        return reply
+    }
+
     @Test("the agent socket and vault are owner-only")
     func permissions() throws {
         let cli = try CofferCLI()
