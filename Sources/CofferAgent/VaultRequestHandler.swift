@@ -57,11 +57,8 @@ struct VaultRequestHandler {
             case .mergeRecovered(let recovered):
                 return .merged(try syncingAfter { try session.mergeRecovered(recovered.elements) })
             case .importItems(let batch, let duplicates, let dryRun):
-                guard !dryRun else {
-                    return .imported(try session.importItems(batch.elements, duplicates: duplicates, dryRun: true))
-                }
-                return .imported(
-                    try syncingAfter { try session.importItems(batch.elements, duplicates: duplicates, dryRun: false) })
+                let importing = { try session.importItems(batch.elements, duplicates: duplicates, dryRun: dryRun) }
+                return .imported(try dryRun ? importing() : syncingAfter(importing))
             case .backup(let command, let settings):
                 let response = try BackupService(session: session, settings: settings).handle(command)
                 if case .restore = command { afterChange() }

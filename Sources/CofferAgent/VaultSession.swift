@@ -35,8 +35,11 @@ public final class VaultSession {
         self.now = now
         let verified = try store.loadVerified(keyring: keyring)
         // Opened, indexed and fingerprinted on every core; the items themselves are not kept.
-        let opened = try ParallelMap.map(verified.records) { stored in
-            (SearchIndex.Entry(try keyring.open(stored.record)), RecordHead(stored.record, at: stored.changeSequence))
+        let opened = try ParallelMap.map(Array(zip(verified.records, verified.contentHashes))) { stored, hash in
+            (
+                SearchIndex.Entry(try keyring.open(stored.record)),
+                RecordHead(stored.record, contentHash: hash, at: stored.changeSequence)
+            )
         }
         index = SearchIndex(entries: opened.map(\.0))
         heads = Dictionary(uniqueKeysWithValues: zip(verified.records.lazy.map(\.record.id), opened.lazy.map(\.1)))
@@ -451,20 +454,20 @@ private struct RecordHead: Sendable {
     /// SHA-256 of the sealed content, as four words (no allocation per record).
     let fingerprint: (UInt64, UInt64, UInt64, UInt64)
 
-    init(_ record: SealedItem, at changeSequence: Int64) {
+    /// The head of `record`, whose content hash is `contentHash` when the caller has it already.
+    init(_ record: SealedItem, contentHash: [UInt8]? = nil, at changeSequence: Int64) {
         revision = record.revision
         self.changeSequence = changeSequence
         wrappedKey = record.wrappedKey
-        fingerprint = Self.fingerprint(record)
+        fingerprint = Self.fingerprint(contentHash ?? record.contentHash)
     }
 
     /// Whether `record` is the one this head was made from.
     func describes(_ record: SealedItem) -> Bool {
-        record.revision == revision && Self.fingerprint(record) == fingerprint
+        record.revision == revision && Self.fingerprint(record.contentHash) == fingerprint
     }
 
-    private static func fingerprint(_ record: SealedItem) -> (UInt64, UInt64, UInt64, UInt64) {
-        let hash = record.contentHash
+    private static func fingerprint(_ hash: [UInt8]) -> (UInt64, UInt64, UInt64, UInt64) {
         func word(_ at: Int) -> UInt64 { hash[at..<(at + 8)].reduce(0) { $0 << 8 | UInt64($1) } }
         return (word(0), word(8), word(16), word(24))
     }

@@ -51,10 +51,8 @@ struct XMLReader {
     private mutating func skipMisc() throws(Failure) {
         while true {
             skipWhitespace()
-            if starts(with: "<?") {
-                try skip(past: "?>", what: "a processing instruction")
-            } else if starts(with: "<!--") {
-                try skip(past: "-->", what: "a comment")
+            if try skipCommentOrInstruction() {
+                continue
             } else if starts(with: "<!") {
                 throw fail("it declares a document type or other markup KeePass never writes")
             } else {
@@ -87,10 +85,8 @@ struct XMLReader {
                 countLines(upTo: end)
                 normalizeLineEnds(bytes[index..<end], into: &text)
                 index = end + 3
-            } else if starts(with: "<!--") {
-                try skip(past: "-->", what: "a comment")
-            } else if starts(with: "<?") {
-                try skip(past: "?>", what: "a processing instruction")
+            } else if try skipCommentOrInstruction() {
+                continue
             } else if starts(with: "<!") {
                 throw fail("markup KeePass never writes (<!…) inside <\(open.name)>")
             } else {
@@ -104,6 +100,18 @@ struct XMLReader {
             }
         }
         return root.element
+    }
+
+    /// Skips a comment or a processing instruction where one starts; `false` when none does.
+    private mutating func skipCommentOrInstruction() throws(Failure) -> Bool {
+        if starts(with: "<!--") {
+            try skip(past: "-->", what: "a comment")
+        } else if starts(with: "<?") {
+            try skip(past: "?>", what: "a processing instruction")
+        } else {
+            return false
+        }
+        return true
     }
 
     private func flush(_ text: inout [UInt8], into element: XMLTree) {
@@ -245,10 +253,10 @@ struct XMLReader {
     private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     private func starts(with prefix: StaticString) -> Bool {
-        prefix.withUTF8Buffer { starts(with: Array($0)) }
+        prefix.withUTF8Buffer { starts(with: $0) }
     }
 
-    private func starts(with prefix: [UInt8]) -> Bool {
+    private func starts(with prefix: some Collection<UInt8>) -> Bool {
         guard bytes.count - index >= prefix.count else { return false }
         for (offset, byte) in prefix.enumerated() where bytes[index + offset] != byte { return false }
         return true

@@ -31,20 +31,21 @@ extension VaultStore {
             // each record's part of the digest computed on every core.
             let checked = try ParallelMap.map(try ItemRow.fetchAll(db)) { row throws(CofferStoreError) in
                 let record = try row.sealedItem()
+                let version = record.liveVersion
                 return (
-                    StoredRecord(record: record, changeSequence: row.changeSequence),
-                    keyring.digestElement(record.liveVersion)
+                    StoredRecord(record: record, changeSequence: row.changeSequence), version,
+                    keyring.digestElement(version)
                 )
             }
             var digest = SetDigest.empty
-            for (_, element) in checked { digest.insert(element) }
-            let records = checked.map(\.0)
+            for (_, _, element) in checked { digest.insert(element) }
             guard digest == stored else {
                 throw CofferVaultError.integrity(
                     "the vault's items do not match its sealed digest (an item was added, removed or rolled back outside Coffer)"
                 )
             }
-            return VerifiedRecords(records: records, changeSequence: sequence)
+            return VerifiedRecords(
+                records: checked.map(\.0), contentHashes: checked.map(\.1.contentHash), changeSequence: sequence)
         }
     }
 
@@ -71,6 +72,9 @@ extension VaultStore {
 public struct VerifiedRecords: Sendable {
     /// The records, with the change sequence of each.
     public var records: [StoredRecord]
+    /// SHA-256 of each record's sealed content, in the order of `records`: computed for the check
+    /// and handed on, so that opening a large vault hashes each record once.
+    public var contentHashes: [[UInt8]]
     /// The file's change sequence.
     public var changeSequence: Int64
 }
