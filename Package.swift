@@ -258,7 +258,7 @@ let package = Package(
             name: "CofferBackupTests", dependencies: ["CofferBackup", "CofferVault", "CofferModel"],
             swiftSettings: sharedSwiftSettings),
         .testTarget(
-            name: "CofferStoreTests", dependencies: ["CofferStore", "CofferAgent", "CofferAPI"],
+            name: "CofferStoreTests", dependencies: ["CofferStore", "CofferAgent", "CofferAPI", "CofferInterchange"],
             swiftSettings: sharedSwiftSettings),
         .target(name: "KeePassXCPeer", path: "Tests/Support/KeePassXCPeer", swiftSettings: sharedSwiftSettings),
         .testTarget(

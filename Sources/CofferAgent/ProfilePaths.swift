@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where one profile's files live: the vault, the agent's socket, the configuration.
 ///

@@ -33,17 +33,25 @@ public final class VaultSession {
         self.store = store
         self.keyring = keyring
         self.now = now
-        let verified = try store.loadVerified(keyring: keyring)
-        // Opened, indexed and fingerprinted on every core; the items themselves are not kept.
-        let opened = try ParallelMap.map(Array(zip(verified.records, verified.contentHashes))) { stored, hash in
-            (
-                SearchIndex.Entry(try keyring.open(stored.record)),
-                RecordHead(stored.record, contentHash: hash, at: stored.changeSequence)
-            )
+        // Opened, indexed and fingerprinted on every core, a chunk at a time as the file is read and
+        // checked; the items themselves are not kept. A file that fails the check throws, and what
+        // was built from it is dropped with this half-made session.
+        var entries: [SearchIndex.Entry] = []
+        changeSequence = try store.readVerified(keyring: keyring) { chunk in
+            let opened = try ParallelMap.map(chunk) { verified in
+                (
+                    SearchIndex.Entry(try keyring.open(verified.stored.record)),
+                    RecordHead(
+                        verified.stored.record, contentHash: verified.contentHash, at: verified.stored.changeSequence)
+                )
+            }
+            heads.reserveCapacity(heads.count + opened.count)
+            for (entry, head) in opened {
+                entries.append(entry)
+                heads[entry.id] = head
+            }
         }
-        index = SearchIndex(entries: opened.map(\.0))
-        heads = Dictionary(uniqueKeysWithValues: zip(verified.records.lazy.map(\.record.id), opened.lazy.map(\.1)))
-        changeSequence = verified.changeSequence
+        index = SearchIndex(entries: entries)
     }
 
     /// Catches up with changes another writer (a sync, another process) made since this session last
@@ -410,8 +418,15 @@ public final class VaultSession {
     /// updates memory.
     private func commit(_ revisions: [Revision], deletions: [UUID] = []) throws {
         let keyring = keyring
-        let sealed = try ParallelMap.map(revisions) { revision in
-            try keyring.seal(revision.item, revision: revision.number, existingKey: revision.existingKey)
+        let keys = try store.wrappedKeys(of: revisions.filter(\.keepsKey).map(\.item.id))
+        let keyed = try revisions.map { revision throws(AgentFailure) in
+            guard revision.keepsKey else { return (revision, nil as SealedBox?) }
+            // Gone from the file since this session read it: another writer deleted it.
+            guard let key = keys[revision.item.id] else { throw Self.concurrentChange }
+            return (revision, key)
+        }
+        let sealed = try ParallelMap.map(keyed) { revision, key in
+            try keyring.seal(revision.item, revision: revision.number, existingKey: key)
         }
         var guards: [UUID: Int64] = [:]
         for record in sealed { guards[record.id] = heads[record.id]?.changeSequence ?? 0 }
@@ -445,12 +460,12 @@ public final class VaultSession {
     }
 }
 
-/// What changing an item needs from its stored record: the revision to follow and the item key
-/// to keep (an item's key never changes once made, so its history stays readable).
+/// What this session knows of a stored record: the revision a change follows, the change sequence
+/// that guards it, and a fingerprint of its sealed content. The item key stays in the file: a change
+/// reads it there (``VaultStore/wrappedKeys(of:)``), which keeps 100,000 heads small.
 private struct RecordHead: Sendable {
     let revision: Int64
     let changeSequence: Int64
-    let wrappedKey: SealedBox
     /// SHA-256 of the sealed content, as four words (no allocation per record).
     let fingerprint: (UInt64, UInt64, UInt64, UInt64)
 
@@ -458,7 +473,6 @@ private struct RecordHead: Sendable {
     init(_ record: SealedItem, contentHash: [UInt8]? = nil, at changeSequence: Int64) {
         revision = record.revision
         self.changeSequence = changeSequence
-        wrappedKey = record.wrappedKey
         fingerprint = Self.fingerprint(contentHash ?? record.contentHash)
     }
 
@@ -473,23 +487,24 @@ private struct RecordHead: Sendable {
     }
 }
 
-/// One item to seal: its content, its revision number and the key of its earlier revisions.
+/// One item to seal: its content and its revision number. Every revision after the first keeps the
+/// item's key (an item's key never changes once made, so its history stays readable).
 private struct Revision: Sendable {
     let item: Item
     let number: Int64
-    let existingKey: SealedBox?
 
     /// The first revision of a new item, under a new item key.
     init(first item: Item) {
         self.item = item
         number = 1
-        existingKey = nil
     }
 
     /// The revision after `head`, under the item's existing key.
     init(_ item: Item, after head: RecordHead) {
         self.item = item
         number = head.revision + 1
-        existingKey = head.wrappedKey
     }
+
+    /// Whether the item has a key in the file already.
+    var keepsKey: Bool { number > 1 }
 }

@@ -30,15 +30,22 @@ public struct SealedBox: Sendable, Equatable {
     public static func seal<Role: SealingKeyRole>(
         _ plaintext: some DataProtocol, with key: CofferKey<Role>, context: SealContext
     ) -> SealedBox {
+        seal(plaintext, with: CommittedKey(key), context: context)
+    }
+
+    /// Seals `plaintext` under a key whose commitment was computed once.
+    public static func seal<Role: SealingKeyRole>(
+        _ plaintext: some DataProtocol, with key: CommittedKey<Role>, context: SealContext
+    ) -> SealedBox {
         let nonce = ChaChaPoly.Nonce()
         // Sealing with a fresh random nonce and a 256-bit key cannot fail.
         guard
             let box = try? ChaChaPoly.seal(
-                plaintext, using: key.symmetricKey, nonce: nonce,
+                plaintext, using: key.key.symmetricKey, nonce: nonce,
                 authenticating: context.associatedData)
         else { preconditionFailure("ChaChaPoly.seal failed with valid inputs") }
         var out = Data([formatVersion])
-        out.append(contentsOf: commitment(for: key.symmetricKey))
+        out.append(contentsOf: key.commitment)
         out.append(box.combined)
         // Force-unwrap-free construction: the length and version are correct by construction.
         return SealedBox(unchecked: out)
@@ -50,21 +57,44 @@ public struct SealedBox: Sendable, Equatable {
     public func open<Role: SealingKeyRole>(
         with key: CofferKey<Role>, context: SealContext
     ) throws(CofferCryptoError) -> Data {
+        try open(with: CommittedKey(key), context: context)
+    }
+
+    /// Opens the box with a key whose commitment was computed once, for a key that opens many boxes.
+    public func open<Role: SealingKeyRole>(
+        with key: CommittedKey<Role>, context: SealContext
+    ) throws(CofferCryptoError) -> Data {
         let start = bytes.startIndex
         let storedCommitment = bytes[(start + 1)..<(start + 1 + Self.commitmentLength)]
-        let expected = Self.commitment(for: key.symmetricKey)
-        guard constantTimeEquals(Array(storedCommitment), expected) else { throw .wrongKey }
+        guard constantTimeEquals(Array(storedCommitment), key.commitment) else { throw .wrongKey }
         let combined = bytes[(start + 1 + Self.commitmentLength)...]
         do {
             let box = try ChaChaPoly.SealedBox(combined: combined)
-            return try ChaChaPoly.open(box, using: key.symmetricKey, authenticating: context.associatedData)
+            return try ChaChaPoly.open(box, using: key.key.symmetricKey, authenticating: context.associatedData)
         } catch {
             throw .tampered
         }
     }
 
-    private static func commitment(for key: SymmetricKey) -> [UInt8] {
+    fileprivate static func commitment(for key: SymmetricKey) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: commitmentLabel, using: key))
+    }
+}
+
+/// A sealing key with its commitment (the HMAC every box it seals carries) computed once.
+///
+/// The account key opens every item key of a vault: at 100,000 items, recomputing the same HMAC for
+/// each was a tenth of unlocking.
+public struct CommittedKey<Role: SealingKeyRole>: Sendable {
+    /// The key.
+    public let key: CofferKey<Role>
+    /// HMAC-SHA256 of the commitment label under `key`.
+    let commitment: [UInt8]
+
+    /// Computes `key`'s commitment.
+    public init(_ key: CofferKey<Role>) {
+        self.key = key
+        commitment = SealedBox.commitment(for: key.symmetricKey)
     }
 }
 

@@ -297,15 +297,19 @@ public enum ItemJSONReader {
         mutating func string() -> String? {
             guard consume(UInt8(ascii: "\"")) else { return nil }
             let start = index
+            var highBits: UInt8 = 0
             // The common case: no escapes, decoded in one step.
             while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
                 if bytes[index] < 0x20 { return nil }
+                highBits |= bytes[index]
                 index += 1
             }
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return String(validating: bytes[start..<index], as: UTF8.self)
+                let run = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                // ASCII is valid UTF-8 as it stands; only other text needs the (slower) validation.
+                return highBits < 0x80 ? String(decoding: run, as: UTF8.self) : String(validating: run, as: UTF8.self)
             }
             var scalars = Array(bytes[start..<index])
             while index < bytes.count {

@@ -5,10 +5,19 @@ import GRDB
 
 extension VaultStore {
     /// Reads every record and checks the whole file against its sealed digest: a row added,
-    /// removed, swapped or rolled back outside Coffer is an integrity error and nothing is returned.
-    /// A file written before incremental integrity is checked against its old manifest MAC and
-    /// upgraded in the same transaction (once; afterwards every change costs O(change)).
-    public func loadVerified(keyring: Keyring) throws(CofferStoreError) -> VerifiedRecords {
+    /// removed, swapped or rolled back outside Coffer is an integrity error. A file written before
+    /// incremental integrity is checked against its old manifest MAC and upgraded in the same
+    /// transaction (once; afterwards every change costs O(change)).
+    ///
+    /// The records arrive in chunks of `chunkSize`, each handed to `body` as soon as it is read and
+    /// hashed, so a caller that opens them reuses one chunk's memory for the next instead of holding
+    /// the whole file at once (at 100,000 items, a third of the agent's memory after unlock). The
+    /// check covers the whole file and ends the read: when it fails, it is what this throws, and
+    /// whatever `body` made of the chunks must be thrown away. An error from `body` stops the calls
+    /// to `body` (the check still runs first) and is rethrown. Returns the file's change sequence.
+    public func readVerified(
+        keyring: Keyring, chunkSize: Int = 4096, _ body: ([VerifiedRecord]) throws -> Void
+    ) throws -> Int64 {
         let format = try readDatabase { db in
             try Int64.fetchOne(db, sql: "SELECT integrityFormat FROM account WHERE id = 1")
         }
@@ -19,7 +28,8 @@ extension VaultStore {
                 }
             }
         }
-        return try readDatabase { db in
+        var bodyError: (any Error)?
+        let sequence = try readDatabase { db in
             guard
                 let account = try Row.fetchOne(
                     db, sql: "SELECT lastChangeSequence, manifestMAC FROM account WHERE id = 1")
@@ -27,26 +37,42 @@ extension VaultStore {
             let sequence: Int64 = account["lastChangeSequence"]
             let stored = try keyring.openDigest(
                 try SealedBox(bytes: account["manifestMAC"] as Data), purpose: .vaultDigest, position: sequence)
+            var digest = SetDigest.empty
+            var rows: [ItemRow] = []
+            rows.reserveCapacity(chunkSize)
             // The stored hash is only a shortcut for later changes; the check uses the content itself,
             // each record's part of the digest computed on every core.
-            let checked = try ParallelMap.map(try ItemRow.fetchAll(db)) { row throws(CofferStoreError) in
-                let record = try row.sealedItem()
-                let version = record.liveVersion
-                return (
-                    StoredRecord(record: record, changeSequence: row.changeSequence), version,
-                    keyring.digestElement(version)
-                )
+            func check() throws {
+                let checked = try ParallelMap.map(rows) { row throws(CofferStoreError) in
+                    let record = try row.sealedItem()
+                    let version = record.liveVersion
+                    return (
+                        VerifiedRecord(
+                            stored: StoredRecord(record: record, changeSequence: row.changeSequence),
+                            contentHash: version.contentHash),
+                        keyring.digestElement(version)
+                    )
+                }
+                rows.removeAll(keepingCapacity: true)
+                for (_, element) in checked { digest.insert(element) }
+                guard bodyError == nil else { return }
+                do { try body(checked.map(\.0)) } catch { bodyError = error }
             }
-            var digest = SetDigest.empty
-            for (_, _, element) in checked { digest.insert(element) }
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM item")
+            while let row = try cursor.next() {
+                rows.append(try ItemRow(row: row))
+                if rows.count == chunkSize { try check() }
+            }
+            try check()
             guard digest == stored else {
                 throw CofferVaultError.integrity(
                     "the vault's items do not match its sealed digest (an item was added, removed or rolled back outside Coffer)"
                 )
             }
-            return VerifiedRecords(
-                records: checked.map(\.0), contentHashes: checked.map(\.1.contentHash), changeSequence: sequence)
+            return sequence
         }
+        if let bodyError { throw bodyError }
+        return sequence
     }
 
     /// Whether `keyring` holds this file's account key (it opens the sealed digest): proof that a
@@ -68,15 +94,13 @@ extension VaultStore {
     }
 }
 
-/// Every record of a vault that passed its integrity check.
-public struct VerifiedRecords: Sendable {
-    /// The records, with the change sequence of each.
-    public var records: [StoredRecord]
-    /// SHA-256 of each record's sealed content, in the order of `records`: computed for the check
-    /// and handed on, so that opening a large vault hashes each record once.
-    public var contentHashes: [[UInt8]]
-    /// The file's change sequence.
-    public var changeSequence: Int64
+/// One record of a vault being read by ``VaultStore/readVerified(keyring:chunkSize:_:)``.
+public struct VerifiedRecord: Sendable {
+    /// The record, with its change sequence.
+    public var stored: StoredRecord
+    /// SHA-256 of its sealed content: computed for the check and handed on, so that opening a large
+    /// vault hashes each record once.
+    public var contentHash: [UInt8]
 }
 
 extension SealedItem {

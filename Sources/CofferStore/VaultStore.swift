@@ -1,4 +1,4 @@
-import CofferCrypto
+public import CofferCrypto
 public import CofferVault
 public import Foundation
 import GRDB
@@ -108,6 +108,24 @@ public struct VaultStore: Sendable {
                 if let row = try ItemRow.fetchOne(statement, arguments: [id.uuidString.lowercased()]) {
                     found[id] = StoredRecord(record: try row.sealedItem(), changeSequence: row.changeSequence)
                 }
+            }
+            return found
+        }
+    }
+
+    /// The wrapped item keys of `ids` (missing ones are absent): what sealing a new revision of an
+    /// existing item needs, without reading its content.
+    public func wrappedKeys(of ids: some Collection<UUID>) throws(CofferStoreError) -> [UUID: SealedBox] {
+        guard !ids.isEmpty else { return [:] }
+        return try read { db in
+            var found: [UUID: SealedBox] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT wrappedKey FROM item WHERE id = ?")
+            for id in ids {
+                guard let bytes = try Data.fetchOne(statement, arguments: [id.uuidString.lowercased()]) else {
+                    continue
+                }
+                guard let key = try? SealedBox(bytes: bytes) else { throw CofferStoreError.corruptDatabase(path: "") }
+                found[id] = key
             }
             return found
         }

@@ -1,5 +1,6 @@
 public import CofferCrypto
 public import CofferModel
+import Crypto
 public import Foundation
 
 /// An unlocked account: the account key with the identity it is bound to.
@@ -11,19 +12,26 @@ public struct Keyring: Sendable {
     /// The key epoch.
     public let epoch: UInt32
     /// The account key.
-    public let accountKey: AccountKey
+    public var accountKey: AccountKey { committedAccountKey.key }
+    /// The account key with its commitment: it opens every item key and tombstone.
+    let committedAccountKey: CommittedKey<AccountKeyRole>
     /// Derived once: every manifest and watermark MAC uses it.
     let manifestKey: ManifestKey
-    /// Derived once: every digest element uses it.
-    let digestKey: DigestKey
+    /// The digest key's HMAC with the label, account and epoch already absorbed: every digest element
+    /// starts from a copy of it (copying shares the state until the copy is updated).
+    let digestElementPrefix: HMAC<SHA256>
 
     /// Creates a keyring from an unlocked account key.
     public init(accountID: UUID, epoch: UInt32, accountKey: AccountKey) {
         self.accountID = accountID
         self.epoch = epoch
-        self.accountKey = accountKey
+        committedAccountKey = CommittedKey(accountKey)
         manifestKey = accountKey.manifestKey()
-        digestKey = accountKey.digestKey()
+        var prefix = HMAC<SHA256>(key: accountKey.digestKey().symmetricKey)
+        prefix.update(data: Array("coffer/v2/record-version".utf8))
+        prefix.update(data: accountID.bytes)
+        withUnsafeBytes(of: epoch.bigEndian) { prefix.update(data: $0) }
+        digestElementPrefix = prefix
     }
 
     /// Unlocks `header` with a password.
@@ -40,7 +48,7 @@ public struct Keyring: Sendable {
             wrappedKey = existingKey
         } else {
             itemKey = ItemKey.random()
-            wrappedKey = itemKey.wrapped(by: accountKey, context: context(.itemKey, item.id))
+            wrappedKey = itemKey.wrapped(by: committedAccountKey, context: context(.itemKey, item.id))
         }
         let plaintext = ItemJSONWriter.sealedContent(revision: revision, item: item)
         let content = SealedBox.seal(plaintext, with: itemKey, context: context(.itemContent, item.id))
@@ -78,7 +86,7 @@ public struct Keyring: Sendable {
 
     private func openItemKey(_ box: SealedBox, itemID: UUID) throws(CofferVaultError) -> ItemKey {
         do {
-            return try ItemKey.unwrap(box, with: accountKey, context: context(.itemKey, itemID))
+            return try ItemKey.unwrap(box, with: committedAccountKey, context: context(.itemKey, itemID))
         } catch {
             throw .itemIntegrity(itemID, error)
         }

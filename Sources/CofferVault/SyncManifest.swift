@@ -65,10 +65,7 @@ extension Keyring {
     /// The digest element of a record version: HMAC under the digest key, so only a device of the
     /// account can make one.
     public func digestElement(_ version: RecordVersion) -> DigestElement {
-        var hmac = HMAC<SHA256>(key: digestKey.symmetricKey)
-        hmac.update(data: Array("coffer/v2/record-version".utf8))
-        hmac.update(data: accountID.bytes)
-        withUnsafeBytes(of: epoch.bigEndian) { hmac.update(data: $0) }
+        var hmac = digestElementPrefix
         hmac.update(data: version.canonicalBytes)
         return DigestElement(Array(hmac.finalize()))
     }
@@ -144,12 +141,12 @@ extension Keyring {
     /// A purge as the server keeps it: a small sealed box only a device of the account can make,
     /// so a server cannot delete an item by inventing a tombstone.
     public func sealTombstone(itemID: UUID, revision: Int64) -> SealedBox {
-        SealedBox.seal(Data(), with: accountKey, context: tombstoneContext(itemID, revision))
+        SealedBox.seal(Data(), with: committedAccountKey, context: tombstoneContext(itemID, revision))
     }
 
     /// Whether `box` is this account's tombstone for `itemID` at `revision`.
     public func isTombstone(_ box: SealedBox, itemID: UUID, revision: Int64) -> Bool {
-        (try? box.open(with: accountKey, context: tombstoneContext(itemID, revision))) != nil
+        (try? box.open(with: committedAccountKey, context: tombstoneContext(itemID, revision))) != nil
     }
 
     private func tombstoneContext(_ itemID: UUID, _ revision: Int64) -> SealContext {

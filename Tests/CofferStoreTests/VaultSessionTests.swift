@@ -1,6 +1,7 @@
 import CofferAPI
 import CofferAgent
 import CofferCrypto
+import CofferInterchange
 import CofferModel
 import CofferVault
 import Foundation
