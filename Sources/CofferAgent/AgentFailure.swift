@@ -28,6 +28,21 @@ public struct ItemSummary: Codable, Sendable, Equatable {
     /// When it last changed.
     public var modified: Date
 
+    /// A summary of these parts.
+    public init(
+        id: UUID, title: String, type: ItemType, subtitle: String, tags: [String], isFavorite: Bool, isTrashed: Bool,
+        modified: Date
+    ) {
+        self.id = id
+        self.title = title
+        self.type = type
+        self.subtitle = subtitle
+        self.tags = tags
+        self.isFavorite = isFavorite
+        self.isTrashed = isTrashed
+        self.modified = modified
+    }
+
     /// Summarizes an item without any secret.
     public init(_ item: Item) {
         id = item.id

@@ -108,9 +108,11 @@ public final class AgentServer {
         lastActivity = .now
     }
 
-    /// Changes the backup interval held back are backed up before the keys leave memory.
+    /// Changes the backup interval held back are backed up, and the index cache brought up to date,
+    /// before the keys leave memory.
     private static func backUpBeforeLock(_ session: VaultSession?, paths: ProfilePaths) {
         guard let session else { return }
+        try? session.saveIndexCache()
         try? BackupService.automatic(for: session, paths: paths)?.beforeLock()
     }
 
@@ -209,6 +211,7 @@ public final class AgentServer {
             let session = try VaultSession(store: store, keyring: try makeKeyring(store))
             self.session = session
             if let timeout { idleTimeoutSeconds = max(1, timeout) }
+            afterResponse.append { try? session.saveIndexCache() }
             afterResponse.append { [paths] in try? BackupService.automatic(for: session, paths: paths)?.daily() }
             afterResponse.append { coffer_release_free_memory() }
             return .agentState(state)

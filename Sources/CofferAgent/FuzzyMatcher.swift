@@ -4,37 +4,6 @@ import Foundation
 /// Scores items against a typed query: substrings rank first, then in-order characters
 /// (`gml` finds "GMail"), with title matches worth more than usernames, URLs or tags.
 struct FuzzyMatcher: Sendable {
-    /// An item's searchable text, lowercased once when the vault is loaded.
-    struct Haystack: Sendable {
-        let title: [UInt8]
-        let other: [UInt8]
-        /// Favourites first, then by folded title: cheap to compare when sorting 100,000 items.
-        let sortKey: SortKey
-
-        init(_ item: Item) {
-            title = FuzzyMatcher.fold(item.title)
-            sortKey = SortKey(isFavorite: item.isFavorite, title: item.title.lowercased(), id: item.id)
-            let others = [item.subtitle] + item.urls + item.tags
-            other = FuzzyMatcher.fold(others.joined(separator: " "))
-        }
-    }
-
-    /// The order listings use.
-    struct SortKey: Comparable, Sendable {
-        let isFavorite: Bool
-        let title: String
-        /// Compared byte by byte, which orders ids as their text does, without keeping the text.
-        let id: UUID
-
-        static func < (lhs: SortKey, rhs: SortKey) -> Bool {
-            if lhs.isFavorite != rhs.isFavorite { return lhs.isFavorite }
-            if lhs.title != rhs.title { return lhs.title < rhs.title }
-            return withUnsafeBytes(of: lhs.id.uuid) { left in
-                withUnsafeBytes(of: rhs.id.uuid) { right in left.lexicographicallyPrecedes(right) }
-            }
-        }
-    }
-
     private let terms: [[UInt8]]
 
     init(query: String) {
@@ -43,20 +12,21 @@ struct FuzzyMatcher: Sendable {
 
     var isEmpty: Bool { terms.isEmpty }
 
-    /// A score (higher is better), or `nil` when some term matches nothing.
-    func score(_ haystack: Haystack) -> Int? {
+    /// A score (higher is better) of an item whose folded title is `title` and whose other folded
+    /// searchable text is `other`, or `nil` when some term matches nothing.
+    func score(title: UnsafeBufferPointer<UInt8>, other: UnsafeBufferPointer<UInt8>) -> Int? {
         var total = 0
         for term in terms {
             let best = max(
-                Self.score(term, in: haystack.title).map { $0 * 2 } ?? -1,
-                Self.score(term, in: haystack.other) ?? -1)
+                Self.score(term, in: title).map { $0 * 2 } ?? -1,
+                Self.score(term, in: other) ?? -1)
             guard best >= 0 else { return nil }
             total += best
         }
         return total
     }
 
-    private static func score(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    private static func score(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
         guard !needle.isEmpty, needle.count <= haystack.count else { return needle.isEmpty ? 0 : nil }
         if let position = firstIndex(of: needle, in: haystack) {
             let atWordStart = position == 0 || !isAlphanumeric(haystack[position - 1])
@@ -76,7 +46,7 @@ struct FuzzyMatcher: Sendable {
         return score
     }
 
-    private static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    private static func firstIndex(of needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
         let last = haystack.count - needle.count
         guard last >= 0 else { return nil }
         let first = needle[0]
@@ -96,7 +66,8 @@ struct FuzzyMatcher: Sendable {
         (0x30...0x39).contains(byte) || (0x61...0x7a).contains(byte) || byte >= 0x80
     }
 
-    /// Lowercases ASCII; other bytes are compared as they are.
+    /// Lowercases the text; bytes are then compared as they are. The index cache keeps folded text:
+    /// a change here must bump `IndexCache.formatVersion`.
     static func fold(_ text: String) -> [UInt8] {
         text.lowercased().utf8.map { $0 }
     }

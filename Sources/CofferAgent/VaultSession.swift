@@ -22,36 +22,72 @@ public final class VaultSession {
     /// its sealed content (so what is read later is what was checked) and its change sequence as
     /// this session last saw it (the guard of every commit).
     private var heads: [UUID: RecordHead] = [:]
-    private var index = SearchIndex([])
+    private var index = SearchIndex()
     /// The file's change sequence this session is up to date with.
-    private var changeSequence: Int64 = 0
+    private var changeSequence: Int64 = 0 {
+        didSet { if changeSequence != oldValue { indexCacheIsCurrent = false } }
+    }
+    private let indexCache: IndexCache
+    /// Whether the index cache on disk describes every record as this session knows it.
+    private var indexCacheIsCurrent = false
     /// Whether items changed since the last backup this session made (automatic backups coalesce on it).
     public var changesSinceBackup = false
 
-    /// Opens every record, checking the whole file against its sealed digest first.
+    /// Opens the vault: reads every record, checking the whole file against its sealed digest, and
+    /// indexes each one, from the index cache when it holds the summary of exactly that record and
+    /// by opening the record otherwise.
     public init(store: VaultStore, keyring: Keyring, now: @escaping @Sendable () -> Date = Date.init) throws {
         self.store = store
         self.keyring = keyring
         self.now = now
-        // Opened, indexed and fingerprinted on every core, a chunk at a time as the file is read and
-        // checked; the items themselves are not kept. A file that fails the check throws, and what
-        // was built from it is dropped with this half-made session.
-        var entries: [SearchIndex.Entry] = []
+        indexCache = IndexCache(vaultFile: store.path)
+        var (index, cachedFingerprints) = indexCache.load(keyring: keyring) ?? (SearchIndex(), [])
+        // Cached entries whose record is still in the file exactly as the entry was made from it.
+        var current = [Bool](repeating: false, count: cachedFingerprints.count)
+        var opened = 0
+        heads.reserveCapacity(cachedFingerprints.count)
+        // Read and checked a chunk at a time; records the cache does not describe are opened and
+        // indexed on every core, and not kept. A file that fails the check throws, and what was built
+        // from it is dropped with this half-made session.
         changeSequence = try store.readVerified(keyring: keyring) { chunk in
-            let opened = try ParallelMap.map(chunk) { verified in
-                (
-                    SearchIndex.Entry(try keyring.open(verified.stored.record)),
-                    RecordHead(
-                        verified.stored.record, contentHash: verified.contentHash, at: verified.stored.changeSequence)
-                )
+            var uncached: [SealedItem] = []
+            for verified in chunk {
+                let record = verified.stored.record
+                let head = RecordHead(record, contentHash: verified.contentHash, at: verified.stored.changeSequence)
+                heads[record.id] = head
+                if let position = index.position(of: record.id), position < cachedFingerprints.count,
+                    cachedFingerprints[position] == head.fingerprint
+                {
+                    current[position] = true
+                } else {
+                    uncached.append(record)
+                }
             }
-            heads.reserveCapacity(heads.count + opened.count)
-            for (entry, head) in opened {
-                entries.append(entry)
-                heads[entry.id] = head
+            for indexed in try ParallelMap.map(uncached, { SearchIndex.Indexed(try keyring.open($0)) }) {
+                let position = index.add(indexed)
+                if position < current.count { current[position] = true }
             }
+            opened += uncached.count
         }
-        index = SearchIndex(entries: entries)
+        // Cached entries of records no longer in the file.
+        let gone = zip(index.ids, current).filter { !$0.1 }.map(\.0)
+        for id in gone { index.remove(id) }
+        self.index = index
+        recordsOpenedAtUnlock = opened
+        indexCacheIsCurrent = opened == 0 && gone.isEmpty && !cachedFingerprints.isEmpty
+    }
+
+    /// How many records unlocking opened because the index cache did not describe them (all of
+    /// them without a cache; none when it was current).
+    public private(set) var recordsOpenedAtUnlock = 0
+
+    /// Writes the index cache when it no longer describes the vault exactly (after an unlock that
+    /// opened records, or a change): the agent does so after answering an unlock and when it locks.
+    /// A cache that cannot be written only makes the next unlock slower.
+    public func saveIndexCache() throws {
+        guard !indexCacheIsCurrent else { return }
+        try indexCache.save(index, fingerprint: { heads[$0]?.fingerprint }, keyring: keyring)
+        indexCacheIsCurrent = true
     }
 
     /// Catches up with changes another writer (a sync, another process) made since this session last
@@ -59,10 +95,11 @@ public final class VaultSession {
     public func refreshIfChanged() throws {
         let changes = try store.changes(after: changeSequence)
         guard changes.changeSequence != changeSequence else { return }
-        let opened = try ParallelMap.map(changes.written.map(\.record), keyring.open)
-        for (stored, item) in zip(changes.written, opened) {
+        let keyring = keyring
+        let indexed = try ParallelMap.map(changes.written.map(\.record)) { SearchIndex.Indexed(try keyring.open($0)) }
+        for (stored, item) in zip(changes.written, indexed) {
             heads[item.id] = RecordHead(stored.record, at: stored.changeSequence)
-            index.update(item)
+            index.add(item)
         }
         for id in changes.removed {
             heads[id] = nil
@@ -197,8 +234,7 @@ public final class VaultSession {
             .ambiguous,
             "\"\(name)\" matches \(matches.count) items; name one by its id (shown below).",
             candidates: matches.sorted { lhs, rhs in
-                guard let left = index.sortKey(lhs.id), let right = index.sortKey(rhs.id) else { return false }
-                return left < right
+                index.precedes(lhs.id, rhs.id)
             })
     }
 
@@ -207,12 +243,12 @@ public final class VaultSession {
         var byType: [ItemType: Int] = [:]
         var live = 0
         var trash = 0
-        for summary in index.summaries {
-            if summary.isTrashed {
+        for item in index.kinds {
+            if item.isTrashed {
                 trash += 1
             } else {
                 live += 1
-                byType[summary.type, default: 0] += 1
+                byType[item.type, default: 0] += 1
             }
         }
         let sync = try? store.syncState()
@@ -388,7 +424,7 @@ public final class VaultSession {
             revisions.append(Revision(restoredItem, after: head))
         }
         if mode == .replace {
-            let gone = index.summaries.filter { !inBackup.contains($0.id) && !$0.isTrashed }.map(\.id)
+            let gone = index.kinds.filter { !inBackup.contains($0.id) && !$0.isTrashed }.map(\.id)
             for current in try opened(gone, for: .changing) {
                 summary.trashed += 1
                 guard let head = heads[current.id] else { continue }
@@ -425,9 +461,14 @@ public final class VaultSession {
             guard let key = keys[revision.item.id] else { throw Self.concurrentChange }
             return (revision, key)
         }
-        let sealed = try ParallelMap.map(keyed) { revision, key in
-            try keyring.seal(revision.item, revision: revision.number, existingKey: key)
+        // Sealed and indexed on every core.
+        let prepared = try ParallelMap.map(keyed) { revision, key in
+            (
+                try keyring.seal(revision.item, revision: revision.number, existingKey: key),
+                SearchIndex.Indexed(revision.item)
+            )
         }
+        let sealed = prepared.map(\.0)
         var guards: [UUID: Int64] = [:]
         for record in sealed { guards[record.id] = heads[record.id]?.changeSequence ?? 0 }
         for id in deletions { guards[id] = heads[id]?.changeSequence ?? 0 }
@@ -443,9 +484,9 @@ public final class VaultSession {
             throw error
         }
         changesSinceBackup = true
-        for (record, revision) in zip(sealed, revisions) {
+        for (record, indexed) in prepared {
             heads[record.id] = RecordHead(record, at: sequence)
-            index.update(revision.item)
+            index.add(indexed)
         }
         for id in deletions {
             heads[id] = nil
@@ -466,24 +507,18 @@ public final class VaultSession {
 private struct RecordHead: Sendable {
     let revision: Int64
     let changeSequence: Int64
-    /// SHA-256 of the sealed content, as four words (no allocation per record).
-    let fingerprint: (UInt64, UInt64, UInt64, UInt64)
+    let fingerprint: ContentFingerprint
 
     /// The head of `record`, whose content hash is `contentHash` when the caller has it already.
     init(_ record: SealedItem, contentHash: [UInt8]? = nil, at changeSequence: Int64) {
         revision = record.revision
         self.changeSequence = changeSequence
-        fingerprint = Self.fingerprint(contentHash ?? record.contentHash)
+        fingerprint = ContentFingerprint(contentHash ?? record.contentHash)
     }
 
     /// Whether `record` is the one this head was made from.
     func describes(_ record: SealedItem) -> Bool {
-        record.revision == revision && Self.fingerprint(record.contentHash) == fingerprint
-    }
-
-    private static func fingerprint(_ hash: [UInt8]) -> (UInt64, UInt64, UInt64, UInt64) {
-        func word(_ at: Int) -> UInt64 { hash[at..<(at + 8)].reduce(0) { $0 << 8 | UInt64($1) } }
-        return (word(0), word(8), word(16), word(24))
+        record.revision == revision && ContentFingerprint(record.contentHash) == fingerprint
     }
 }
 

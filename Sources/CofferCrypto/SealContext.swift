@@ -15,6 +15,8 @@ public enum SealPurpose: String, Sendable, CaseIterable {
     case vaultDigest = "vault-digest"
     /// The digest of the server state this device last verified.
     case syncView = "sync-view"
+    /// The device's cache of its vault's index (titles, subtitles, tags; never a secret value).
+    case indexCache = "index-cache"
 }
 
 /// The associated data bound into every sealed box: where it belongs.

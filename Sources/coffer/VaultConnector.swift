@@ -21,6 +21,9 @@ struct VaultConnector {
         }
         let password = try secrets.require("Master password: ")
         let (store, keyring) = try VaultSetup.unlock(paths: paths, password: password)
-        return InProcessVault(session: try VaultSession(store: store, keyring: keyring))
+        let session = try VaultSession(store: store, keyring: keyring)
+        // Without an agent, the next command opens the vault again: bring the index cache up to date.
+        try? session.saveIndexCache()
+        return InProcessVault(session: session)
     }
 }

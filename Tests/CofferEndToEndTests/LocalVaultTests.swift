@@ -303,16 +303,19 @@ struct LocalVaultTests {
         return reply
     }
 
-    @Test("the agent socket and vault are owner-only")
+    @Test("the agent socket, the vault and its index cache are owner-only")
     func permissions() throws {
         let cli = try CofferCLI()
         try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        // The agent writes the index cache after answering the unlock; it answers the next request after that.
+        try cli.ok(["status"])
         let attributes = { (path: String) throws -> Int in
             (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
         }
         #expect(try attributes(cli.vaultFile.path) & 0o077 == 0)
         #expect(try attributes(cli.home.appendingPathComponent("agent").path) == 0o700)
         #expect(try attributes(cli.home.appendingPathComponent("agent/agent.sock").path) & 0o077 == 0)
+        #expect(try attributes(cli.vaultFile.path + "-index") == 0o600)
     }
 
     @Test("generate makes passwords and passphrases; totp prints the current code")
