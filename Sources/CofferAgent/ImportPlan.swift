@@ -1,5 +1,6 @@
 public import CofferInterchange
 public import CofferModel
+import CofferVault
 import Foundation
 
 /// What to do with an imported item that duplicates one already in the vault.
@@ -37,16 +38,25 @@ struct ImportPlan {
     /// Duplicates are found by `ImportMerge.key` (type, title, username, host); `existing` comes in
     /// display order, so the first of several equal items is the one a duplicate meets.
     init(importing imported: [Item], into existing: [Item], duplicates: DuplicateChoice, now: Date) {
-        let byKey = Dictionary(existing.map { (ImportMerge.key($0), $0) }, uniquingKeysWith: { first, _ in first })
+        // Keys (a URL parse and some lower-casing each) are made on every core, and not at all when
+        // nothing can be a duplicate.
+        let looksForDuplicates = duplicates != .keep && !existing.isEmpty
+        let byKey =
+            looksForDuplicates
+            ? Dictionary(
+                zip(ParallelMap.map(existing, ImportMerge.key), existing), uniquingKeysWith: { first, _ in first })
+            : [:]
+        let importedKeys = looksForDuplicates ? ParallelMap.map(imported, ImportMerge.key) : []
         // Files that carry ids (KeePass UUIDs, Coffer's own exports) must never replace an item by id:
         // an id already taken gets a fresh one.
         var takenIDs = Set(existing.map(\.id))
-        for var item in imported {
+        takenIDs.reserveCapacity(existing.count + imported.count)
+        for (position, var item) in imported.enumerated() {
             if !takenIDs.insert(item.id).inserted {
                 item.id = UUID.random()
                 takenIDs.insert(item.id)
             }
-            guard duplicates != .keep, let match = byKey[ImportMerge.key(item)] else {
+            guard looksForDuplicates, let match = byKey[importedKeys[position]] else {
                 adding.append(item)
                 continue
             }

@@ -118,6 +118,13 @@ struct SearchIndex {
     /// An empty index.
     init() {}
 
+    /// Makes room for `count` more entries, before adding many.
+    mutating func reserveCapacity(forAdding count: Int) {
+        entries.reserveCapacity(entries.count + count)
+        positions.reserveCapacity(positions.count + count)
+        byTitle.reserveCapacity(byTitle.count + count)
+    }
+
     /// Adds an item, or replaces the entry of an item already here (which keeps its position).
     /// Returns the entry's position.
     @discardableResult
@@ -197,7 +204,7 @@ struct SearchIndex {
     /// Ids of the items titled `title`, ignoring case (trash included).
     func ids(titled title: String) -> [UUID] {
         let folded = FuzzyMatcher.fold(title)
-        guard let matches = byTitle[Self.titleHash(folded)] else { return [] }
+        guard let matches = byTitle[folded.withUnsafeBufferPointer(Self.titleHash)] else { return [] }
         return arena.withUnsafeBufferPointer { bytes in
             matches.ids.filter { id in
                 guard let position = positions[id] else { return false }
@@ -279,9 +286,9 @@ struct SearchIndex {
         ranksAreStale = false
     }
 
-    private static func titleHash(_ folded: some Sequence<UInt8>) -> Int {
+    private static func titleHash(_ folded: UnsafeBufferPointer<UInt8>) -> Int {
         var hasher = Hasher()
-        for byte in folded { hasher.combine(byte) }
+        hasher.combine(bytes: UnsafeRawBufferPointer(folded))
         return hasher.finalize()
     }
 

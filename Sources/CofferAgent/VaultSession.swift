@@ -484,6 +484,8 @@ public final class VaultSession {
             throw error
         }
         changesSinceBackup = true
+        index.reserveCapacity(forAdding: prepared.count)
+        heads.reserveCapacity(heads.count + prepared.count)
         for (record, indexed) in prepared {
             heads[record.id] = RecordHead(record, at: sequence)
             index.add(indexed)

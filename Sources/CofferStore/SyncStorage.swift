@@ -1,4 +1,5 @@
 public import CofferCrypto
+import CofferModel
 public import CofferVault
 public import Foundation
 import GRDB
@@ -259,9 +260,8 @@ extension VaultStore {
     /// Marks every stored item as changed, so the next sync uploads it (a local vault joining a server).
     public func markAllDirty() throws(CofferStoreError) {
         try writeDatabase { db in
-            for id in try String.fetchAll(db, sql: "SELECT id FROM item") {
-                if let uuid = UUID(uuidString: id) { try SyncSchema.markDirty(db, id: uuid) }
-            }
+            try SyncSchema.markDirty(
+                db, ids: try String.fetchAll(db, sql: "SELECT id FROM item").compactMap(UUID.init(text:)))
         }
     }
 
@@ -308,13 +308,20 @@ public struct SyncCommitConflict: Error, Sendable {
 
 /// SQL shared by local commits and sync writes.
 enum SyncSchema {
-    static func markDirty(_ db: Database, id: UUID) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO itemSync (id, syncedRevision, isDirty) VALUES (?, 0, 1)
-                ON CONFLICT(id) DO UPDATE SET isDirty = 1
-                """
-        ).execute(arguments: [id.uuidString.lowercased()])
+    static func markDirty(_ db: Database, id: UUID) throws { try markDirty(db, ids: [id]) }
+
+    /// Marks many items as changed, a batch of rows per statement.
+    static func markDirty(_ db: Database, ids: [UUID]) throws {
+        for start in stride(from: 0, to: ids.count, by: RecordWrites.batchSize) {
+            let batch = ids[start..<min(start + RecordWrites.batchSize, ids.count)].map { $0.uuidString.lowercased() }
+            try db.execute(
+                sql: """
+                    INSERT INTO itemSync (id, syncedRevision, isDirty)
+                    VALUES \(Array(repeating: "(?, 0, 1)", count: batch.count).joined(separator: ", "))
+                    ON CONFLICT(id) DO UPDATE SET isDirty = 1
+                    """,
+                arguments: StatementArguments(batch))
+        }
     }
 
     /// A purged item the server knows becomes a pending tombstone; one it never saw is forgotten.

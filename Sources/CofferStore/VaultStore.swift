@@ -1,4 +1,5 @@
 public import CofferCrypto
+import CofferModel
 public import CofferVault
 public import Foundation
 import GRDB
@@ -161,9 +162,9 @@ public struct VaultStore: Sendable {
     public func commit(_ change: VaultChange, keyring: Keyring) throws(CofferStoreError) -> Int64 {
         var sequence: Int64 = 0
         try write { db in
-            try RecordWrites.checkGuards(db, change.guards)
-            sequence = try RecordWrites.apply(db, upserts: change.upserts, removals: change.deletions, keyring: keyring)
-            for record in change.upserts { try SyncSchema.markDirty(db, id: record.id) }
+            sequence = try RecordWrites.apply(
+                db, upserts: change.upserts, removals: change.deletions, keyring: keyring, guards: change.guards)
+            try SyncSchema.markDirty(db, ids: change.upserts.map(\.id))
             for id in change.deletions { try SyncSchema.markPurged(db, id: id) }
         }
         return sequence
@@ -257,22 +258,55 @@ public struct VaultChange: Sendable {
 /// The record writes both local changes and syncs make, keeping the sealed digest and the change
 /// sequence in step with the rows. Callers run it inside their write transaction.
 enum RecordWrites {
-    /// Refuses the transaction when an item's change sequence is not what the caller saw.
-    static func checkGuards(_ db: Database, _ guards: [UUID: Int64]) throws {
-        guard !guards.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: "SELECT changeSequence FROM item WHERE id = ?")
-        for (id, expected) in guards {
-            let current = try Int64.fetchOne(statement, arguments: [id.uuidString.lowercased()]) ?? 0
-            guard current == expected else { throw CofferStoreError.concurrentChange }
+    /// Ids per statement when many rows are read or written at once: a bulk change costs a few
+    /// hundred statements instead of several per record (well under SQLite's variable limit).
+    static let batchSize = 500
+
+    /// What the file holds of an item that a change replaces or removes.
+    private struct Existing {
+        var revision: Int64
+        var contentHash: [UInt8]
+        var changeSequence: Int64
+    }
+
+    /// The rows of `ids` that exist, read a batch at a time.
+    private static func existing(_ db: Database, _ ids: [UUID]) throws -> [UUID: Existing] {
+        var found: [UUID: Existing] = [:]
+        for start in stride(from: 0, to: ids.count, by: batchSize) {
+            let batch = ids[start..<min(start + batchSize, ids.count)].map { $0.uuidString.lowercased() }
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, revision, changeSequence, contentHash,
+                      CASE WHEN contentHash IS NULL THEN content END AS content
+                    FROM item WHERE id IN (\(databaseQuestionMarks(count: batch.count)))
+                    """,
+                arguments: StatementArguments(batch))
+            while let row = try rows.next() {
+                guard let id = UUID(text: row["id"] as String) else { throw CofferStoreError.corruptDatabase(path: "") }
+                let hash =
+                    (row["contentHash"] as Data?).map(Array.init) ?? SealedItem.contentHash(of: row["content"] as Data)
+                found[id] = Existing(
+                    revision: row["revision"], contentHash: hash, changeSequence: row["changeSequence"])
+            }
         }
+        return found
     }
 
     /// Writes records and removals, updates the sealed digest, and returns the new change sequence.
-    static func apply(_ db: Database, upserts: [SealedItem], removals: [UUID], keyring: Keyring) throws -> Int64 {
+    /// `guards` (item id → the change sequence the caller saw, `0` for "must not exist") refuse the
+    /// whole change with `concurrentChange` when any item is not as the caller saw it.
+    static func apply(
+        _ db: Database, upserts: [SealedItem], removals: [UUID], keyring: Keyring, guards: [UUID: Int64] = [:]
+    ) throws -> Int64 {
         guard
             let account = try Row.fetchOne(
                 db, sql: "SELECT integrityFormat, lastChangeSequence, manifestMAC FROM account WHERE id = 1")
         else { throw CofferStoreError.corruptDatabase(path: "") }
+        var current = try existing(db, Array(Set(upserts.map(\.id)).union(removals).union(guards.keys)))
+        for (id, expected) in guards where (current[id]?.changeSequence ?? 0) != expected {
+            throw CofferStoreError.concurrentChange
+        }
         let previous: Int64 = account["lastChangeSequence"]
         var digest =
             (account["integrityFormat"] as Int64) == 2
@@ -280,7 +314,15 @@ enum RecordWrites {
                 try SealedBox(bytes: account["manifestMAC"] as Data), purpose: .vaultDigest, position: previous)
             : try IntegrityUpgrade.run(db, keyring: keyring)
         let next = previous + 1
-        let current = try db.cachedStatement(sql: "SELECT revision, contentHash, content FROM item WHERE id = ?")
+        // Each new record's hash and digest element, on every core.
+        let added = ParallelMap.map(upserts) { record in
+            let hash = record.contentHash
+            return (
+                hash,
+                keyring.digestElement(
+                    RecordVersion(itemID: record.id, revision: record.revision, isDeleted: false, contentHash: hash))
+            )
+        }
         let upsert = try db.cachedStatement(
             sql: """
                 INSERT INTO item (id, revision, wrappedKey, content, contentHash, changeSequence) VALUES (?, ?, ?, ?, ?, ?)
@@ -288,32 +330,34 @@ enum RecordWrites {
                   content = excluded.content, contentHash = excluded.contentHash,
                   changeSequence = excluded.changeSequence
                 """)
-        let unremove = try db.cachedStatement(sql: "DELETE FROM removedItem WHERE id = ?")
-        func removeExisting(_ key: String, _ id: UUID) throws -> Bool {
-            guard let row = try Row.fetchOne(current, arguments: [key]) else { return false }
-            let hash =
-                (row["contentHash"] as Data?).map(Array.init) ?? SealedItem.contentHash(of: row["content"] as Data)
+        func forget(_ id: UUID, _ old: Existing) {
             digest.remove(
                 keyring.digestElement(
-                    RecordVersion(itemID: id, revision: row["revision"], isDeleted: false, contentHash: hash)))
-            return true
+                    RecordVersion(itemID: id, revision: old.revision, isDeleted: false, contentHash: old.contentHash)))
         }
-        for record in upserts {
+        for (record, (hash, element)) in zip(upserts, added) {
             let key = record.id.uuidString.lowercased()
-            try SyncSchema.detachBase(db, key: key)
-            _ = try removeExisting(key, record.id)
-            let hash = record.contentHash
-            digest.insert(
-                keyring.digestElement(
-                    RecordVersion(itemID: record.id, revision: record.revision, isDeleted: false, contentHash: hash)))
+            if let old = current[record.id] {
+                try SyncSchema.detachBase(db, key: key)
+                forget(record.id, old)
+            }
+            digest.insert(element)
             try upsert.execute(arguments: [
                 key, record.revision, record.wrappedKey.bytes, record.content.bytes, Data(hash), next,
             ])
-            try unremove.execute(arguments: [key])
+            current[record.id] = Existing(revision: record.revision, contentHash: hash, changeSequence: next)
+        }
+        let written = upserts.map { $0.id.uuidString.lowercased() }
+        for start in stride(from: 0, to: written.count, by: batchSize) {
+            let batch = Array(written[start..<min(start + batchSize, written.count)])
+            try db.execute(
+                sql: "DELETE FROM removedItem WHERE id IN (\(databaseQuestionMarks(count: batch.count)))",
+                arguments: StatementArguments(batch))
         }
         for id in removals {
+            guard let old = current.removeValue(forKey: id) else { continue }
             let key = id.uuidString.lowercased()
-            guard try removeExisting(key, id) else { continue }
+            forget(id, old)
             try SyncSchema.detachBase(db, key: key)
             try db.execute(sql: "DELETE FROM item WHERE id = ?", arguments: [key])
             try db.execute(
