@@ -1,4 +1,9 @@
 public import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension UUID {
     /// A random (version 4, RFC 9562) UUID from the system's generator.
@@ -6,8 +11,7 @@ extension UUID {
     /// Foundation's `UUID()` opens `/dev/urandom` for every UUID on Linux; making the 100,000 items of
     /// a large import spent more time in those `open` calls than in reading the file.
     public static func random() -> UUID {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = (generator.next() as UInt64, generator.next() as UInt64)
+        var bytes = RandomPool.shared.next()
         return withUnsafeMutableBytes(of: &bytes) { raw in
             raw[6] = (raw[6] & 0x0F) | 0x40  // version 4
             raw[8] = (raw[8] & 0x3F) | 0x80  // RFC 9562 variant
@@ -44,5 +48,52 @@ extension UUID {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
         }
+    }
+}
+
+/// Random bytes for ids, taken from the system's generator 4 KiB at a time: sixteen `getrandom`
+/// calls per 256 ids instead of two per id (a tenth of reading a 100,000-row import). The bytes are the
+/// kernel's CSPRNG output all the same; each is handed out once.
+private final class RandomPool: Sendable {
+    static let shared = RandomPool()
+    private static let size = 4096
+    private let state = Mutex<(bytes: [UInt8], next: Int)>(([], size))
+
+    /// The next 16 bytes.
+    func next() -> (UInt64, UInt64) {
+        state.withLock { state in
+            if state.next + 16 > Self.size {
+                state.bytes = Self.fill()
+                state.next = 0
+            }
+            defer { state.next += 16 }
+            return state.bytes.withUnsafeBytes { raw in
+                (
+                    raw.loadUnaligned(fromByteOffset: state.next, as: UInt64.self),
+                    raw.loadUnaligned(fromByteOffset: state.next + 8, as: UInt64.self)
+                )
+            }
+        }
+    }
+
+    private static func fill() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: size)
+        bytes.withUnsafeMutableBytes { raw in
+            var offset = 0
+            while offset < size {
+                #if canImport(Glibc)
+                    // getentropy(3): the kernel's getrandom, at most 256 bytes a call.
+                    if getentropy(raw.baseAddress! + offset, 256) == 0 {
+                        offset += 256
+                        continue
+                    }
+                #endif
+                // No getentropy (or it failed): the standard library's generator, 8 bytes at a time.
+                raw.storeBytes(of: generator.next() as UInt64, toByteOffset: offset, as: UInt64.self)
+                offset += 8
+            }
+        }
+        return bytes
     }
 }

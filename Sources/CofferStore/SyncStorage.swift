@@ -260,8 +260,7 @@ extension VaultStore {
     /// Marks every stored item as changed, so the next sync uploads it (a local vault joining a server).
     public func markAllDirty() throws(CofferStoreError) {
         try writeDatabase { db in
-            try SyncSchema.markDirty(
-                db, ids: try String.fetchAll(db, sql: "SELECT id FROM item").compactMap(UUID.init(text:)))
+            try SyncSchema.markDirty(db, keys: try String.fetchAll(db, sql: "SELECT id FROM item ORDER BY id"))
         }
     }
 
@@ -308,12 +307,13 @@ public struct SyncCommitConflict: Error, Sendable {
 
 /// SQL shared by local commits and sync writes.
 enum SyncSchema {
-    static func markDirty(_ db: Database, id: UUID) throws { try markDirty(db, ids: [id]) }
+    static func markDirty(_ db: Database, id: UUID) throws { try markDirty(db, keys: [id.uuidString.lowercased()]) }
 
-    /// Marks many items as changed, a batch of rows per statement.
-    static func markDirty(_ db: Database, ids: [UUID]) throws {
-        for start in stride(from: 0, to: ids.count, by: RecordWrites.batchSize) {
-            let batch = ids[start..<min(start + RecordWrites.batchSize, ids.count)].map { $0.uuidString.lowercased() }
+    /// Marks many items (ids as the database keeps them, best in index order) as changed, a batch of
+    /// rows per statement.
+    static func markDirty(_ db: Database, keys: [String]) throws {
+        for start in stride(from: 0, to: keys.count, by: RecordWrites.batchSize) {
+            let batch = Array(keys[start..<min(start + RecordWrites.batchSize, keys.count)])
             try db.execute(
                 sql: """
                     INSERT INTO itemSync (id, syncedRevision, isDirty)

@@ -31,3 +31,30 @@ struct UUIDTextTests {
         }
     }
 }
+
+@Suite("Random ids")
+struct RandomUUIDTests {
+    @Test("random ids are version 4, RFC 9562 variant, and never repeat, also from several threads at once")
+    func versionVariantUnique() async {
+        let ids = await withTaskGroup(of: [UUID].self) { group in
+            for _ in 0..<4 { group.addTask { (0..<5_000).map { _ in UUID.random() } } }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            #expect(id.uuid.6 >> 4 == 4)
+            #expect(id.uuid.8 >> 6 == 0b10)
+        }
+        // The pool hands out different bytes every time, so the bits outside the version and variant
+        // vary: every position takes both values somewhere in 20,000 ids.
+        let bytes = ids.map { withUnsafeBytes(of: $0.uuid) { Array($0) } }
+        for position in 0..<16 {
+            let seen = bytes.reduce(into: (or: UInt8(0), and: UInt8(0xFF))) {
+                $0.or |= $1[position]
+                $0.and &= $1[position]
+            }
+            let fixed: UInt8 = position == 6 ? 0xF0 : position == 8 ? 0xC0 : 0
+            #expect((seen.or ^ seen.and) | fixed == 0xFF, "byte \(position) never changes in some bit")
+        }
+    }
+}
