@@ -129,8 +129,9 @@ public struct BackupService {
     @discardableResult
     public func create(automatic: Bool = false) throws -> String {
         let header = try session.store.header()
+        let (items, trashed) = try session.itemJSONForBackup()
         let data = try BackupFile.make(
-            items: session.list(ItemFilter(scope: .all)), accountHeader: header, keyring: session.keyring,
+            itemJSON: items, trashed: trashed, accountHeader: header, keyring: session.keyring,
             deviceName: try? session.store.syncState()?.deviceName, now: now())
         try ProfilePaths.makeOwnerOnlyDirectory(settings.directory)
         let stamp = Self.stamp(now())

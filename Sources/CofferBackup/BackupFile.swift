@@ -206,7 +206,8 @@ public struct BackupFile: Sendable {
         let items: [Item]
         do {
             let plain = try Deflate.decompress(compressed, expectedCount: header.bodySize)
-            items = try Self.decoder.decode(BackupBody.self, from: plain).items
+            // The direct reader takes the shape backups are written in; anything else goes through JSONDecoder.
+            items = try ItemJSONReader.itemList(plain) ?? Self.decoder.decode(BackupBody.self, from: plain).items
         } catch let error as BackupError {
             throw error
         } catch {
@@ -220,15 +221,33 @@ public struct BackupFile: Sendable {
     public static func make(
         items: [Item], accountHeader: AccountHeader, keyring: Keyring, deviceName: String?, now: Date = Date()
     ) throws(BackupError) -> Data {
+        try make(
+            body: BackupBody.json(items),
+            summary: BackupSummary(
+                items: items.count { !$0.isTrashed }, trash: items.count { $0.isTrashed }, deviceName: deviceName),
+            accountHeader: accountHeader, keyring: keyring, now: now)
+    }
+
+    /// Writes a backup of items given as their JSON (as `ItemJSONWriter` writes an item, the form
+    /// sealed records hold them in), `trashed` of them in the trash; returns the file's bytes.
+    public static func make(
+        itemJSON: [Data], trashed: Int, accountHeader: AccountHeader, keyring: Keyring, deviceName: String?,
+        now: Date = Date()
+    ) throws(BackupError) -> Data {
+        try make(
+            body: BackupBody.json(itemJSON),
+            summary: BackupSummary(items: itemJSON.count - trashed, trash: trashed, deviceName: deviceName),
+            accountHeader: accountHeader, keyring: keyring, now: now)
+    }
+
+    private static func make(
+        body plain: Data, summary: BackupSummary, accountHeader: AccountHeader, keyring: Keyring, now: Date
+    ) throws(BackupError) -> Data {
         let backupID = UUID()
         let key = keyring.accountKey.backupKey(backupID: backupID)
-        let plain: Data
         let summaryBytes: Data
         do {
-            plain = BackupBody.json(items)
-            summaryBytes = try encoder.encode(
-                BackupSummary(
-                    items: items.count { !$0.isTrashed }, trash: items.count { $0.isTrashed }, deviceName: deviceName))
+            summaryBytes = try encoder.encode(summary)
         } catch {
             throw .io("the items could not be encoded")
         }
@@ -310,12 +329,25 @@ struct BackupBody: Codable {
     /// read back by the same decoder, at a fraction of the encoder's cost: the automatic backup after
     /// a bulk import writes every item of the vault.
     static func json(_ items: [Item]) -> Data {
+        json(items.count, estimatedSize: items.count * 512) { index, output in
+            ItemJSONWriter.write(items[index], into: &output)
+        }
+    }
+
+    /// `{"items":[…]}` of items already written as JSON.
+    static func json(_ itemJSON: [Data]) -> Data {
+        json(itemJSON.count, estimatedSize: itemJSON.reduce(0) { $0 + $1.count + 1 }) { index, output in
+            output.append(contentsOf: itemJSON[index])
+        }
+    }
+
+    private static func json(_ count: Int, estimatedSize: Int, _ write: (Int, inout [UInt8]) -> Void) -> Data {
         var output: [UInt8] = []
-        output.reserveCapacity(16 + items.count * 512)
+        output.reserveCapacity(16 + estimatedSize)
         output.append(contentsOf: #"{"items":["#.utf8)
-        for (index, item) in items.enumerated() {
+        for index in 0..<count {
             if index > 0 { output.append(UInt8(ascii: ",")) }
-            ItemJSONWriter.write(item, into: &output)
+            write(index, &output)
         }
         output.append(contentsOf: "]}".utf8)
         return Data(output)

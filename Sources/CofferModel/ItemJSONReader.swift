@@ -26,6 +26,33 @@ public enum ItemJSONReader {
         }
     }
 
+    /// The item's JSON inside sealed content that `ItemJSONWriter.sealedContent(revision:item:)`
+    /// wrote for `revision` (`{"revision":N,"item":` and `}` around it), or `nil` when the bytes do
+    /// not have exactly that frame. Only the frame is checked: the caller passes the item on.
+    public static func itemJSON(inSealedContent data: Data, revision: Int64) -> Data? {
+        let prefix = Array(#"{"revision":\#(revision),"item":"#.utf8)
+        guard data.count > prefix.count + 2, data.starts(with: prefix), data.last == UInt8(ascii: "}"),
+            data[data.startIndex + prefix.count] == UInt8(ascii: "{")
+        else { return nil }
+        return data[(data.startIndex + prefix.count)..<(data.endIndex - 1)]
+    }
+
+    /// The items of `{"items":[…]}` (a backup's body, as `ItemJSONWriter` writes each item), or
+    /// `nil` when the bytes are not in exactly that shape.
+    public static func itemList(_ data: Data) -> [Item]? {
+        data.withUnsafeBytes { raw in
+            var parser = Parser(bytes: raw.bindMemory(to: UInt8.self))
+            var items: [Item]?
+            let complete = parser.object { parser, key in
+                guard key == "items", items == nil else { return false }
+                items = parser.array { $0.item() }
+                return items != nil
+            }
+            parser.skipWhitespace()
+            return complete && parser.index == parser.bytes.count ? items : nil
+        }
+    }
+
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0

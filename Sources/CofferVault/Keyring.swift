@@ -57,13 +57,7 @@ public struct Keyring: Sendable {
 
     /// Opens a stored record, checking that it belongs here and is the revision it claims.
     public func open(_ record: SealedItem) throws(CofferVaultError) -> Item {
-        let itemKey = try openItemKey(record.wrappedKey, itemID: record.id)
-        let plaintext: Data
-        do {
-            plaintext = try record.content.open(with: itemKey, context: context(.itemContent, record.id))
-        } catch {
-            throw .itemIntegrity(record.id, error)
-        }
+        let plaintext = try openContent(record)
         // The direct reader takes the shape sealing writes; anything else goes through JSONDecoder.
         let content: (revision: Int64, item: Item)
         if let read = ItemJSONReader.sealedContent(plaintext) {
@@ -79,9 +73,33 @@ public struct Keyring: Sendable {
         return content.item
     }
 
+    /// The JSON of the item in a stored record (as `ItemJSONWriter` writes an item), for a caller
+    /// that passes it on rather than reads it: the sealed bytes as they are when the record was
+    /// sealed in the writer's shape, else the item opened and written again. The record must be one
+    /// the caller checked (its fingerprint): the revision inside is compared only in the second case.
+    public func openItemJSON(_ record: SealedItem) throws(CofferVaultError) -> Data {
+        let plaintext = try openContent(record)
+        if let item = ItemJSONReader.itemJSON(inSealedContent: plaintext, revision: record.revision) {
+            return item
+        }
+        var output: [UInt8] = []
+        ItemJSONWriter.write(try open(record), into: &output)
+        return Data(output)
+    }
+
     /// The MAC over a manifest, under the manifest key derived from the account key.
     public func authenticate(_ manifest: Manifest) -> [UInt8] {
         manifest.mac(using: manifestKey, accountID: accountID, epoch: epoch)
+    }
+
+    /// The plaintext of a record's content box.
+    private func openContent(_ record: SealedItem) throws(CofferVaultError) -> Data {
+        let itemKey = try openItemKey(record.wrappedKey, itemID: record.id)
+        do {
+            return try record.content.open(with: itemKey, context: context(.itemContent, record.id))
+        } catch {
+            throw .itemIntegrity(record.id, error)
+        }
     }
 
     private func openItemKey(_ box: SealedBox, itemID: UUID) throws(CofferVaultError) -> ItemKey {

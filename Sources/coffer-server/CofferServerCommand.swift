@@ -99,10 +99,14 @@ struct CofferServerCommand: AsyncParsableCommand {
                     logger.notice("coffer-server listening on http://\(settings.host):\(port)")
                 })
             let janitor = QuarantineJanitor(configuration: settings, storage: storage, logger: logger)
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: [app, janitor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            var configuration = ServiceGroupConfiguration(
+                services: [app, janitor], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // A service that does not finish shutting down (a wedged database connection) is cancelled
+            // after 10 s, and the process ends 10 s after that whatever it waits for: a server asked to
+            // stop always stops, and a supervisor never has to kill it.
+            configuration.maximumGracefulShutdownDuration = .seconds(10)
+            configuration.maximumCancellationDuration = .seconds(10)
+            try await ServiceGroup(configuration: configuration).run()
         }
     }
 }

@@ -72,6 +72,49 @@ struct BackupFileTests {
         #expect(try file.open(with: key).items == items)
     }
 
+    @Test("a backup of sealed records' JSON holds the same items, sealed by the writer or in Codable's older shape")
+    func fromSealedJSON() throws {
+        let fixture = try Fixture(count: 1)
+        var items = ItemType.allCases.map { type in
+            var item = Item(
+                type: type, title: "\(type) a/b \"q\" ü", now: Date(timeIntervalSince1970: 1_606_923_754.123))
+            item.urls = ["https://a.example/x"]
+            item.customFields = FieldKind.allCases.map { Field(name: "\($0)", kind: $0, value: "v/\n\u{1}") }
+            return item
+        }
+        items[1].moveToTrash(at: Date(timeIntervalSince1970: 2_000_000_000))
+        let keyring = fixture.keyring
+        let written = try items.map { try keyring.seal($0, revision: 3) }
+        // The same items as an older Coffer sealed them: JSONEncoder's output (slashes escaped).
+        let legacy = try items.map { item in
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .millisecondsSince1970
+            let plaintext = try encoder.encode(LegacyContent(revision: 3, item: item))
+            let key = ItemKey.random()
+            func context(_ purpose: SealPurpose) -> SealContext {
+                SealContext(purpose: purpose, accountID: keyring.accountID, epoch: keyring.epoch, itemID: item.id)
+            }
+            return SealedItem(
+                id: item.id, revision: 3, wrappedKey: key.wrapped(by: keyring.accountKey, context: context(.itemKey)),
+                content: SealedBox.seal(plaintext, with: key, context: context(.itemContent)))
+        }
+        for records in [written, legacy] {
+            let data = try BackupFile.make(
+                itemJSON: try records.map(keyring.openItemJSON), trashed: 1, accountHeader: fixture.header,
+                keyring: keyring, deviceName: nil)
+            let file = try BackupFile.parse(data, name: "b")
+            let contents = try file.open(
+                with: file.accountKey(for: .accountKey(keyring.accountKey), currentHeader: fixture.header))
+            #expect(contents.items == items)
+            #expect(contents.summary == BackupSummary(items: items.count - 1, trash: 1, deviceName: nil))
+        }
+    }
+
+    private struct LegacyContent: Encodable {
+        var revision: Int64
+        var item: Item
+    }
+
     @Test("after a password change the old password still opens it and the listing says so")
     func afterPasswordChange() throws {
         let fixture = try Fixture()

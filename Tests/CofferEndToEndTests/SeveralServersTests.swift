@@ -87,6 +87,10 @@ struct SeveralServersTests {
         #expect(try a.ok(["get", "Site 19", "username"]) == "edited-by-b-19\n")
         let served = try await balancer.requestsPerBackend()
         #expect(served.count == 2 && served.allSatisfy { $0 > 0 }, "both servers answered: \(served)")
+        // Both servers lived through the database restart; asked to stop, they stop (within their
+        // 10 s of graceful shutdown, 10 s of cancellation and 5 s for the pool).
+        #expect(second.stop(within: .seconds(30)), "the server that lived through the restart stops on SIGTERM")
+        #expect(first.stop(within: .seconds(30)), "the restarted server stops on SIGTERM")
     }
 
     @Test("a server whose secret differs from the others' refuses to start, and says what to do")

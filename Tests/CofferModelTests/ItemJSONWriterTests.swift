@@ -134,3 +134,47 @@ struct ItemJSONReaderTests {
         }
     }
 }
+
+/// The item JSON a backup takes straight from sealed content, and a backup body read back directly.
+@Suite("Item JSON in sealed content and backup bodies")
+struct ItemJSONFramingTests {
+    @Test("the item inside the writer's sealed content is exactly what the writer writes for the item")
+    func itemInsideSealedContent() throws {
+        for (index, item) in ItemJSONWriterTests.samples().enumerated() {
+            let revision = Int64(index) * 7 + 1
+            let content = ItemJSONWriter.sealedContent(revision: revision, item: item)
+            var expected: [UInt8] = []
+            ItemJSONWriter.write(item, into: &expected)
+            #expect(ItemJSONReader.itemJSON(inSealedContent: content, revision: revision).map(Array.init) == expected)
+            // Another revision, or another frame (Codable's key order), is not taken as it is.
+            #expect(ItemJSONReader.itemJSON(inSealedContent: content, revision: revision + 1) == nil)
+            #expect(ItemJSONReader.itemJSON(inSealedContent: content, revision: revision * 10) == nil)
+            let codable = try ItemJSONWriterTests.codableJSON(.init(revision: revision, item: item))
+            if !codable.starts(with: Array(#"{"revision":"#.utf8)) {
+                #expect(ItemJSONReader.itemJSON(inSealedContent: codable, revision: revision) == nil)
+            }
+        }
+        for damaged in ["", "{", #"{"revision":1,"item":"#, #"{"revision":1,"item":}"#, #"{"revision":1,"item":[]}"#] {
+            #expect(ItemJSONReader.itemJSON(inSealedContent: Data(damaged.utf8), revision: 1) == nil, "\(damaged)")
+        }
+    }
+
+    @Test("a backup body reads directly when it is in the writer's shape, and not at all otherwise")
+    func itemList() throws {
+        let items = ItemJSONWriterTests.samples()
+        var body = Array(#"{"items":["#.utf8)
+        for (index, item) in items.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            ItemJSONWriter.write(item, into: &body)
+        }
+        body += Array("]}".utf8)
+        #expect(ItemJSONReader.itemList(Data(body)) == items)
+        #expect(ItemJSONReader.itemList(Data(#"{"items":[]}"#.utf8)) == [])
+        for other in [#"{"items":[],"more":1}"#, #"{"things":[]}"#, #"{"items":[{}]}"#, #"{"items":[]} x"#, "[]"] {
+            #expect(ItemJSONReader.itemList(Data(other.utf8)) == nil, "\(other)")
+        }
+        for cut in stride(from: 0, to: body.count, by: 97) {
+            #expect(ItemJSONReader.itemList(Data(body[..<cut])) == nil)
+        }
+    }
+}

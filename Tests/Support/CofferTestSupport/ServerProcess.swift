@@ -95,8 +95,27 @@ public final class ServerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Stops it gracefully (SIGTERM).
-    public func stop() { kill(signal: SIGTERM) }
+    /// Stops it gracefully (SIGTERM); one that has not stopped after a minute is killed, and the
+    /// log says so, so a server that ignores SIGTERM fails its test instead of hanging the run.
+    public func stop() {
+        guard !stop(within: .seconds(60)) else { return }
+        FileHandle.standardError.write(
+            Data("coffer-server \(dataDirectory.lastPathComponent) ignored SIGTERM for a minute; killed\n".utf8))
+    }
+
+    /// Sends SIGTERM and waits at most `limit` for the process to end; `false` (after killing it)
+    /// when it was still running then.
+    @discardableResult
+    public func stop(within limit: Duration) -> Bool {
+        guard let process, process.isRunning else { return true }
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + limit
+        // Polled: Foundation's Process has no wait with a timeout.
+        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        guard process.isRunning else { return true }
+        kill()
+        return false
+    }
 
     /// The process id while it runs.
     public var processIdentifier: Int32? { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }

@@ -29,6 +29,8 @@ public final class PostgreSQLDriver: SQLDriver {
     private let logger: Logger
     /// The pool and the transaction threads while ``withConnections(_:)`` runs.
     private let connections = Mutex<Connections?>(nil)
+    /// Where the database is, for the listening connection.
+    private let address: PostgreSQLAddress
     /// Where the database is, for messages (never the password).
     private let place: String
     /// The database's name.
@@ -68,6 +70,7 @@ public final class PostgreSQLDriver: SQLDriver {
         self.configuration = configuration
         self.maximumConnections = maximumConnections
         self.logger = logger
+        self.address = address
         place = address.description
         databaseName = address.database
     }
@@ -90,10 +93,38 @@ public final class PostgreSQLDriver: SQLDriver {
             connections.withLock { $0 = nil }
             fresh.threads.shutdownGracefully { _ in }
         }
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await fresh.client.run() }
-            defer { group.cancelAll() }
-            return try await body()
+        // The pool runs beside `body`; when `body` is done it is cancelled and given a few seconds to
+        // close its connections, not waited for without end: a connection that never closes must not
+        // keep a stopping server alive (the operating system closes it with the process).
+        let pool = Task { await fresh.client.run() }
+        defer { pool.cancel() }
+        let result = try await body()
+        pool.cancel()
+        await Self.wait(for: pool, atMost: .seconds(5))
+        return result
+    }
+
+    /// Returns when `task` has finished or `limit` has passed, whichever comes first (awaiting a
+    /// task's value cannot be cancelled, so the two race and the first to finish answers).
+    private static func wait(for task: Task<Void, Never>, atMost limit: Duration) async {
+        let answered = Mutex(false)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let answer: @Sendable () -> Void = {
+                if answered.withLock({ done in
+                    defer { done = true }
+                    return !done
+                }) {
+                    continuation.resume()
+                }
+            }
+            Task {
+                await task.value
+                answer()
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                answer()
+            }
         }
     }
 
@@ -264,26 +295,56 @@ public final class PostgreSQLDriver: SQLDriver {
     }
 
     /// Implements ``SQLDriver/receiveAnnouncements(_:)`` with `LISTEN` on a connection of its own,
-    /// opened again (after a growing pause, at most 5 s) whenever it breaks.
+    /// outside the pool, opened again (after a growing pause, at most 5 s) whenever it breaks.
+    ///
+    /// Not a pooled connection: after the database restarted, a pool could leave the listener
+    /// waiting for a connection for good, and with it live sync and the server's shutdown.
     public func receiveAnnouncements(_ deliver: @escaping @Sendable (String) async -> Void) async {
         var pause = Duration.milliseconds(100)
         while !Task.isCancelled {
-            guard let connections = connections.withLock({ $0 }) else { return }
             do {
-                try await connections.client.withConnection { connection in
+                let connection = try await PostgresConnection.connect(
+                    configuration: try listenerConfiguration(), id: 0, logger: logger)
+                do {
                     try await connection.listen(on: Self.announcementChannel) { notifications in
                         pause = .milliseconds(100)
                         for try await notification in notifications { await deliver(notification.payload) }
                     }
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
-            } catch {
+                try? await connection.close()
+            } catch  where !Task.isCancelled {
                 logger.warning(
                     "listening for change announcements failed; listening again",
                     metadata: ["error.type": "\(type(of: error))"])
-            }
+            } catch {}
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .seconds(5))
         }
+    }
+
+    /// The listening connection's settings: the pool's address, credentials and TLS.
+    private func listenerConfiguration() throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socket = address.socketDirectory {
+            configuration = PostgresConnection.Configuration(
+                unixSocketPath: socket + "/.s.PGSQL.\(address.port)", username: address.user,
+                password: address.password, database: address.database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS =
+                switch address.tls {
+                case .disable: .disable
+                case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                }
+            configuration = PostgresConnection.Configuration(
+                host: address.host, port: address.port, username: address.user, password: address.password,
+                database: address.database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
     }
 
     /// Implements ``SQLDriver/migrate()``: the migrations this version has and the database lacks,
