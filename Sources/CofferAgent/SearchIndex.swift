@@ -14,29 +14,24 @@ struct SearchIndex {
     /// The searchable, non-secret parts of one item with its text laid out as the arena keeps it;
     /// made from an item on any thread, then added to an index.
     struct Indexed: Sendable {
-        let id: UUID
-        let type: ItemType
-        let isFavorite: Bool
-        let isTrashed: Bool
-        let modified: Date
-        let lengths: TextLengths
+        /// The entry, its text not yet placed.
+        let entry: Entry
         let text: [UInt8]
 
         init(_ item: Item) {
-            id = item.id
-            type = item.type
-            isFavorite = item.isFavorite
-            isTrashed = item.isTrashed
-            modified = item.modified
             let title = Array(item.title.utf8)
             let subtitle = Array(item.subtitle.utf8)
             let foldedTitle = FuzzyMatcher.fold(item.title)
             let searchText = FuzzyMatcher.fold(([item.subtitle] + item.urls + item.tags).joined(separator: " "))
             var tags: [UInt8] = []
             for tag in item.tags { ByteCursor.append(Array(tag.utf8), to: &tags) }
-            lengths = TextLengths(
-                title: title.count, subtitle: subtitle.count, foldedTitle: foldedTitle.count,
-                searchText: searchText.count, tags: tags.count)
+            entry = Entry(
+                id: item.id, type: item.type, isFavorite: item.isFavorite, isTrashed: item.isTrashed,
+                modified: item.modified,
+                lengths: TextLengths(
+                    title: title.count, subtitle: subtitle.count, foldedTitle: foldedTitle.count,
+                    searchText: searchText.count, tags: tags.count),
+                start: 0)
             text = title + subtitle + foldedTitle + searchText + tags
         }
     }
@@ -54,7 +49,7 @@ struct SearchIndex {
     }
 
     /// One item: fixed-size fields, and where its text starts in the arena.
-    private struct Entry: Sendable {
+    struct Entry: Sendable {
         let id: UUID
         let type: ItemType
         let isFavorite: Bool
@@ -129,18 +124,17 @@ struct SearchIndex {
     /// Returns the entry's position.
     @discardableResult
     mutating func add(_ item: Indexed) -> Int {
-        let entry = Entry(
-            id: item.id, type: item.type, isFavorite: item.isFavorite, isTrashed: item.isTrashed,
-            modified: item.modified, lengths: item.lengths, start: arena.count)
+        var entry = item.entry
+        entry.start = arena.count
         arena += item.text
         let position: Int
-        if let existing = positions[item.id] {
+        if let existing = positions[entry.id] {
             forget(entries[existing])
             entries[existing] = entry
             position = existing
         } else {
             position = entries.count
-            positions[item.id] = position
+            positions[entry.id] = position
             entries.append(entry)
         }
         rememberTitle(of: entry)

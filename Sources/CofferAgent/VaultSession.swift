@@ -98,7 +98,7 @@ public final class VaultSession {
         let keyring = keyring
         let indexed = try ParallelMap.map(changes.written.map(\.record)) { SearchIndex.Indexed(try keyring.open($0)) }
         for (stored, item) in zip(changes.written, indexed) {
-            heads[item.id] = RecordHead(stored.record, at: stored.changeSequence)
+            heads[stored.record.id] = RecordHead(stored.record, at: stored.changeSequence)
             index.add(item)
         }
         for id in changes.removed {

@@ -88,7 +88,7 @@ struct SeveralServersTests {
         let served = try await balancer.requestsPerBackend()
         #expect(served.count == 2 && served.allSatisfy { $0 > 0 }, "both servers answered: \(served)")
         // Both servers lived through the database restart; asked to stop, they stop (within their
-        // 10 s of graceful shutdown, 10 s of cancellation and 5 s for the pool).
+        // 10 s of graceful shutdown and 10 s of cancellation).
         #expect(second.stop(within: .seconds(30)), "the server that lived through the restart stops on SIGTERM")
         #expect(first.stop(within: .seconds(30)), "the restarted server stops on SIGTERM")
     }

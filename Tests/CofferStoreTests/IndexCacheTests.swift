@@ -115,19 +115,11 @@ struct IndexCacheTests {
         let session = try vault.session()
         var item = try session.add(Item(type: .note, title: "A", now: Date()))
         _ = try session.add(Item(type: .note, title: "B", now: Date()))
-        let old = try vault.rawDatabase().read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT revision, content FROM item WHERE id = ?", arguments: [item.id.uuidString.lowercased()]
-            )!
-        }
+        let old = try vault.storedRevision(of: item.id)
         item.notes = "changed"
         _ = try session.update(item)
         try session.saveIndexCache()
-        try vault.rawDatabase().write { db in
-            try db.execute(
-                sql: "UPDATE item SET revision = ?, content = ? WHERE id = ?",
-                arguments: [old["revision"] as Int64, old["content"] as Data, item.id.uuidString.lowercased()])
-        }
+        try vault.rollBack(item.id, to: old)
         #expect(throws: VaultSessionTests.integrityFailure) { try vault.session() }
     }
 
@@ -178,7 +170,7 @@ struct SearchIndexTests {
             #expect(index.summary(item.id) == ItemSummary(item))
             #expect(index.ids(titled: item.title.uppercased()).contains(item.id))
         }
-        let live = items.reduce(0) { $0 + SearchIndex.Indexed($1).lengths.total }
+        let live = items.reduce(0) { $0 + SearchIndex.Indexed($1).entry.lengths.total }
         #expect(index.arenaByteCount <= 2 * live + (1 << 20), "replaced text is reclaimed")
         let expectedOrder = items.filter { !$0.isTrashed }.sorted { lhs, rhs in
             if lhs.isFavorite != rhs.isFavorite { return lhs.isFavorite }

@@ -31,6 +31,24 @@ struct TemporaryVault {
 
     func store() throws -> VaultStore { try VaultStore.open(at: paths.vaultFile) }
 
+    /// Item `id`'s stored revision and sealed content, to put back later with ``rollBack(_:to:)``.
+    func storedRevision(of id: UUID) throws -> Row {
+        try rawDatabase().read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT revision, content FROM item WHERE id = ?", arguments: [id.uuidString.lowercased()])!
+        }
+    }
+
+    /// Behind Coffer's back: puts an older revision of item `id` back into the file, its change
+    /// sequence untouched.
+    func rollBack(_ id: UUID, to old: Row) throws {
+        try rawDatabase().write { db in
+            try db.execute(
+                sql: "UPDATE item SET revision = ?, content = ? WHERE id = ?",
+                arguments: [old["revision"] as Int64, old["content"] as Data, id.uuidString.lowercased()])
+        }
+    }
+
     /// Turns the file back into what the previous release wrote: the manifest MAC over every entry
     /// instead of the sealed digest.
     func downgradeToManifestMAC(tamper: Bool = false) throws {
@@ -117,21 +135,12 @@ struct VaultSessionTests {
         let session = try vault.session()
         var item = try session.add(Item(type: .note, title: "A", now: Date()))
         _ = try session.add(Item(type: .note, title: "B", now: Date()))
-        let old = try vault.rawDatabase().read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT revision, content FROM item WHERE id = ?", arguments: [item.id.uuidString.lowercased()]
-            )!
-        }
+        let old = try vault.storedRevision(of: item.id)
         item.notes = "changed"
         _ = try session.update(item)
         #expect(try session.resolve("A", scope: .live).notes == "changed")
         let other = try vault.session()
-        // Behind Coffer's back: the older row put back, its change sequence untouched.
-        try vault.rawDatabase().write { db in
-            try db.execute(
-                sql: "UPDATE item SET revision = ?, content = ? WHERE id = ?",
-                arguments: [old["revision"] as Int64, old["content"] as Data, item.id.uuidString.lowercased()])
-        }
+        try vault.rollBack(item.id, to: old)
         let refused = #expect(throws: AgentFailure.self) { try session.resolve("A", scope: .live) }
         #expect(refused?.kind == .integrity)
         #expect(throws: AgentFailure.self) { try session.list(ItemFilter()) }

@@ -93,38 +93,13 @@ public final class PostgreSQLDriver: SQLDriver {
             connections.withLock { $0 = nil }
             fresh.threads.shutdownGracefully { _ in }
         }
-        // The pool runs beside `body`; when `body` is done it is cancelled and given a few seconds to
-        // close its connections, not waited for without end: a connection that never closes must not
-        // keep a stopping server alive (the operating system closes it with the process).
-        let pool = Task { await fresh.client.run() }
-        defer { pool.cancel() }
-        let result = try await body()
-        pool.cancel()
-        await Self.wait(for: pool, atMost: .seconds(5))
-        return result
-    }
-
-    /// Returns when `task` has finished or `limit` has passed, whichever comes first (awaiting a
-    /// task's value cannot be cancelled, so the two race and the first to finish answers).
-    private static func wait(for task: Task<Void, Never>, atMost limit: Duration) async {
-        let answered = Mutex(false)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let answer: @Sendable () -> Void = {
-                if answered.withLock({ done in
-                    defer { done = true }
-                    return !done
-                }) {
-                    continuation.resume()
-                }
-            }
-            Task {
-                await task.value
-                answer()
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                answer()
-            }
+        // A child task, so it runs where `body` runs (a caller's task executor too); cancelled when
+        // `body` is done, it closes its connections and returns once none is leased. The services
+        // that lease connections have all stopped by then; the change listener leases none.
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await fresh.client.run() }
+            defer { group.cancelAll() }
+            return try await body()
         }
     }
 
