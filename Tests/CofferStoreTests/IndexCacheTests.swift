@@ -111,13 +111,7 @@ struct IndexCacheTests {
 
     @Test("a current cache does not launder a vault file changed outside Coffer")
     func cacheDoesNotLaunderTampering() throws {
-        let vault = try TemporaryVault()
-        let session = try vault.session()
-        var item = try session.add(Item(type: .note, title: "A", now: Date()))
-        _ = try session.add(Item(type: .note, title: "B", now: Date()))
-        let old = try vault.storedRevision(of: item.id)
-        item.notes = "changed"
-        _ = try session.update(item)
+        let (vault, session, item, old) = try VaultSessionTests.editedOnce()
         try session.saveIndexCache()
         try vault.rollBack(item.id, to: old)
         #expect(throws: VaultSessionTests.integrityFailure) { try vault.session() }

@@ -129,15 +129,21 @@ struct VaultSessionTests {
         #expect(throws: Self.integrityFailure) { try vault.session() }
     }
 
-    @Test("a row rolled back or swapped in the file while a session is open is refused when read, never shown")
-    func rolledBackWhileOpen() throws {
+    /// A vault holding the notes "A", edited once, and "B"; with A's first revision as stored, to
+    /// roll back to.
+    static func editedOnce() throws -> (vault: TemporaryVault, session: VaultSession, item: Item, old: Row) {
         let vault = try TemporaryVault()
         let session = try vault.session()
         var item = try session.add(Item(type: .note, title: "A", now: Date()))
         _ = try session.add(Item(type: .note, title: "B", now: Date()))
         let old = try vault.storedRevision(of: item.id)
         item.notes = "changed"
-        _ = try session.update(item)
+        return (vault, session, try session.update(item), old)
+    }
+
+    @Test("a row rolled back or swapped in the file while a session is open is refused when read, never shown")
+    func rolledBackWhileOpen() throws {
+        let (vault, session, item, old) = try Self.editedOnce()
         #expect(try session.resolve("A", scope: .live).notes == "changed")
         let other = try vault.session()
         try vault.rollBack(item.id, to: old)
