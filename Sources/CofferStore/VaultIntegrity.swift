@@ -38,6 +38,7 @@ extension VaultStore {
             let stored = try keyring.openDigest(
                 try SealedBox(bytes: account["manifestMAC"] as Data), purpose: .vaultDigest, position: sequence)
             var digest = SetDigest.empty
+            let chunkSize = max(1, chunkSize)
             var rows: [ItemRow] = []
             rows.reserveCapacity(chunkSize)
             // The stored hash is only a shortcut for later changes; the check uses the content itself,
