@@ -35,9 +35,12 @@ struct ImportPlan {
     private(set) var updating: [UUID: Item] = [:]
     private(set) var outcome = ImportOutcome(addedByType: [:], merged: 0, skipped: 0, rejected: [])
 
-    /// Duplicates are found by `ImportMerge.key` (type, title, username, host); `existing` comes in
-    /// display order, so the first of several equal items is the one a duplicate meets.
-    init(importing imported: [Item], into existing: [Item], duplicates: DuplicateChoice, now: Date) {
+    /// Duplicates are found by `ImportMerge.key` (type, title, username, host) among `existing`,
+    /// which comes in display order, so the first of several equal items is the one a duplicate
+    /// meets (empty when the caller looks for none); `takenIDs` are every id the vault holds.
+    init(
+        importing imported: [Item], into existing: [Item], takenIDs: [UUID], duplicates: DuplicateChoice, now: Date
+    ) {
         // Keys (a URL parse and some lower-casing each) are made on every core, and not at all when
         // nothing can be a duplicate.
         let looksForDuplicates = duplicates != .keep && !existing.isEmpty
@@ -49,8 +52,8 @@ struct ImportPlan {
         let importedKeys = looksForDuplicates ? ParallelMap.map(imported, ImportMerge.key) : []
         // Files that carry ids (KeePass UUIDs, Coffer's own exports) must never replace an item by id:
         // an id already taken gets a fresh one.
-        var takenIDs = Set(existing.map(\.id))
-        takenIDs.reserveCapacity(existing.count + imported.count)
+        var takenIDs = Set(takenIDs)
+        takenIDs.reserveCapacity(takenIDs.count + imported.count)
         for (position, var item) in imported.enumerated() {
             if !takenIDs.insert(item.id).inserted {
                 item.id = UUID.random()

@@ -7,9 +7,10 @@ public import Foundation
 /// An unlocked vault: the store, the keyring and an index of every item's summary.
 ///
 /// Used by the agent (which keeps one alive between commands) and by a single command when no agent
-/// runs. Unlocking opens every record once, to check the file and build the index; after that a
-/// whole item is opened from the file only when a command needs it, so a vault of 100,000 items
-/// does not sit decoded in the agent's memory. Every change goes through `commit`, which writes the
+/// runs. Unlocking reads every record to check the file, and indexes from the index cache what it
+/// can, opening only the records the cache does not describe; after that a whole item is opened
+/// from the file only when a command needs it, so a vault of 100,000 items does not sit decoded in
+/// the agent's memory. Every change goes through `commit`, which writes the
 /// records and the new manifest in one transaction. Not thread-safe: each owner drives it from one
 /// thread.
 public final class VaultSession {
@@ -18,9 +19,9 @@ public final class VaultSession {
     /// The unlocked keys.
     public let keyring: Keyring
     private let now: @Sendable () -> Date
-    /// What this session knows of each stored record: its revision, its item key, a fingerprint of
-    /// its sealed content (so what is read later is what was checked) and its change sequence as
-    /// this session last saw it (the guard of every commit).
+    /// What this session knows of each stored record: its revision, a fingerprint of its sealed
+    /// content (so what is read later is what was checked) and its change sequence as this session
+    /// last saw it (the guard of every commit).
     private var heads: [UUID: RecordHead] = [:]
     private var index = SearchIndex()
     /// The file's change sequence this session is up to date with.
@@ -260,9 +261,7 @@ public final class VaultSession {
         AgentFailure(
             .ambiguous,
             "\"\(name)\" matches \(matches.count) items; name one by its id (shown below).",
-            candidates: matches.sorted { lhs, rhs in
-                index.precedes(lhs.id, rhs.id)
-            })
+            candidates: matches.sorted { index.precedes($0.id, $1.id) })
     }
 
     /// Counts for `coffer status`.
@@ -419,8 +418,10 @@ public final class VaultSession {
     /// skipped, merged or kept as `duplicates` says, items too large to sync refused. With `dryRun`,
     /// only works out what that would do; the figures are the same either way.
     public func importItems(_ imported: [Item], duplicates: DuplicateChoice, dryRun: Bool) throws -> ImportOutcome {
+        // The vault's items are opened only to find duplicates among them; the ids are in the index.
+        let existing = duplicates == .keep || index.count == 0 ? [] : try list(ItemFilter(scope: .all))
         let plan = ImportPlan(
-            importing: imported, into: try list(ItemFilter(scope: .all)), duplicates: duplicates, now: now())
+            importing: imported, into: existing, takenIDs: index.ids, duplicates: duplicates, now: now())
         if !dryRun { _ = try apply(adding: plan.adding, updating: Array(plan.updating.values)) }
         return plan.outcome
     }
@@ -488,18 +489,17 @@ public final class VaultSession {
             guard let key = keys[revision.item.id] else { throw Self.concurrentChange }
             return (revision, key)
         }
-        // Sealed and indexed on every core.
+        // Sealed, hashed (once: the store takes the hash) and indexed on every core.
         let prepared = try ParallelMap.map(keyed) { revision, key in
-            (
-                try keyring.seal(revision.item, revision: revision.number, existingKey: key),
-                SearchIndex.Indexed(revision.item)
-            )
+            let record = try keyring.seal(revision.item, revision: revision.number, existingKey: key)
+            return (record, record.contentHash, SearchIndex.Indexed(revision.item))
         }
         let sealed = prepared.map(\.0)
         var guards: [UUID: Int64] = [:]
         for record in sealed { guards[record.id] = heads[record.id]?.changeSequence ?? 0 }
         for id in deletions { guards[id] = heads[id]?.changeSequence ?? 0 }
-        let change = VaultChange(upserts: sealed, deletions: deletions, guards: guards)
+        let change = VaultChange(
+            upserts: sealed, deletions: deletions, guards: guards, contentHashes: prepared.map(\.1))
         let sequence: Int64
         switch Result(catching: { () throws(CofferStoreError) in try store.commit(change, keyring: keyring) }) {
         case .success(let committed):
@@ -513,8 +513,8 @@ public final class VaultSession {
         changesSinceBackup = true
         index.reserveCapacity(forAdding: prepared.count)
         heads.reserveCapacity(heads.count + prepared.count)
-        for (record, indexed) in prepared {
-            heads[record.id] = RecordHead(record, at: sequence)
+        for (record, hash, indexed) in prepared {
+            heads[record.id] = RecordHead(record, contentHash: hash, at: sequence)
             index.add(indexed)
         }
         for id in deletions {

@@ -312,15 +312,14 @@ enum SyncSchema {
     /// Marks many items (ids as the database keeps them, best in index order) as changed, a batch of
     /// rows per statement.
     static func markDirty(_ db: Database, keys: [String]) throws {
-        for start in stride(from: 0, to: keys.count, by: RecordWrites.batchSize) {
-            let batch = Array(keys[start..<min(start + RecordWrites.batchSize, keys.count)])
+        try RecordWrites.inBatches(keys) { batch in
             try db.execute(
                 sql: """
                     INSERT INTO itemSync (id, syncedRevision, isDirty)
                     VALUES \(Array(repeating: "(?, 0, 1)", count: batch.count).joined(separator: ", "))
                     ON CONFLICT(id) DO UPDATE SET isDirty = 1
                     """,
-                arguments: StatementArguments(batch))
+                arguments: StatementArguments(Array(batch)))
         }
     }
 

@@ -162,9 +162,11 @@ public struct VaultStore: Sendable {
     public func commit(_ change: VaultChange, keyring: Keyring) throws(CofferStoreError) -> Int64 {
         var sequence: Int64 = 0
         try write { db in
-            sequence = try RecordWrites.apply(
-                db, upserts: change.upserts, removals: change.deletions, keyring: keyring, guards: change.guards)
-            try SyncSchema.markDirty(db, keys: change.upserts.map { $0.id.uuidString.lowercased() }.sorted())
+            let applied = try RecordWrites.apply(
+                db, upserts: change.upserts, contentHashes: change.contentHashes, removals: change.deletions,
+                keyring: keyring, guards: change.guards)
+            sequence = applied.sequence
+            try SyncSchema.markDirty(db, keys: applied.writtenKeys)
             for id in change.deletions { try SyncSchema.markPurged(db, id: id) }
         }
         return sequence
@@ -246,12 +248,20 @@ public struct VaultChange: Sendable {
     /// Item id → the change sequence the caller last saw for it (`0`: it must not exist yet). Any
     /// mismatch refuses the whole change: someone else changed that item meanwhile.
     public var guards: [UUID: Int64]
+    /// SHA-256 of each upsert's sealed content, in the order of `upserts`, when the caller has it
+    /// already (the store computes it otherwise).
+    public var contentHashes: [[UInt8]]?
 
     /// Creates a change.
-    public init(upserts: [SealedItem] = [], deletions: [UUID] = [], guards: [UUID: Int64] = [:]) {
+    public init(
+        upserts: [SealedItem] = [], deletions: [UUID] = [], guards: [UUID: Int64] = [:],
+        contentHashes: [[UInt8]]? = nil
+    ) {
+        precondition(contentHashes.map { $0.count == upserts.count } ?? true, "one content hash per upsert")
         self.upserts = upserts
         self.deletions = deletions
         self.guards = guards
+        self.contentHashes = contentHashes
     }
 }
 
@@ -261,6 +271,20 @@ enum RecordWrites {
     /// Ids per statement when many rows are read or written at once: a bulk change costs a few
     /// hundred statements instead of several per record (well under SQLite's variable limit).
     static let batchSize = 500
+
+    /// `values` a batch of at most `batchSize` at a time.
+    static func inBatches<Value>(_ values: [Value], _ body: (ArraySlice<Value>) throws -> Void) rethrows {
+        for start in stride(from: 0, to: values.count, by: batchSize) {
+            try body(values[start..<min(start + batchSize, values.count)])
+        }
+    }
+
+    /// What a change wrote: its change sequence, and the ids of the records it wrote as the
+    /// database keeps them, in the order of the id index.
+    struct Applied {
+        let sequence: Int64
+        let writtenKeys: [String]
+    }
 
     /// What the file holds of an item that a change replaces or removes.
     private struct Existing {
@@ -272,8 +296,8 @@ enum RecordWrites {
     /// The rows of `ids` that exist, read a batch at a time.
     private static func existing(_ db: Database, _ ids: [UUID]) throws -> [UUID: Existing] {
         var found: [UUID: Existing] = [:]
-        for start in stride(from: 0, to: ids.count, by: batchSize) {
-            let batch = ids[start..<min(start + batchSize, ids.count)].map { $0.uuidString.lowercased() }
+        try inBatches(ids) { ids in
+            let batch = ids.map { $0.uuidString.lowercased() }
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
@@ -293,12 +317,14 @@ enum RecordWrites {
         return found
     }
 
-    /// Writes records and removals, updates the sealed digest, and returns the new change sequence.
-    /// `guards` (item id → the change sequence the caller saw, `0` for "must not exist") refuse the
-    /// whole change with `concurrentChange` when any item is not as the caller saw it.
+    /// Writes records and removals and updates the sealed digest. `guards` (item id → the change
+    /// sequence the caller saw, `0` for "must not exist") refuse the whole change with
+    /// `concurrentChange` when any item is not as the caller saw it; `contentHashes`, when given,
+    /// are the upserts' hashes, in order.
     static func apply(
-        _ db: Database, upserts: [SealedItem], removals: [UUID], keyring: Keyring, guards: [UUID: Int64] = [:]
-    ) throws -> Int64 {
+        _ db: Database, upserts: [SealedItem], contentHashes: [[UInt8]]? = nil, removals: [UUID], keyring: Keyring,
+        guards: [UUID: Int64] = [:]
+    ) throws -> Applied {
         guard
             let account = try Row.fetchOne(
                 db, sql: "SELECT integrityFormat, lastChangeSequence, manifestMAC FROM account WHERE id = 1")
@@ -314,9 +340,9 @@ enum RecordWrites {
                 try SealedBox(bytes: account["manifestMAC"] as Data), purpose: .vaultDigest, position: previous)
             : try IntegrityUpgrade.run(db, keyring: keyring)
         let next = previous + 1
-        // Each new record's hash and digest element, on every core.
-        let added = ParallelMap.map(upserts) { record in
-            let hash = record.contentHash
+        // Each new record's hash (unless the caller has it) and digest element, on every core.
+        let added = ParallelMap.map(Array(upserts.enumerated())) { position, record in
+            let hash = contentHashes?[position] ?? record.contentHash
             return (
                 hash,
                 keyring.digestElement(
@@ -350,11 +376,10 @@ enum RecordWrites {
             current[record.id] = Existing(revision: record.revision, contentHash: hash, changeSequence: next)
         }
         let written = keyed.map(\.0)
-        for start in stride(from: 0, to: written.count, by: batchSize) {
-            let batch = Array(written[start..<min(start + batchSize, written.count)])
+        try inBatches(written) { batch in
             try db.execute(
                 sql: "DELETE FROM removedItem WHERE id IN (\(databaseQuestionMarks(count: batch.count)))",
-                arguments: StatementArguments(batch))
+                arguments: StatementArguments(Array(batch)))
         }
         for id in removals {
             guard let old = current.removeValue(forKey: id) else { continue }
@@ -376,6 +401,6 @@ enum RecordWrites {
                 WHERE id = 1
                 """,
             arguments: [next, sealed.bytes])
-        return next
+        return Applied(sequence: next, writtenKeys: written)
     }
 }
