@@ -16,41 +16,18 @@ public struct AgentClient: VaultAccess {
         return AgentClient(socketPath: paths.agentSocket)
     }
 
-    /// Sends one request over a fresh connection.
-    public func send(_ request: AgentRequest) throws(AgentFailure) -> AgentResponse {
-        guard let socket = try UnixSocket.connect(to: socketPath, answerTimeout: Self.answerTimeout(request)) else {
+    /// Sends `call` over a fresh connection and returns its answer.
+    public func call<Call: AgentCall>(_ call: Call) throws(AgentFailure) -> Call.Answer {
+        guard let socket = try UnixSocket.connect(to: socketPath, answerTimeout: Call.patience.seconds) else {
             throw AgentFailure(.agentUnavailable, "The agent stopped. Run `coffer unlock` again.")
         }
         defer { socket.close() }
-        let frame: Data
-        do {
-            frame = try AgentProtocol.encode(request)
-        } catch {
-            throw AgentFailure(.invalidInput, "The request could not be encoded.")
-        }
-        try socket.writeFrame(frame)
-        return try AgentProtocol.decode(AgentResponse.self, from: socket.readFrame())
-    }
-
-    /// How long an answer may take: reads are local and quick; a change waits for the sync it starts
-    /// and a server request for the server, each exchange under its own deadline.
-    static func answerTimeout(_ request: AgentRequest) -> Int {
-        switch request {
-        case .status, .list, .search, .resolve, .unlock, .unlockWithPIN, .setPIN, .clearPIN, .lock, .agentState:
-            return 60
-        default:
-            return 3600
-        }
+        try socket.writeFrame(try AgentProtocol.frame(call: call))
+        return try AgentProtocol.answer(Call.Answer.self, from: socket.readFrame())
     }
 
     /// The agent's state.
-    public func state() throws(AgentFailure) -> AgentState {
-        switch try send(.agentState) {
-        case .agentState(let state): return state
-        case .failure(let failure): throw failure
-        default: throw AgentFailure(.agentUnavailable, "The agent gave an unexpected answer.")
-        }
-    }
+    public func state() throws(AgentFailure) -> AgentState { try call(ReadAgentState()) }
 
     /// Returns the running agent, starting `executable agent` in the background first if none runs.
     public static func launch(_ paths: ProfilePaths, executable: String) throws(AgentFailure) -> AgentClient {

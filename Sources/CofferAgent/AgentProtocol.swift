@@ -1,91 +1,4 @@
-public import CofferAPI
-public import CofferClient
-public import CofferModel
 public import Foundation
-
-/// A request to the vault, served by the agent over its socket or in-process when no agent runs.
-///
-/// The protocol is a few Codable enums in length-prefixed JSON frames, versioned as a whole
-/// (`AgentProtocol.version`); a peer with another version gets a clear error, never a guess.
-public enum AgentRequest: Codable, Sendable {
-    case status
-    /// Whole items passing the filter (export, import's preview, recovery).
-    case list(ItemFilter)
-    /// Whole items matching the query.
-    case search(query: String, filter: ItemFilter)
-    /// Summaries of the items passing the filter and, with a query, matching it best first: what
-    /// `coffer list` and `coffer search` print, without any item's secrets crossing the socket.
-    case summaries(filter: ItemFilter, query: String?)
-    case resolve(name: String, scope: ItemScope)
-    /// The values secret references name, in order; all or nothing.
-    case resolveReferences([SecretReference])
-    case add(Item)
-    case update(Item)
-    case trash(id: UUID)
-    case restore(id: UUID)
-    case purge(id: UUID)
-    /// Hands the agent an account key opened by the CLI, and the idle timeout.
-    case unlock(accountKey: Data, idleTimeoutSeconds: Int)
-    case unlockWithPIN(pin: String)
-    case setPIN(pin: String)
-    case clearPIN
-    case lock
-    case agentState
-    /// Syncs with the server now.
-    case sync
-    /// Syncs, putting back on the server what it lost (the user agreed).
-    case healServer
-    /// Lists the account's signed-in devices.
-    case devices
-    /// Signs a device out.
-    case revokeDevice(id: UUID)
-    /// Lists the account's events.
-    case accountEvents
-    /// Mails a new address-confirmation link unless the address is confirmed.
-    case confirmEmail
-    /// Deletions of safety nets asked for and not yet carried out.
-    case pendingDeletions
-    /// Cancels a pending deletion (no password needed: cancelling never loses data).
-    case cancelDeletion(id: UUID)
-    /// Signs this device out and makes the vault local-only.
-    case logout
-    /// Adds items recovered from an older key epoch (a device archive or the server's quarantine),
-    /// re-encrypted under the current account key; see ``VaultSession/mergeRecovered(_:)``.
-    case mergeRecovered(ItemBatch)
-    /// Imports items, finding duplicates among the vault's items here (none of them crosses the
-    /// socket), in one transaction; with `dryRun` only says what that would do.
-    case importItems(ItemBatch, duplicates: DuplicateChoice, dryRun: Bool)
-    /// Serves the vault's SSH keys on the agent's ssh-agent socket, asking before each use when
-    /// `confirmation` says how (and from then on until the agent stops).
-    case serveSSHKeys(confirmation: SSHConfirmation?)
-    /// Makes, lists, verifies or restores backups, in the folder `settings` names.
-    case backup(BackupCommand, settings: BackupSettings)
-}
-
-/// The answer to an `AgentRequest`.
-public enum AgentResponse: Codable, Sendable {
-    case done
-    case item(Item)
-    case items(ItemBatch)
-    /// Values of secret references, in the order asked.
-    case values([String])
-    case summaries(SummaryBatch)
-    case status(VaultStatus)
-    case agentState(AgentState)
-    case syncReport(SyncReport)
-    case devices([DeviceSummary])
-    case events([AccountEvent])
-    case deletions([PendingDeletion])
-    case emailConfirmation(EmailConfirmation)
-    case merged(RecoveryMerge)
-    case imported(ImportOutcome)
-    case backupCreated(path: String)
-    case backups([BackupListing])
-    case restored(RestoreSummary)
-    case serverBackups([ServerBackup])
-    case sshAgent(SSHAgentStatus)
-    case failure(AgentFailure)
-}
 
 /// What the agent holds.
 public struct AgentState: Codable, Sendable, Equatable {
@@ -109,38 +22,115 @@ public struct AgentState: Codable, Sendable, Equatable {
 
 /// Framing shared by both ends of the socket.
 ///
-/// A frame is a 4-byte big-endian length of the JSON envelope, the envelope (`{"version":N,
-/// "body":…}`, written by `JSONEncoder`), then the item section that ``ItemBatch`` values write
-/// their items into.
+/// A frame is a 4-byte big-endian length of the JSON envelope, the envelope, then the item section
+/// that ``Batch`` values write their elements into. A call's envelope is `{"version":N,"call":NAME,
+/// "body":…}`; an answer's is `{"version":N,"answer":…}` or `{"version":N,"failure":…}`. The
+/// protocol is versioned as a whole: a peer of another version gets a clear error, never a guess.
 public enum AgentProtocol {
-    /// Bumped on any incompatible change to the enums above or to the framing.
-    public static let version = 6
+    /// Bumped on any incompatible change to a call, an answer or the framing.
+    public static let version = 7
     /// The largest frame either side accepts (a listing of a very large vault fits).
     static let maximumFrame = 512 * 1024 * 1024
 
-    struct VersionOnly: Codable { var version: Int }
+    private struct VersionOnly: Codable { var version: Int }
 
-    struct Envelope<Body: Codable>: Codable {
+    private struct CallName: Codable {
         var version: Int
-        var body: Body
+        var call: String
     }
 
-    static func encode<Body: Codable>(_ body: Body) throws -> Data {
+    private struct CallEnvelope<Call: AgentCall>: Codable {
+        var version: Int
+        var call: String
+        var body: Call
+    }
+
+    private struct AnswerEnvelope<Answer: Codable>: Codable {
+        var version: Int
+        var answer: Answer?
+        var failure: AgentFailure?
+    }
+
+    /// The frame that carries `call`.
+    static func frame<Call: AgentCall>(call: Call) throws(AgentFailure) -> Data {
+        do {
+            return try frame(CallEnvelope(version: version, call: Call.name, body: call))
+        } catch {
+            throw AgentFailure(.invalidInput, "The request could not be encoded.")
+        }
+    }
+
+    /// The call a frame carries, of whichever type its name says.
+    static func call(from frame: Data) throws(AgentFailure) -> any AgentCall {
+        let parts = try envelope(of: frame)
+        guard let name = try? JSONDecoder().decode(CallName.self, from: parts.envelope) else { throw malformed }
+        guard let type = AgentCalls.byName[name.call] else {
+            throw AgentFailure(
+                .agentUnavailable,
+                "The agent does not know the request '\(name.call)'. Run `coffer lock` and unlock again.")
+        }
+        return try body(of: type, parts)
+    }
+
+    private static func body<Call: AgentCall>(of type: Call.Type, _ parts: (envelope: Data, items: Data))
+        throws(AgentFailure) -> Call
+    {
+        guard let envelope = try? decoder(parts.items).decode(CallEnvelope<Call>.self, from: parts.envelope) else {
+            throw malformed
+        }
+        return envelope.body
+    }
+
+    /// The frame that answers with `result`; a failure frame when the answer cannot be encoded.
+    static func frame<Answer: Codable>(answer result: Result<Answer, AgentFailure>) -> Data {
+        let envelope: AnswerEnvelope<Answer> =
+            switch result {
+            case .success(let answer): AnswerEnvelope(version: version, answer: answer)
+            case .failure(let failure): AnswerEnvelope(version: version, failure: failure)
+            }
+        if let data = try? frame(envelope) { return data }
+        let failure = AgentFailure(.storage, "The agent could not encode its answer.")
+        // Encoding a failure alone cannot fail: it is a few strings.
+        return (try? frame(AnswerEnvelope<Answer>(version: version, failure: failure))) ?? Data()
+    }
+
+    /// The answer a frame carries: `Answer`, or the failure it reports.
+    static func answer<Answer: Codable>(_ type: Answer.Type, from frame: Data) throws(AgentFailure) -> Answer {
+        let parts = try envelope(of: frame)
+        let envelope: AnswerEnvelope<Answer>
+        do {
+            envelope = try decoder(parts.items).decode(AnswerEnvelope<Answer>.self, from: parts.envelope)
+        } catch {
+            throw malformed
+        }
+        if let failure = envelope.failure { throw failure }
+        guard let answer = envelope.answer else { throw malformed }
+        return answer
+    }
+
+    private static func frame(_ envelope: some Encodable) throws -> Data {
         let section = ItemSection.Writer()
         let encoder = JSONEncoder()
         encoder.userInfo[ItemSection.key] = section
-        let envelope = try encoder.encode(Envelope(version: version, body: body))
-        var length = UInt32(envelope.count).bigEndian
+        let json = try encoder.encode(envelope)
+        var length = UInt32(json.count).bigEndian
         var frame = Data(bytes: &length, count: 4)
-        frame.reserveCapacity(4 + envelope.count + section.byteCount)
-        frame.append(envelope)
+        frame.reserveCapacity(4 + json.count + section.byteCount)
+        frame.append(json)
         section.append(to: &frame)
         return frame
     }
 
-    static func decode<Body: Codable>(_ type: Body.Type, from frame: Data) throws(AgentFailure) -> Body {
-        let parts = split(frame)
-        guard let parts, let peer = try? JSONDecoder().decode(VersionOnly.self, from: parts.envelope) else {
+    private static func decoder(_ items: Data) -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.userInfo[ItemSection.key] = ItemSection.Reader(items)
+        return decoder
+    }
+
+    /// The envelope and item section of a frame of this protocol version.
+    private static func envelope(of frame: Data) throws(AgentFailure) -> (envelope: Data, items: Data) {
+        guard let parts = split(frame), let peer = try? JSONDecoder().decode(VersionOnly.self, from: parts.envelope)
+        else {
             // A peer of protocol 5 or earlier sent its envelope alone; name its version if it says one.
             if let peer = try? JSONDecoder().decode(VersionOnly.self, from: frame), peer.version != version {
                 throw mismatch(peer.version)
@@ -150,10 +140,7 @@ public enum AgentProtocol {
                 "The agent sent a message this version of Coffer cannot read. Run `coffer lock` and unlock again.")
         }
         guard peer.version == version else { throw mismatch(peer.version) }
-        let decoder = JSONDecoder()
-        decoder.userInfo[ItemSection.key] = ItemSection.Reader(parts.items)
-        guard let envelope = try? decoder.decode(Envelope<Body>.self, from: parts.envelope) else { throw malformed }
-        return envelope.body
+        return parts
     }
 
     static let malformed = AgentFailure(

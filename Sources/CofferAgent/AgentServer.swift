@@ -120,29 +120,29 @@ public final class AgentServer {
     private func serve(_ connection: UnixSocket) -> Bool {
         // Only processes of the agent's own user may talk to it; the directory is owner-only too.
         guard let uid = connection.peerUID, uid == getuid() else { return true }
-        let response: AgentResponse
+        let answer: Data
         do {
-            let request = try AgentProtocol.decode(AgentRequest.self, from: connection.readFrame())
-            if case .sync = request, let session, let syncs {
+            let call = try AgentProtocol.call(from: connection.readFrame())
+            if let sync = call as? SyncNow, !sync.healsServer, let session, let syncs {
                 lastActivity = .now
                 syncs.request(store: session.store, keyring: session.keyring, reply: connection)
                 return false
             }
             syncRequested = false
-            response = handle(request)
+            answer = answerFrame(call)
         } catch {
-            response = .failure(AgentFailure(error))
+            answer = AgentProtocol.frame(answer: Result<Done, AgentFailure>.failure(error))
         }
         if syncRequested, let session, let syncs {
             // The change is saved; its answer waits for the sync it started, other commands do not.
             syncRequested = false
             lastActivity = .now
-            syncs.request(store: session.store, keyring: session.keyring, reply: connection, answer: response)
+            syncs.request(store: session.store, keyring: session.keyring, reply: connection, answer: answer)
             runDeferredWork()
             return false
         }
         lastActivity = .now
-        if let data = try? AgentProtocol.encode(response) { try? connection.writeFrame(data) }
+        try? connection.writeFrame(answer)
         // Work the answer does not wait for (backups), done once the client has it.
         runDeferredWork()
         return true
@@ -155,75 +155,89 @@ public final class AgentServer {
         for step in work { step() }
     }
 
-    private func handle(_ request: AgentRequest) -> AgentResponse {
-        switch request {
-        case .unlock(let accountKey, let timeout):
-            return unlock({ try VaultSetup.keyring(store: $0, accountKeyBytes: accountKey) }, timeout: timeout)
-        case .unlockWithPIN(let pin):
-            return unlockWithPIN(pin)
-        case .setPIN(let pin):
-            guard let session else { return .failure(Self.lockedFailure) }
-            do {
-                pinEnvelope = try PINEnvelope(pin: pin, keyring: session.keyring)
-                return .done
-            } catch {
-                return .failure(AgentFailure(error))
-            }
-        case .clearPIN:
-            pinEnvelope = nil
-            if session == nil { isFinished = true }
-            return .done
-        case .lock:
-            let held = session
-            afterResponse.append { [paths] in Self.backUpBeforeLock(held, paths: paths) }
-            session = nil
-            sshAgent?.forgetKeys()
-            if pinEnvelope == nil { isFinished = true }
-            return .done
-        case .agentState:
-            return .agentState(state)
-        case .serveSSHKeys(let confirmation):
-            guard let session, let sshAgent else { return .failure(Self.lockedFailure) }
-            do {
-                return .sshAgent(try sshAgent.start(confirmation: confirmation, session: session))
-            } catch {
-                return .failure(error)
-            }
-        default:
-            guard let session else { return .failure(Self.lockedFailure) }
-            var handler = VaultRequestHandler(session: session, isLocked: false, pinEnabled: pinEnvelope != nil)
-            handler.schedule = { [unowned self] work in afterResponse.append(work) }
-            handler.syncInBackground = { [unowned self] in syncRequested = true }
-            return handler.handle(
-                request)
+    /// The answer to `call`, framed: the agent answers calls about its key itself, vault calls on
+    /// its session.
+    private func answerFrame(_ call: any AgentCall) -> Data {
+        if let call = call as? any KeyHolderCall { return answerFrame(keyHolderCall: call) }
+        guard let call = call as? any VaultCall else {
+            return AgentProtocol.frame(answer: Result<Done, AgentFailure>.failure(AgentProtocol.malformed))
         }
+        return answerFrame(vaultCall: call)
     }
 
-    private var state: AgentState {
+    private func answerFrame<Call: KeyHolderCall>(keyHolderCall call: Call) -> Data {
+        AgentProtocol.frame(
+            answer: Result { () throws(AgentFailure) -> Call.Answer in
+                do { return try call.answer(by: self) } catch { throw AgentFailure(error) }
+            })
+    }
+
+    private func answerFrame<Call: VaultCall>(vaultCall call: Call) -> Data {
+        guard let session else {
+            return AgentProtocol.frame(answer: Result<Call.Answer, _>.failure(Self.lockedFailure))
+        }
+        var vault = VaultContext(session: session, isLocked: false, pinEnabled: pinEnvelope != nil)
+        vault.schedule = { [unowned self] work in afterResponse.append(work) }
+        vault.syncInBackground = { [unowned self] in syncRequested = true }
+        return AgentProtocol.frame(answer: Result { () throws(AgentFailure) in try vault.answer(call) })
+    }
+
+    // MARK: What the key-holder calls do
+
+    /// What the agent holds.
+    var state: AgentState {
         AgentState(
             isUnlocked: session != nil, hasPIN: pinEnvelope != nil,
             pinAttemptsLeft: pinEnvelope?.attemptsLeft ?? 0, idleTimeoutSeconds: idleTimeoutSeconds)
     }
 
-    private func unlock(_ makeKeyring: (VaultStore) throws -> Keyring, timeout: Int?) -> AgentResponse {
-        do {
-            let store = try VaultStore.open(at: paths.vaultFile)
-            let session = try VaultSession(store: store, keyring: try makeKeyring(store))
-            self.session = session
-            if let timeout { idleTimeoutSeconds = max(1, timeout) }
-            afterResponse.append { try? session.saveIndexCache() }
-            afterResponse.append { [paths] in try? BackupService.automatic(for: session, paths: paths)?.daily() }
-            afterResponse.append { coffer_release_free_memory() }
-            return .agentState(state)
-        } catch {
-            return .failure(AgentFailure(error))
-        }
+    /// Opens the vault with an account key the CLI derived.
+    func unlock(accountKey: Data, idleTimeoutSeconds timeout: Int) throws -> AgentState {
+        try unlock({ try VaultSetup.keyring(store: $0, accountKeyBytes: accountKey) }, timeout: timeout)
     }
 
-    private func unlockWithPIN(_ pin: String) -> AgentResponse {
+    /// Keeps a PIN-wrapped copy of the key in memory.
+    func setPIN(_ pin: String) throws {
+        guard let session else { throw Self.lockedFailure }
+        pinEnvelope = try PINEnvelope(pin: pin, keyring: session.keyring)
+    }
+
+    /// Erases the PIN-wrapped copy; an agent holding nothing then exits.
+    func clearPIN() {
+        pinEnvelope = nil
+        if session == nil { isFinished = true }
+    }
+
+    /// Forgets the key once the answer is sent (backing up changes held back first).
+    func lock() {
+        let held = session
+        afterResponse.append { [paths] in Self.backUpBeforeLock(held, paths: paths) }
+        session = nil
+        sshAgent?.forgetKeys()
+        if pinEnvelope == nil { isFinished = true }
+    }
+
+    /// Serves the vault's SSH keys on the ssh-agent socket.
+    func serveSSHKeys(_ confirmation: SSHConfirmation?) throws -> SSHAgentStatus {
+        guard let session, let sshAgent else { throw Self.lockedFailure }
+        return try sshAgent.start(confirmation: confirmation, session: session)
+    }
+
+    private func unlock(_ makeKeyring: (VaultStore) throws -> Keyring, timeout: Int?) throws -> AgentState {
+        let store = try VaultStore.open(at: paths.vaultFile)
+        let session = try VaultSession(store: store, keyring: try makeKeyring(store))
+        self.session = session
+        if let timeout { idleTimeoutSeconds = max(1, timeout) }
+        afterResponse.append { try? session.saveIndexCache() }
+        afterResponse.append { [paths] in try? BackupService.automatic(for: session, paths: paths)?.daily() }
+        afterResponse.append { coffer_release_free_memory() }
+        return state
+    }
+
+    /// Opens the vault with the PIN-wrapped key; wrong PINs count down to erasing it.
+    func unlock(pin: String) throws -> AgentState {
         guard var envelope = pinEnvelope else {
-            return .failure(
-                AgentFailure(.locked, "Quick unlock by PIN is not set up. Unlock with your master password."))
+            throw AgentFailure(.locked, "Quick unlock by PIN is not set up. Unlock with your master password.")
         }
         let accountKey: AccountKey
         do {
@@ -233,18 +247,16 @@ public final class AgentServer {
             pinEnvelope = envelope.attemptsLeft > 0 ? envelope : nil
             if pinEnvelope == nil && session == nil { isFinished = true }
             if envelope.attemptsLeft > 0 {
-                return .failure(
-                    AgentFailure(
-                        .wrongSecret,
-                        "Wrong PIN; \(envelope.attemptsLeft) attempt(s) left before quick unlock is turned off."))
-            }
-            return .failure(
-                AgentFailure(
+                throw AgentFailure(
                     .wrongSecret,
-                    "Wrong PIN \(PINEnvelope.maximumAttempts) times: quick unlock is now off and its key erased. Your vault is untouched; unlock with your master password."
-                ))
+                    "Wrong PIN; \(envelope.attemptsLeft) attempt(s) left before quick unlock is turned off.")
+            }
+            throw AgentFailure(
+                .wrongSecret,
+                "Wrong PIN \(PINEnvelope.maximumAttempts) times: quick unlock is now off and its key erased. Your vault is untouched; unlock with your master password."
+            )
         }
-        return unlock(
+        return try unlock(
             { store in
                 let header = try store.header()
                 return Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)

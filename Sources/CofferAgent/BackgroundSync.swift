@@ -26,8 +26,8 @@ final class BackgroundSync {
     private let outcome = OutcomeBox()
     private var isRunning = false
     private var runAgain = false
-    /// A connection waiting for a run, and the answer it gets then (`nil`: the sync report).
-    private typealias Waiter = (connection: UnixSocket, answer: AgentResponse?)
+    /// A connection waiting for a run, and the answer frame it gets then (`nil`: the sync report).
+    private typealias Waiter = (connection: UnixSocket, answer: Data?)
     /// Connections waiting for the run in progress, and for the one after it.
     private var waiting: [Waiter] = []
     private var waitingForNext: [Waiter] = []
@@ -51,7 +51,7 @@ final class BackgroundSync {
 
     /// Asks for a sync of `store`; `connection`, if given, gets `answer` — or, when that is `nil`,
     /// the sync's report — once the sync has run.
-    func request(store: VaultStore, keyring: Keyring, reply connection: UnixSocket?, answer: AgentResponse? = nil) {
+    func request(store: VaultStore, keyring: Keyring, reply connection: UnixSocket?, answer: Data? = nil) {
         latest = (store, keyring)
         if isRunning {
             runAgain = true
@@ -87,15 +87,9 @@ final class BackgroundSync {
         _ = read(wakeDescriptor, &buffer, buffer.count)
         guard let result = outcome.take() else { return nil }
         isRunning = false
-        let response: AgentResponse =
-            switch result {
-            case .success(let report): .syncReport(report)
-            case .failure(let failure): .failure(failure)
-            }
-        let report = try? AgentProtocol.encode(response)
+        let report = AgentProtocol.frame(answer: result)
         for waiter in waiting {
-            let data = waiter.answer.flatMap { try? AgentProtocol.encode($0) } ?? report
-            if let data { try? waiter.connection.writeFrame(data) }
+            try? waiter.connection.writeFrame(waiter.answer ?? report)
             waiter.connection.close()
         }
         waiting = waitingForNext

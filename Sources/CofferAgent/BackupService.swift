@@ -41,25 +41,6 @@ public struct BackupSettings: Codable, Sendable, Equatable {
     }
 }
 
-/// A backup operation, as the CLI asks the agent (or its own session) for it.
-public enum BackupCommand: Codable, Sendable {
-    /// Make a backup now.
-    case create
-    /// List the folder.
-    case list
-    /// Open one completely.
-    case verify(path: String, secret: BackupSecretInput?)
-    /// Restore one.
-    case restore(path: String, mode: RestoreMode, dryRun: Bool, secret: BackupSecretInput?)
-    /// Keep a copy of one on the sync server.
-    case upload(path: String)
-    /// List the copies kept on the sync server.
-    case serverList
-    /// Download a copy from the sync server into the backup folder; one from before an account reset
-    /// needs a secret of its time (`secret`).
-    case download(id: UUID, secret: BackupSecretInput?)
-}
-
 /// One backup as `coffer backup list` shows it.
 public struct BackupListing: Codable, Sendable, Equatable {
     /// The file.
@@ -195,24 +176,6 @@ public struct BackupService {
     /// invalid (the `coffer backup` commands report that; automatic backups stay quiet).
     public static func automatic(for session: VaultSession, paths: ProfilePaths) -> BackupService? {
         (try? BackupSettings(paths: paths)).map { BackupService(session: session, settings: $0) }
-    }
-
-    /// Runs a command from the CLI.
-    public func handle(_ command: BackupCommand) throws -> AgentResponse {
-        switch command {
-        case .create: return .backupCreated(path: try create())
-        case .list: return .backups(try list())
-        case .verify(let path, let secret): return .backups([try verify(path, secret: secret)])
-        case .restore(let path, let mode, let dryRun, let secret):
-            return .restored(try restore(path, mode: mode, dryRun: dryRun, secret: secret))
-        case .upload(let path):
-            try upload(path)
-            return .backupCreated(path: path)
-        case .serverList:
-            return .serverBackups(try server { api, token in try await api.backups(token: token) })
-        case .download(let id, let secret):
-            return .backupCreated(path: try download(id, secret: secret))
-        }
     }
 
     /// Keeps a copy of the backup at `path` on the sync server (sealed: the server cannot open it).

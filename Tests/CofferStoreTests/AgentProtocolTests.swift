@@ -42,18 +42,14 @@ struct AgentProtocolTests {
     func batchesRoundTrip() throws {
         for count in [0, 3, ParallelMap.threshold + 517] {
             let sent = Self.variedItems(count)
-            let frame = try AgentProtocol.encode(
-                AgentRequest.importItems(ItemBatch(sent), duplicates: .merge, dryRun: true))
-            guard
-                case .importItems(let batch, let duplicates, let dryRun) = try AgentProtocol.decode(
-                    AgentRequest.self, from: frame)
-            else {
+            let frame = try AgentProtocol.frame(call: ImportItems(sent, duplicates: .merge, dryRun: true))
+            guard let call = try AgentProtocol.call(from: frame) as? ImportItems else {
                 Issue.record("another request came back")
                 continue
             }
-            #expect(batch.elements == sent.map(Self.asSealed))
-            #expect(duplicates == .merge && dryRun)
-            for (item, received) in zip(sent, batch.elements) {
+            #expect(call.items.elements == sent.map(Self.asSealed))
+            #expect(call.duplicates == .merge && call.dryRun)
+            for (item, received) in zip(sent, call.items.elements) {
                 #expect(abs(item.modified.timeIntervalSince(received.modified)) < 1e-6)
             }
         }
@@ -62,49 +58,43 @@ struct AgentProtocolTests {
     @Test("an answer with items and an answer without items both round-trip")
     func answers() throws {
         let items = Self.variedItems(20)
-        let listing = try AgentProtocol.decode(
-            AgentResponse.self, from: AgentProtocol.encode(AgentResponse.items(ItemBatch(items))))
-        guard case .items(let batch) = listing else { throw AgentFailure(.invalidInput, "not items") }
-        #expect(batch.elements == items.map(Self.asSealed))
-        let single = try AgentProtocol.decode(
-            AgentResponse.self, from: AgentProtocol.encode(AgentResponse.item(items[1])))
-        guard case .item(let item) = single else { throw AgentFailure(.invalidInput, "not an item") }
-        #expect(item == items[1])
+        let listing = try AgentProtocol.answer(
+            ItemBatch.self, from: AgentProtocol.frame(answer: .success(ItemBatch(items))))
+        #expect(listing.elements == items.map(Self.asSealed))
+        let single = try AgentProtocol.answer(Item.self, from: AgentProtocol.frame(answer: .success(items[1])))
+        #expect(single == items[1])
     }
 
     @Test("summaries come back exactly, dates to the bit; every truncation and an impossible length are refused")
     func summaries() throws {
         let summaries = Self.variedItems(40).map(ItemSummary.init)
-        let frame = try AgentProtocol.encode(AgentResponse.summaries(SummaryBatch(summaries)))
-        guard case .summaries(let batch) = try AgentProtocol.decode(AgentResponse.self, from: frame) else {
-            throw AgentFailure(.invalidInput, "not summaries")
-        }
-        #expect(batch.elements == summaries)
+        let frame = AgentProtocol.frame(answer: .success(SummaryBatch(summaries)))
+        #expect(try AgentProtocol.answer(SummaryBatch.self, from: frame).elements == summaries)
         for length in stride(from: 0, to: frame.count, by: 3) {
             #expect(throws: AgentFailure.self) {
-                try AgentProtocol.decode(AgentResponse.self, from: frame.prefix(length))
+                try AgentProtocol.answer(SummaryBatch.self, from: frame.prefix(length))
             }
         }
         // The first summary's type claims 2 GiB: refused whole, nothing read past the frame.
         let section = 4 + frame.prefix(4).reduce(0) { $0 << 8 | Int($1) }
         var hostile = frame
         hostile.replaceSubrange((section + 8 + 16)..<(section + 8 + 20), with: [0x7F, 0xFF, 0xFF, 0xFF])
-        #expect(throws: AgentFailure.self) { try AgentProtocol.decode(AgentResponse.self, from: hostile) }
+        #expect(throws: AgentFailure.self) { try AgentProtocol.answer(SummaryBatch.self, from: hostile) }
     }
 
     @Test("every truncation of a frame is refused as malformed, never read past its end")
     func truncations() throws {
-        let frame = try AgentProtocol.encode(AgentRequest.mergeRecovered(ItemBatch(Self.variedItems(12))))
+        let frame = try AgentProtocol.frame(call: MergeRecovered(Self.variedItems(12)))
         for length in 0..<frame.count {
             #expect(throws: AgentFailure.self) {
-                try AgentProtocol.decode(AgentRequest.self, from: frame.prefix(length))
+                try AgentProtocol.call(from: frame.prefix(length))
             }
         }
     }
 
     @Test("impossible counts and lengths in the item section are refused before any allocation")
     func hostileSection() throws {
-        let frame = try AgentProtocol.encode(AgentRequest.mergeRecovered(ItemBatch(Self.variedItems(2))))
+        let frame = try AgentProtocol.frame(call: MergeRecovered(Self.variedItems(2)))
         let envelopeLength = frame.prefix(4).reduce(0) { $0 << 8 | Int($1) }
         let section = 4 + envelopeLength
         for (offset, bytes) in [
@@ -114,28 +104,85 @@ struct AgentProtocolTests {
         ] as [(Int, [UInt8])] {
             var hostile = frame
             hostile.replaceSubrange(offset..<(offset + 4), with: bytes)
-            #expect(throws: AgentFailure.self) { try AgentProtocol.decode(AgentRequest.self, from: hostile) }
+            #expect(throws: AgentFailure.self) { try AgentProtocol.call(from: hostile) }
         }
         var trailing = frame
         trailing.append(contentsOf: [0, 0, 0, 9])
-        #expect(throws: AgentFailure.self) { try AgentProtocol.decode(AgentRequest.self, from: trailing) }
+        #expect(throws: AgentFailure.self) { try AgentProtocol.call(from: trailing) }
         var numbered = frame
         let envelope = String(decoding: frame[4..<section], as: UTF8.self)
         let renumbered = Data(envelope.replacingOccurrences(of: ":0}", with: ":1}").utf8)
         numbered.replaceSubrange(4..<section, with: renumbered)
         #expect(renumbered != frame[4..<section], "the batch number was found in the envelope")
-        #expect(throws: AgentFailure.self) { try AgentProtocol.decode(AgentRequest.self, from: numbered) }
+        #expect(throws: AgentFailure.self) { try AgentProtocol.call(from: numbered) }
     }
 
-    @Test("a peer of protocol version 5 (envelope only) is told the versions, not a parse error")
-    func olderPeer() {
-        let old = Data(#"{"version":5,"body":{"status":{}}}"#.utf8)
-        do {
-            _ = try AgentProtocol.decode(AgentRequest.self, from: old)
-            Issue.record("a version 5 frame was accepted")
-        } catch {
-            #expect(error.message.contains("protocol version 5"))
-            #expect(error.message.contains("speaks \(AgentProtocol.version)"))
+    @Test("a peer of protocol version 5 (envelope only) or 6 (a framed request enum) is told the versions")
+    func olderPeers() {
+        let version5 = Data(#"{"version":5,"body":{"status":{}}}"#.utf8)
+        let envelope6 = Data(#"{"version":6,"body":{"status":{}}}"#.utf8)
+        let version6 = Data([0, 0, 0, UInt8(envelope6.count)]) + envelope6
+        for (frame, version) in [(version5, 5), (version6, 6)] {
+            do {
+                _ = try AgentProtocol.call(from: frame)
+                Issue.record("a version \(version) frame was accepted")
+            } catch {
+                #expect(error.message.contains("protocol version \(version)"))
+                #expect(error.message.contains("speaks \(AgentProtocol.version)"))
+            }
         }
+    }
+
+    @Test("every call has a name of its own and comes back as the call it was")
+    func vocabulary() throws {
+        #expect(AgentCalls.byName.count == AgentCalls.all.count, "two calls share a name")
+        let calls: [any AgentCall] = [
+            ReadStatus(), ResolveItem("github", scope: .trash), SyncNow(healsServer: true), CancelDeletion(id: UUID()),
+            UnlockVault(accountKey: Data(repeating: 7, count: 32), idleTimeoutSeconds: 90), LockVault(),
+        ]
+        for call in calls {
+            let back = try AgentProtocol.call(from: AgentProtocol.frame(call: call))
+            #expect(type(of: back) == type(of: call))
+            #expect(String(describing: back) == String(describing: call))
+        }
+    }
+
+    @Test("an unknown call, a body that does not fit its name, and an answer of another type are refused")
+    func mismatches() throws {
+        let unknown = try AgentProtocol.frame(call: ReadStatus())
+        let renamed = Self.replacing(#""call":"status""#, with: #""call":"format-disk""#, in: unknown)
+        #expect(throws: AgentFailure.self) { try AgentProtocol.call(from: renamed) }
+        do {
+            _ = try AgentProtocol.call(from: renamed)
+        } catch {
+            #expect(error.message.contains("format-disk"))
+        }
+        // A body that is not the named call's: a trash call's id read as an update's item.
+        let trash = try AgentProtocol.frame(call: TrashItem(id: UUID()))
+        let misnamed = Self.replacing(#""call":"trash""#, with: #""call":"update""#, in: trash)
+        #expect(throws: AgentFailure.self) { try AgentProtocol.call(from: misnamed) }
+        // An answer of one type read as another, and an envelope with neither answer nor failure.
+        let count = AgentProtocol.frame(answer: Result<[String], AgentFailure>.success(["a"]))
+        #expect(throws: AgentFailure.self) { try AgentProtocol.answer(Item.self, from: count) }
+        let empty = Data(#"{"version":\#(AgentProtocol.version)}"#.utf8)
+        #expect(throws: AgentFailure.self) {
+            try AgentProtocol.answer(Done.self, from: Data([0, 0, 0, UInt8(empty.count)]) + empty)
+        }
+    }
+
+    @Test("a failure answers any call with that failure, whole")
+    func failures() throws {
+        let failure = AgentFailure(.ambiguous, "Which one?", candidates: Self.variedItems(3).map(ItemSummary.init))
+        let frame = AgentProtocol.frame(answer: Result<Item, AgentFailure>.failure(failure))
+        #expect(throws: failure) { try AgentProtocol.answer(Item.self, from: frame) }
+    }
+
+    /// `frame` with `old` replaced by `new` in its JSON envelope, the length prefix adjusted.
+    static func replacing(_ old: String, with new: String, in frame: Data) -> Data {
+        let length = frame.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+        let envelope = String(decoding: frame[4..<(4 + length)], as: UTF8.self).replacingOccurrences(of: old, with: new)
+        let bytes = Data(envelope.utf8)
+        var count = UInt32(bytes.count).bigEndian
+        return Data(bytes: &count, count: 4) + bytes + frame[(4 + length)...]
     }
 }

@@ -38,7 +38,7 @@ struct Add: ParsableCommand {
             var itemFlags = flags
             itemFlags.generate = false
             try itemFlags.apply(to: &item, isNew: true)
-            let saved = try vault.item(.add(item))
+            let saved = try vault.call(AddItem(item))
             if output.json { return try Output.printRecord(saved, reveal: false, asJSON: true) }
             print(saved.value(of: "public-key") ?? "")
             return Terminal.note("Added SSH key \"\(saved.title)\" (\(saved.id.uuidString.lowercased())).")
@@ -72,7 +72,7 @@ struct Add: ParsableCommand {
             }
         }
         try validateTOTP(item)
-        let saved = try vault.item(.add(item))
+        let saved = try vault.call(AddItem(item))
         if output.json { return try Output.printRecord(saved, reveal: false, asJSON: true) }
         print(saved.id.uuidString.lowercased())
         Terminal.note("Added \(type.displayName.lowercased()) \"\(saved.title)\".")

@@ -34,10 +34,10 @@ struct AttachmentCommand: ParsableCommand {
                 throw AgentFailure(.invalidInput, "Cannot read \(file); check its permissions. Nothing was changed.")
             }
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            var found = try vault.item(.resolve(name: item, scope: .live))
+            var found = try vault.call(ResolveItem(item, scope: .live))
             let attachment = Attachment(name: name ?? (file as NSString).lastPathComponent, data: data)
             try found.attach(attachment)
-            let saved = try vault.item(.update(found))
+            let saved = try vault.call(UpdateItem(found))
             Terminal.note("Attached \(attachment.name) (\(data.count) bytes) to \"\(saved.title)\".")
         }
     }
@@ -54,10 +54,10 @@ struct AttachmentCommand: ParsableCommand {
 
         func run() throws {
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            var found = try vault.item(.resolve(name: item, scope: .live))
+            var found = try vault.call(ResolveItem(item, scope: .live))
             _ = try Save.attachment(named: name, of: found)
             found.attachments.removeAll { $0.name == name }
-            let saved = try vault.item(.update(found))
+            let saved = try vault.call(UpdateItem(found))
             Terminal.note("Removed \(name) from \"\(saved.title)\".")
         }
     }
@@ -74,7 +74,7 @@ struct AttachmentCommand: ParsableCommand {
 
         func run() throws {
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            let attachment = try Self.attachment(named: name, of: vault.item(.resolve(name: item, scope: .all)))
+            let attachment = try Self.attachment(named: name, of: vault.call(ResolveItem(item, scope: .all)))
             guard !FileManager.default.fileExists(atPath: output) else {
                 throw AgentFailure(
                     .invalidInput, "\(output) already exists; choose a new file name. Nothing was written.")

@@ -19,17 +19,19 @@ struct BackupCommandGroup: ParsableCommand {
             """,
         subcommands: [Create.self, List.self, Verify.self, Restore.self, Download.self, DeleteRemote.self])
 
-    /// Sends a backup command to the unlocked vault, retrying with the backup's own secret when the
-    /// current keys do not open it and one was given.
-    static func send(_ command: (BackupSecretInput?) -> BackupCommand, secrets: SecretOptions, recoveryCode: String?)
-        throws -> AgentResponse
-    {
+    /// Answers a backup call on the unlocked vault, asking again with the backup's own secret when
+    /// the current keys do not open it and one was given. `make` builds the call from the settings
+    /// and that secret.
+    static func call<Call: VaultCall>(
+        secrets: SecretOptions, recoveryCode: String?, _ make: (BackupSettings, BackupSecretInput?) -> Call
+    ) throws -> Call.Answer {
         let reader = secrets.reader()
         let vault = try VaultConnector(secrets: reader).open()
         let settings = try BackupSettings(paths: ProfilePaths())
-        var response = try vault.send(.backup(command(nil), settings: settings))
-        if case .failure(let failure) = response, failure.kind == .wrongSecret {
-            let secret: BackupSecretInput?
+        do {
+            return try vault.call(make(settings, nil))
+        } catch let failure where failure.kind == .wrongSecret {
+            let secret: BackupSecretInput
             if let recoveryCode {
                 secret = .recoveryCode(
                     recoveryCode == "-" ? try reader.standardInputLine("Recovery code: ") : recoveryCode)
@@ -39,12 +41,10 @@ struct BackupCommandGroup: ParsableCommand {
                 Terminal.note(failure.message)
                 secret = .password(try reader.require("Password that opens this backup: "))
             } else {
-                secret = nil
+                throw failure
             }
-            if let secret { response = try vault.send(.backup(command(secret), settings: settings)) }
+            return try vault.call(make(settings, secret))
         }
-        if case .failure(let failure) = response { throw failure }
-        return response
     }
 
     struct Create: ParsableCommand {
@@ -55,13 +55,14 @@ struct BackupCommandGroup: ParsableCommand {
         var upload = false
 
         func run() throws {
-            guard
-                case .backupCreated(let path) = try BackupCommandGroup.send(
-                    { _ in .create }, secrets: secrets, recoveryCode: nil)
-            else { throw AgentFailure(.storage, "The backup was not made.") }
+            let path = try BackupCommandGroup.call(secrets: secrets, recoveryCode: nil) { settings, _ in
+                CreateBackup(settings: settings)
+            }
             print(path)
             if upload {
-                _ = try BackupCommandGroup.send({ _ in .upload(path: path) }, secrets: secrets, recoveryCode: nil)
+                _ = try BackupCommandGroup.call(secrets: secrets, recoveryCode: nil) { settings, _ in
+                    UploadBackup(path: path, settings: settings)
+                }
                 Terminal.note("A copy is kept on the sync server (sealed; the server cannot open it).")
             }
         }
@@ -77,20 +78,18 @@ struct BackupCommandGroup: ParsableCommand {
 
         func run() throws {
             if server { return try listServer() }
-            guard
-                case .backups(let backups) = try BackupCommandGroup.send(
-                    { _ in .list }, secrets: secrets, recoveryCode: nil)
-            else { throw AgentFailure(.storage, "The backups could not be listed.") }
+            let backups = try BackupCommandGroup.call(secrets: secrets, recoveryCode: nil) { settings, _ in
+                ListBackups(settings: settings)
+            }
             if output.json { return try Output.json(backups) }
             if backups.isEmpty { Terminal.note("No backups yet; `coffer backup create` makes one.") }
             for backup in backups { print(Self.describe(backup)) }
         }
 
         private func listServer() throws {
-            guard
-                case .serverBackups(let backups) = try BackupCommandGroup.send(
-                    { _ in .serverList }, secrets: secrets, recoveryCode: nil)
-            else { throw AgentFailure(.server, "The server's backups could not be listed.") }
+            let backups = try BackupCommandGroup.call(secrets: secrets, recoveryCode: nil) { settings, _ in
+                ListServerBackups(settings: settings)
+            }
             if output.json { return try Output.json(backups) }
             if backups.isEmpty {
                 Terminal.note("The server keeps no backups; `coffer backup create --upload` stores one.")
@@ -132,11 +131,9 @@ struct BackupCommandGroup: ParsableCommand {
 
         func run() throws {
             let file = absolute(path)
-            guard
-                case .backups(let result) = try BackupCommandGroup.send(
-                    { .verify(path: file, secret: $0) }, secrets: secrets, recoveryCode: recoveryCode),
-                let backup = result.first
-            else { throw AgentFailure(.storage, "The backup could not be checked.") }
+            let backup = try BackupCommandGroup.call(secrets: secrets, recoveryCode: recoveryCode) {
+                VerifyBackup(path: file, secret: $1, settings: $0)
+            }
             if output.json { return try Output.json(backup) }
             print("The backup is whole and opens.\n" + List.describe(backup))
         }
@@ -168,11 +165,9 @@ struct BackupCommandGroup: ParsableCommand {
         func run() throws {
             let file = absolute(path)
             let mode: RestoreMode = replace ? .replace : .merge
-            guard
-                case .restored(let summary) = try BackupCommandGroup.send(
-                    { .restore(path: file, mode: mode, dryRun: dryRun, secret: $0) }, secrets: secrets,
-                    recoveryCode: recoveryCode)
-            else { throw AgentFailure(.storage, "The backup could not be restored.") }
+            let summary = try BackupCommandGroup.call(secrets: secrets, recoveryCode: recoveryCode) {
+                RestoreBackup(path: file, mode: mode, dryRun: dryRun, secret: $1, settings: $0)
+            }
             if output.json { return try Output.json(summary) }
             let counts =
                 "\(summary.added) added, \(summary.updated) replaced by the backup's version, \(summary.trashed) moved to the trash, \(summary.unchanged) unchanged"
@@ -208,10 +203,9 @@ extension BackupCommandGroup {
                 throw AgentFailure(
                     .invalidInput, "'\(id)' is not a backup id; `coffer backup list --server` lists them.")
             }
-            guard
-                case .backupCreated(let path) = try BackupCommandGroup.send(
-                    { secret in .download(id: uuid, secret: secret) }, secrets: secrets, recoveryCode: recoveryCode)
-            else { throw AgentFailure(.server, "The backup could not be downloaded.") }
+            let path = try BackupCommandGroup.call(secrets: secrets, recoveryCode: recoveryCode) {
+                DownloadBackup(id: uuid, secret: $1, settings: $0)
+            }
             print(path)
         }
     }

@@ -34,7 +34,7 @@ struct Copy: ParsableCommand {
     func run() throws {
         let clipboard = try Clipboard.detect()
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        let item = try vault.item(.resolve(name: name, scope: .live))
+        let item = try vault.call(ResolveItem(name, scope: .live))
         var value = try FieldLookup.value(of: field, in: item)
         if item.kind(of: field) == .totp { value = try TOTP(parsing: value).code(at: Date()) }
         try clipboard.write(value)

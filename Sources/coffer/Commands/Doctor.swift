@@ -229,7 +229,7 @@ struct Doctor: ParsableCommand {
         paths: ProfilePaths, signedIn: Bool, _ exam: inout Examination
     ) {
         guard signedIn, let agent = AgentClient.connectIfRunning(paths), (try? agent.state())?.isUnlocked == true,
-            case .events(let events) = try? agent.send(.accountEvents)
+            let events = try? agent.call(ListAccountEvents())
         else {
             exam.note(
                 "recovery-kit", .ok,

@@ -30,7 +30,7 @@ struct Edit: ParsableCommand {
     func run() throws {
         let reader = secrets.reader()
         let vault = try VaultConnector(secrets: reader).open()
-        var item = try vault.item(.resolve(name: name, scope: .live))
+        var item = try vault.call(ResolveItem(name, scope: .live))
         try flags.apply(to: &item, isNew: false)
         item.tags.removeAll { tag in removedTags.contains { $0.caseInsensitiveCompare(tag) == .orderedSame } }
         for field in removedFields { item.removeField(field) }
@@ -39,7 +39,7 @@ struct Edit: ParsableCommand {
             item.setValue(value, of: secret, kind: item.kind(of: secret) ?? .hidden)
         }
         try validateTOTP(item)
-        let saved = try vault.item(.update(item))
+        let saved = try vault.call(UpdateItem(item))
         if output.json { return try Output.printRecord(saved, reveal: false, asJSON: true) }
         Terminal.note("Saved \"\(saved.title)\".")
     }

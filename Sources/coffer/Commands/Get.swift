@@ -18,7 +18,7 @@ struct Get: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        let item = try vault.item(.resolve(name: name, scope: .live))
+        let item = try vault.call(ResolveItem(name, scope: .live))
         print(try FieldLookup.value(of: field, in: item))
     }
 }

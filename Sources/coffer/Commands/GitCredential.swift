@@ -40,7 +40,7 @@ struct GitCredential: ParsableCommand {
             throw AgentFailure(.locked, "The vault is locked: run `coffer unlock`, then try the git command again.")
         }
         // Only the logins on the remote's host cross the socket.
-        let logins = try agent.items(.list(ItemFilter(type: .login, host: host)))
+        let logins = try agent.call(ListItems(ItemFilter(type: .login, host: host))).elements
         switch operation {
         case "get":
             guard let login = request.best(of: logins) else { return }
@@ -53,18 +53,18 @@ struct GitCredential: ParsableCommand {
             if var known = logins.first(where: { $0.value(of: "username") == username }) {
                 guard known.value(of: "password") != password else { return }
                 known.setValue(password, of: "password")
-                _ = try agent.item(.update(known))
+                _ = try agent.call(UpdateItem(known))
             } else {
                 var item = Item(type: .login, title: host, now: Date())
                 item.setValue(username, of: "username")
                 item.setValue(password, of: "password")
                 item.urls = [request.url]
-                _ = try agent.item(.add(item))
+                _ = try agent.call(AddItem(item))
             }
         default:
             // A rejected password goes to the trash, from where `coffer restore` brings it back.
             for login in logins where login.value(of: "password") == request.password && request.password != nil {
-                _ = try agent.item(.trash(id: login.id))
+                _ = try agent.call(TrashItem(id: login.id))
             }
         }
     }

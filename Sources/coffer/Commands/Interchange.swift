@@ -79,7 +79,7 @@ struct Import: ParsableCommand {
         // The agent finds duplicates among the vault's items itself: none of them crosses the socket.
         // Asked for confirmation, it first works out what the import would do, then does it.
         let asksFirst = !dryRun && !yes
-        var outcome = try vault.importItems(imported.items, duplicates: duplicates, dryRun: dryRun || asksFirst)
+        var outcome = try vault.call(ImportItems(imported.items, duplicates: duplicates, dryRun: dryRun || asksFirst))
         let rejected = { (outcome: ImportOutcome) in imported.skipped + outcome.rejected }
         preview(imported.format, outcome, rejected: rejected(outcome))
         if dryRun {
@@ -94,7 +94,7 @@ struct Import: ParsableCommand {
         }
         let saving = ProgressBar(isWanted: !output.json && outcome.added + outcome.merged >= 1000)
         saving.phase("Encrypting and saving \(outcome.added + outcome.merged) items", hasSize: false)
-        if asksFirst { outcome = try vault.importItems(imported.items, duplicates: duplicates, dryRun: false) }
+        if asksFirst { outcome = try vault.call(ImportItems(imported.items, duplicates: duplicates, dryRun: false)) }
         saving.finish()
         if output.json {
             return try Output.json(Report(imported.format, outcome, rejected: rejected(outcome), dryRun: false))
@@ -201,7 +201,7 @@ struct Export: ParsableCommand {
                 throw AgentFailure(.invalidInput, "Nothing was written. Pass --yes to export without a prompt.")
             }
         }
-        let items = try VaultConnector(secrets: reader).open().items(.list(ItemFilter(scope: .all)))
+        let items = try VaultConnector(secrets: reader).open().call(ListItems(ItemFilter(scope: .all))).elements
         let data = kind == "csv" ? Exporter.csv(items) : try Exporter.json(items)
         if kind == "csv", items.contains(where: { !$0.attachments.isEmpty }) {
             Terminal.note("CSV has no place for attachments; they are not in this file (kdbx and coffer keep them).")
@@ -230,7 +230,7 @@ struct Export: ParsableCommand {
         guard password.count >= 8 else {
             throw AgentFailure(.invalidInput, "The export's password needs at least 8 characters; nothing was written.")
         }
-        let items = try VaultConnector(secrets: reader).open().items(.list(ItemFilter(scope: .all)))
+        let items = try VaultConnector(secrets: reader).open().call(ListItems(ItemFilter(scope: .all))).elements
         let data: Data
         if kind == "kdbx" {
             var settings = KDBXSettings.coffer

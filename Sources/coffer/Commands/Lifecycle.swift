@@ -41,7 +41,7 @@ enum AgentHandoff {
     /// Locks a running agent; returns whether one ran.
     static func lock(_ paths: ProfilePaths) -> Bool {
         guard let agent = AgentClient.connectIfRunning(paths) else { return false }
-        _ = try? agent.send(.lock)
+        _ = try? agent.call(LockVault())
         return true
     }
 
@@ -317,7 +317,7 @@ struct RecoverFromDevice {
         if let agent = AgentClient.connectIfRunning(paths), (try? agent.state().isUnlocked) == true,
             let epoch = try? VaultStore.open(at: paths.vaultFile).header().epoch
         {
-            fromAgent = (epoch, try agent.items(.list(ItemFilter(scope: .all))))
+            fromAgent = (epoch, try agent.call(ListItems(ItemFilter(scope: .all))).elements)
         }
         let current = try reader.require("Current master password: ")
         let (store, keyring) = try CurrentEpoch.signedIn(paths: paths, password: current, address: address)
@@ -366,11 +366,7 @@ enum CurrentEpoch {
     /// Re-encrypts `items` under the current keys and merges them in (syncing when connected).
     static func merge(_ items: [Item], into store: VaultStore, keyring: Keyring) throws -> RecoveryMerge {
         let vault = InProcessVault(session: try VaultSession(store: store, keyring: keyring))
-        switch try vault.send(.mergeRecovered(ItemBatch(items))) {
-        case .merged(let merge): return merge
-        case .failure(let failure): throw failure
-        default: throw AgentFailure(.storage, "The recovered items could not be merged.")
-        }
+        return try vault.call(MergeRecovered(items))
     }
 }
 
@@ -540,11 +536,7 @@ struct Deletions: ParsableCommand {
 
         func run() throws {
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            let response = try vault.send(.pendingDeletions)
-            if case .failure(let failure) = response { throw failure }
-            guard case .deletions(let deletions) = response else {
-                throw AgentFailure(.server, "The pending deletions could not be fetched.")
-            }
+            let deletions = try vault.call(ListPendingDeletions())
             if output.json { return try Output.json(deletions) }
             guard !deletions.isEmpty else { return print("No deletion is pending.") }
             for deletion in deletions { print("\(deletion.id.uuidString.lowercased())  \(deletion.summary)") }
@@ -564,7 +556,7 @@ struct Deletions: ParsableCommand {
                     .invalidInput, "'\(id)' is not a deletion id; `coffer account deletions` lists them.")
             }
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            if case .failure(let failure) = try vault.send(.cancelDeletion(id: uuid)) { throw failure }
+            _ = try vault.call(CancelDeletion(id: uuid))
             Terminal.note("Cancelled; nothing will be deleted.")
         }
     }

@@ -13,7 +13,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        try Output.printList(try vault.summaries(filter: try filter.filter()), asJSON: output.json)
+        try Output.printList(try vault.call(ListSummaries(try filter.filter())).elements, asJSON: output.json)
     }
 }
 
@@ -31,6 +31,7 @@ struct Search: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        try Output.printList(try vault.summaries(filter: try filter.filter(), query: query), asJSON: output.json)
+        try Output.printList(
+            try vault.call(ListSummaries(try filter.filter(), query: query)).elements, asJSON: output.json)
     }
 }

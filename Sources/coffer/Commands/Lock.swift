@@ -13,7 +13,7 @@ struct Lock: ParsableCommand {
             Terminal.note("Already locked.")
             return
         }
-        try agent.perform(.lock)
+        _ = try agent.call(LockVault())
         Terminal.note("Locked.")
     }
 }

@@ -30,7 +30,7 @@ struct PIN: ParsableCommand {
             if !reader.isScripted, try reader.require("Repeat the PIN: ") != pin {
                 throw AgentFailure(.invalidInput, "The two PINs differ; no PIN was set.")
             }
-            try agent.perform(.setPIN(pin: pin))
+            _ = try agent.call(SetPIN(pin: pin))
             Terminal.note("PIN set for this session of the agent. After 5 wrong PINs the master password is needed.")
         }
     }
@@ -44,7 +44,7 @@ struct PIN: ParsableCommand {
                 Terminal.note("No PIN is set.")
                 return
             }
-            try agent.perform(.clearPIN)
+            _ = try agent.call(ClearPIN())
             Terminal.note("PIN cleared.")
         }
     }

@@ -32,10 +32,7 @@ struct SSHAgentCommand: ParsableCommand {
     func run() throws {
         let confirmation = confirm ? try Self.askpassConfirmation() : nil
         let agent = try Self.unlockedAgent(secrets: secrets.reader())
-        guard case .sshAgent(let status) = try agent.send(.serveSSHKeys(confirmation: confirmation)) else {
-            throw AgentFailure(
-                .agentUnavailable, "The agent did not start serving SSH keys. Run `coffer lock` and try again.")
-        }
+        let status = try agent.call(ServeSSHKeys(confirmation: confirmation))
         if !printSocket {
             Terminal.note(
                 "Serving \(status.keyCount) SSH key(s)\(status.confirms ? ", asking before each use" : ""). Use it with: export SSH_AUTH_SOCK=\(status.socketPath)"

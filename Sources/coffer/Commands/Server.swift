@@ -166,7 +166,7 @@ struct Logout: ParsableCommand {
     @OptionGroup var secrets: SecretOptions
 
     func run() throws {
-        try VaultConnector(secrets: secrets.reader()).open().perform(.logout)
+        _ = try VaultConnector(secrets: secrets.reader()).open().call(SignOut())
         Terminal.note(
             "Signed out. The vault stays on this device; `coffer register` or `coffer login` connects it again.")
     }
@@ -189,45 +189,44 @@ struct Sync: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        var answer = try vault.send(yes ? .healServer : .sync)
-        if case .failure(let failure) = answer, failure.kind == .serverLostData {
-            // Without --yes, a person at a terminal decides; a script is told how and nothing changes.
-            Terminal.note(failure.message)
-            guard Terminal.isInteractive, Terminal.confirm("Put this device's data back on the server now?") else {
-                throw failure
-            }
-            answer = try vault.send(.healServer)
+        let report = try Self.sync(vault, healsServer: yes)
+        if output.json { return try Output.json(report) }
+        if report.restoredToServer > 0 {
+            Terminal.note("Put back on the server: \(report.restoredToServer) version(s) it had lost.")
         }
-        switch answer {
-        case .syncReport(let report):
-            if output.json { return try Output.json(report) }
-            if report.restoredToServer > 0 {
-                Terminal.note("Put back on the server: \(report.restoredToServer) version(s) it had lost.")
-            }
+        Terminal.note(
+            "Synced: \(report.pulled) received, \(report.pushed) sent\(report.conflictCopies > 0 ? ", \(report.conflictCopies) conflict copy(ies) kept — search for \"conflict copy\"" : "")."
+        )
+        if let since = report.awaitingSince {
             Terminal.note(
-                "Synced: \(report.pulled) received, \(report.pushed) sent\(report.conflictCopies > 0 ? ", \(report.conflictCopies) conflict copy(ies) kept — search for \"conflict copy\"" : "")."
+                "\(report.awaitingOtherDevice) change(s) another device made since \(since.formatted(date: .abbreviated, time: .shortened)) are waiting for that device to confirm them; they arrive here once it syncs again (or with this device's next change)."
             )
-            if let since = report.awaitingSince {
-                Terminal.note(
-                    "\(report.awaitingOtherDevice) change(s) another device made since \(since.formatted(date: .abbreviated, time: .shortened)) are waiting for that device to confirm them; they arrive here once it syncs again (or with this device's next change)."
-                )
-            }
-            guard report.heldBack.isEmpty else {
-                let names = report.heldBack.map { "\"\($0.title)\" (\(ByteCount($0.sealedBytes)))" }
-                throw AgentFailure(
-                    .server,
-                    "Not sent: \(names.joined(separator: ", ")). The server keeps at most \(ByteCount(PushChange.maximumBoxBytes)) per encrypted item, so these stay on this device only. Shorten their notes or fields (`coffer edit`), then sync again; everything else was synced."
-                )
-            }
-            guard report.unconfirmed == 0 else {
-                throw AgentFailure(
-                    .server,
-                    "\(report.unconfirmed) change(s) were not stored by the server although it was asked to; they stay on this device and are sent again at the next sync. If this repeats, the server may be faulty."
-                )
-            }
-        case .failure(let failure): throw failure
-        default: throw AgentFailure(.agentUnavailable, "The agent gave an unexpected answer.")
         }
+        guard report.heldBack.isEmpty else {
+            let names = report.heldBack.map { "\"\($0.title)\" (\(ByteCount($0.sealedBytes)))" }
+            throw AgentFailure(
+                .server,
+                "Not sent: \(names.joined(separator: ", ")). The server keeps at most \(ByteCount(PushChange.maximumBoxBytes)) per encrypted item, so these stay on this device only. Shorten their notes or fields (`coffer edit`), then sync again; everything else was synced."
+            )
+        }
+        guard report.unconfirmed == 0 else {
+            throw AgentFailure(
+                .server,
+                "\(report.unconfirmed) change(s) were not stored by the server although it was asked to; they stay on this device and are sent again at the next sync. If this repeats, the server may be faulty."
+            )
+        }
+    }
+
+    /// Syncs; when the server lost data this device holds, a person at a terminal decides whether to
+    /// put it back, and a script is told how while nothing changes.
+    private static func sync(_ vault: any VaultAccess, healsServer: Bool) throws(AgentFailure) -> SyncReport {
+        let first = Result { () throws(AgentFailure) in try vault.call(SyncNow(healsServer: healsServer)) }
+        guard case .failure(let failure) = first, failure.kind == .serverLostData else { return try first.get() }
+        Terminal.note(failure.message)
+        guard Terminal.isInteractive, Terminal.confirm("Put this device's data back on the server now?") else {
+            throw failure
+        }
+        return try vault.call(SyncNow(healsServer: true))
     }
 }
 
@@ -245,9 +244,7 @@ struct Devices: ParsableCommand {
 
         func run() throws {
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            guard case .devices(let devices) = try vault.send(.devices) else {
-                throw AgentFailure(.server, "The device list could not be fetched.")
-            }
+            let devices = try vault.call(ListDevices())
             if output.json { return try Output.json(devices) }
             for device in devices {
                 print(
@@ -268,7 +265,7 @@ struct Devices: ParsableCommand {
                 throw AgentFailure(.invalidInput, "'\(id)' is not a device id; `coffer devices` lists them.")
             }
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            if case .failure(let failure) = try vault.send(.revokeDevice(id: uuid)) { throw failure }
+            _ = try vault.call(RevokeDevice(id: uuid))
             Terminal.note("Signed the device out.")
         }
     }
@@ -289,11 +286,7 @@ struct Account: ParsableCommand {
 
         func run() throws {
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            let response = try vault.send(.confirmEmail)
-            if case .failure(let failure) = response { throw failure }
-            guard case .emailConfirmation(let state) = response else {
-                throw AgentFailure(.server, "The server did not say whether the address is confirmed.")
-            }
+            let state = try vault.call(SendEmailConfirmation())
             Terminal.note(
                 state.confirmed
                     ? "\(state.email) is confirmed: recovery and reset codes can reach it."
@@ -311,9 +304,7 @@ struct Account: ParsableCommand {
 
         func run() throws {
             let vault = try VaultConnector(secrets: secrets.reader()).open()
-            guard case .events(let events) = try vault.send(.accountEvents) else {
-                throw AgentFailure(.server, "The events could not be fetched.")
-            }
+            let events = try vault.call(ListAccountEvents())
             if output.json { return try Output.json(events) }
             for event in events {
                 let when = event.at.formatted(

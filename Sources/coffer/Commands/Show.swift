@@ -21,7 +21,7 @@ struct Show: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        let item = try vault.item(.resolve(name: name, scope: trash ? .all : .live))
+        let item = try vault.call(ResolveItem(name, scope: trash ? .all : .live))
         try Output.printRecord(item, reveal: reveal, asJSON: output.json)
     }
 }

@@ -34,7 +34,7 @@ struct Status: ParsableCommand {
         let beforeResetArchives: [BeforeResetHoldings.Archive]
         /// Deletions of safety nets waiting to happen; `nil` when the server was not asked (locked,
         /// local only, or unreachable).
-        let pendingDeletions: [PendingDeletion]?
+        let pendingDeletions: [PendingDeletionListing]?
     }
 
     func run() throws {
@@ -53,12 +53,9 @@ struct Status: ParsableCommand {
         } else if secrets.passwordStdin {
             vault = try VaultConnector(secrets: secrets.reader()).open()
         }
-        let status = try vault?.status()
+        let status = try vault?.call(ReadStatus())
         // A deletion someone asked for must be seen where the user looks; status stays usable offline.
-        var deletions: [PendingDeletion]?
-        if status?.server != nil, case .deletions(let pending) = try? vault?.send(.pendingDeletions) {
-            deletions = pending
-        }
+        let deletions = status?.server != nil ? try? vault?.call(ListPendingDeletions()) : nil
         let pin = (try? AgentClient.connectIfRunning(paths)?.state().hasPIN) == true
         let holdings = BeforeResetHoldings.read(paths: paths)
         let report = Report(

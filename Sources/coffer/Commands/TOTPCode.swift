@@ -22,7 +22,7 @@ struct TOTPCode: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        let item = try vault.item(.resolve(name: name, scope: .live))
+        let item = try vault.call(ResolveItem(name, scope: .live))
         guard let field = item.allFields.first(where: { $0.kind == .totp && !$0.value.isEmpty }) else {
             throw AgentFailure(
                 .notFound,

@@ -15,8 +15,8 @@ struct Remove: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        let item = try vault.item(.resolve(name: name, scope: .live))
-        _ = try vault.item(.trash(id: item.id))
+        let item = try vault.call(ResolveItem(name, scope: .live))
+        _ = try vault.call(TrashItem(id: item.id))
         Terminal.note(
             "Moved \"\(item.title)\" to the trash; `coffer restore \(item.id.uuidString.lowercased().prefix(8))` brings it back."
         )
@@ -34,8 +34,8 @@ struct Restore: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        let item = try vault.item(.resolve(name: name, scope: .trash))
-        _ = try vault.item(.restore(id: item.id))
+        let item = try vault.call(ResolveItem(name, scope: .trash))
+        _ = try vault.call(RestoreItem(id: item.id))
         Terminal.note("Restored \"\(item.title)\".")
     }
 }
@@ -64,8 +64,8 @@ struct Purge: ParsableCommand {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
         let items =
             all
-            ? try vault.items(.list(ItemFilter(scope: .trash)))
-            : [try vault.item(.resolve(name: name ?? "", scope: .trash))]
+            ? try vault.call(ListItems(ItemFilter(scope: .trash))).elements
+            : [try vault.call(ResolveItem(name ?? "", scope: .trash))]
         guard !items.isEmpty else { return Terminal.note("The trash is empty.") }
         let what = items.count == 1 ? "\"\(items[0].title)\"" : "\(items.count) items"
         if !yes {
@@ -73,7 +73,7 @@ struct Purge: ParsableCommand {
                 throw AgentFailure(.invalidInput, "Nothing was deleted. Pass --yes to confirm without a prompt.")
             }
         }
-        for item in items { _ = try vault.item(.purge(id: item.id)) }
+        for item in items { _ = try vault.call(PurgeItem(id: item.id)) }
         Terminal.note("Deleted \(what) for good.")
     }
 }

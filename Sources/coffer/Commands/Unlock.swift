@@ -37,12 +37,9 @@ struct Unlock: ParsableCommand {
             if state.hasPIN && !password && !secrets.passwordStdin {
                 let reader = SecretReader(fromStandardInput: pinStandardInput)
                 let pin = try reader.require("PIN: ")
-                switch try agent.send(.unlockWithPIN(pin: pin)) {
-                case .failure(let failure): throw failure
-                default:
-                    Terminal.note("Unlocked with your PIN.")
-                    return
-                }
+                _ = try agent.call(UnlockWithPIN(pin: pin))
+                Terminal.note("Unlocked with your PIN.")
+                return
             }
         }
         guard FileManager.default.fileExists(atPath: paths.vaultFile) else {
@@ -64,9 +61,7 @@ enum AgentLauncher {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let agent = try AgentClient.launch(paths, executable: executable)
         let key = keyring.accountKey.withUnsafeBytes { Data($0) }
-        if case .failure(let failure) = try agent.send(.unlock(accountKey: key, idleTimeoutSeconds: timeoutSeconds)) {
-            throw failure
-        }
+        _ = try agent.call(UnlockVault(accountKey: key, idleTimeoutSeconds: timeoutSeconds))
     }
 }
 
