@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "CofferVault", targets: ["CofferVault"]),
         .library(name: "CofferStore", targets: ["CofferStore"]),
         .library(name: "CofferAgent", targets: ["CofferAgent"]),
+        .library(name: "CofferAgentTransport", targets: ["CofferAgentTransport"]),
         .library(name: "CofferBackup", targets: ["CofferBackup"]),
         .library(name: "CofferInterchange", targets: ["CofferInterchange"]),
         .library(name: "CofferKDBX", targets: ["CofferKDBX"]),
@@ -144,10 +145,12 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "CofferAgentTransport", dependencies: ["CSystemSupport"], swiftSettings: sharedSwiftSettings),
+        .target(
             name: "CofferAgent",
             dependencies: [
-                "CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CofferClient", "CofferAPI",
-                "CofferBackup", "CofferInterchange", "CofferSSH", "CSystemSupport",
+                "CofferAgentTransport", "CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CofferClient",
+                "CofferAPI", "CofferBackup", "CofferInterchange", "CofferSSH", "CSystemSupport",
             ],
             swiftSettings: sharedSwiftSettings
         ),
@@ -258,7 +261,8 @@ let package = Package(
             name: "CofferBackupTests", dependencies: ["CofferBackup", "CofferVault", "CofferModel"],
             swiftSettings: sharedSwiftSettings),
         .testTarget(
-            name: "CofferStoreTests", dependencies: ["CofferStore", "CofferAgent", "CofferAPI", "CofferInterchange"],
+            name: "CofferStoreTests",
+            dependencies: ["CofferStore", "CofferAgent", "CofferAgentTransport", "CofferAPI", "CofferInterchange"],
             swiftSettings: sharedSwiftSettings),
         .target(name: "KeePassXCPeer", path: "Tests/Support/KeePassXCPeer", swiftSettings: sharedSwiftSettings),
         .testTarget(

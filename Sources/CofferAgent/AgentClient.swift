@@ -1,9 +1,5 @@
-import CSystemSupport
+import CofferAgentTransport
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Talks to a running agent, one request per connection.
 public struct AgentClient: VaultAccess {
@@ -18,12 +14,19 @@ public struct AgentClient: VaultAccess {
 
     /// Sends `call` over a fresh connection and returns its answer.
     public func call<Call: AgentCall>(_ call: Call) throws(AgentFailure) -> Call.Answer {
-        guard let socket = try UnixSocket.connect(to: socketPath, answerTimeout: Call.patience.seconds) else {
+        let connection = Result { () throws(TransportFailure) in
+            try UnixSocket.connect(to: socketPath, answerTimeout: Call.patience.seconds)
+        }
+        guard let socket = try connection.mapError({ AgentFailure($0) }).get() else {
             throw AgentFailure(.agentUnavailable, "The agent stopped. Run `coffer unlock` again.")
         }
         defer { socket.close() }
-        try socket.writeFrame(try AgentProtocol.frame(call: call))
-        return try AgentProtocol.answer(Call.Answer.self, from: socket.readFrame())
+        do {
+            try socket.writeMessage(try AgentProtocol.frame(call: call))
+            return try AgentProtocol.answer(Call.Answer.self, from: socket.readMessage())
+        } catch {
+            throw AgentFailure(error)
+        }
     }
 
     /// The agent's state.
@@ -37,20 +40,13 @@ public struct AgentClient: VaultAccess {
         } catch {
             throw AgentFailure(.agentUnavailable, "Cannot create the agent's directory \(paths.agentDirectory).")
         }
-        var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else { throw AgentFailure(.agentUnavailable, "Cannot start the agent (no pipe).") }
-        let arguments = ["coffer", "agent"]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        let pid = coffer_spawn_detached(executable, &argv, pipeEnds[1])
-        close(pipeEnds[1])
-        defer { close(pipeEnds[0]) }
-        guard pid > 0 else { throw AgentFailure(.agentUnavailable, "Cannot start the agent from \(executable).") }
-        var buffer = [UInt8](repeating: 0, count: 16)
-        let count = read(pipeEnds[0], &buffer, buffer.count)
-        guard count > 0, String(decoding: buffer.prefix(count), as: UTF8.self).hasPrefix("ready"),
-            let client = connectIfRunning(paths)
-        else {
+        do {
+            try DetachedProcess.startAndWaitUntilReady(executable: executable, arguments: ["coffer", "agent"])
+        } catch {
+            throw AgentFailure(
+                .agentUnavailable, "\(error) Check that \(paths.agentDirectory) is writable and try again.")
+        }
+        guard let client = connectIfRunning(paths) else {
             throw AgentFailure(
                 .agentUnavailable, "The agent did not start. Check that \(paths.agentDirectory) is writable.")
         }

@@ -1,3 +1,4 @@
+import CofferAgentTransport
 import CofferBackup
 import CofferClient
 import CofferCrypto
@@ -122,6 +123,13 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             case .wrongKey: self.init(.wrongSecret, crypto.description)
             case .invalidRecoveryCode, .weakKDFParameters: self.init(.invalidInput, crypto.description)
             default: self.init(.integrity, crypto.description)
+            }
+        case let transport as TransportFailure:
+            switch transport {
+            case .brokenConnection, .tooLarge, .malformedFrame:
+                self.init(.agentUnavailable, "\(transport) Run `coffer lock`, then unlock again.")
+            case .cannotCreateSocket, .cannotListen, .cannotSpawn:
+                self.init(.agentUnavailable, transport.description)
             }
         case let model as CofferModelError: self.init(.invalidInput, model.description)
         case let ssh as SSHKeyError:

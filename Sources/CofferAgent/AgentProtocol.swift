@@ -1,4 +1,5 @@
-public import Foundation
+import CofferAgentTransport
+import Foundation
 
 /// What the agent holds.
 public struct AgentState: Codable, Sendable, Equatable {
@@ -20,17 +21,13 @@ public struct AgentState: Codable, Sendable, Equatable {
     }
 }
 
-/// Framing shared by both ends of the socket.
-///
-/// A frame is a 4-byte big-endian length of the JSON envelope, the envelope, then the item section
-/// that ``Batch`` values write their elements into. A call's envelope is `{"version":N,"call":NAME,
+/// The protocol's envelopes, in the transport's frames (`Frame`: a JSON envelope, then the bulk
+/// section that ``Batch`` values write their elements into). A call's envelope is `{"version":N,"call":NAME,
 /// "body":…}`; an answer's is `{"version":N,"answer":…}` or `{"version":N,"failure":…}`. The
 /// protocol is versioned as a whole: a peer of another version gets a clear error, never a guess.
 public enum AgentProtocol {
     /// Bumped on any incompatible change to a call, an answer or the framing.
     public static let version = 7
-    /// The largest frame either side accepts (a listing of a very large vault fits).
-    static let maximumFrame = 512 * 1024 * 1024
 
     private struct VersionOnly: Codable { var version: Int }
 
@@ -54,7 +51,7 @@ public enum AgentProtocol {
     /// The frame that carries `call`.
     static func frame<Call: AgentCall>(call: Call) throws(AgentFailure) -> Data {
         do {
-            return try frame(CallEnvelope(version: version, call: Call.name, body: call))
+            return try Frame.encode(CallEnvelope(version: version, call: Call.name, body: call))
         } catch {
             throw AgentFailure(.invalidInput, "The request could not be encoded.")
         }
@@ -63,7 +60,7 @@ public enum AgentProtocol {
     /// The call a frame carries, of whichever type its name says.
     static func call(from frame: Data) throws(AgentFailure) -> any AgentCall {
         let parts = try envelope(of: frame)
-        guard let name = try? JSONDecoder().decode(CallName.self, from: parts.envelope) else { throw malformed }
+        guard let name = try? parts.decode(CallName.self) else { throw malformed }
         guard let type = AgentCalls.byName[name.call] else {
             throw AgentFailure(
                 .agentUnavailable,
@@ -72,12 +69,8 @@ public enum AgentProtocol {
         return try body(of: type, parts)
     }
 
-    private static func body<Call: AgentCall>(of type: Call.Type, _ parts: (envelope: Data, items: Data))
-        throws(AgentFailure) -> Call
-    {
-        guard let envelope = try? decoder(parts.items).decode(CallEnvelope<Call>.self, from: parts.envelope) else {
-            throw malformed
-        }
+    private static func body<Call: AgentCall>(of type: Call.Type, _ parts: Frame.Parts) throws(AgentFailure) -> Call {
+        guard let envelope = try? parts.decode(CallEnvelope<Call>.self) else { throw malformed }
         return envelope.body
     }
 
@@ -88,10 +81,10 @@ public enum AgentProtocol {
             case .success(let answer): AnswerEnvelope(version: version, answer: answer)
             case .failure(let failure): AnswerEnvelope(version: version, failure: failure)
             }
-        if let data = try? frame(envelope) { return data }
+        if let data = try? Frame.encode(envelope) { return data }
         let failure = AgentFailure(.storage, "The agent could not encode its answer.")
         // Encoding a failure alone cannot fail: it is a few strings.
-        return (try? frame(AnswerEnvelope<Answer>(version: version, failure: failure))) ?? Data()
+        return (try? Frame.encode(AnswerEnvelope<Answer>(version: version, failure: failure))) ?? Data()
     }
 
     /// The answer a frame carries: `Answer`, or the failure it reports.
@@ -99,7 +92,7 @@ public enum AgentProtocol {
         let parts = try envelope(of: frame)
         let envelope: AnswerEnvelope<Answer>
         do {
-            envelope = try decoder(parts.items).decode(AnswerEnvelope<Answer>.self, from: parts.envelope)
+            envelope = try parts.decode(AnswerEnvelope<Answer>.self)
         } catch {
             throw malformed
         }
@@ -108,28 +101,10 @@ public enum AgentProtocol {
         return answer
     }
 
-    private static func frame(_ envelope: some Encodable) throws -> Data {
-        let section = ItemSection.Writer()
-        let encoder = JSONEncoder()
-        encoder.userInfo[ItemSection.key] = section
-        let json = try encoder.encode(envelope)
-        var length = UInt32(json.count).bigEndian
-        var frame = Data(bytes: &length, count: 4)
-        frame.reserveCapacity(4 + json.count + section.byteCount)
-        frame.append(json)
-        section.append(to: &frame)
-        return frame
-    }
-
-    private static func decoder(_ items: Data) -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.userInfo[ItemSection.key] = ItemSection.Reader(items)
-        return decoder
-    }
-
-    /// The envelope and item section of a frame of this protocol version.
-    private static func envelope(of frame: Data) throws(AgentFailure) -> (envelope: Data, items: Data) {
-        guard let parts = split(frame), let peer = try? JSONDecoder().decode(VersionOnly.self, from: parts.envelope)
+    /// The parts of a frame of this protocol version.
+    private static func envelope(of frame: Data) throws(AgentFailure) -> Frame.Parts {
+        guard let parts = Frame.Parts(frame),
+            let peer = try? JSONDecoder().decode(VersionOnly.self, from: parts.envelope)
         else {
             // A peer of protocol 5 or earlier sent its envelope alone; name its version if it says one.
             if let peer = try? JSONDecoder().decode(VersionOnly.self, from: frame), peer.version != version {
@@ -145,14 +120,6 @@ public enum AgentProtocol {
 
     static let malformed = AgentFailure(
         .agentUnavailable, "A malformed message reached the agent or came back from it.")
-
-    private static func split(_ frame: Data) -> (envelope: Data, items: Data)? {
-        guard frame.count >= 4 else { return nil }
-        let start = frame.startIndex
-        let length = frame.prefix(4).reduce(0) { $0 << 8 | Int($1) }
-        guard length <= frame.count - 4 else { return nil }
-        return (frame[(start + 4)..<(start + 4 + length)], frame[(start + 4 + length)...])
-    }
 
     private static func mismatch(_ peerVersion: Int) -> AgentFailure {
         AgentFailure(

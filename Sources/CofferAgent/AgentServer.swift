@@ -1,4 +1,5 @@
 import CSystemSupport
+import CofferAgentTransport
 import CofferCrypto
 import CofferStore
 import CofferVault
@@ -63,8 +64,7 @@ public final class AgentServer {
         let sshAgent = SSHAgentService(socketPath: paths.sshAgentSocket)
         self.sshAgent = sshAgent
         defer { sshAgent.stop() }
-        _ = "ready\n".withCString { write(readyDescriptor, $0, 6) }
-        close(readyDescriptor)
+        DetachedProcess.signalReady(on: readyDescriptor)
         lastActivity = .now
         // A sync still running when the agent is done holding keys finishes first: its result is written.
         while !isFinished || syncs.isBusy {
@@ -122,7 +122,7 @@ public final class AgentServer {
         guard let uid = connection.peerUID, uid == getuid() else { return true }
         let answer: Data
         do {
-            let call = try AgentProtocol.call(from: connection.readFrame())
+            let call = try AgentProtocol.call(from: connection.readMessage())
             if let sync = call as? SyncNow, !sync.healsServer, let session, let syncs {
                 lastActivity = .now
                 syncs.request(store: session.store, keyring: session.keyring, reply: connection)
@@ -131,7 +131,7 @@ public final class AgentServer {
             syncRequested = false
             answer = answerFrame(call)
         } catch {
-            answer = AgentProtocol.frame(answer: Result<Done, AgentFailure>.failure(error))
+            answer = AgentProtocol.frame(answer: Result<Done, AgentFailure>.failure(AgentFailure(error)))
         }
         if syncRequested, let session, let syncs {
             // The change is saved; its answer waits for the sync it started, other commands do not.
@@ -142,7 +142,7 @@ public final class AgentServer {
             return false
         }
         lastActivity = .now
-        try? connection.writeFrame(answer)
+        try? connection.writeMessage(answer)
         // Work the answer does not wait for (backups), done once the client has it.
         runDeferredWork()
         return true

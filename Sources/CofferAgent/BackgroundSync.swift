@@ -1,3 +1,4 @@
+import CofferAgentTransport
 import CofferClient
 import CofferStore
 import CofferVault
@@ -89,7 +90,7 @@ final class BackgroundSync {
         isRunning = false
         let report = AgentProtocol.frame(answer: result)
         for waiter in waiting {
-            try? waiter.connection.writeFrame(waiter.answer ?? report)
+            try? waiter.connection.writeMessage(waiter.answer ?? report)
             waiter.connection.close()
         }
         waiting = waitingForNext

@@ -1,4 +1,5 @@
 import CSystemSupport
+import CofferAgentTransport
 import CofferModel
 import CofferSSH
 import Foundation
@@ -62,7 +63,13 @@ final class SSHAgentService {
 
     /// Starts listening if not yet; confirmation, once asked for, stays on until the agent stops.
     func start(confirmation: SSHConfirmation?, session: VaultSession) throws(AgentFailure) -> SSHAgentStatus {
-        if listener == nil { listener = try UnixSocket.listen(at: socketPath) }
+        if listener == nil {
+            do {
+                listener = try UnixSocket.listen(at: socketPath)
+            } catch {
+                throw AgentFailure(error)
+            }
+        }
         if let confirmation { self.confirmation = confirmation }
         let keys = identities(in: session)
         return SSHAgentStatus(
@@ -97,7 +104,8 @@ final class SSHAgentService {
             return
         }
         guard let connection = connections[descriptor] else { return }
-        guard let message = try? connection.readSSHMessage() else {
+        guard let message = try? Array(connection.readMessage(maximumLength: SSHAgentProtocol.maximumMessageLength))
+        else {
             connection.close()
             connections[descriptor] = nil
             return

@@ -1,3 +1,4 @@
+public import CofferAgentTransport
 public import CofferModel
 import Foundation
 
@@ -21,6 +22,12 @@ public struct InProcessVault: VaultAccess {
 }
 
 extension VaultAccess {
+    /// Answers a call whose answer comes in bulk (items, summaries), as its elements.
+    public func elements<Call: VaultCall, Element>(of call: Call) throws(AgentFailure) -> [Element]
+    where Call.Answer == Batch<Element> {
+        try self.call(call).elements
+    }
+
     /// The values `references` name (``ResolveReferences``): every one, or an error.
     public func values(of references: [SecretReference]) throws(AgentFailure) -> [SecretReference: String] {
         guard !references.isEmpty else { return [:] }

@@ -1,3 +1,4 @@
+import CofferAgentTransport
 import CofferModel
 import CofferVault
 import Foundation

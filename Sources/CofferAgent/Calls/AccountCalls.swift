@@ -1,4 +1,4 @@
-public import CofferAPI
+import CofferAPI
 public import CofferClient
 import CofferVault
 public import Foundation

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One thing a `coffer` process asks of the vault, typed with its answer.
 ///

@@ -1,3 +1,4 @@
+public import CofferAgentTransport
 public import CofferModel
 public import Foundation
 

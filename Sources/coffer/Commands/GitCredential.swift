@@ -40,7 +40,7 @@ struct GitCredential: ParsableCommand {
             throw AgentFailure(.locked, "The vault is locked: run `coffer unlock`, then try the git command again.")
         }
         // Only the logins on the remote's host cross the socket.
-        let logins = try agent.call(ListItems(ItemFilter(type: .login, host: host))).elements
+        let logins = try agent.elements(of: ListItems(ItemFilter(type: .login, host: host)))
         switch operation {
         case "get":
             guard let login = request.best(of: logins) else { return }

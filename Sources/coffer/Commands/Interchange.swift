@@ -201,7 +201,7 @@ struct Export: ParsableCommand {
                 throw AgentFailure(.invalidInput, "Nothing was written. Pass --yes to export without a prompt.")
             }
         }
-        let items = try VaultConnector(secrets: reader).open().call(ListItems(ItemFilter(scope: .all))).elements
+        let items = try VaultConnector(secrets: reader).open().elements(of: ListItems(ItemFilter(scope: .all)))
         let data = kind == "csv" ? Exporter.csv(items) : try Exporter.json(items)
         if kind == "csv", items.contains(where: { !$0.attachments.isEmpty }) {
             Terminal.note("CSV has no place for attachments; they are not in this file (kdbx and coffer keep them).")
@@ -230,7 +230,7 @@ struct Export: ParsableCommand {
         guard password.count >= 8 else {
             throw AgentFailure(.invalidInput, "The export's password needs at least 8 characters; nothing was written.")
         }
-        let items = try VaultConnector(secrets: reader).open().call(ListItems(ItemFilter(scope: .all))).elements
+        let items = try VaultConnector(secrets: reader).open().elements(of: ListItems(ItemFilter(scope: .all)))
         let data: Data
         if kind == "kdbx" {
             var settings = KDBXSettings.coffer

@@ -317,7 +317,7 @@ struct RecoverFromDevice {
         if let agent = AgentClient.connectIfRunning(paths), (try? agent.state().isUnlocked) == true,
             let epoch = try? VaultStore.open(at: paths.vaultFile).header().epoch
         {
-            fromAgent = (epoch, try agent.call(ListItems(ItemFilter(scope: .all))).elements)
+            fromAgent = (epoch, try agent.elements(of: ListItems(ItemFilter(scope: .all))))
         }
         let current = try reader.require("Current master password: ")
         let (store, keyring) = try CurrentEpoch.signedIn(paths: paths, password: current, address: address)

@@ -13,7 +13,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
-        try Output.printList(try vault.call(ListSummaries(try filter.filter())).elements, asJSON: output.json)
+        try Output.printList(try vault.elements(of: ListSummaries(try filter.filter())), asJSON: output.json)
     }
 }
 
@@ -32,6 +32,6 @@ struct Search: ParsableCommand {
     func run() throws {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
         try Output.printList(
-            try vault.call(ListSummaries(try filter.filter(), query: query)).elements, asJSON: output.json)
+            try vault.elements(of: ListSummaries(try filter.filter(), query: query)), asJSON: output.json)
     }
 }

@@ -64,7 +64,7 @@ struct Purge: ParsableCommand {
         let vault = try VaultConnector(secrets: secrets.reader()).open()
         let items =
             all
-            ? try vault.call(ListItems(ItemFilter(scope: .trash))).elements
+            ? try vault.elements(of: ListItems(ItemFilter(scope: .trash)))
             : [try vault.call(ResolveItem(name ?? "", scope: .trash))]
         guard !items.isEmpty else { return Terminal.note("The trash is empty.") }
         let what = items.count == 1 ? "\"\(items[0].title)\"" : "\(items.count) items"
