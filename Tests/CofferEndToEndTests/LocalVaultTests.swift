@@ -155,6 +155,9 @@ struct LocalVaultTests {
             (["get", "nothing-here"], Int32(2), "No item called"),
             (["add", "login", "--title", "x", "--field", "novalue"], Int32(7), "NAME=VALUE"),
             (["unlock", "--timeout", "forever"], Int32(7), "lock timeout"),
+            // Numbers whose seconds overflow: refused like any other, never a crash.
+            (["unlock", "--timeout", "9223372036854775807h"], Int32(7), "lock timeout"),
+            (["unlock", "--timeout", "3074457345618258603m"], Int32(7), "lock timeout"),
             (["add", "login", "--title", "x", "--field", "password=visible"], Int32(7), "secret field"),
             (["list", "--bogus"], Int32(64), "Unknown option"),
             (["copy", "anything"], Int32(11), "No clipboard is available"),

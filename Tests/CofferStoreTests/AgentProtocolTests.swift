@@ -178,6 +178,33 @@ struct AgentProtocolTests {
         #expect(throws: failure) { try AgentProtocol.answer(Item.self, from: frame) }
     }
 
+    @Test("every byte of a call or an answer changed in two ways is refused or read, never a crash")
+    func everyByteDamaged() throws {
+        let call = try AgentProtocol.frame(call: MergeRecovered(Self.variedItems(3)))
+        let answer = AgentProtocol.frame(answer: .success(SummaryBatch(Self.variedItems(3).map(ItemSummary.init))))
+        for (frame, read) in [
+            (call, { (data: Data) throws(AgentFailure) in _ = try AgentProtocol.call(from: data) }),
+            (
+                answer,
+                { (data: Data) throws(AgentFailure) in _ = try AgentProtocol.answer(SummaryBatch.self, from: data) }
+            ),
+        ] {
+            try read(frame)
+            var refused = 0
+            for position in frame.indices {
+                for change in [{ (byte: UInt8) in byte ^ 0x5A }, { _ in 0xFF }] {
+                    var damaged = frame
+                    damaged[position] = change(frame[position])
+                    // A changed letter in a title may still read; what matters is that nothing traps.
+                    if case .failure = Result(catching: { () throws(AgentFailure) in try read(damaged) }) {
+                        refused += 1
+                    }
+                }
+            }
+            #expect(refused > frame.count / 4, "most damage is refused: \(refused) of \(2 * frame.count)")
+        }
+    }
+
     /// `frame` with `old` replaced by `new` in its JSON envelope, the length prefix adjusted.
     static func replacing(_ old: String, with new: String, in frame: Data) -> Data {
         let length = frame.prefix(4).reduce(0) { $0 << 8 | Int($1) }

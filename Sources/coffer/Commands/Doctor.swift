@@ -228,7 +228,7 @@ struct Doctor: ParsableCommand {
     private func recoveryKitFinding(
         paths: ProfilePaths, signedIn: Bool, _ exam: inout Examination
     ) {
-        guard signedIn, let agent = AgentClient.connectIfRunning(paths), (try? agent.state())?.isUnlocked == true,
+        guard signedIn, let agent = ProfileVault.unlockedAgent(paths),
             let events = try? agent.call(ListAccountEvents())
         else {
             exam.note(

@@ -36,7 +36,7 @@ struct GitCredential: ParsableCommand {
         guard let host = request.host, !host.isEmpty else { return }
         if operation != "get", !store { return }
         let paths = ProfilePaths()
-        guard let agent = AgentClient.connectIfRunning(paths), (try? agent.state().isUnlocked) == true else {
+        guard let agent = ProfileVault.unlockedAgent(paths) else {
             throw AgentFailure(.locked, "The vault is locked: run `coffer unlock`, then try the git command again.")
         }
         // Only the logins on the remote's host cross the socket.

@@ -36,8 +36,8 @@ struct Init: ParsableCommand {
         print("Your vault is ready: \(paths.vaultFile)\n")
         try RecoveryKit(code: recoveryCode, email: nil, server: nil).show(htmlPath: recoveryKitHTML)
         if !noUnlock {
-            try AgentLauncher.unlock(
-                paths: paths, keyring: keyring, timeoutSeconds: AgentServer.defaultIdleTimeoutSeconds)
+            try AgentHandoff.unlockAgent(
+                paths, with: keyring, idleTimeoutSeconds: AgentServer.defaultIdleTimeoutSeconds)
             Terminal.note("Unlocked for 15 minutes of inactivity; `coffer lock` locks now.")
         }
     }

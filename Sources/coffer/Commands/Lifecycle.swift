@@ -23,31 +23,13 @@ struct AccountAddressOptions: ParsableArguments {
 
     /// The server and address to use, from the flags or the profile's vault.
     func resolve(_ paths: ProfilePaths) throws -> (server: String, email: String, deviceName: String) {
-        let state =
-            FileManager.default.fileExists(atPath: paths.vaultFile)
-            ? try? VaultStore.open(at: paths.vaultFile).syncState() : nil
-        guard let server = server ?? state?.serverURL, let email = email ?? state?.email else {
-            throw AgentFailure(
-                .invalidInput,
-                "Which account? Pass --server URL --email ADDRESS (this profile is not connected to one).")
-        }
-        return (server, email, deviceName ?? state?.deviceName ?? DeviceName.default)
-    }
-}
-
-/// Keeps the agent out of the way while a command replaces the vault file, and hands it the new
-/// keys afterwards, so it never writes to a file that moved.
-enum AgentHandoff {
-    /// Locks a running agent; returns whether one ran.
-    static func lock(_ paths: ProfilePaths) -> Bool {
-        guard let agent = AgentClient.connectIfRunning(paths) else { return false }
-        _ = try? agent.call(LockVault())
-        return true
+        let account = try address(paths)
+        return (account.server, account.email, account.deviceName)
     }
 
-    /// Unlocks the agent (starting it if needed) with `keyring`.
-    static func unlock(_ paths: ProfilePaths, _ keyring: Keyring) throws {
-        try AgentLauncher.unlock(paths: paths, keyring: keyring, timeoutSeconds: try LockTimeout.seconds(flag: nil))
+    /// The account to use, from the flags or the profile's vault.
+    func address(_ paths: ProfilePaths) throws(AgentFailure) -> AccountAddress {
+        try AccountAddress.resolve(paths, server: server, email: email, deviceName: deviceName)
     }
 }
 
@@ -69,20 +51,18 @@ struct PasswordCommand: ParsableCommand {
         @OptionGroup var secrets: SecretOptions
 
         func run() throws {
-            let paths = ProfilePaths()
-            let store = try VaultStore.open(at: paths.vaultFile)
             let reader = secrets.reader()
-            let current = try reader.require("Current master password: ")
-            if !reader.isScripted {
-                Terminal.note(
-                    "Your items stay exactly as they are; only the lock on the vault key changes. Other devices will ask for the new password and keep their data."
-                )
-            }
-            let new = try MasterPasswordPrompt(reader: reader).newPassword()
-            let synced = try store.syncState() != nil
-            _ = try AsyncBridge.wait {
-                try await KeyChanges.changePassword(store: store, currentPassword: current, newPassword: new)
-            }
+            let synced = try AccountKeyFlows.changePassword(
+                ProfilePaths(),
+                current: {
+                    let current = try reader.require("Current master password: ")
+                    if !reader.isScripted {
+                        Terminal.note(
+                            "Your items stay exactly as they are; only the lock on the vault key changes. Other devices will ask for the new password and keep their data."
+                        )
+                    }
+                    return current
+                }, new: { try MasterPasswordPrompt(reader: reader).newPassword() })
             Terminal.note(
                 "Master password changed. Nothing in the vault was changed\(synced ? "; other devices were signed out and will ask for the new password" : ""). Backups made before now still open with the old password."
             )
@@ -109,14 +89,10 @@ struct RecoveryKitCommand: ParsableCommand {
         var html: String?
 
         func run() throws {
-            let paths = ProfilePaths()
-            let store = try VaultStore.open(at: paths.vaultFile)
-            let password = try secrets.reader().require("Master password: ")
-            let code = try AsyncBridge.wait {
-                try await KeyChanges.rotateRecoveryCode(store: store, password: password)
+            let kit = try AccountKeyFlows.newRecoveryCode(ProfilePaths()) {
+                try secrets.reader().require("Master password: ")
             }
-            let state = try store.syncState()
-            try RecoveryKit(code: code, email: state?.email, server: state?.serverURL).show(htmlPath: html)
+            try RecoveryKit(code: kit.code, email: kit.email, server: kit.server).show(htmlPath: html)
             Terminal.note("The previous recovery code no longer opens your account.")
         }
     }
@@ -222,7 +198,8 @@ struct Recover: ParsableCommand {
             try recoverQuarantine(paths: paths, reader: reader)
         } else if let code {
             try recoverWithCode(code, paths: paths, reader: reader)
-        } else if recoveryCode != nil, address.server == nil, address.email == nil, try Self.isLocalOnly(paths) {
+        } else if recoveryCode != nil, address.server == nil, address.email == nil, try ProfileVault.isLocalOnly(paths)
+        {
             try recoverLocally(paths: paths, reader: reader)
         } else {
             let (server, email, _) = try address.resolve(paths)
@@ -246,7 +223,7 @@ struct Recover: ParsableCommand {
         }
         let recovery = try RecoveryCode(parsing: typed == "-" ? try reader.standardInputLine("Recovery code: ") : typed)
         let password = try MasterPasswordPrompt(reader: reader).newPassword()
-        _ = AgentHandoff.lock(paths)
+        AgentHandoff.lockRunningAgent(paths)
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
         let file = paths.vaultFile
         let result = try AsyncBridge.wait {
@@ -254,28 +231,18 @@ struct Recover: ParsableCommand {
                 server: server, email: email, emailCode: code, recoveryCode: recovery, newPassword: password,
                 deviceName: device, vaultFile: file)
         }
-        try AgentHandoff.unlock(paths, result.keyring)
+        try AgentHandoff.unlockAgent(
+            paths, with: result.keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
         Terminal.note(
             "New master password set; every item is still there (\(result.report.pulled) downloaded). Other devices were signed out and will ask for the new password. Your recovery code still works."
         )
-    }
-
-    /// Whether this profile's vault exists and syncs with no server.
-    private static func isLocalOnly(_ paths: ProfilePaths) throws -> Bool {
-        guard FileManager.default.fileExists(atPath: paths.vaultFile) else { return false }
-        return try VaultStore.open(at: paths.vaultFile).syncState() == nil
     }
 
     /// A vault that syncs with no server: the recovery code opens it and sets a new password, offline.
     private func recoverLocally(paths: ProfilePaths, reader: SecretReader) throws {
         let recovery = try RecoveryCode(parsing: try reader.standardInputLine("Recovery code: "))
         let password = try MasterPasswordPrompt(reader: reader).newPassword()
-        _ = AgentHandoff.lock(paths)
-        let store = try VaultStore.open(at: paths.vaultFile)
-        let keyring = try AsyncBridge.wait {
-            try await KeyChanges.recoverLocally(store: store, recoveryCode: recovery, newPassword: password)
-        }
-        try AgentHandoff.unlock(paths, keyring)
+        try AccountKeyFlows.recoverLocally(paths, recoveryCode: recovery, newPassword: password)
         Terminal.note(
             "New master password set with your recovery code; every item is still there, and the recovery code still works."
         )
@@ -283,7 +250,7 @@ struct Recover: ParsableCommand {
 
     private func recoverQuarantine(paths: ProfilePaths, reader: SecretReader) throws {
         let current = try reader.require("Current master password: ")
-        let (store, keyring) = try CurrentEpoch.signedIn(paths: paths, password: current, address: address)
+        let (store, keyring) = try CurrentEpoch.signedIn(paths, password: current) { try address.address(paths) }
         let secret: AccountRecovery.OldSecret
         if let oldRecoveryCode {
             secret = .recoveryCode(
@@ -297,7 +264,7 @@ struct Recover: ParsableCommand {
             try await AccountRecovery.quarantinedItems(store: store, keyring: keyring, secret: secret)
         }
         let merge = try CurrentEpoch.merge(sets.flatMap(\.items), into: store, keyring: keyring)
-        try AgentHandoff.unlock(paths, keyring)
+        try AgentHandoff.unlockAgent(paths, with: keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
         Terminal.note(
             "Recovered from the server's quarantine: \(merge.added) item(s) added, \(merge.updated) updated, \(merge.unchanged) already here."
         )
@@ -314,13 +281,11 @@ struct RecoverFromDevice {
         // An agent still unlocked on this device's vault can hand over its items without the old
         // password; they are used only if that vault turns out to be of an older key epoch.
         var fromAgent: (epoch: UInt32, items: [Item])?
-        if let agent = AgentClient.connectIfRunning(paths), (try? agent.state().isUnlocked) == true,
-            let epoch = try? VaultStore.open(at: paths.vaultFile).header().epoch
-        {
+        if let agent = ProfileVault.unlockedAgent(paths), let epoch = ProfileVault.epoch(paths) {
             fromAgent = (epoch, try agent.elements(of: ListItems(ItemFilter(scope: .all))))
         }
         let current = try reader.require("Current master password: ")
-        let (store, keyring) = try CurrentEpoch.signedIn(paths: paths, password: current, address: address)
+        let (store, keyring) = try CurrentEpoch.signedIn(paths, password: current) { try address.address(paths) }
         let items: [Item]
         if let fromAgent, fromAgent.epoch < keyring.epoch {
             items = fromAgent.items
@@ -330,43 +295,10 @@ struct RecoverFromDevice {
                 oldPassword: try reader.require("Master password this device used before the reset: "))
         }
         let merge = try CurrentEpoch.merge(items, into: store, keyring: keyring)
-        try AgentHandoff.unlock(paths, keyring)
+        try AgentHandoff.unlockAgent(paths, with: keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
         Terminal.note(
             "Moved this device's items from before the reset into the account: \(merge.added) added, \(merge.updated) updated, \(merge.unchanged) already there. The old vault file stays in \(VaultArchive.directory(besides: paths.vaultFile)) until you delete it."
         )
-    }
-}
-
-/// The profile's vault at the account's current key epoch, signing in to it first when this device
-/// still holds an older epoch (which archives the old file).
-enum CurrentEpoch {
-    static func signedIn(paths: ProfilePaths, password: String, address: AccountAddressOptions) throws -> (
-        VaultStore, Keyring
-    ) {
-        let holdings = BeforeResetHoldings.read(paths: paths)
-        let needsSignIn =
-            holdings.itemsInVault > 0 || !FileManager.default.fileExists(atPath: paths.vaultFile)
-            || (try? VaultStore.open(at: paths.vaultFile).syncState()?.sealedRefreshToken) == nil
-        // The new password not opening this device's vault also means it still holds the old epoch
-        // (the device has not heard of the reset yet): signing in settles it.
-        if !needsSignIn, let unlocked = try? VaultSetup.unlock(paths: paths, password: password) {
-            return unlocked
-        }
-        let (server, email, device) = try address.resolve(paths)
-        _ = AgentHandoff.lock(paths)
-        try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
-        let file = paths.vaultFile
-        let signedIn = try AsyncBridge.wait {
-            try await AccountFlows.login(
-                server: server, email: email, password: password, deviceName: device, vaultFile: file)
-        }
-        return (try VaultStore.open(at: file), signedIn.keyring)
-    }
-
-    /// Re-encrypts `items` under the current keys and merges them in (syncing when connected).
-    static func merge(_ items: [Item], into store: VaultStore, keyring: Keyring) throws -> RecoveryMerge {
-        let vault = InProcessVault(session: try VaultSession(store: store, keyring: keyring))
-        return try vault.call(MergeRecovered(items))
     }
 }
 
@@ -422,7 +354,7 @@ struct AccountReset: ParsableCommand {
         let local = BeforeResetHoldings.read(paths: paths)
         // The whole vault file is archived by the reset, whichever epoch its records belong to; the
         // holdings' own count of it would count those records twice.
-        let held = (try? VaultStore.open(at: paths.vaultFile).recordCount()) ?? 0
+        let held = ProfileVault.recordCount(paths)
         var lines = [
             check.awaitingKeys
                 ? "The account was already reset; this sets its new password and vault key."
@@ -447,7 +379,7 @@ struct AccountReset: ParsableCommand {
             }
         }
         let password = try MasterPasswordPrompt(reader: reader).newPassword()
-        _ = AgentHandoff.lock(paths)
+        AgentHandoff.lockRunningAgent(paths)
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
         let file = paths.vaultFile
         let result = try AsyncBridge.wait {
@@ -457,7 +389,8 @@ struct AccountReset: ParsableCommand {
         }
         print("The account \(email) was reset and this device is signed in with the new password.\n")
         try RecoveryKit(code: result.recoveryCode, email: email, server: server).show(htmlPath: recoveryKitHTML)
-        try AgentHandoff.unlock(paths, result.keyring)
+        try AgentHandoff.unlockAgent(
+            paths, with: result.keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
         let archived = BeforeResetHoldings.read(paths: paths).itemCount
         Terminal.note(
             """
@@ -512,13 +445,9 @@ enum DeletionRequestFlow {
             }
         }
         let password = try reader.require("Master password: ")
-        let (store, _) = try VaultSetup.unlock(paths: paths, password: password)
-        let pending = try AsyncBridge.wait {
-            try await AccountRecovery.requestDeletion(what, backupID: backupID, store: store, password: password)
-        }
-        let email = (try? store.syncState()?.email) ?? "the account's address"
+        let pending = try AccountKeyFlows.requestDeletion(paths, what, backupID: backupID, password: password)
         Terminal.note(
-            "Nothing is deleted yet. Open the link mailed to \(email) to confirm; the deletion then waits the server's delay (72 hours unless its operator set another), and any signed-in device can stop it with `coffer account deletions cancel \(pending.id.uuidString.lowercased())`."
+            "Nothing is deleted yet. Open the link mailed to \(pending.email ?? "the account's address") to confirm; the deletion then waits the server's delay (72 hours unless its operator set another), and any signed-in device can stop it with `coffer account deletions cancel \(pending.id.uuidString.lowercased())`."
         )
     }
 }

@@ -45,21 +45,12 @@ struct SSHAgentCommand: ParsableCommand {
     /// The running agent when it holds the key; otherwise unlocks with the master password when one
     /// can be asked for, or fails with the locked exit code and a one-line hint.
     static func unlockedAgent(secrets: SecretReader) throws -> AgentClient {
-        let paths = ProfilePaths()
-        if let agent = AgentClient.connectIfRunning(paths), (try? agent.state().isUnlocked) == true { return agent }
-        guard FileManager.default.fileExists(atPath: paths.vaultFile) else {
-            throw AgentFailure(.noVault, CofferStoreError.noVault(path: paths.vaultFile).description)
+        try ProfileVault.unlockedAgent(ProfilePaths()) {
+            guard secrets.canRead else {
+                throw AgentFailure(.locked, "The vault is locked. Run `coffer unlock` first, or pass --password-stdin.")
+            }
+            return try secrets.require("Master password: ")
         }
-        guard secrets.canRead else {
-            throw AgentFailure(.locked, "The vault is locked. Run `coffer unlock` first, or pass --password-stdin.")
-        }
-        let password = try secrets.require("Master password: ")
-        let (_, keyring) = try VaultSetup.unlock(paths: paths, password: password)
-        try AgentLauncher.unlock(paths: paths, keyring: keyring, timeoutSeconds: try LockTimeout.seconds(flag: nil))
-        guard let agent = AgentClient.connectIfRunning(paths) else {
-            throw AgentFailure(.agentUnavailable, "The agent stopped. Run `coffer unlock` again.")
-        }
-        return agent
     }
 
     /// The askpass program and display the agent will use to ask, checked now so a missing one is

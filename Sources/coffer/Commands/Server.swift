@@ -45,27 +45,6 @@ struct TrustOptions: ParsableArguments {
     }
 }
 
-/// The name a device gets when none is given: who, where and what (`alice@laptop (Debian GNU/Linux
-/// 12)`), so a device list tells two machines apart even when they share a host name.
-enum DeviceName {
-    static var `default`: String {
-        let environment = ProcessInfo.processInfo.environment
-        let user = environment["USER"] ?? environment["LOGNAME"] ?? "user"
-        let name = "\(user)@\(ProcessInfo.processInfo.hostName) (\(system))"
-        return String(
-            name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(100).map(Character.init))
-    }
-
-    /// The distribution's name from /etc/os-release, else the kernel's.
-    private static var system: String {
-        let release = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
-        for line in release.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
-            return line.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        }
-        return "Linux"
-    }
-}
-
 /// `coffer register`: creates an account on a server for this vault (or a new vault) and uploads it.
 struct Register: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -101,8 +80,8 @@ struct Register: ParsableCommand {
         )
         try RecoveryKit(code: result.recoveryCode, email: email, server: server).show(htmlPath: recoveryKitHTML)
         Terminal.note("This recovery code replaces the one `coffer init` showed for this vault, if any.")
-        try AgentLauncher.unlock(
-            paths: paths, keyring: result.keyring, timeoutSeconds: try LockTimeout.seconds(flag: nil))
+        try AgentHandoff.unlockAgent(
+            paths, with: result.keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
         Terminal.note(
             "Check your mail and press \"Confirm my address\" on the linked page: codes for recovery and reset by e-mail go only to a confirmed address (`coffer account confirm-email` mails a new link)."
         )
@@ -137,14 +116,15 @@ struct Login: ParsableCommand {
         let (server, email, device) = try address.resolve(paths)
         let password = try secrets.reader().require("Master password: ")
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
-        _ = AgentHandoff.lock(paths)
+        AgentHandoff.lockRunningAgent(paths)
         let file = paths.vaultFile
         let kdf: KDFAcceptance = acceptWeakerKDF ? .acceptWeaker : .pinned
         let result = try AsyncBridge.wait {
             try await AccountFlows.login(
                 server: server, email: email, password: password, deviceName: device, vaultFile: file, kdf: kdf)
         }
-        try AgentHandoff.unlock(paths, result.keyring)
+        try AgentHandoff.unlockAgent(
+            paths, with: result.keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
         Terminal.note("Signed in as \(email); \(result.report.pulled) item(s) downloaded.")
         if let loss = result.report.serverLoss {
             Terminal.note("\(loss) Run `coffer sync` to do it now.")

@@ -48,7 +48,7 @@ struct Status: ParsableCommand {
             throw AgentFailure(.noVault, CofferStoreError.noVault(path: paths.vaultFile).description + note)
         }
         var vault: (any VaultAccess)?
-        if let agent = AgentClient.connectIfRunning(paths), let state = try? agent.state(), state.isUnlocked {
+        if let agent = ProfileVault.unlockedAgent(paths) {
             vault = agent
         } else if secrets.passwordStdin {
             vault = try VaultConnector(secrets: secrets.reader()).open()

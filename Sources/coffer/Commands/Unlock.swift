@@ -42,43 +42,11 @@ struct Unlock: ParsableCommand {
                 return
             }
         }
-        guard FileManager.default.fileExists(atPath: paths.vaultFile) else {
-            throw AgentFailure(.noVault, CofferStoreError.noVault(path: paths.vaultFile).description)
-        }
-        let reader = secrets.reader()
-        let masterPassword = try reader.require("Master password: ")
-        let (_, keyring) = try VaultSetup.unlock(paths: paths, password: masterPassword)
-        try AgentLauncher.unlock(paths: paths, keyring: keyring, timeoutSeconds: timeoutSeconds)
+        try ProfileVault.requireVault(paths)
+        let masterPassword = try secrets.reader().require("Master password: ")
+        try AgentHandoff.unlockAgent(paths, password: masterPassword, idleTimeoutSeconds: timeoutSeconds)
         Terminal.note(
             "Unlocked; the agent locks after \(timeoutSeconds / 60 > 0 ? "\(timeoutSeconds / 60) min" : "\(timeoutSeconds) s") of inactivity."
         )
-    }
-}
-
-/// Starts (or reuses) the agent and hands it the account key.
-enum AgentLauncher {
-    static func unlock(paths: ProfilePaths, keyring: Keyring, timeoutSeconds: Int) throws {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let agent = try AgentClient.launch(paths, executable: executable)
-        let key = keyring.accountKey.withUnsafeBytes { Data($0) }
-        _ = try agent.call(UnlockVault(accountKey: key, idleTimeoutSeconds: timeoutSeconds))
-    }
-}
-
-/// Parses lock timeouts such as `15m`, `90s`, `2h` or a bare number of minutes.
-enum LockTimeout {
-    static func seconds(flag: String?) throws -> Int {
-        guard let text = flag ?? ProcessInfo.processInfo.environment["COFFER_LOCK_TIMEOUT"] else {
-            return AgentServer.defaultIdleTimeoutSeconds
-        }
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600]
-        let multiplier = trimmed.last.flatMap { units[$0] } ?? 60
-        let number = trimmed.last.map { units[$0] != nil } == true ? String(trimmed.dropLast()) : trimmed
-        guard let value = Int(number), value > 0, value * multiplier <= 7 * 24 * 3600 else {
-            throw AgentFailure(
-                .invalidInput, "'\(text)' is not a lock timeout: use e.g. 15m, 90s or 2h (at most a week).")
-        }
-        return value * multiplier
     }
 }
