@@ -23,6 +23,14 @@ int coffer_peer_uid(int fd, uid_t *uid) {
     return 0;
 }
 
+int coffer_peer_pid(int fd, pid_t *pid) {
+    struct ucred credentials;
+    socklen_t length = sizeof(credentials);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    *pid = credentials.pid;
+    return 0;
+}
+
 void coffer_harden_process(void) {
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);

@@ -1,6 +1,10 @@
 import CofferAgentTransport
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Talks to a running agent, one request per connection.
 public struct AgentClient: VaultAccess {
     private let socketPath: String
@@ -27,6 +31,29 @@ public struct AgentClient: VaultAccess {
         } catch {
             throw AgentFailure(error)
         }
+    }
+
+    /// Ends the agent's process when it cannot be asked to lock: an agent of another protocol
+    /// version left running by an upgrade, or one that stopped answering. Only a process of this
+    /// user is signalled (the kernel names the socket's peer); returns once it no longer listens.
+    public func stopProcess() throws(AgentFailure) {
+        guard let socket = try? UnixSocket.connect(to: socketPath) else { return }
+        let (uid, pid) = (socket.peerUID, socket.peerProcessID)
+        socket.close()
+        guard uid == getuid(), let pid, pid > 1, kill(pid, SIGTERM) == 0 else {
+            throw AgentFailure(
+                .agentUnavailable, "The process listening at \(socketPath) could not be stopped; end it and try again.")
+        }
+        // SIGTERM ends it at once unless it inherited the signal ignored; then SIGKILL, after two seconds.
+        for (signal, attempts) in [(SIGTERM, 200), (SIGKILL, 300)] {
+            if signal == SIGKILL { kill(pid, SIGKILL) }
+            for _ in 0..<attempts {
+                guard let probe = try? UnixSocket.connect(to: socketPath) else { return }
+                probe.close()
+                usleep(10_000)
+            }
+        }
+        throw AgentFailure(.agentUnavailable, "The agent (process \(pid)) did not stop; end it and try again.")
     }
 
     /// The agent's state.

@@ -184,7 +184,9 @@ public struct BackupService {
         guard let bytes = FileManager.default.contents(atPath: path) else {
             throw BackupError.io("\(path) cannot be read")
         }
-        try server { api, token in try await api.uploadBackup(id: file.header.backupID, bytes: bytes, token: token) }
+        try session.withServer { api, token in
+            try await api.uploadBackup(id: file.header.backupID, bytes: bytes, token: token)
+        }
     }
 
     /// Saves the server's copy of backup `id` into the backup folder; returns its path. A backup from
@@ -192,7 +194,7 @@ public struct BackupService {
     /// of its time); without one, the failure says which secret to give.
     public func download(_ id: UUID, secret: BackupSecretInput? = nil) throws -> String {
         let store = session.store
-        let bytes = try server { api, token in
+        let bytes = try session.withServer { api, token in
             do {
                 return try await api.downloadBackup(id: id, token: token)
             } catch {
@@ -271,14 +273,6 @@ public struct BackupService {
                 .integrity,
                 "The server's backup \(short) does not open with this account's keys (\(error)); nothing was saved. The server may be faulty or tampered with."
             )
-        }
-    }
-
-    private func server<T: Sendable>(_ body: @escaping @Sendable (APIClient, String) async throws -> T) throws -> T {
-        let engine = SyncEngine(store: session.store, keyring: session.keyring)
-        return try AsyncBridge.wait {
-            let (api, token, _) = try await engine.session()
-            return try await body(api, token)
         }
     }
 

@@ -63,6 +63,12 @@ public struct UnixSocket: Sendable {
         return coffer_peer_uid(descriptor, &uid) == 0 ? uid : nil
     }
 
+    /// The process id of the connected peer, from the kernel.
+    public var peerProcessID: Int32? {
+        var pid: pid_t = 0
+        return coffer_peer_pid(descriptor, &pid) == 0 ? pid : nil
+    }
+
     /// Writes a 4-byte big-endian length, then `data` (without copying it: frames can be hundreds of MB).
     public func writeMessage(_ data: Data) throws(TransportFailure) {
         try writeRaw(withUnsafeBytes(of: UInt32(data.count).bigEndian, Array.init))

@@ -221,6 +221,41 @@ struct LocalVaultTests {
         #expect(try cli.ok(["get", "Router"]) == "router-pass\n")
     }
 
+    @Test("after an upgrade, `coffer lock` stops an agent of an older protocol and `coffer unlock` starts a new one")
+    func olderAgentAfterUpgrade() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin", "--no-unlock"], stdin: Self.password + "\n")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Support/Scripts/older-agent.py")
+        let older = Process()
+        older.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        older.arguments = [script.path, cli.home.appendingPathComponent("agent/agent.sock").path]
+        let output = Pipe()
+        older.standardOutput = output
+        older.standardError = FileHandle.nullDevice
+        older.standardInput = FileHandle.nullDevice
+        try older.run()
+        defer {
+            kill(older.processIdentifier, SIGKILL)
+            older.waitUntilExit()
+        }
+        #expect(try output.firstLine() == "ready")
+
+        let refused = try cli.run(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(refused.status != 0)
+        #expect(
+            refused.stderr.contains("protocol version 6") && refused.stderr.contains("coffer lock"), "\(refused.stderr)"
+        )
+        let lock = try cli.run(["lock"])
+        #expect(lock.status == 0 && lock.stderr.contains("was stopped"), "\(lock.stderr)")
+        older.waitUntilExit()
+        #expect(older.terminationReason == .uncaughtSignal)
+        try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["add", "login", "--title", "After the upgrade"])
+        let relock = try cli.run(["lock"])
+        #expect(relock.status == 0 && relock.stderr.contains("Locked."), "\(relock.stderr)")
+    }
+
     @Test("the agent locks by itself after its idle timeout")
     func idleTimeout() throws {
         let cli = try CofferCLI()

@@ -6,6 +6,9 @@
 /// Reads the uid of the process at the other end of a Unix socket. Returns 0 on success.
 int coffer_peer_uid(int fd, uid_t *uid);
 
+/// The process id of the peer of a connected Unix socket (SO_PEERCRED); 0 on success, -1 otherwise.
+int coffer_peer_pid(int fd, pid_t *pid);
+
 /// Keeps secrets out of core dumps and away from ptrace by other processes of the same user.
 void coffer_harden_process(void);
 

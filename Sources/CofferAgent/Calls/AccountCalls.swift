@@ -29,7 +29,7 @@ public struct ListDevices: VaultCall {
 
     /// Answers on the unlocked vault.
     public func answer(in vault: VaultContext) throws -> [DeviceListing] {
-        try vault.withServer { api, token in try await api.devices(token: token) }.map(DeviceListing.init)
+        try vault.session.withServer { api, token in try await api.devices(token: token) }.map(DeviceListing.init)
     }
 }
 
@@ -45,7 +45,7 @@ public struct RevokeDevice: VaultCall {
 
     /// Answers on the unlocked vault.
     public func answer(in vault: VaultContext) throws -> Done {
-        try vault.withServer { [id] api, token in try await api.revokeDevice(id, token: token) }
+        try vault.session.withServer { [id] api, token in try await api.revokeDevice(id, token: token) }
         return Done()
     }
 }
@@ -60,7 +60,7 @@ public struct ListAccountEvents: VaultCall {
 
     /// Answers on the unlocked vault.
     public func answer(in vault: VaultContext) throws -> [AccountEventListing] {
-        try vault.withServer { api, token in try await api.events(token: token) }.map(AccountEventListing.init)
+        try vault.session.withServer { api, token in try await api.events(token: token) }.map(AccountEventListing.init)
     }
 }
 
@@ -74,7 +74,7 @@ public struct SendEmailConfirmation: VaultCall {
 
     /// Answers on the unlocked vault.
     public func answer(in vault: VaultContext) throws -> EmailConfirmationState {
-        EmailConfirmationState(try vault.withServer { api, token in try await api.confirmEmail(token: token) })
+        EmailConfirmationState(try vault.session.withServer { api, token in try await api.confirmEmail(token: token) })
     }
 }
 
@@ -88,7 +88,7 @@ public struct ListPendingDeletions: VaultCall {
 
     /// Answers on the unlocked vault.
     public func answer(in vault: VaultContext) throws -> [PendingDeletionListing] {
-        try vault.withServer { api, token in try await api.pendingDeletions(token: token) }
+        try vault.session.withServer { api, token in try await api.pendingDeletions(token: token) }
             .map(PendingDeletionListing.init)
     }
 }
@@ -105,7 +105,7 @@ public struct CancelDeletion: VaultCall {
 
     /// Answers on the unlocked vault.
     public func answer(in vault: VaultContext) throws -> Done {
-        try vault.withServer { [id] api, token in try await api.cancelDeletion(id, token: token) }
+        try vault.session.withServer { [id] api, token in try await api.cancelDeletion(id, token: token) }
         return Done()
     }
 }

@@ -124,7 +124,7 @@ public struct ListServerBackups: VaultCall {
 
     /// Answers on the unlocked vault.
     public func answer(in vault: VaultContext) throws -> [ServerBackupListing] {
-        try vault.withServer { api, token in try await api.backups(token: token) }.map(ServerBackupListing.init)
+        try vault.session.withServer { api, token in try await api.backups(token: token) }.map(ServerBackupListing.init)
     }
 }
 

@@ -54,11 +54,13 @@ public struct VaultContext {
         try session.refreshIfChanged()
         return report
     }
+}
 
+extension VaultSession {
     /// Runs one request to the server with the device's session (a valid access token, refreshed
-    /// when needed).
+    /// when needed), waiting for it from synchronous code.
     func withServer<T: Sendable>(_ request: @escaping @Sendable (APIClient, String) async throws -> T) throws -> T {
-        let engine = SyncEngine(store: session.store, keyring: session.keyring)
+        let engine = SyncEngine(store: store, keyring: keyring)
         return try AsyncBridge.wait {
             let (api, token, _) = try await engine.session()
             return try await request(api, token)

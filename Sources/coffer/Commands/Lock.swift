@@ -13,7 +13,15 @@ struct Lock: ParsableCommand {
             Terminal.note("Already locked.")
             return
         }
-        _ = try agent.call(LockVault())
-        Terminal.note("Locked.")
+        do {
+            _ = try agent.call(LockVault())
+            Terminal.note("Locked.")
+        } catch let failure where failure.kind == .agentUnavailable {
+            // An agent of another Coffer version (after an upgrade), or one that no longer answers,
+            // cannot be asked: its process ends instead, and the keys with it.
+            try agent.stopProcess()
+            Terminal.note(
+                "Locked: the running agent was from another version of Coffer or did not answer, so it was stopped.")
+        }
     }
 }
