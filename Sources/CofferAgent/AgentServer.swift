@@ -37,6 +37,8 @@ public final class AgentServer {
 
     /// 15 minutes, as security.md's convenience window.
     public static let defaultIdleTimeoutSeconds = 15 * 60
+    /// The longest idle timeout: a week.
+    public static let longestIdleTimeoutSeconds = 7 * 24 * 3600
     /// How long a freshly started agent waits for its first unlock before giving up.
     static let startupGraceSeconds = 30
 
@@ -227,7 +229,8 @@ public final class AgentServer {
         let store = try VaultStore.open(at: paths.vaultFile)
         let session = try VaultSession(store: store, keyring: try makeKeyring(store))
         self.session = session
-        if let timeout { idleTimeoutSeconds = max(1, timeout) }
+        // Clamped as the CLI clamps it: a number from the socket never overflows the idle arithmetic.
+        if let timeout { idleTimeoutSeconds = min(max(1, timeout), Self.longestIdleTimeoutSeconds) }
         afterResponse.append { try? session.saveIndexCache() }
         afterResponse.append { [paths] in try? BackupService.automatic(for: session, paths: paths)?.daily() }
         afterResponse.append { coffer_release_free_memory() }

@@ -1,4 +1,7 @@
+import CofferAgent
+import CofferCrypto
 import CofferTestSupport
+import CofferVault
 import Foundation
 import GRDB
 import Testing
@@ -254,6 +257,23 @@ struct LocalVaultTests {
         try cli.ok(["add", "login", "--title", "After the upgrade"])
         let relock = try cli.run(["lock"])
         #expect(relock.status == 0 && relock.stderr.contains("Locked."), "\(relock.stderr)")
+    }
+
+    @Test("an idle timeout from the socket that no command would send is clamped, and the agent keeps serving")
+    func hugeIdleTimeoutFromTheSocket() throws {
+        let cli = try CofferCLI()
+        try cli.ok(["init", "--password-stdin"], stdin: Self.password + "\n")
+        let paths = ProfilePaths(environment: ["COFFER_HOME": cli.home.path])
+        let keyring = try VaultSetup.unlock(paths: paths, password: Self.password).keyring
+        let agent = try #require(AgentClient.connectIfRunning(paths))
+        let key = keyring.accountKey.withUnsafeBytes { Data($0) }
+        for timeout in [Int.max, Int.min, 0] {
+            let state = try agent.call(UnlockVault(accountKey: key, idleTimeoutSeconds: timeout))
+            #expect((1...AgentServer.longestIdleTimeoutSeconds).contains(state.idleTimeoutSeconds))
+            // The loop computed its next wake-up with that timeout and still answers.
+            #expect(try agent.state().isUnlocked)
+        }
+        try cli.ok(["add", "login", "--title", "Still served"])
     }
 
     @Test("the agent locks by itself after its idle timeout")

@@ -14,7 +14,7 @@ public enum LockTimeout {
         // A number too large to multiply is as wrong as one past a week, never a crash.
         guard let value = Int(number), value > 0,
             case (let seconds, let overflow) = value.multipliedReportingOverflow(by: multiplier), !overflow,
-            seconds <= 7 * 24 * 3600
+            seconds <= AgentServer.longestIdleTimeoutSeconds
         else {
             throw AgentFailure(
                 .invalidInput, "'\(text)' is not a lock timeout: use e.g. 15m, 90s or 2h (at most a week).")
