@@ -225,7 +225,7 @@ extension VaultStore {
             var result: [UUID: ItemSyncEntry] = [:]
             let statement = try db.cachedStatement(sql: SyncSchema.selectEntries + " WHERE s.id = ?")
             for id in ids {
-                if let row = try Row.fetchOne(statement, arguments: [id.uuidString.lowercased()]),
+                if let row = try Row.fetchOne(statement, arguments: [id.lowercasedText]),
                     let entry = SyncSchema.entry(row, id: id)
                 {
                     result[id] = entry
@@ -273,7 +273,7 @@ extension VaultStore {
             let check = try db.cachedStatement(sql: "SELECT changeSequence FROM item WHERE id = ?")
             for item in commit.items {
                 guard let expected = item.basedOn else { continue }
-                let current = try Int64.fetchOne(check, arguments: [item.id.uuidString.lowercased()]) ?? 0
+                let current = try Int64.fetchOne(check, arguments: [item.id.lowercasedText]) ?? 0
                 if current != expected { conflicting.append(item.id) }
             }
             guard conflicting.isEmpty else { return }
@@ -307,7 +307,7 @@ public struct SyncCommitConflict: Error, Sendable {
 
 /// SQL shared by local commits and sync writes.
 enum SyncSchema {
-    static func markDirty(_ db: Database, id: UUID) throws { try markDirty(db, keys: [id.uuidString.lowercased()]) }
+    static func markDirty(_ db: Database, id: UUID) throws { try markDirty(db, keys: [id.lowercasedText]) }
 
     /// Marks many items (ids as the database keeps them, best in index order) as changed, a batch of
     /// rows per statement.
@@ -325,7 +325,7 @@ enum SyncSchema {
 
     /// A purged item the server knows becomes a pending tombstone; one it never saw is forgotten.
     static func markPurged(_ db: Database, id: UUID) throws {
-        let key = id.uuidString.lowercased()
+        let key = id.lowercasedText
         try db.execute(sql: "DELETE FROM itemSync WHERE id = ? AND syncedRevision = 0", arguments: [key])
         try db.execute(sql: "UPDATE itemSync SET isDirty = 1 WHERE id = ?", arguments: [key])
     }
@@ -365,7 +365,7 @@ enum SyncSchema {
     /// Stores `entry` (after the local record was written, in the same transaction): a base that is
     /// the local record byte for byte is not stored again (``Schema/v8``).
     static func saveEntry(_ db: Database, _ id: UUID, _ entry: ItemSyncEntry?) throws {
-        let key = id.uuidString.lowercased()
+        let key = id.lowercasedText
         guard let entry else {
             try db.cachedStatement(sql: "DELETE FROM itemSync WHERE id = ?").execute(arguments: [key])
             return
@@ -429,7 +429,7 @@ enum SyncSchema {
                   serverRestoredAt = coalesce(excluded.serverRestoredAt, syncState.serverRestoredAt)
                 """,
             arguments: [
-                state.serverURL, state.email, state.deviceID.uuidString.lowercased(), state.deviceName,
+                state.serverURL, state.email, state.deviceID.lowercasedText, state.deviceName,
                 state.sealedRefreshToken?.bytes, state.cursor, state.serverManifestCounter, state.lastManifest,
                 state.viewDigest?.bytes, state.protocolVersion, state.sealedAccessToken?.bytes,
                 state.accessTokenExpiresAt?.timeIntervalSince1970, state.unpublishedSince?.timeIntervalSince1970,

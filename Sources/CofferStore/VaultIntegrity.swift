@@ -1,4 +1,5 @@
 import CofferCrypto
+import CofferModel
 public import CofferVault
 import Foundation
 import GRDB
@@ -131,7 +132,7 @@ enum IntegrityUpgrade {
         let setHash = try db.cachedStatement(sql: "UPDATE item SET contentHash = ? WHERE id = ?")
         for record in records {
             digest.insert(keyring.digestElement(record.liveVersion))
-            try setHash.execute(arguments: [Data(record.contentHash), record.id.uuidString.lowercased()])
+            try setHash.execute(arguments: [Data(record.contentHash), record.id.lowercasedText])
         }
         let sequence = try Int64.fetchOne(db, sql: "SELECT lastChangeSequence FROM account WHERE id = 1") ?? 0
         try db.execute(

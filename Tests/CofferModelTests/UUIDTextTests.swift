@@ -15,6 +15,18 @@ struct UUIDTextTests {
         }
     }
 
+    @Test("the fast lowercase text is Foundation's text lowercased, for random and extreme ids")
+    func lowercaseText() {
+        let extremes =
+            [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))] + [
+                UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
+            ]
+        for id in extremes + (0..<2000).map({ _ in UUID() }) {
+            #expect(id.lowercasedText == id.uuidString.lowercased())
+            #expect(UUID(text: id.lowercasedText) == id)
+        }
+    }
+
     @Test("anything but the 36-character form is refused, as Foundation refuses it")
     func refusals() {
         let good = "E621E1F8-C36C-495A-93FC-0C247A3E6E5F"
