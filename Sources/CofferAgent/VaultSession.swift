@@ -482,13 +482,15 @@ public final class VaultSession {
     /// updates memory.
     private func commit(_ revisions: [Revision], deletions: [UUID] = []) throws {
         let keyring = keyring
-        let keys = try store.wrappedKeys(of: revisions.filter(\.keepsKey).map(\.item.id))
-        let keyed = try revisions.map { revision throws(AgentFailure) in
-            guard revision.keepsKey else { return (revision, nil as SealedBox?) }
-            // Gone from the file since this session read it: another writer deleted it.
-            guard let key = keys[revision.item.id] else { throw Self.concurrentChange }
-            return (revision, key)
+        // By position: a copy of an item retains and releases each of its few dozen references.
+        let kept = revisions.indices.filter { revisions[$0].keepsKey }.map { revisions[$0].item.id }
+        let keys = try store.wrappedKeys(of: kept)
+        // Gone from the file since this session read it: another writer deleted it.
+        guard kept.allSatisfy({ keys[$0] != nil }) else { throw Self.concurrentChange }
+        if revisions.count >= Self.streamingThreshold {
+            return try commitStreaming(revisions, keys: keys, deletions: deletions)
         }
+        let keyed = revisions.map { ($0, $0.keepsKey ? keys[$0.item.id] : nil) }
         // Sealed, hashed (once: the store takes the hash) and indexed on every core.
         let prepared = try ParallelMap.map(keyed) { revision, key in
             let record = try keyring.seal(revision.item, revision: revision.number, existingKey: key)
@@ -510,10 +512,61 @@ public final class VaultSession {
         case .failure(let error):
             throw error
         }
+        try committed(prepared, deletions: deletions, at: sequence)
+    }
+
+    /// From this many records a change is sealed a chunk at a time while the store writes the chunk
+    /// before (``StreamedRecords``); below, threads and chunks cost more than the overlap saves.
+    static let streamingThreshold = 8192
+
+    /// ``commit(_:deletions:)`` for a bulk change: the store writes each chunk of records while the
+    /// next is sealed, all in one transaction.
+    private func commitStreaming(_ revisions: [Revision], keys: [UUID: SealedBox], deletions: [UUID]) throws {
+        let keyring = keyring
+        // In the order of the id index, which is the order the store writes best; by position, not
+        // by copying revisions around.
+        let ids = revisions.indices.map { revisions[$0].item.id }
+        let order = ids.indices.sorted { ids[$0].sortsBefore(ids[$1]) }
+        let sealed = SealedChunks()
+        let streamed = StreamedRecords(ids: order.map { ids[$0] }) { range in
+            try sealed.keep(range) {
+                try ParallelMap.map(Array(order[range])) { position in
+                    try revisions.withUnsafeBufferPointer { revisions in
+                        let key = revisions[position].keepsKey ? keys[revisions[position].item.id] : nil
+                        let record = try keyring.seal(
+                            revisions[position].item, revision: revisions[position].number, existingKey: key)
+                        return (record, record.contentHash, SearchIndex.Indexed(revisions[position].item))
+                    }
+                }
+            }
+        }
+        var guards: [UUID: Int64] = [:]
+        guards.reserveCapacity(ids.count + deletions.count)
+        for id in ids { guards[id] = heads[id]?.changeSequence ?? 0 }
+        for id in deletions { guards[id] = heads[id]?.changeSequence ?? 0 }
+        let change = VaultChange(deletions: deletions, guards: guards, streamed: streamed)
+        let sequence: Int64
+        switch Result(catching: { () throws(CofferStoreError) in try store.commit(change, keyring: keyring) }) {
+        case .success(let committed):
+            sequence = committed
+        case .failure(.concurrentChange):
+            try refreshIfChanged()
+            throw Self.concurrentChange
+        case .failure(let error):
+            // Sealing failed inside the transaction: that error, not the store's word for it.
+            throw sealed.failure ?? error
+        }
+        try committed(sealed.all, deletions: deletions, at: sequence)
+    }
+
+    /// Brings the heads and the index up to a change the store committed at `sequence`.
+    private func committed(
+        _ written: [(SealedItem, [UInt8], SearchIndex.Indexed)], deletions: [UUID], at sequence: Int64
+    ) throws {
         changesSinceBackup = true
-        index.reserveCapacity(forAdding: prepared.count)
-        heads.reserveCapacity(heads.count + prepared.count)
-        for (record, hash, indexed) in prepared {
+        index.reserveCapacity(forAdding: written.count)
+        heads.reserveCapacity(heads.count + written.count)
+        for (record, hash, indexed) in written {
             heads[record.id] = RecordHead(record, contentHash: hash, at: sequence)
             index.add(indexed)
         }
@@ -527,6 +580,39 @@ public final class VaultSession {
             // Someone else wrote in between: read what they wrote (this change is read again, harmlessly).
             try refreshIfChanged()
         }
+    }
+}
+
+/// The chunks a streamed commit sealed, kept for the session's heads and index, and the first
+/// sealing error, so it is reported as itself rather than as the store's failed transaction.
+///
+/// `@unchecked Sendable` is sound: `chunks` and `firstFailure` are only touched under `lock`.
+private final class SealedChunks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var chunks: [(start: Int, records: [(SealedItem, [UInt8], SearchIndex.Indexed)])] = []
+    private var firstFailure: (any Error)?
+
+    /// Runs `seal` for the chunk of `range`, keeping what it returns (each record with its hash and
+    /// its index entry) or the error it throws; hands the store the records and hashes.
+    func keep(_ range: Range<Int>, _ seal: () throws -> [(SealedItem, [UInt8], SearchIndex.Indexed)]) throws
+        -> [StreamedRecords.Sealed]
+    {
+        do {
+            let records = try seal()
+            lock.withLock { chunks.append((range.lowerBound, records)) }
+            return records.map { (record: $0.0, contentHash: $0.1) }
+        } catch {
+            lock.withLock { firstFailure = firstFailure ?? error }
+            throw error
+        }
+    }
+
+    /// The first error sealing threw.
+    var failure: (any Error)? { lock.withLock { firstFailure } }
+
+    /// Every sealed record with its hash and index entry, in order.
+    var all: [(SealedItem, [UInt8], SearchIndex.Indexed)] {
+        lock.withLock { chunks.sorted { $0.start < $1.start }.flatMap(\.records) }
     }
 }
 

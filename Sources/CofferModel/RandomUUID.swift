@@ -62,6 +62,22 @@ extension UUID {
         }
     }
 
+    /// Whether this id's ``lowercasedText`` sorts before `other`'s, without making either text: the
+    /// text is the bytes in order, written in hex digits that sort as their values do.
+    public func sortsBefore(_ other: UUID) -> Bool {
+        let (mine, theirs) = (bigEndianHalves, other.bigEndianHalves)
+        return mine.high < theirs.high || (mine.high == theirs.high && mine.low < theirs.low)
+    }
+
+    private var bigEndianHalves: (high: UInt64, low: UInt64) {
+        withUnsafeBytes(of: uuid) { raw in
+            (
+                UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            )
+        }
+    }
+
     private static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }

@@ -27,6 +27,19 @@ struct UUIDTextTests {
         }
     }
 
+    @Test("ids sorted by their bytes are in the order of their lowercase text")
+    func byteOrderIsTextOrder() {
+        var ids = (0..<3000).map { _ in UUID() }
+        // Ids that differ only late, or only in a digit against a letter, in both halves.
+        ids += [
+            "00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-000000000009",
+            "00000000-0000-000a-0000-000000000000", "00000000-0000-0009-ffff-ffffffffffff",
+        ].compactMap(UUID.init(uuidString:))
+        let byBytes = ids.sorted { $0.sortsBefore($1) }
+        #expect(byBytes.map(\.lowercasedText) == ids.map(\.lowercasedText).sorted())
+        #expect(!ids[0].sortsBefore(ids[0]))
+    }
+
     @Test("anything but the 36-character form is refused, as Foundation refuses it")
     func refusals() {
         let good = "E621E1F8-C36C-495A-93FC-0C247A3E6E5F"
