@@ -15,6 +15,15 @@ extension Item: SectionElement {
         ItemJSONWriter.write(element, into: &bytes)
     }
 
+    /// Written on every core: a 100,000-row import's items were a fifth of the command's own work.
+    public static func objects(_ elements: [Item]) -> [[UInt8]]? {
+        ParallelMap.map(elements) { item in
+            var bytes: [UInt8] = []
+            ItemJSONWriter.write(item, into: &bytes)
+            return bytes
+        }
+    }
+
     /// Read on every core with `ItemJSONReader`; anything not in its exact shape goes to `JSONDecoder`.
     public static func read(_ objects: [Data]) throws -> [Item] {
         try ParallelMap.map(objects) { object in

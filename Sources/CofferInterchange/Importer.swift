@@ -262,22 +262,35 @@ public enum Importer {
             throw .unknownFormat(file: name, detail: "a plain CSV needs --columns to say which column is which")
         }
         let importers = CSVImporters(now: now)
+        progress?(0.5)
+        // Each row maps to an item on its own: on every core, in order.
+        let outcomes = ParallelMap.map(Array(records.dropFirst())) { record -> RowOutcome in
+            var row = CSVRow(line: record.line, header: header, cells: record.cells)
+            if row.extraCells > 0 { return .skipped(.tooManyCells(record, headerCount: header.count)) }
+            if record.cells.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { return .blank }
+            guard let item = importers.item(format, &row, columns: columns) else {
+                return .skipped(SkippedRecord(line: record.line, field: nil, reason: "nothing to import"))
+            }
+            return .item(item)
+        }
         var items: [Item] = []
         var skipped: [SkippedRecord] = []
-        for (number, record) in records.dropFirst().enumerated() {
-            if let progress, number % 4096 == 0 { progress(0.5 + Double(number) / Double(records.count) / 2) }
-            var row = CSVRow(line: record.line, header: header, cells: record.cells)
-            if row.extraCells > 0 {
-                skipped.append(.tooManyCells(record, headerCount: header.count))
-                continue
+        items.reserveCapacity(outcomes.count)
+        for outcome in outcomes {
+            switch outcome {
+            case .item(let item): items.append(item)
+            case .skipped(let record): skipped.append(record)
+            case .blank: break
             }
-            if record.cells.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue }
-            guard let item = importers.item(format, &row, columns: columns) else {
-                skipped.append(SkippedRecord(line: record.line, field: nil, reason: "nothing to import"))
-                continue
-            }
-            items.append(item)
         }
         return ImportedItems(format: format, items: items, skipped: skipped, notes: [])
+    }
+
+    /// What one CSV row became.
+    private enum RowOutcome: Sendable {
+        case item(Item)
+        case skipped(SkippedRecord)
+        /// A row of empty cells, passed over silently.
+        case blank
     }
 }
