@@ -470,13 +470,19 @@ final class SealingPipeline: Sendable {
     init(sealing records: StreamedRecords, keyring: Keyring) {
         self.records = records
         let ranges = records.ranges
-        let handover = Handover(count: ranges.count)
+        let handover = Handover()
         self.ranges = ranges
         self.handover = handover
         Thread {
             for (index, range) in ranges.enumerated() where !handover.isCancelled {
                 let chunk = Result { () throws -> [RecordWrites.Keyed] in
-                    ParallelMap.map(try records.seal(range)) { sealed -> RecordWrites.Keyed in
+                    let sealed = try records.seal(range)
+                    // The guards and the digest were worked out for these ids: a record of another
+                    // id would slip past both.
+                    guard sealed.count == range.count,
+                        zip(sealed, records.ids[range]).allSatisfy({ $0.record.id == $1 })
+                    else { throw CofferStoreError.database("a streamed chunk held other records than its ids") }
+                    return ParallelMap.map(sealed) { sealed -> RecordWrites.Keyed in
                         (
                             sealed.record.id.lowercasedText, sealed.record, sealed.contentHash,
                             RecordWrites.digestElement(sealed.record, sealed.contentHash, keyring)
@@ -502,25 +508,26 @@ final class SealingPipeline: Sendable {
     }
 }
 
-/// Chunks passed from the sealing thread to the writer, in order.
+/// Chunks passed from the sealing thread to the writer, in order; the sealer runs at most a few
+/// chunks ahead, so a slow disk never has the whole change sealed and waiting in memory.
 ///
 /// `@unchecked Sendable` is sound: every stored property is only touched while `condition` is locked.
 private final class Handover: @unchecked Sendable {
+    private static let lookahead = 3
     private let condition = NSCondition()
     private var chunks: [Int: Result<[RecordWrites.Keyed], any Error>] = [:]
     private var cancelled = false
     private var finished = false
-    private let count: Int
-
-    init(count: Int) { self.count = count }
 
     var isCancelled: Bool { condition.withLock { cancelled } }
 
+    /// Hands over chunk `index`, first waiting while the writer has enough chunks in hand.
     func put(_ index: Int, _ chunk: Result<[RecordWrites.Keyed], any Error>) {
-        condition.withLock {
-            chunks[index] = chunk
-            condition.broadcast()
-        }
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.count >= Self.lookahead && !cancelled { condition.wait() }
+        chunks[index] = chunk
+        condition.broadcast()
     }
 
     /// Waits for chunk `index`; a sealer that ended without it (it failed earlier) is an error.
@@ -529,10 +536,16 @@ private final class Handover: @unchecked Sendable {
         defer { condition.unlock() }
         while chunks[index] == nil && !finished { condition.wait() }
         guard let chunk = chunks.removeValue(forKey: index) else { throw CofferStoreError.database("sealing stopped") }
+        condition.broadcast()
         return chunk
     }
 
-    func cancel() { condition.withLock { cancelled = true } }
+    func cancel() {
+        condition.withLock {
+            cancelled = true
+            condition.broadcast()
+        }
+    }
 
     func finish() {
         condition.withLock {

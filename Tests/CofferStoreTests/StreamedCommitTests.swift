@@ -78,6 +78,25 @@ struct StreamedCommitTests {
         #expect(try vault.session().list(ItemFilter(scope: .all)).map(\.title) == ["Taken id"])
     }
 
+    @Test("a chunk that seals records of other ids than it announced is refused, and nothing is written")
+    func recordsMustMatchTheirIDs() throws {
+        let vault = try TemporaryVault()
+        let existing = try vault.session().add(Item(type: .note, title: "Existing", now: Date()))
+        let items = Self.logins(1_500)
+        // The second chunk seals a new revision of an existing item under an announced new id.
+        let streamed = StreamedRecords(ids: items.map(\.id), chunkSize: 1000) { range in
+            try items[range].map { item in
+                var sealedItem = item
+                if item.id == items[1_200].id { sealedItem.id = existing.id }
+                let record = try vault.keyring.seal(sealedItem, revision: 2)
+                return (record: record, contentHash: record.contentHash)
+            }
+        }
+        let change = VaultChange(guards: Dictionary(uniqueKeysWithValues: items.map { ($0.id, 0) }), streamed: streamed)
+        #expect(throws: CofferStoreError.self) { try vault.store().commit(change, keyring: vault.keyring) }
+        #expect(try vault.session().list(ItemFilter(scope: .all)).map(\.title) == ["Existing"])
+    }
+
     @Test("a session's bulk import past the streaming threshold is one change the next session reads whole")
     func sessionImport() throws {
         let vault = try TemporaryVault()
