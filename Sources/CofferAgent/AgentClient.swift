@@ -40,7 +40,9 @@ public struct AgentClient: VaultAccess {
         guard let socket = try? UnixSocket.connect(to: socketPath) else { return }
         let (uid, pid) = (socket.peerUID, socket.peerProcessID)
         socket.close()
-        guard uid == getuid(), let pid, pid > 1, kill(pid, SIGTERM) == 0 else {
+        // The kernel names the process that listened; it is checked to be this user's still, as a
+        // process id can be reused once its process is gone.
+        guard uid == getuid(), let pid, pid > 1, Self.realUID(of: pid) == getuid(), kill(pid, SIGTERM) == 0 else {
             throw AgentFailure(
                 .agentUnavailable, "The process listening at \(socketPath) could not be stopped; end it and try again.")
         }
@@ -54,6 +56,13 @@ public struct AgentClient: VaultAccess {
             }
         }
         throw AgentFailure(.agentUnavailable, "The agent (process \(pid)) did not stop; end it and try again.")
+    }
+
+    /// The real uid of process `pid` now, from `/proc`; `nil` when it is gone or unreadable.
+    private static func realUID(of pid: Int32) -> UInt32? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
+        return line?.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap { UInt32($0) }
     }
 
     /// The agent's state.
