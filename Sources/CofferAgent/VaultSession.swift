@@ -502,17 +502,22 @@ public final class VaultSession {
         for id in deletions { guards[id] = heads[id]?.changeSequence ?? 0 }
         let change = VaultChange(
             upserts: sealed, deletions: deletions, guards: guards, contentHashes: prepared.map(\.1))
-        let sequence: Int64
+        try committed(prepared, deletions: deletions, at: try write(change))
+    }
+
+    /// Writes `change`; another writer's change to one of its items is reported as such after this
+    /// session has read it, and a failure `underlying` names (sealing, inside the transaction) as
+    /// itself rather than as the store's word for it.
+    private func write(_ change: VaultChange, underlying: () -> (any Error)? = { nil }) throws -> Int64 {
         switch Result(catching: { () throws(CofferStoreError) in try store.commit(change, keyring: keyring) }) {
-        case .success(let committed):
-            sequence = committed
+        case .success(let sequence):
+            return sequence
         case .failure(.concurrentChange):
             try refreshIfChanged()
             throw Self.concurrentChange
         case .failure(let error):
-            throw error
+            throw underlying() ?? error
         }
-        try committed(prepared, deletions: deletions, at: sequence)
     }
 
     /// From this many records a change is sealed a chunk at a time while the store writes the chunk
@@ -545,17 +550,7 @@ public final class VaultSession {
         for id in ids { guards[id] = heads[id]?.changeSequence ?? 0 }
         for id in deletions { guards[id] = heads[id]?.changeSequence ?? 0 }
         let change = VaultChange(deletions: deletions, guards: guards, streamed: streamed)
-        let sequence: Int64
-        switch Result(catching: { () throws(CofferStoreError) in try store.commit(change, keyring: keyring) }) {
-        case .success(let committed):
-            sequence = committed
-        case .failure(.concurrentChange):
-            try refreshIfChanged()
-            throw Self.concurrentChange
-        case .failure(let error):
-            // Sealing failed inside the transaction: that error, not the store's word for it.
-            throw sealed.failure ?? error
-        }
+        let sequence = try write(change) { sealed.failure }
         try committed(sealed.all, deletions: deletions, at: sequence)
     }
 
