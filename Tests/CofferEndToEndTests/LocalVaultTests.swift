@@ -239,7 +239,8 @@ struct LocalVaultTests {
         older.standardInput = FileHandle.nullDevice
         try older.run()
         defer {
-            kill(older.processIdentifier, SIGKILL)
+            // Only while it runs: once reaped, its process id may belong to another test's process.
+            if older.isRunning { kill(older.processIdentifier, SIGKILL) }
             older.waitUntilExit()
         }
         #expect(try output.firstLine() == "ready")

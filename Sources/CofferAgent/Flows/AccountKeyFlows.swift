@@ -44,7 +44,7 @@ public enum AccountKeyFlows {
         let keyring = try AsyncBridge.wait {
             try await KeyChanges.recoverLocally(store: store, recoveryCode: recoveryCode, newPassword: newPassword)
         }
-        try AgentHandoff.unlockAgent(paths, with: keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
+        try AgentHandoff.unlockAgent(paths, with: keyring)
     }
 
     /// Asks the server to delete a safety net (the quarantine, or a server backup), proven with the

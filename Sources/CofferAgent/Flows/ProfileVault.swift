@@ -19,7 +19,7 @@ public enum ProfileVault {
         if let agent = unlockedAgent(paths) { return agent }
         try requireVault(paths)
         try AgentHandoff.unlockAgent(
-            paths, password: try masterPassword(), idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
+            paths, password: try masterPassword())
         guard let agent = AgentClient.connectIfRunning(paths) else {
             throw AgentFailure(.agentUnavailable, "The agent stopped. Run `coffer unlock` again.")
         }

@@ -232,7 +232,7 @@ struct Recover: ParsableCommand {
                 deviceName: device, vaultFile: file)
         }
         try AgentHandoff.unlockAgent(
-            paths, with: result.keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
+            paths, with: result.keyring)
         Terminal.note(
             "New master password set; every item is still there (\(result.report.pulled) downloaded). Other devices were signed out and will ask for the new password. Your recovery code still works."
         )
@@ -264,7 +264,7 @@ struct Recover: ParsableCommand {
             try await AccountRecovery.quarantinedItems(store: store, keyring: keyring, secret: secret)
         }
         let merge = try CurrentEpoch.merge(sets.flatMap(\.items), into: store, keyring: keyring)
-        try AgentHandoff.unlockAgent(paths, with: keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
+        try AgentHandoff.unlockAgent(paths, with: keyring)
         Terminal.note(
             "Recovered from the server's quarantine: \(merge.added) item(s) added, \(merge.updated) updated, \(merge.unchanged) already here."
         )
@@ -295,7 +295,7 @@ struct RecoverFromDevice {
                 oldPassword: try reader.require("Master password this device used before the reset: "))
         }
         let merge = try CurrentEpoch.merge(items, into: store, keyring: keyring)
-        try AgentHandoff.unlockAgent(paths, with: keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
+        try AgentHandoff.unlockAgent(paths, with: keyring)
         Terminal.note(
             "Moved this device's items from before the reset into the account: \(merge.added) added, \(merge.updated) updated, \(merge.unchanged) already there. The old vault file stays in \(VaultArchive.directory(besides: paths.vaultFile)) until you delete it."
         )
@@ -390,7 +390,7 @@ struct AccountReset: ParsableCommand {
         print("The account \(email) was reset and this device is signed in with the new password.\n")
         try RecoveryKit(code: result.recoveryCode, email: email, server: server).show(htmlPath: recoveryKitHTML)
         try AgentHandoff.unlockAgent(
-            paths, with: result.keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
+            paths, with: result.keyring)
         let archived = BeforeResetHoldings.read(paths: paths).itemCount
         Terminal.note(
             """

@@ -45,12 +45,7 @@ struct SSHAgentCommand: ParsableCommand {
     /// The running agent when it holds the key; otherwise unlocks with the master password when one
     /// can be asked for, or fails with the locked exit code and a one-line hint.
     static func unlockedAgent(secrets: SecretReader) throws -> AgentClient {
-        try ProfileVault.unlockedAgent(ProfilePaths()) {
-            guard secrets.canRead else {
-                throw AgentFailure(.locked, "The vault is locked. Run `coffer unlock` first, or pass --password-stdin.")
-            }
-            return try secrets.require("Master password: ")
-        }
+        try VaultConnector(secrets: secrets).unlockedAgent()
     }
 
     /// The askpass program and display the agent will use to ask, checked now so a missing one is

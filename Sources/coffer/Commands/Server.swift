@@ -81,7 +81,7 @@ struct Register: ParsableCommand {
         try RecoveryKit(code: result.recoveryCode, email: email, server: server).show(htmlPath: recoveryKitHTML)
         Terminal.note("This recovery code replaces the one `coffer init` showed for this vault, if any.")
         try AgentHandoff.unlockAgent(
-            paths, with: result.keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
+            paths, with: result.keyring)
         Terminal.note(
             "Check your mail and press \"Confirm my address\" on the linked page: codes for recovery and reset by e-mail go only to a confirmed address (`coffer account confirm-email` mails a new link)."
         )
@@ -124,7 +124,7 @@ struct Login: ParsableCommand {
                 server: server, email: email, password: password, deviceName: device, vaultFile: file, kdf: kdf)
         }
         try AgentHandoff.unlockAgent(
-            paths, with: result.keyring, idleTimeoutSeconds: try LockTimeout.seconds(flag: nil))
+            paths, with: result.keyring)
         Terminal.note("Signed in as \(email); \(result.report.pulled) item(s) downloaded.")
         if let loss = result.report.serverLoss {
             Terminal.note("\(loss) Run `coffer sync` to do it now.")
