@@ -17,6 +17,9 @@ struct SearchIndex {
         /// The entry, its text not yet placed.
         let entry: Entry
         let text: [UInt8]
+        /// The hash naming looks the title up by, made here so that adding many items, which
+        /// happens on one thread, does not hash them there.
+        let titleHash: Int
 
         init(_ item: Item) {
             let title = Array(item.title.utf8)
@@ -33,6 +36,7 @@ struct SearchIndex {
                     searchText: searchText.count, tags: tags.count),
                 start: 0)
             text = title + subtitle + foldedTitle + searchText + tags
+            titleHash = foldedTitle.withUnsafeBufferPointer(SearchIndex.titleHash)
         }
     }
 
@@ -137,7 +141,7 @@ struct SearchIndex {
             positions[entry.id] = position
             entries.append(entry)
         }
-        rememberTitle(of: entry)
+        rememberTitle(entry.id, hash: item.titleHash)
         ranksAreStale = true
         return position
     }
@@ -280,7 +284,7 @@ struct SearchIndex {
         ranksAreStale = false
     }
 
-    private static func titleHash(_ folded: UnsafeBufferPointer<UInt8>) -> Int {
+    fileprivate static func titleHash(_ folded: UnsafeBufferPointer<UInt8>) -> Int {
         var hasher = Hasher()
         hasher.combine(bytes: UnsafeRawBufferPointer(folded))
         return hasher.finalize()
@@ -293,11 +297,14 @@ struct SearchIndex {
     }
 
     private mutating func rememberTitle(of entry: Entry) {
-        let hash = titleHash(of: entry)
+        rememberTitle(entry.id, hash: titleHash(of: entry))
+    }
+
+    private mutating func rememberTitle(_ id: UUID, hash: Int) {
         switch byTitle[hash] {
-        case nil: byTitle[hash] = .one(entry.id)
-        case .one(let other): byTitle[hash] = .several([other, entry.id])
-        case .several(let others): byTitle[hash] = .several(others + [entry.id])
+        case nil: byTitle[hash] = .one(id)
+        case .one(let other): byTitle[hash] = .several([other, id])
+        case .several(let others): byTitle[hash] = .several(others + [id])
         }
     }
 

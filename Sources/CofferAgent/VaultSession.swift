@@ -396,12 +396,13 @@ public final class VaultSession {
     public func apply(adding added: [Item], updating updated: [Item]) throws -> (added: Int, updated: Int) {
         var revisions: [Revision] = []
         revisions.reserveCapacity(added.count + updated.count)
-        for item in added {
-            guard heads[item.id] == nil else {
-                throw AgentFailure(.invalidInput, "An item with id \(item.id.uuidString.lowercased()) already exists.")
+        for position in added.indices {
+            guard heads[added[position].id] == nil else {
+                let id = added[position].id.uuidString.lowercased()
+                throw AgentFailure(.invalidInput, "An item with id \(id) already exists.")
             }
-            try requireSyncableSize(item)
-            revisions.append(Revision(first: item))
+            try requireSyncableSize(added[position])
+            revisions.append(Revision(first: added[position]))
         }
         for item in updated {
             guard let head = heads[item.id] else {
@@ -502,7 +503,10 @@ public final class VaultSession {
         for id in deletions { guards[id] = heads[id]?.changeSequence ?? 0 }
         let change = VaultChange(
             upserts: sealed, deletions: deletions, guards: guards, contentHashes: prepared.map(\.1))
-        try committed(prepared, deletions: deletions, at: try write(change))
+        let sequence = try write(change)
+        try committed(
+            [prepared.map { WrittenRecord($0.0, contentHash: $0.1, indexed: $0.2) }], deletions: deletions, at: sequence
+        )
     }
 
     /// Writes `change`; another writer's change to one of its items is reported as such after this
@@ -551,19 +555,25 @@ public final class VaultSession {
         for id in deletions { guards[id] = heads[id]?.changeSequence ?? 0 }
         let change = VaultChange(deletions: deletions, guards: guards, streamed: streamed)
         let sequence = try write(change) { sealed.failure }
-        try committed(sealed.all, deletions: deletions, at: sequence)
+        try committed(sealed.inOrder, deletions: deletions, at: sequence)
     }
 
-    /// Brings the heads and the index up to a change the store committed at `sequence`.
-    private func committed(
-        _ written: [(SealedItem, [UInt8], SearchIndex.Indexed)], deletions: [UUID], at sequence: Int64
-    ) throws {
+    /// Brings the heads and the index up to a change the store committed at `sequence`; `written`
+    /// comes in chunks, as it was sealed.
+    private func committed(_ written: [[WrittenRecord]], deletions: [UUID], at sequence: Int64) throws {
         changesSinceBackup = true
-        index.reserveCapacity(forAdding: written.count)
-        heads.reserveCapacity(heads.count + written.count)
-        for (record, hash, indexed) in written {
-            heads[record.id] = RecordHead(record, contentHash: hash, at: sequence)
-            index.add(indexed)
+        let count = written.reduce(0) { $0 + $1.count }
+        index.reserveCapacity(forAdding: count)
+        heads.reserveCapacity(heads.count + count)
+        for chunk in written {
+            // Read in place: a copy of a record would retain and release its index entry's text.
+            chunk.withUnsafeBufferPointer { records in
+                for record in records.indices {
+                    heads[records[record].id] = RecordHead(
+                        revision: records[record].revision, fingerprint: records[record].fingerprint, at: sequence)
+                    index.add(records[record].indexed)
+                }
+            }
         }
         for id in deletions {
             heads[id] = nil
@@ -578,13 +588,29 @@ public final class VaultSession {
     }
 }
 
+/// What the session keeps of a record a change wrote: its head's parts and its index entry. Not
+/// the sealed record itself, which the store frees once it has written it.
+private struct WrittenRecord: Sendable {
+    let id: UUID
+    let revision: Int64
+    let fingerprint: ContentFingerprint
+    let indexed: SearchIndex.Indexed
+
+    init(_ record: SealedItem, contentHash: [UInt8], indexed: SearchIndex.Indexed) {
+        id = record.id
+        revision = record.revision
+        fingerprint = ContentFingerprint(contentHash)
+        self.indexed = indexed
+    }
+}
+
 /// The chunks a streamed commit sealed, kept for the session's heads and index, and the first
 /// sealing error, so it is reported as itself rather than as the store's failed transaction.
 ///
 /// `@unchecked Sendable` is sound: `chunks` and `firstFailure` are only touched under `lock`.
 private final class SealedChunks: @unchecked Sendable {
     private let lock = NSLock()
-    private var chunks: [(start: Int, records: [(SealedItem, [UInt8], SearchIndex.Indexed)])] = []
+    private var chunks: [(start: Int, records: [WrittenRecord])] = []
     private var firstFailure: (any Error)?
 
     /// Runs `seal` for the chunk of `range`, keeping what it returns (each record with its hash and
@@ -594,7 +620,8 @@ private final class SealedChunks: @unchecked Sendable {
     {
         do {
             let records = try seal()
-            lock.withLock { chunks.append((range.lowerBound, records)) }
+            let kept = records.map { WrittenRecord($0.0, contentHash: $0.1, indexed: $0.2) }
+            lock.withLock { chunks.append((range.lowerBound, kept)) }
             return records.map { (record: $0.0, contentHash: $0.1) }
         } catch {
             lock.withLock { firstFailure = firstFailure ?? error }
@@ -605,9 +632,9 @@ private final class SealedChunks: @unchecked Sendable {
     /// The first error sealing threw.
     var failure: (any Error)? { lock.withLock { firstFailure } }
 
-    /// Every sealed record with its hash and index entry, in order.
-    var all: [(SealedItem, [UInt8], SearchIndex.Indexed)] {
-        lock.withLock { chunks.sorted { $0.start < $1.start }.flatMap(\.records) }
+    /// The chunks, in the order of their records.
+    var inOrder: [[WrittenRecord]] {
+        lock.withLock { chunks.sorted { $0.start < $1.start }.map(\.records) }
     }
 }
 
@@ -621,9 +648,16 @@ private struct RecordHead: Sendable {
 
     /// The head of `record`, whose content hash is `contentHash` when the caller has it already.
     init(_ record: SealedItem, contentHash: [UInt8]? = nil, at changeSequence: Int64) {
-        revision = record.revision
+        self.init(
+            revision: record.revision, fingerprint: ContentFingerprint(contentHash ?? record.contentHash),
+            at: changeSequence)
+    }
+
+    /// The head of a record of `revision` whose sealed content has `fingerprint`.
+    init(revision: Int64, fingerprint: ContentFingerprint, at changeSequence: Int64) {
+        self.revision = revision
         self.changeSequence = changeSequence
-        fingerprint = ContentFingerprint(contentHash ?? record.contentHash)
+        self.fingerprint = fingerprint
     }
 
     /// Whether `record` is the one this head was made from.

@@ -81,9 +81,22 @@ enum BulkSection {
             }
         }
 
-        /// Appends objects already written and returns the batch's number.
+        /// Appends objects already written and returns the batch's number; each is copied once, into
+        /// room made for all of them at the start.
         func add(_ objects: [[UInt8]]) throws -> Int {
-            try add(objects) { object, bytes in bytes += object }
+            try lock.withLock {
+                guard objects.count <= UInt32.max, objects.allSatisfy({ $0.count <= UInt32.max }) else {
+                    throw TransportFailure.tooLarge
+                }
+                bytes.reserveCapacity(bytes.count + 4 + objects.reduce(0) { $0 + 4 + $1.count })
+                Self.appendLength(objects.count, to: &bytes)
+                for object in objects {
+                    Self.appendLength(object.count, to: &bytes)
+                    bytes += object
+                }
+                batches += 1
+                return batches - 1
+            }
         }
 
         var byteCount: Int { lock.withLock { bytes.count } }

@@ -165,11 +165,12 @@ public struct VaultStore: Sendable {
         let pipeline = change.streamed.map { SealingPipeline(sealing: $0, keyring: keyring) }
         defer { pipeline?.stop() }
         try write { db in
-            let applied = try RecordWrites.apply(
+            // Each batch written is marked changed for sync as it is written, so marking a bulk
+            // change's records happens while the next chunk is sealed rather than after the last.
+            sequence = try RecordWrites.apply(
                 db, upserts: change.upserts, contentHashes: change.contentHashes, streamed: pipeline,
-                removals: change.deletions, keyring: keyring, guards: change.guards)
-            sequence = applied.sequence
-            try SyncSchema.markDirty(db, keys: applied.writtenKeys)
+                removals: change.deletions, keyring: keyring, guards: change.guards,
+                eachWritten: { keys in try SyncSchema.markDirty(db, keys: keys) })
             for id in change.deletions { try SyncSchema.markPurged(db, id: id) }
         }
         return sequence
@@ -314,13 +315,6 @@ enum RecordWrites {
         }
     }
 
-    /// What a change wrote: its change sequence, and the ids of the records it wrote as the
-    /// database keeps them, in the order of the id index.
-    struct Applied {
-        let sequence: Int64
-        let writtenKeys: [String]
-    }
-
     /// What the file holds of an item that a change replaces or removes.
     private struct Existing {
         var revision: Int64
@@ -331,6 +325,8 @@ enum RecordWrites {
     /// The rows of `ids` that exist, read a batch at a time.
     private static func existing(_ db: Database, _ ids: [UUID]) throws -> [UUID: Existing] {
         var found: [UUID: Existing] = [:]
+        // The first import into a new vault asks about 100,000 ids that cannot be there.
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM item)") == true else { return found }
         try inBatches(ids) { ids in
             let batch = ids.map { $0.lowercasedText }
             let rows = try Row.fetchCursor(
@@ -355,17 +351,21 @@ enum RecordWrites {
     /// Writes records and removals and updates the sealed digest. `guards` (item id → the change
     /// sequence the caller saw, `0` for "must not exist") refuse the whole change with
     /// `concurrentChange` when any item is not as the caller saw it; `contentHashes`, when given,
-    /// are the upserts' hashes, in order.
+    /// are the upserts' hashes, in order. `eachWritten` gets the ids of each batch of records written,
+    /// as the file keys them and in the order of the id index, inside the transaction. Returns the
+    /// change's sequence.
     static func apply(
         _ db: Database, upserts: [SealedItem], contentHashes: [[UInt8]]? = nil, streamed: SealingPipeline? = nil,
-        removals: [UUID], keyring: Keyring, guards: [UUID: Int64] = [:]
-    ) throws -> Applied {
+        removals: [UUID], keyring: Keyring, guards: [UUID: Int64] = [:],
+        eachWritten: ([String]) throws -> Void = { _ in }
+    ) throws -> Int64 {
         guard
             let account = try Row.fetchOne(
                 db, sql: "SELECT integrityFormat, lastChangeSequence, manifestMAC FROM account WHERE id = 1")
         else { throw CofferStoreError.corruptDatabase(path: "") }
         let upsertIDs = upserts.map(\.id) + (streamed?.records.ids ?? [])
         var current = try existing(db, Array(Set(upsertIDs).union(removals).union(guards.keys)))
+        current.reserveCapacity(upsertIDs.count + removals.count)
         for (id, expected) in guards where (current[id]?.changeSequence ?? 0) != expected {
             throw CofferStoreError.concurrentChange
         }
@@ -396,6 +396,7 @@ enum RecordWrites {
         var written: [String] = []
         written.reserveCapacity(upsertIDs.count)
         func write(_ keyed: [Keyed]) throws {
+            let first = written.count
             for (key, record, hash, element) in keyed {
                 if let old = current[record.id] {
                     try SyncSchema.detachBase(db, key: key)
@@ -408,6 +409,7 @@ enum RecordWrites {
                 current[record.id] = Existing(revision: record.revision, contentHash: hash, changeSequence: next)
                 written.append(key)
             }
+            try eachWritten(Array(written[first...]))
         }
         // In the order of the id index, so a bulk write appends to it instead of touching its pages
         // at random (a fifth of writing 100,000 new records).
@@ -445,8 +447,7 @@ enum RecordWrites {
                 WHERE id = 1
                 """,
             arguments: [next, sealed.bytes])
-        // Each source is in key order already; only both together need sorting.
-        return Applied(sequence: next, writtenKeys: upserts.isEmpty || streamed == nil ? written : written.sorted())
+        return next
     }
 
     /// A record ready to write: its id as the file keys it, the record, its content hash and digest element.
