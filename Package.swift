@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "CofferStore", targets: ["CofferStore"]),
         .library(name: "CofferAgent", targets: ["CofferAgent"]),
         .library(name: "CofferAgentTransport", targets: ["CofferAgentTransport"]),
+        .library(name: "CofferFiles", targets: ["CofferFiles"]),
         .library(name: "CofferBackup", targets: ["CofferBackup"]),
         .library(name: "CofferInterchange", targets: ["CofferInterchange"]),
         .library(name: "CofferKDBX", targets: ["CofferKDBX"]),
@@ -146,11 +147,12 @@ let package = Package(
         ),
         .target(
             name: "CofferAgentTransport", dependencies: ["CSystemSupport"], swiftSettings: sharedSwiftSettings),
+        .target(name: "CofferFiles", swiftSettings: sharedSwiftSettings),
         .target(
             name: "CofferAgent",
             dependencies: [
                 "CofferAgentTransport", "CofferStore", "CofferVault", "CofferModel", "CofferCrypto", "CofferClient",
-                "CofferAPI", "CofferBackup", "CofferInterchange", "CofferSSH", "CSystemSupport",
+                "CofferAPI", "CofferBackup", "CofferInterchange", "CofferSSH", "CofferFiles", "CSystemSupport",
             ],
             swiftSettings: sharedSwiftSettings
         ),
@@ -159,7 +161,7 @@ let package = Package(
             dependencies: [
                 "CofferAgent", "CofferModel", "CofferVault", "CofferCrypto", "CofferStore", "CofferClient", "CofferAPI",
                 "CofferSSH",
-                "CofferBackup", "CofferInterchange", "CofferKDBX", "CofferRecall", "CSystemSupport",
+                "CofferBackup", "CofferInterchange", "CofferKDBX", "CofferRecall", "CofferFiles", "CSystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -171,7 +173,7 @@ let package = Package(
         .target(
             name: "CofferServer",
             dependencies: [
-                "CofferAPI",
+                "CofferAPI", "CofferFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -236,6 +238,9 @@ let package = Package(
             name: "CofferCryptoTests", dependencies: ["CofferCrypto"], swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferModelTests", dependencies: ["CofferModel"], swiftSettings: sharedSwiftSettings),
+        .testTarget(
+            name: "CofferFilesTests", dependencies: ["CofferFiles", "CofferTestSupport"],
+            swiftSettings: sharedSwiftSettings),
         .testTarget(
             name: "CofferSSHTests", dependencies: ["CofferSSH", "CofferTestSupport"], swiftSettings: sharedSwiftSettings
         ),

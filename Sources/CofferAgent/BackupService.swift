@@ -2,6 +2,7 @@ import CofferAPI
 public import CofferBackup
 import CofferClient
 import CofferCrypto
+import CofferFiles
 import CofferModel
 import CofferStore
 import CofferVault
@@ -119,14 +120,12 @@ public struct BackupService {
         let name =
             "coffer-\(stamp)-\(automatic ? "auto" : "manual")-\(UUID().uuidString.prefix(8).lowercased()).\(BackupFormat.fileExtension)"
         let path = (settings.directory as NSString).appendingPathComponent(name)
-        let temporary = path + ".partial"
-        // Written whole, then renamed: a crash never leaves a half backup under a backup's name.
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
-        else { throw BackupError.io("cannot write in \(settings.directory); check that the folder is writable") }
+        // Owner-only, whole and on the disk before it has a backup's name (a crash never leaves half
+        // a backup), and never in place of another.
         do {
-            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+            try OwnerOnlyFile.write(data, to: path, existing: .refuse)
         } catch {
-            throw BackupError.io("cannot write \(path): \(error.localizedDescription)")
+            throw BackupError.io("cannot write \(path): \(error.reason); check that the folder is writable")
         }
         session.changesSinceBackup = false
         if automatic {
@@ -216,9 +215,10 @@ public struct BackupService {
         let path = (settings.directory as NSString).appendingPathComponent(
             "coffer-\(Self.stamp(file.header.createdAt))-manual-\(id.uuidString.prefix(8).lowercased()).\(BackupFormat.fileExtension)"
         )
-        guard FileManager.default.createFile(atPath: path, contents: bytes, attributes: [.posixPermissions: 0o600])
-        else {
-            throw BackupError.io("cannot write \(path)")
+        do {
+            try OwnerOnlyFile.write(bytes, to: path, existing: .replace)
+        } catch {
+            throw BackupError.io("cannot write \(path): \(error.reason)")
         }
         return path
     }

@@ -1,4 +1,5 @@
 import CofferCrypto
+import CofferFiles
 import CofferVault
 import Foundation
 
@@ -40,21 +41,14 @@ struct IndexCache {
     }
 
     /// Writes `index` (each entry with the fingerprint `fingerprint` gives its record) in place of
-    /// the cache: to a temporary file of this process first, then renamed, so a reader sees the old
-    /// cache or the new one.
+    /// the cache, with ``OwnerOnlyFile``: a reader sees the old cache or the new one.
     func save(_ index: SearchIndex, fingerprint: (UUID) -> ContentFingerprint?, keyring: Keyring) throws {
         let box = SealedBox.seal(
             index.encoded(fingerprint: fingerprint), with: keyring.accountKey, context: Self.context(keyring))
         var file = Data(Self.magic)
         file.append(Self.formatVersion)
         file.append(box.bytes)
-        let temporary = "\(path).\(getpid()).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: file, attributes: [.posixPermissions: 0o600])
-        else { throw CocoaError(.fileWriteUnknown) }
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CocoaError(.fileWriteUnknown)
-        }
+        try OwnerOnlyFile.write(file, to: path, existing: .replace)
     }
 
     private static func context(_ keyring: Keyring) -> SealContext {

@@ -1,4 +1,5 @@
 import CofferAPI
+import CofferFiles
 import Crypto
 import Foundation
 public import Hummingbird
@@ -139,19 +140,18 @@ public enum CofferServerApplication {
     static func loadOrCreateSecret(at url: URL) throws -> SymmetricKey {
         if let key = try readSecret(at: url) { return key }
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        let draft = url.deletingLastPathComponent().appendingPathComponent(".server-secret-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try bytes.write(to: draft)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: draft.path)
-            defer { try? FileManager.default.removeItem(at: draft) }
-            // link(2) refuses to replace an existing file, unlike a rename.
-            if link(draft.path, url.path) != 0 && errno != EEXIST {
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            }
         } catch {
             throw ServerSecretError.cannotPersist(path: url.path, reason: "\(error.localizedDescription)")
+        }
+        // Never in place of a secret another process linked first: that one is read below.
+        do {
+            try OwnerOnlyFile.write(bytes, to: url.path, existing: .refuse)
+        } catch .exists {
+        } catch {
+            throw ServerSecretError.cannotPersist(path: url.path, reason: error.reason)
         }
         guard let key = try readSecret(at: url) else {
             throw ServerSecretError.cannotPersist(path: url.path, reason: "it vanished after it was written")

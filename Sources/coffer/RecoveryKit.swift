@@ -1,5 +1,6 @@
 import CofferAgent
 import CofferCrypto
+import CofferFiles
 import Foundation
 
 /// The recovery kit: the recovery code with the words that say what it opens, as text on the
@@ -55,13 +56,12 @@ struct RecoveryKit {
             <p>Master password hint (optional, never the password itself): ______________________</p>
             </body></html>
             """
-        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-            let handle = FileHandle(forWritingAtPath: path)
-        else {
-            throw AgentFailure(.invalidInput, "Cannot write the recovery kit to \(path); choose a writable path.")
+        do {
+            try OwnerOnlyFile.write(Data(html.utf8), to: path, existing: .replace)
+        } catch {
+            throw AgentFailure(
+                .invalidInput, "Cannot write the recovery kit to \(path): \(error.reason). Choose a writable path.")
         }
-        defer { try? handle.close() }
-        try handle.write(contentsOf: Data(html.utf8))
         Terminal.note(
             "Printable recovery kit written to \(path) (only you can read it). Print it, then delete the file.")
     }

@@ -6,6 +6,49 @@ import Testing
 /// shell history show it) or send it unencrypted over a network.
 @Suite("secrets stay off command lines and off plain HTTP", .serialized)
 struct CLIHygieneTests {
+    @Test(
+        "files that hold secrets (exports, attachments, recovery kits, backups) are owner-only from their first byte, as a watcher of the folder sees them"
+    )
+    func secretFilesOwnerOnlyFromCreation() throws {
+        let cli = try CofferCLI()
+        let password = "correct horse battery staple 42"
+        let out = cli.home.appendingPathComponent("out").path
+        let backups = cli.home.appendingPathComponent("backup-folder").path
+        for folder in [out, backups] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        let environment = ["COFFER_BACKUP_DIR": backups]
+        let watchers = try [out, backups].map(CreationWatcher.init(folder:))
+        let path = { (name: String) in (out as NSString).appendingPathComponent(name) }
+        try cli.ok(["init", "--password-stdin", "--recovery-kit-html", path("kit.html")], stdin: password + "\n")
+        try cli.ok(["add", "note", "--title", "Server", "--notes", "ssh"])
+        let key = path("id_ed25519")
+        // Large enough that writing the saved copy and the exports takes a while: a file made with a
+        // default mode and narrowed later is then seen as it was (a tiny one may be renamed and
+        // narrowed before the watcher opens it).
+        try Data((0..<1_900_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: URL(fileURLWithPath: key))
+        try cli.ok(["attachment", "add", "Server", key])
+        try cli.ok(["attachment", "save", "Server", "id_ed25519", "--output", path("saved-key")])
+        try cli.ok(["export", "--format", "csv", "--output", path("export.csv"), "--yes"])
+        try cli.ok(
+            ["export", "--format", "coffer", "--output", path("export.cofferexport"), "--password-stdin", "--yes"],
+            stdin: "export password 1\n")
+        let backup = try cli.run(["backup", "create"], environment: environment)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let seen = watchers.flatMap { $0.stop() }
+        let names = Set(seen.map(\.name))
+        for expected in ["kit.html", "saved-key", "export.csv", "export.cofferexport"] {
+            #expect(names.contains(expected), "the watcher never saw \(expected): \(names)")
+        }
+        #expect(names.contains { $0.hasSuffix(".cofferbackup") }, "the watcher never saw the backup: \(names)")
+        // The attachment's source, written by this test under the test process's umask, shows that
+        // the watcher sees modes as they are.
+        #expect(seen.contains { $0.name == "id_ed25519" && $0.mode & 0o044 != 0 })
+        for (name, mode) in seen where name != "id_ed25519" {
+            #expect(mode == 0o600, "\(name) was \(String(mode, radix: 8)) when another process opened it")
+        }
+    }
+
     @Test("a recovery code given on the command line is refused, with the way to give it instead")
     func noSecretArguments() throws {
         let cli = try CofferCLI()

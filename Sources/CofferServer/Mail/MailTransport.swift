@@ -1,3 +1,4 @@
+import CofferFiles
 public import Foundation
 
 /// A message the server sends: verification links and codes.
@@ -71,7 +72,10 @@ public struct FileMailTransport: MailTransport {
     public func send(_ message: MailMessage) async throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let name = "\(Int(message.date.timeIntervalSince1970 * 1000))-\(message.id.uuidString.lowercased()).eml"
-        try Data(message.rfc5322(from: sender).utf8).write(to: directory.appendingPathComponent(name), options: .atomic)
+        // Owner-only: a message may carry a one-time code or link.
+        try OwnerOnlyFile.write(
+            Data(message.rfc5322(from: sender).utf8), to: directory.appendingPathComponent(name).path,
+            existing: .replace)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferAgent
+import CofferFiles
 import CofferModel
 import Foundation
 
@@ -75,14 +76,14 @@ struct AttachmentCommand: ParsableCommand {
         func run() throws {
             let vault = try VaultConnector(secrets: secrets.reader()).open()
             let attachment = try Self.attachment(named: name, of: vault.call(ResolveItem(item, scope: .all)))
-            guard !FileManager.default.fileExists(atPath: output) else {
+            do {
+                try OwnerOnlyFile.write(attachment.data, to: output, existing: .refuse)
+            } catch .exists {
                 throw AgentFailure(
                     .invalidInput, "\(output) already exists; choose a new file name. Nothing was written.")
+            } catch {
+                throw AgentFailure(.invalidInput, "Cannot write \(output): \(error.reason). Nothing was written.")
             }
-            guard
-                FileManager.default.createFile(
-                    atPath: output, contents: attachment.data, attributes: [.posixPermissions: 0o600])
-            else { throw AgentFailure(.invalidInput, "Cannot write \(output); check the folder. Nothing was written.") }
             Terminal.note("Wrote \(attachment.name) (\(attachment.data.count) bytes) to \(output).")
         }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CofferAgent
+import CofferFiles
 import CofferModel
 import Foundation
 
@@ -118,24 +119,15 @@ enum SecretResolution {
 
 /// Files that hold a secret: owner-only from the first byte, written whole or not at all.
 enum SecretFile {
-    /// Writes `data` to `path` (mode 0600) through a temporary file in the same folder and a rename;
-    /// an existing file is refused unless `replacing`.
+    /// Writes `data` to `path` with ``OwnerOnlyFile``; an existing file is refused unless `replacing`.
     static func write(_ data: Data, to path: String, replacing: Bool) throws {
-        if !replacing, FileManager.default.fileExists(atPath: path) {
+        do {
+            try OwnerOnlyFile.write(data, to: path, existing: replacing ? .replace : .refuse)
+        } catch .exists {
             throw AgentFailure(.invalidInput, "\(path) already exists; add --force to replace it.")
-        }
-        let folder = (path as NSString).deletingLastPathComponent
-        let temporary = ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(
-            ".\((path as NSString).lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
-        else {
+        } catch {
             throw AgentFailure(
-                .storage,
-                "Cannot write in \(folder.isEmpty ? "." : folder); check that the folder exists and is writable.")
-        }
-        guard rename(temporary, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw AgentFailure(.storage, "Cannot put the file at \(path) (\(String(cString: strerror(errno)))).")
+                .storage, "Cannot write \(path): \(error.reason). Check that the folder exists and is writable.")
         }
     }
 }
