@@ -568,10 +568,11 @@ public final class VaultSession {
         for chunk in written {
             // Read in place: a copy of a record would retain and release its index entry's text.
             chunk.withUnsafeBufferPointer { records in
-                for record in records.indices {
-                    heads[records[record].id] = RecordHead(
-                        revision: records[record].revision, fingerprint: records[record].fingerprint, at: sequence)
-                    index.add(records[record].indexed)
+                for position in records.indices {
+                    heads[records[position].id] = RecordHead(
+                        revision: records[position].revision, fingerprint: records[position].fingerprint,
+                        at: sequence)
+                    index.add(records[position].indexed)
                 }
             }
         }
