@@ -40,9 +40,10 @@ public enum OwnerOnlyFile {
     {
         let folder = (path as NSString).deletingLastPathComponent
         let directory = folder.isEmpty ? "." : folder
-        let name = (path as NSString).lastPathComponent
+        // A name of its own, not derived from the file's: any name the folder allows stays writable
+        // (a long one plus a suffix could pass the system's limit).
         let temporary = (directory as NSString).appendingPathComponent(
-            ".\(name).\(UInt64.random(in: .min ... .max)).partial")
+            ".coffer-\(UInt64.random(in: .min ... .max)).partial")
         let failure = { (reason: String) in FileWriteFailure.cannotWrite(path: path, reason: reason) }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { throw failure(systemReason()) }

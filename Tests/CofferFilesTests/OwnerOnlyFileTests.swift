@@ -44,6 +44,13 @@ struct OwnerOnlyFileTests {
         #expect(try names() == ["kept"])
     }
 
+    @Test("the longest name the folder allows is written")
+    func longestName() throws {
+        let name = String(repeating: "n", count: Int(NAME_MAX))
+        try OwnerOnlyFile.write(Data("x".utf8), to: path(name), existing: .refuse)
+        #expect(try names() == [name])
+    }
+
     @Test("a missing folder or a folder in the way is named with the system's reason; nothing is left")
     func failures() throws {
         let missing = path("no-such-folder/file")
