@@ -187,9 +187,12 @@ public final class VaultSession {
         let records: [UUID: SealedItem]
         if ids.count > 256 {
             let wanted = Set(ids)
-            records = Dictionary(
-                try store.allRecords().lazy.filter { wanted.contains($0.id) }.map { ($0.id, $0) },
-                uniquingKeysWith: { first, _ in first })
+            var byID: [UUID: SealedItem] = [:]
+            byID.reserveCapacity(ids.count)
+            for record in try store.allRecords() where wanted.contains(record.id) {
+                byID[record.id] = byID[record.id] ?? record
+            }
+            records = byID
         } else {
             records = try store.records(ids).mapValues(\.record)
         }

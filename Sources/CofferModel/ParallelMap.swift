@@ -8,14 +8,15 @@ public enum ParallelMap {
     /// Below this many values the threads cost more than they save.
     public static let threshold = 1000
 
-    /// `values.map(transform)`, in order, spread over the cores when there are many values; the
-    /// error of the first chunk (in order) that threw is the one rethrown, and nothing is returned.
+    /// `values.map(transform)`, in order, spread over the cores from `threshold` values on (lower it
+    /// for a step that is heavy on each value, like compressing a megabyte); the error of the first
+    /// chunk (in order) that threw is the one rethrown, and nothing is returned.
     ///
     /// Each worker writes its outputs straight into the result, so an output is never copied: a copy
     /// of an item retains and releases each of its few dozen references, which at 100,000 items was
     /// a tenth of reading an import's items.
     public static func map<Value: Sendable, Output: Sendable, Failure: Error>(
-        _ values: [Value], _ transform: @Sendable (Value) throws(Failure) -> Output
+        _ values: [Value], threshold: Int = threshold, _ transform: @Sendable (Value) throws(Failure) -> Output
     ) throws(Failure) -> [Output] {
         guard values.count > threshold else { return try values.map(transform) }
         let chunkCount = ProcessInfo.processInfo.activeProcessorCount * 4

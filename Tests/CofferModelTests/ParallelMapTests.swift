@@ -13,6 +13,11 @@ struct ParallelMapTests {
             let values = Array(0..<count)
             #expect(ParallelMap.map(values) { "\($0 * 3)" } == values.map { "\($0 * 3)" })
         }
+        // Spread from the first value: fewer values than chunks leaves some chunks empty.
+        for count in [2, 3, 7, 41] {
+            let values = Array(0..<count)
+            #expect(ParallelMap.map(values, threshold: 1) { "\($0 * 3)" } == values.map { "\($0 * 3)" })
+        }
     }
 
     @Test("the error of the first failing chunk is rethrown, and every output made before it is destroyed")
