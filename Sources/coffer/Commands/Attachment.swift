@@ -1,6 +1,5 @@
 import ArgumentParser
 import CofferAgent
-import CofferFiles
 import CofferModel
 import Foundation
 
@@ -76,14 +75,7 @@ struct AttachmentCommand: ParsableCommand {
         func run() throws {
             let vault = try VaultConnector(secrets: secrets.reader()).open()
             let attachment = try Self.attachment(named: name, of: vault.call(ResolveItem(item, scope: .all)))
-            do {
-                try OwnerOnlyFile.write(attachment.data, to: output, existing: .refuse)
-            } catch .exists {
-                throw AgentFailure(
-                    .invalidInput, "\(output) already exists; choose a new file name. Nothing was written.")
-            } catch {
-                throw AgentFailure(.invalidInput, "Cannot write \(output): \(error.reason). Nothing was written.")
-            }
+            try OutputFile.writeNew(attachment.data, to: output)
             Terminal.note("Wrote \(attachment.name) (\(attachment.data.count) bytes) to \(output).")
         }
 

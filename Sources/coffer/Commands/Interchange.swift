@@ -2,7 +2,6 @@ public import ArgumentParser
 import CofferAgent
 import CofferBackup
 import CofferCrypto
-import CofferFiles
 import CofferInterchange
 import CofferKDBX
 import CofferModel
@@ -207,22 +206,10 @@ struct Export: ParsableCommand {
         if kind == "csv", items.contains(where: { !$0.attachments.isEmpty }) {
             Terminal.note("CSV has no place for attachments; they are not in this file (kdbx and coffer keep them).")
         }
-        try Self.write(data, to: output)
+        try OutputFile.writeNew(data, to: output)
         Terminal.note(
             "Wrote \(items.filter { kind == "json" || !$0.isTrashed }.count) item(s) to \(output) (readable only by you). Delete it when done."
         )
-    }
-
-    /// Writes an export, owner-only from the moment the file exists; never over a file (one made
-    /// since the check before asking for secrets is refused here).
-    private static func write(_ data: Data, to output: String) throws {
-        do {
-            try OwnerOnlyFile.write(data, to: output, existing: .refuse)
-        } catch .exists {
-            throw AgentFailure(.invalidInput, "\(output) already exists; choose a new file name. Nothing was written.")
-        } catch {
-            throw AgentFailure(.invalidInput, "Cannot write \(output): \(error.reason). Nothing was written.")
-        }
     }
 
     static func defaultName(extension kind: String) -> String {
@@ -253,7 +240,7 @@ struct Export: ParsableCommand {
         } else {
             data = try BackupFile.makeExport(items: items, password: password)
         }
-        try Self.write(data, to: output)
+        try OutputFile.writeNew(data, to: output)
         Terminal.note(
             "Wrote an encrypted export of \(items.count) item(s) to \(output); only its password\(keyFileData == nil ? "" : " and key file") open\(keyFileData == nil ? "s" : "") it."
         )
