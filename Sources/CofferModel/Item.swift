@@ -32,6 +32,10 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
     public var trashedAt: Date?
     /// Files kept with the item (a key file, a scan), sealed with it.
     public var attachments: [Attachment]
+    /// Members of the item's JSON that this version of Coffer does not know (a newer Coffer wrote
+    /// them), kept and written back as they were read: editing an item here never drops what a
+    /// newer device added to it.
+    public var unknownMembers: [String: JSONValue] = [:]
 
     /// How many earlier values of secret fields are kept.
     public static let passwordHistoryLimit = 20
@@ -62,7 +66,8 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
         case passwordHistory, trashedAt, attachments
     }
 
-    /// Decodes an item; items sealed before attachments existed have none.
+    /// Decodes an item; items sealed before attachments existed have none, and members this version
+    /// does not know are kept in ``unknownMembers``.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(UUID.self, forKey: .id)
@@ -79,9 +84,14 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
         passwordHistory = try container.decode([PasswordHistoryEntry].self, forKey: .passwordHistory)
         trashedAt = try container.decodeIfPresent(Date.self, forKey: .trashedAt)
         attachments = try container.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
+        let everything = try decoder.container(keyedBy: MemberKey.self)
+        for key in everything.allKeys where CodingKeys(stringValue: key.stringValue) == nil {
+            unknownMembers[key.stringValue] = try everything.decode(JSONValue.self, forKey: key)
+        }
     }
 
-    /// Encodes an item; an item without attachments encodes exactly as before they existed.
+    /// Encodes an item; an item without attachments encodes exactly as before they existed, and
+    /// ``unknownMembers`` come last, in key order.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
@@ -98,6 +108,8 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
         try container.encode(passwordHistory, forKey: .passwordHistory)
         try container.encodeIfPresent(trashedAt, forKey: .trashedAt)
         if !attachments.isEmpty { try container.encode(attachments, forKey: .attachments) }
+        var unknown = encoder.container(keyedBy: MemberKey.self)
+        for key in unknownMembers.keys.sorted() { try unknown.encode(unknownMembers[key], forKey: MemberKey(key)) }
     }
 
     /// Whether the item is in the trash.

@@ -73,6 +73,10 @@ public enum ItemJSONWriter {
                 writer.close()
             }
         }
+        for key in item.unknownMembers.keys.sorted() {
+            object.memberKey(key)
+            object.json(item.unknownMembers[key] ?? .null)
+        }
         output = object.finish()
     }
 
@@ -115,6 +119,38 @@ public enum ItemJSONWriter {
             output.append(contentsOf: #"":"#.utf8)
             // The value that follows is this member, not another.
             hasMember[hasMember.count - 1] = false
+        }
+
+        /// A member whose name is only known when the item is read (``Item/unknownMembers``).
+        mutating func memberKey(_ name: String) {
+            separate()
+            ItemJSONWriter.appendString(name, to: &output)
+            output.append(UInt8(ascii: ":"))
+            hasMember[hasMember.count - 1] = false
+        }
+
+        /// Any JSON value, as `JSONValue`'s `Codable` conformance writes it.
+        mutating func json(_ value: JSONValue) {
+            switch value {
+            case .null: raw("null")
+            case .bool(let flag): raw(flag ? "true" : "false")
+            case .integer(let number):
+                separate()
+                output.append(contentsOf: String(number).utf8)
+            case .number(let number):
+                separate()
+                // JSON has no infinities or NaN; a value read from JSON never is one.
+                output.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
+            case .string(let text): string(text)
+            case .array(let elements): array(elements) { writer, element in writer.json(element) }
+            case .object(let members):
+                open()
+                for name in members.keys.sorted() {
+                    memberKey(name)
+                    json(members[name] ?? .null)
+                }
+                close()
+            }
         }
 
         mutating func raw(_ text: StaticString) {

@@ -58,6 +58,8 @@ extension Item {
         let attachmentBytes = attachments.reduce(0) { $0 + $1.name.utf8.count + ($1.data.count + 2) / 3 * 4 }
         return title.utf8.count + notes.utf8.count + fieldBytes + historyBytes
             + urls.reduce(0) { $0 + $1.utf8.count } + tags.reduce(0) { $0 + $1.utf8.count } + attachmentBytes
+            // Members a newer Coffer added are rare: counted by the whole item's exact size.
+            + (unknownMembers.isEmpty ? 0 : encodedSize)
     }
 }
 

@@ -51,6 +51,27 @@ struct KeyringTests {
         #expect(!record.content.bytes.contains(Data("hunter2".utf8)))
     }
 
+    @Test("members a newer Coffer added to an item survive opening, an edit and sealing again")
+    func unknownMembersSurviveResealing() throws {
+        let (header, key, _) = try makeAccount()
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
+        var item = Item(type: .login, title: "Mail", now: Date(timeIntervalSince1970: 1_800_000_000))
+        item.unknownMembers = [
+            "passkeys": .array([.object(["relyingParty": .string("example.com"), "counter": .integer(7)])]),
+            "weight": .number(1.5), "flag": .bool(true), "nothing": .null,
+        ]
+        var opened = try keyring.open(try keyring.seal(item, revision: 1))
+        #expect(opened == item)
+        opened.setValue("hunter3", of: "password")
+        let resealed = try keyring.open(try keyring.seal(opened, revision: 2))
+        #expect(resealed.unknownMembers == item.unknownMembers)
+        #expect(resealed.value(of: "password") == "hunter3")
+        // A backup takes the sealed JSON as it is, unknown members included.
+        #expect(
+            String(decoding: try keyring.openItemJSON(try keyring.seal(opened, revision: 2)), as: UTF8.self)
+                .contains(#""passkeys":[{"counter":7,"relyingParty":"example.com"}]"#))
+    }
+
     @Test("a record moved to another item's id fails to open")
     func movedRecord() throws {
         let (header, key, _) = try makeAccount()
