@@ -29,6 +29,8 @@ public enum ItemMerge {
         merged.isFavorite = pick(base?.isFavorite, local.isFavorite, remote.isFavorite, &isConflict)
         merged.trashedAt = pick(base?.trashedAt, local.trashedAt, remote.trashedAt, &isConflict)
         merged.attachments = pick(base?.attachments, local.attachments, remote.attachments, &isConflict)
+        merged.unknownMembers = mergeUnknownMembers(
+            base?.unknownMembers, local.unknownMembers, remote.unknownMembers, &isConflict)
         var history = remote.passwordHistory
         for entry in local.passwordHistory where !history.contains(entry) { history.append(entry) }
         merged.passwordHistory = Array(
@@ -41,6 +43,20 @@ public enum ItemMerge {
         copy.created = now
         copy.modified = now
         return Outcome(merged: merged, conflictCopy: copy)
+    }
+
+    /// What a newer Coffer added, member by member, as `pick` merges a part: a member one side left
+    /// as it was takes the other side's value (or its absence).
+    private static func mergeUnknownMembers(
+        _ base: [String: JSONValue]?, _ local: [String: JSONValue], _ remote: [String: JSONValue],
+        _ isConflict: inout Bool
+    ) -> [String: JSONValue] {
+        var merged: [String: JSONValue] = [:]
+        for key in Set(local.keys).union(remote.keys) {
+            // Absent is a value too: a member one side removed stays removed.
+            if let value = pick(base.map { $0[key] }, local[key], remote[key], &isConflict) { merged[key] = value }
+        }
+        return merged
     }
 
     private static func pick<T: Equatable>(_ base: T?, _ local: T, _ remote: T, _ isConflict: inout Bool) -> T {

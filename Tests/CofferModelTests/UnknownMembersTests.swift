@@ -71,3 +71,39 @@ struct UnknownMembersTests {
         #expect(object.count == 12)
     }
 }
+
+@Suite("A sync merge keeps what a newer Coffer added")
+struct UnknownMembersMergeTests {
+    static func item(_ members: [String: JSONValue]) -> Item {
+        var item = Item(
+            id: UUID(uuidString: "6F3C1A52-9A0B-4C3D-8E1F-0A1B2C3D4E5F")!, type: .login, title: "Mail",
+            now: Date(timeIntervalSince1970: 1_700_000_000))
+        item.unknownMembers = members
+        return item
+    }
+
+    @Test("members changed, added or removed on one side each merge without a conflict")
+    func disjoint() {
+        let base = Self.item(["kept": .integer(1), "changed": .integer(1), "removed": .bool(true)])
+        let local = Self.item(["kept": .integer(1), "changed": .integer(2), "addedHere": .string("l")])
+        let remote = Self.item([
+            "kept": .integer(1), "changed": .integer(1), "removed": .bool(true), "addedThere": .string("r"),
+        ])
+        let outcome = ItemMerge.merge(base: base, local: local, remote: remote, deviceName: "d", now: Date())
+        #expect(outcome.conflictCopy == nil)
+        #expect(
+            outcome.merged.unknownMembers == [
+                "kept": .integer(1), "changed": .integer(2), "addedHere": .string("l"), "addedThere": .string("r"),
+            ])
+    }
+
+    @Test("a member both sides changed differently takes the remote value and keeps the local item as a copy")
+    func conflict() throws {
+        let base = Self.item(["colour": .string("red")])
+        let local = Self.item(["colour": .string("blue")])
+        let remote = Self.item(["colour": .string("green")])
+        let outcome = ItemMerge.merge(base: base, local: local, remote: remote, deviceName: "d", now: Date())
+        #expect(outcome.merged.unknownMembers == ["colour": .string("green")])
+        #expect(try #require(outcome.conflictCopy).unknownMembers == ["colour": .string("blue")])
+    }
+}
