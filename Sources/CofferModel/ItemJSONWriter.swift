@@ -73,9 +73,11 @@ public enum ItemJSONWriter {
                 writer.close()
             }
         }
-        for key in item.unknownMembers.keys.sorted() {
-            object.memberKey(key)
-            object.json(item.unknownMembers[key] ?? .null)
+        if !item.unknownMembers.isEmpty {
+            for key in item.unknownMembers.keys.sorted() {
+                object.memberKey(key)
+                object.json(item.unknownMembers[key] ?? .null)
+            }
         }
         output = object.finish()
     }
