@@ -46,18 +46,10 @@ extension JSONValue: Codable {
         case .null:
             var single = encoder.singleValueContainer()
             try single.encodeNil()
-        case .bool(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .integer(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .number(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .string(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
+        case .bool(let value): try Self.encodeSingle(value, to: encoder)
+        case .integer(let value): try Self.encodeSingle(value, to: encoder)
+        case .number(let value): try Self.encodeSingle(value, to: encoder)
+        case .string(let value): try Self.encodeSingle(value, to: encoder)
         case .array(let elements):
             var array = encoder.unkeyedContainer()
             for element in elements { try array.encode(element) }
@@ -65,6 +57,11 @@ extension JSONValue: Codable {
             var object = encoder.container(keyedBy: MemberKey.self)
             for key in members.keys.sorted() { try object.encode(members[key], forKey: MemberKey(key)) }
         }
+    }
+
+    private static func encodeSingle(_ value: some Encodable, to encoder: any Encoder) throws {
+        var single = encoder.singleValueContainer()
+        try single.encode(value)
     }
 }
 
