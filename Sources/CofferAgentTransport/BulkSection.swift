@@ -63,39 +63,35 @@ enum BulkSection {
         private var bytes: [UInt8] = []
         private var batches = 0
 
-        /// Appends `elements`, each as `write` puts it into bytes, and returns the batch's number.
-        func add<Element>(_ elements: [Element], _ write: (Element, inout [UInt8]) -> Void) throws -> Int {
+        /// Appends `elements`, each as `write` appends it to the section, and returns the batch's
+        /// number. Each element is written in place, after room for its length that is filled in
+        /// once it is written: no element is copied again. `reserving` makes room for that many more
+        /// bytes first, when the caller knows the total.
+        func add<Element>(
+            _ elements: [Element], reserving extra: Int = 0, _ write: (Element, inout [UInt8]) -> Void
+        ) throws -> Int {
             try lock.withLock {
                 guard elements.count <= UInt32.max else { throw TransportFailure.tooLarge }
+                bytes.reserveCapacity(bytes.count + extra)
                 Self.appendLength(elements.count, to: &bytes)
-                var object: [UInt8] = []
                 for element in elements {
-                    object.removeAll(keepingCapacity: true)
-                    write(element, &object)
-                    guard object.count <= UInt32.max else { throw TransportFailure.tooLarge }
-                    Self.appendLength(object.count, to: &bytes)
-                    bytes += object
+                    let lengthAt = bytes.count
+                    Self.appendLength(0, to: &bytes)
+                    write(element, &bytes)
+                    let length = bytes.count - lengthAt - 4
+                    guard length <= UInt32.max else { throw TransportFailure.tooLarge }
+                    withUnsafeBytes(of: UInt32(length).bigEndian) { field in
+                        for offset in 0..<4 { bytes[lengthAt + offset] = field[offset] }
+                    }
                 }
                 batches += 1
                 return batches - 1
             }
         }
 
-        /// Appends objects already written and returns the batch's number; each is copied once, into
-        /// room made for all of them at the start.
+        /// Appends objects already written and returns the batch's number.
         func add(_ objects: [[UInt8]]) throws -> Int {
-            try lock.withLock {
-                guard objects.count <= UInt32.max, objects.allSatisfy({ $0.count <= UInt32.max }) else {
-                    throw TransportFailure.tooLarge
-                }
-                bytes.reserveCapacity(bytes.count + 4 + objects.reduce(0) { $0 + 4 + $1.count })
-                Self.appendLength(objects.count, to: &bytes)
-                for object in objects {
-                    Self.appendLength(object.count, to: &bytes)
-                    bytes += object
-                }
-                batches += 1
-                return batches - 1
+            try add(objects, reserving: 4 + objects.reduce(0) { $0 + 4 + $1.count }) { object, bytes in bytes += object
             }
         }
 
