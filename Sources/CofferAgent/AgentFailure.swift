@@ -110,12 +110,15 @@ public struct AgentFailure: Error, Codable, Sendable, Equatable, CustomStringCon
             switch vault {
             case .wrongPassword, .wrongRecoveryCode, .wrongSecretFor: self.init(.wrongSecret, vault.description)
             case .integrity, .corruptRecord: self.init(.integrity, vault.description)
+            // What is missing is a newer Coffer on this machine.
+            case .newerContentFormat: self.init(.unavailable, vault.description)
             }
         case let store as CofferStoreError:
             switch store {
             case .noVault, .vaultExists: self.init(.noVault, store.description)
             case .corruptDatabase: self.init(.integrity, store.description)
             case .integrity: self.init(.integrity, store.description)
+            case .newerVault: self.init(.unavailable, store.description)
             case .concurrentChange, .database, .diskFull, .notWritable: self.init(.storage, store.description)
             }
         case let crypto as CofferCryptoError:

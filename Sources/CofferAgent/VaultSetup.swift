@@ -15,7 +15,8 @@ public enum VaultSetup {
         let (header, accountKey, recoveryCode) = try AccountHeader.create(password: password, parameters: parameters)
         let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: accountKey)
         try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
-        _ = try VaultStore.create(at: paths.vaultFile, header: header, keyring: keyring)
+        // A new account: every device that will read it runs this build or a later one.
+        _ = try VaultStore.create(at: paths.vaultFile, header: header, keyring: keyring, writing: .compact)
         return (keyring, recoveryCode)
     }
 

@@ -6,6 +6,10 @@ import Foundation
 
 /// Joining a server: registering a vault and signing a new device in.
 public enum AccountFlows {
+    /// What a device that signs in to an existing account writes: JSON, because the account's other
+    /// devices may run a Coffer from before content format 2 (``ItemContentFormat``).
+    static let joiningContentFormat = ItemContentFormat.json
+
     /// Registers the vault at `vaultFile` (created first when missing) with the server and uploads it.
     ///
     /// The recovery code is replaced by a new one registered with the server; it is returned so the
@@ -27,9 +31,9 @@ public enum AccountFlows {
             let created = try AccountHeader.create(password: password)
             let keyring = Keyring(
                 accountID: created.header.accountID, epoch: created.header.epoch, accountKey: created.accountKey)
+            // Registering makes a new account, so no older Coffer reads it.
             store = try VaultStore.create(
-                at: vaultFile, header: created.header,
-                keyring: keyring)
+                at: vaultFile, header: created.header, keyring: keyring, writing: .compact)
         }
         let header = try store.header()
         let masterKey = try header.masterKey(password: password)
@@ -138,7 +142,8 @@ public enum AccountFlows {
             } else if local.epoch < header.epoch {
                 _ = try VaultArchive.archive(vaultFile: vaultFile)
                 CrashPoint.reached("reset.archived")
-                store = try VaultStore.create(at: vaultFile, header: header, keyring: keyring)
+                store = try VaultStore.create(
+                    at: vaultFile, header: header, keyring: keyring, writing: Self.joiningContentFormat)
             } else {
                 throw CofferClientError.lifecycle(
                     "This device holds a newer key epoch (\(local.epoch)) than the server (\(header.epoch)); the server may have been restored from an old backup. Nothing was changed."
@@ -148,7 +153,8 @@ public enum AccountFlows {
             let directory = (vaultFile as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            store = try VaultStore.create(at: vaultFile, header: header, keyring: keyring)
+            store = try VaultStore.create(
+                at: vaultFile, header: header, keyring: keyring, writing: Self.joiningContentFormat)
         }
         try store.saveResetNotice(nil)
         try store.saveSyncState(

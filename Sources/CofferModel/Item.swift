@@ -61,6 +61,28 @@ public struct Item: Codable, Hashable, Sendable, Identifiable {
         self.attachments = []
     }
 
+    /// An item read from stored content, with its fields as they were stored (not the template's):
+    /// the caller sets the other members.
+    init(id: UUID, type: ItemType, title: String, fields: [Field]) {
+        self.id = id
+        self.type = type
+        self.title = title
+        self.fields = fields
+        self.customFields = []
+        self.urls = []
+        self.notes = ""
+        self.tags = []
+        self.isFavorite = false
+        self.created = Date(timeIntervalSince1970: 0)
+        self.modified = self.created
+        self.passwordHistory = []
+        self.trashedAt = nil
+        self.attachments = []
+    }
+
+    /// Whether `name` can be a member a newer Coffer added: not one this version writes itself.
+    static func isUnknownMemberName(_ name: String) -> Bool { CodingKeys(stringValue: name) == nil }
+
     private enum CodingKeys: String, CodingKey {
         case id, type, title, fields, customFields, urls, notes, tags, isFavorite, created, modified
         case passwordHistory, trashedAt, attachments

@@ -16,6 +16,8 @@ public enum CofferStoreError: Error, Equatable, Sendable, CustomStringConvertibl
     case diskFull(path: String)
     /// The vault file or its folder cannot be written (permissions, a read-only file system).
     case notWritable(path: String)
+    /// The vault file uses something a newer Coffer added (`detail` says what).
+    case newerVault(path: String, detail: String)
     /// The records do not match the vault's sealed digest, or a stored value does not open.
     case integrity(CofferVaultError)
 
@@ -40,6 +42,9 @@ public enum CofferStoreError: Error, Equatable, Sendable, CustomStringConvertibl
         case .notWritable(let path):
             return
                 "The vault file \(path) cannot be written (check its permissions and that its disk is not read-only); nothing was saved."
+        case .newerVault(let path, let detail):
+            return
+                "The vault file \(path) was made by a newer Coffer (\(detail)). Update Coffer on this device; nothing was changed."
         case .integrity(let error):
             return error.description
         }

@@ -72,6 +72,10 @@ enum Schema {
         migrator.registerMigration(oneCopy) { db in
             for statement in v8 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v9: the format this vault writes item content in") { db in
+            // Vaults from before format 2 wrote JSON, and keep writing it (`ItemContentFormat`).
+            try db.execute(sql: "ALTER TABLE account ADD COLUMN contentFormat INTEGER NOT NULL DEFAULT 1")
+        }
         return migrator
     }()
 

@@ -45,19 +45,32 @@ public struct VaultStore: Sendable {
         }
     }
 
-    /// Creates a vault file holding `header`, the sealed digest of the empty set, and nothing else.
-    public static func create(at path: String, header: AccountHeader, keyring: Keyring) throws(CofferStoreError)
-        -> VaultStore
-    {
+    /// Creates a vault file holding `header`, the sealed digest of the empty set, and nothing else;
+    /// its items will be written in `contentFormat` (``ItemContentFormat`` says which to choose).
+    public static func create(
+        at path: String, header: AccountHeader, keyring: Keyring, writing contentFormat: ItemContentFormat
+    ) throws(CofferStoreError) -> VaultStore {
         guard !FileManager.default.fileExists(atPath: path) else { throw .vaultExists(path: path) }
         let store = try VaultStore(path: path)
         try store.migrate()
         let sealed = keyring.sealDigest(.empty, purpose: .vaultDigest, position: 0)
         try store.write { db in
             try AccountRow(header: header, manifestCounter: 0, manifestMAC: Array(sealed.bytes)).insert(db)
-            try db.execute(sql: "UPDATE account SET integrityFormat = 2, lastChangeSequence = 0 WHERE id = 1")
+            try db.execute(
+                sql: "UPDATE account SET integrityFormat = 2, lastChangeSequence = 0, contentFormat = ? WHERE id = 1",
+                arguments: [contentFormat.rawValue])
         }
         return store
+    }
+
+    /// The format this vault writes item content in.
+    public func contentFormat() throws(CofferStoreError) -> ItemContentFormat {
+        let stored = try read { db in try Int.fetchOne(db, sql: "SELECT contentFormat FROM account WHERE id = 1") }
+        guard let stored, let format = ItemContentFormat(rawValue: stored) else {
+            throw .newerVault(
+                path: path, detail: "it writes items in content format \(stored.map(String.init) ?? "none")")
+        }
+        return format
     }
 
     private init(path: String) throws(CofferStoreError) {

@@ -1,5 +1,5 @@
 import CofferCrypto
-import Foundation
+public import Foundation
 
 /// What can go wrong with a vault's keys and records, as a sentence the user can act on.
 public enum CofferVaultError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -13,6 +13,8 @@ public enum CofferVaultError: Error, Equatable, Sendable, CustomStringConvertibl
     case integrity(String)
     /// Stored data could not be decoded.
     case corruptRecord(String)
+    /// An item was written in a content format this build does not know: a newer Coffer wrote it.
+    case newerContentFormat(itemID: UUID, marker: UInt8)
 
     /// The sentence shown to the user.
     public var description: String {
@@ -26,6 +28,9 @@ public enum CofferVaultError: Error, Equatable, Sendable, CustomStringConvertibl
         case .integrity(let detail):
             return
                 "Integrity check failed: \(detail). The vault file was modified outside Coffer; nothing was changed. Restore it from a backup or another device."
+        case .newerContentFormat(let itemID, let marker):
+            return
+                "Item \(itemID.uuidString.lowercased()) was written by a newer Coffer (content format \(marker)), which this version cannot read. Update Coffer on this device; nothing was changed."
         case .corruptRecord(let detail):
             return
                 "A stored record cannot be read (\(detail)); the vault file is damaged. Restore it from a backup or another device."

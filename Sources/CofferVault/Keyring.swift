@@ -13,6 +13,10 @@ public struct Keyring: Sendable {
     public let epoch: UInt32
     /// The account key.
     public var accountKey: AccountKey { committedAccountKey.key }
+    /// The format ``seal(_:revision:existingKey:)`` writes item content in; opening reads every
+    /// format. A vault session sets its vault's format; any other keyring writes JSON, which every
+    /// Coffer reads.
+    public var contentFormat: ItemContentFormat = .json
     /// The account key with its commitment: it opens every item key and tombstone.
     let committedAccountKey: CommittedKey<AccountKeyRole>
     /// Derived once: every manifest and watermark MAC uses it.
@@ -50,7 +54,11 @@ public struct Keyring: Sendable {
             itemKey = ItemKey.random()
             wrappedKey = itemKey.wrapped(by: committedAccountKey, context: context(.itemKey, item.id))
         }
-        let plaintext = ItemJSONWriter.sealedContent(revision: revision, item: item)
+        let plaintext =
+            switch contentFormat {
+            case .json: ItemJSONWriter.sealedContent(revision: revision, item: item)
+            case .compact: ItemCompactEncoding.sealedContent(revision: revision, item: item)
+            }
         let content = SealedBox.seal(plaintext, with: itemKey, context: context(.itemContent, item.id))
         return SealedItem(id: item.id, revision: revision, wrappedKey: wrappedKey, content: content)
     }
@@ -58,19 +66,36 @@ public struct Keyring: Sendable {
     /// Opens a stored record, checking that it belongs here and is the revision it claims.
     public func open(_ record: SealedItem) throws(CofferVaultError) -> Item {
         let plaintext = try openContent(record)
-        // The direct reader takes the shape sealing writes; anything else goes through JSONDecoder.
-        let content: (revision: Int64, item: Item)
-        if let read = ItemJSONReader.sealedContent(plaintext) {
-            content = read
-        } else if let decoded = try? ItemContent.decoder.decode(ItemContent.self, from: plaintext) {
-            content = (decoded.revision, decoded.item)
-        } else {
-            throw .corruptRecord("item \(record.id.uuidString.lowercased()) has unreadable content")
-        }
+        let content = try Self.read(plaintext, itemID: record.id)
         guard content.revision == record.revision, content.item.id == record.id else {
             throw .integrity("item \(record.id.uuidString.lowercased()) was replaced by an older or foreign revision")
         }
         return content.item
+    }
+
+    /// The revision and item in a content box's plaintext, in whichever format it was written.
+    private static func read(_ plaintext: Data, itemID: UUID) throws(CofferVaultError) -> (revision: Int64, item: Item)
+    {
+        let name = itemID.uuidString.lowercased()
+        switch plaintext.first {
+        case UInt8(ascii: "{"):
+            // The direct reader takes the shape sealing writes; anything else goes through JSONDecoder.
+            if let read = ItemJSONReader.sealedContent(plaintext) { return read }
+            if let decoded = try? ItemContent.decoder.decode(ItemContent.self, from: plaintext) {
+                return (decoded.revision, decoded.item)
+            }
+            throw .corruptRecord("item \(name) has unreadable content")
+        case ItemCompactEncoding.marker:
+            do {
+                return try ItemCompactEncoding.sealedContent(plaintext, itemID: itemID)
+            } catch {
+                throw .corruptRecord("item \(name) has unreadable content: \(error.reason)")
+            }
+        case let marker?:
+            throw .newerContentFormat(itemID: itemID, marker: marker)
+        case nil:
+            throw .corruptRecord("item \(name) is empty")
+        }
     }
 
     /// The JSON of the item in a stored record (as `ItemJSONWriter` writes an item), for a caller
@@ -79,7 +104,9 @@ public struct Keyring: Sendable {
     /// the caller checked (its fingerprint): the revision inside is compared only in the second case.
     public func openItemJSON(_ record: SealedItem) throws(CofferVaultError) -> Data {
         let plaintext = try openContent(record)
-        if let item = ItemJSONReader.itemJSON(inSealedContent: plaintext, revision: record.revision) {
+        if plaintext.first == UInt8(ascii: "{"),
+            let item = ItemJSONReader.itemJSON(inSealedContent: plaintext, revision: record.revision)
+        {
             return item
         }
         var output: [UInt8] = []

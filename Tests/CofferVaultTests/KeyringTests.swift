@@ -112,4 +112,66 @@ struct KeyringTests {
         bumped[0].revision = 2
         #expect(keyring.authenticate(Manifest(counter: 5, entries: bumped)) != base)
     }
+
+    /// A record of `item` whose content box holds `plaintext`, sealed as Keyring seals content.
+    func record(_ plaintext: Data, for item: Item, keyring: Keyring, key: AccountKey) throws -> SealedItem {
+        var record = try keyring.seal(item, revision: 1)
+        let itemKey = try ItemKey.unwrap(
+            record.wrappedKey, with: key,
+            context: SealContext(purpose: .itemKey, accountID: keyring.accountID, epoch: keyring.epoch, itemID: item.id)
+        )
+        record.content = SealedBox.seal(
+            plaintext, with: itemKey,
+            context: SealContext(
+                purpose: .itemContent, accountID: keyring.accountID, epoch: keyring.epoch, itemID: item.id))
+        return record
+    }
+
+    @Test("a keyring writing content format 2 seals smaller records that it and a JSON keyring both open")
+    func compactContent() throws {
+        let (header, key, _) = try makeAccount()
+        let json = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
+        var compact = json
+        compact.contentFormat = .compact
+        var item = Item(type: .login, title: "Mail", now: Date(timeIntervalSince1970: 1_800_000_000))
+        item.setValue("user@example.com", of: "username")
+        item.setValue("hunter2", of: "password")
+        item.unknownMembers = ["passkeys": .array([.string("one")])]
+        let small = try compact.seal(item, revision: 4)
+        let large = try json.seal(item, revision: 4)
+        #expect(small.content.bytes.count * 2 < large.content.bytes.count)
+        for keyring in [json, compact] {
+            #expect(try keyring.open(small) == item)
+            #expect(try keyring.open(large) == item)
+            // A backup takes the item's JSON whichever format the record is in.
+            let fromCompact = try JSONSerialization.jsonObject(with: keyring.openItemJSON(small)) as? NSDictionary
+            let fromJSON = try JSONSerialization.jsonObject(with: keyring.openItemJSON(large)) as? NSDictionary
+            #expect(fromCompact != nil && fromCompact == fromJSON)
+        }
+        var replayed = small
+        replayed.revision = 5
+        #expect(throws: CofferVaultError.self) { try compact.open(replayed) }
+    }
+
+    @Test("content in a format this build does not know names the item and says to update Coffer")
+    func newerFormat() throws {
+        let (header, key, _) = try makeAccount()
+        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
+        let item = Item(type: .note, title: "A", now: Date())
+        let future = try record(Data([0x03, 1, 2, 3]), for: item, keyring: keyring, key: key)
+        #expect(throws: CofferVaultError.newerContentFormat(itemID: item.id, marker: 3)) { try keyring.open(future) }
+        #expect(throws: CofferVaultError.newerContentFormat(itemID: item.id, marker: 3)) {
+            try keyring.openItemJSON(future)
+        }
+        #expect(CofferVaultError.newerContentFormat(itemID: item.id, marker: 3).description.contains("Update Coffer"))
+        let broken = try record(Data([ItemCompactEncoding.marker, 2, 99]), for: item, keyring: keyring, key: key)
+        #expect(
+            throws: CofferVaultError.corruptRecord(
+                "item \(item.id.uuidString.lowercased()) has unreadable content: the item type 99 is unknown")
+        ) {
+            try keyring.open(broken)
+        }
+        let empty = try record(Data(), for: item, keyring: keyring, key: key)
+        #expect(throws: CofferVaultError.self) { try keyring.open(empty) }
+    }
 }
