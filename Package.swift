@@ -278,6 +278,6 @@ let package = Package(
                 "CofferAgent", "CofferStore", "CofferVault",
                 "CofferModel", .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            swiftSettings: sharedSwiftSettings),
+            resources: [.copy("Fixtures")], swiftSettings: sharedSwiftSettings),
     ]
 )

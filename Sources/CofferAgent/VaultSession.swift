@@ -39,10 +39,7 @@ public final class VaultSession {
     /// by opening the record otherwise.
     public init(store: VaultStore, keyring: Keyring, now: @escaping @Sendable () -> Date = Date.init) throws {
         self.store = store
-        var writing = keyring
-        // Everything the session seals is written in the vault's own format.
-        writing.contentFormat = try store.contentFormat()
-        self.keyring = writing
+        self.keyring = try store.sealing(with: keyring)
         self.now = now
         indexCache = IndexCache(vaultFile: store.path)
         var (index, cachedFingerprints) = indexCache.load(keyring: keyring) ?? (SearchIndex(), [])

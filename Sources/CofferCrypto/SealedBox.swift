@@ -53,6 +53,25 @@ public struct SealedBox: Sendable, Equatable {
 
     private init(unchecked bytes: Data) { self.bytes = bytes }
 
+    /// The key commitment this box carries: the same in every box sealed under one key, so a store
+    /// of many of them may keep it once (``detached``, ``init(attaching:to:)``).
+    public var commitment: Data { bytes[(bytes.startIndex + 1)..<(bytes.startIndex + 1 + Self.commitmentLength)] }
+
+    /// The box after its version and commitment: nonce, ciphertext and tag.
+    public var detached: Data { bytes[(bytes.startIndex + 1 + Self.commitmentLength)...] }
+
+    /// The box that ``detached`` came from, given its key's commitment; checked as parsing checks.
+    public init(attaching commitment: Data, to detached: Data) throws(CofferCryptoError) {
+        guard commitment.count == Self.commitmentLength else {
+            throw .malformed("a key commitment of \(commitment.count) bytes")
+        }
+        var bytes = Data([Self.formatVersion])
+        bytes.reserveCapacity(1 + commitment.count + detached.count)
+        bytes.append(commitment)
+        bytes.append(detached)
+        try self.init(bytes: bytes)
+    }
+
     /// Opens the box with `key`, checking the commitment and then the tag against `context`.
     public func open<Role: SealingKeyRole>(
         with key: CofferKey<Role>, context: SealContext
@@ -88,8 +107,9 @@ public struct SealedBox: Sendable, Equatable {
 public struct CommittedKey<Role: SealingKeyRole>: Sendable {
     /// The key.
     public let key: CofferKey<Role>
-    /// HMAC-SHA256 of the commitment label under `key`.
-    let commitment: [UInt8]
+    /// HMAC-SHA256 of the commitment label under `key`: no secret, every box sealed under `key`
+    /// carries it.
+    public let commitment: [UInt8]
 
     /// Computes `key`'s commitment.
     public init(_ key: CofferKey<Role>) {

@@ -51,12 +51,10 @@ struct AccountRow: Codable, FetchableRecord, PersistableRecord {
 struct ItemRow: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "item"
 
-    var id: String
+    var id: Data
     var revision: Int64
     var wrappedKey: Data
     var content: Data
-    /// SHA-256 of `content`, kept so a change can update the digest without reading the old content.
-    var contentHash: Data?
     /// The change sequence of the write that put the row here.
     var changeSequence: Int64
 
@@ -66,12 +64,12 @@ struct ItemRow: Codable, FetchableRecord, PersistableRecord {
         revision = row["revision"]
         wrappedKey = row["wrappedKey"]
         content = row["content"]
-        contentHash = row["contentHash"]
         changeSequence = row["changeSequence"]
     }
 
-    func sealedItem() throws(CofferStoreError) -> SealedItem {
-        guard let uuid = UUID(text: id), let key = try? SealedBox(bytes: wrappedKey),
+    /// The record, its wrapped key put back together with `keys`.
+    func sealedItem(_ keys: StoredKeys) throws(CofferStoreError) -> SealedItem {
+        guard let uuid = UUID(storeKey: id), let key = keys.box(wrappedKey),
             let box = try? SealedBox(bytes: content)
         else { throw .corruptDatabase(path: "") }
         return SealedItem(id: uuid, revision: revision, wrappedKey: key, content: box)

@@ -1,3 +1,7 @@
+import CofferCrypto
+import CofferModel
+import CofferVault
+import Foundation
 import GRDB
 
 /// The vault file's schema, as named, append-only migrations.
@@ -76,8 +80,94 @@ enum Schema {
             // Vaults from before format 2 wrote JSON, and keep writing it (`ItemContentFormat`).
             try db.execute(sql: "ALTER TABLE account ADD COLUMN contentFormat INTEGER NOT NULL DEFAULT 1")
         }
+        migrator.registerMigration(smallKeys) { db in
+            db.add(function: textIDToKey)
+            db.add(function: sha256)
+            db.add(function: detachedKey)
+            for statement in v10 { try db.execute(sql: statement) }
+            // A test kills the process here: the transaction then never commits, and the vault
+            // opens as it was and migrates again.
+            CrashPoint.reached("store.v10")
+        }
         return migrator
     }()
+
+    /// The migration after which a vault file has its smaller layout.
+    static let smallKeys = "v10: a smaller file: 16-byte item keys, no stored hashes, one account-key commitment"
+
+    /// The text of an item id (`9f0c…-…`) as its 16-byte key (``UUID/storeKey``); NULL for anything
+    /// else, which the tables' NOT NULL refuses, so a damaged row stops the migration, not the data.
+    static let textIDToKey = DatabaseFunction("cofferItemKey", argumentCount: 1, pure: true) { values in
+        (String.fromDatabaseValue(values[0])).flatMap(UUID.init(text:))?.storeKey
+    }
+
+    /// SHA-256 of a blob, as ``SealedItem/contentHash(of:)`` computes it; NULL for NULL.
+    static let sha256 = DatabaseFunction("sha256", argumentCount: 1, pure: true) { values in
+        (Data.fromDatabaseValue(values[0])).map { Data(SealedItem.contentHash(of: $0)) }
+    }
+
+    /// A wrapped key as ``StoredKeys`` stores it against the commitment given; anything that is not
+    /// a sealed box is returned as it is.
+    static let detachedKey = DatabaseFunction("cofferDetachedKey", argumentCount: 2, pure: true) { values in
+        guard let bytes = Data.fromDatabaseValue(values[0]) else { return nil }
+        guard let box = try? SealedBox(bytes: bytes) else { return bytes }
+        return StoredKeys(commitment: Data.fromDatabaseValue(values[1])).stored(box)
+    }
+
+    /// A smaller file for the same records (issue 15, "one copy on disk"): items are keyed by their
+    /// 16 bytes instead of 36 characters, in the row, the id index and `itemSync`; `item` no longer
+    /// keeps each content's SHA-256 (a change hashes the few rows it replaces; unlocking hashes every
+    /// record anyway), nor does `itemSync` for a synced record that is the local record byte for byte
+    /// (`baseIsLocal`); `itemSync`, small rows looked up by id, is a `WITHOUT ROWID` table, so its key
+    /// is not stored a second time in an index; and the account key's commitment, the same in every
+    /// wrapped item key, is kept once (``StoredKeys``), taken from the keys themselves (the most
+    /// common one: a stray foreign record is kept whole). Rows are copied in id order, so the new tables and
+    /// indexes are built by appending.
+    static let v10 = [
+        """
+        CREATE TABLE itemSync_v10 (
+          id BLOB PRIMARY KEY NOT NULL, syncedRevision INTEGER NOT NULL, baseWrappedKey BLOB, baseContent BLOB,
+          isDirty INTEGER NOT NULL, syncedDeleted INTEGER NOT NULL DEFAULT 0, syncedContentHash BLOB,
+          baseIsLocal INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID
+        """,
+        """
+        INSERT INTO itemSync_v10
+        SELECT cofferItemKey(s.id), s.syncedRevision, s.baseWrappedKey, s.baseContent, s.isDirty, s.syncedDeleted,
+          CASE WHEN s.baseIsLocal = 1 AND s.syncedContentHash = sha256(i.content) THEN NULL
+            ELSE s.syncedContentHash END,
+          s.baseIsLocal
+        FROM itemSync s LEFT JOIN item i ON i.id = s.id ORDER BY s.id
+        """,
+        "DROP TABLE itemSync",
+        "ALTER TABLE itemSync_v10 RENAME TO itemSync",
+        "CREATE INDEX itemSync_dirty ON itemSync(isDirty) WHERE isDirty = 1",
+        "ALTER TABLE account ADD COLUMN accountKeyCommitment BLOB",
+        """
+        UPDATE account SET accountKeyCommitment = (
+          SELECT substr(wrappedKey, 2, 32) AS commitment FROM item
+          WHERE length(wrappedKey) > 33 AND substr(wrappedKey, 1, 1) = x'01'
+          GROUP BY commitment ORDER BY count(*) DESC LIMIT 1)
+        """,
+        """
+        CREATE TABLE item_v10 (
+          id BLOB PRIMARY KEY NOT NULL, revision INTEGER NOT NULL, wrappedKey BLOB NOT NULL, content BLOB NOT NULL,
+          changeSequence INTEGER NOT NULL DEFAULT 0)
+        """,
+        """
+        INSERT INTO item_v10
+        SELECT cofferItemKey(id), revision,
+          cofferDetachedKey(wrappedKey, (SELECT accountKeyCommitment FROM account)), content, changeSequence
+        FROM item ORDER BY id
+        """,
+        "DROP TABLE item",
+        "ALTER TABLE item_v10 RENAME TO item",
+        "CREATE INDEX item_changeSequence ON item(changeSequence)",
+        "CREATE TABLE removedItem_v10 (id BLOB PRIMARY KEY NOT NULL, changeSequence INTEGER NOT NULL)",
+        "INSERT INTO removedItem_v10 SELECT cofferItemKey(id), changeSequence FROM removedItem ORDER BY id",
+        "DROP TABLE removedItem",
+        "ALTER TABLE removedItem_v10 RENAME TO removedItem",
+        "CREATE INDEX removedItem_changeSequence ON removedItem(changeSequence)",
+    ]
 
     /// The migration after which a vault keeps each sealed record once.
     static let oneCopy = "v8: a synced item's base is its local record, not a second copy"

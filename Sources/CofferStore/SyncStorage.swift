@@ -223,10 +223,11 @@ extension VaultStore {
         guard !ids.isEmpty else { return [:] }
         return try readDatabase { db in
             var result: [UUID: ItemSyncEntry] = [:]
+            let keys = try StoredKeys(db)
             let statement = try db.cachedStatement(sql: SyncSchema.selectEntries + " WHERE s.id = ?")
             for id in ids {
-                if let row = try Row.fetchOne(statement, arguments: [id.lowercasedText]),
-                    let entry = SyncSchema.entry(row, id: id)
+                if let row = try Row.fetchOne(statement, arguments: [id.storeKey]),
+                    let entry = SyncSchema.entry(row, id: id, keys: keys)
                 {
                     result[id] = entry
                 }
@@ -260,7 +261,7 @@ extension VaultStore {
     /// Marks every stored item as changed, so the next sync uploads it (a local vault joining a server).
     public func markAllDirty() throws(CofferStoreError) {
         try writeDatabase { db in
-            try SyncSchema.markDirty(db, keys: try String.fetchAll(db, sql: "SELECT id FROM item ORDER BY id"))
+            try SyncSchema.markDirty(db, keys: try Data.fetchAll(db, sql: "SELECT id FROM item ORDER BY id"))
         }
     }
 
@@ -273,7 +274,7 @@ extension VaultStore {
             let check = try db.cachedStatement(sql: "SELECT changeSequence FROM item WHERE id = ?")
             for item in commit.items {
                 guard let expected = item.basedOn else { continue }
-                let current = try Int64.fetchOne(check, arguments: [item.id.lowercasedText]) ?? 0
+                let current = try Int64.fetchOne(check, arguments: [item.id.storeKey]) ?? 0
                 if current != expected { conflicting.append(item.id) }
             }
             guard conflicting.isEmpty else { return }
@@ -289,7 +290,8 @@ extension VaultStore {
             if !upserts.isEmpty || !removals.isEmpty {
                 _ = try RecordWrites.apply(db, upserts: upserts, removals: removals, keyring: keyring)
             }
-            for item in commit.items { try SyncSchema.saveEntry(db, item.id, item.entry) }
+            let keys = try StoredKeys(db)
+            for item in commit.items { try SyncSchema.saveEntry(db, item.id, item.entry, keys: keys) }
             try SyncSchema.save(db, commit.state)
             if let counter = commit.watermark {
                 try Watermarks.save(db, server: commit.state.serverURL, counter: counter, keyring: keyring)
@@ -307,11 +309,11 @@ public struct SyncCommitConflict: Error, Sendable {
 
 /// SQL shared by local commits and sync writes.
 enum SyncSchema {
-    static func markDirty(_ db: Database, id: UUID) throws { try markDirty(db, keys: [id.lowercasedText]) }
+    static func markDirty(_ db: Database, id: UUID) throws { try markDirty(db, keys: [id.storeKey]) }
 
     /// Marks many items (ids as the database keeps them, best in index order) as changed, a batch of
     /// rows per statement.
-    static func markDirty(_ db: Database, keys: [String]) throws {
+    static func markDirty(_ db: Database, keys: [Data]) throws {
         try RecordWrites.inBatches(keys) { batch in
             try db.execute(
                 sql: """
@@ -325,33 +327,36 @@ enum SyncSchema {
 
     /// A purged item the server knows becomes a pending tombstone; one it never saw is forgotten.
     static func markPurged(_ db: Database, id: UUID) throws {
-        let key = id.lowercasedText
+        let key = id.storeKey
         try db.execute(sql: "DELETE FROM itemSync WHERE id = ? AND syncedRevision = 0", arguments: [key])
         try db.execute(sql: "UPDATE itemSync SET isDirty = 1 WHERE id = ?", arguments: [key])
     }
 
     static func entries(_ db: Database, sql: String, arguments: StatementArguments) throws -> [UUID: ItemSyncEntry] {
         var result: [UUID: ItemSyncEntry] = [:]
+        let keys = try StoredKeys(db)
         for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
-            guard let id = UUID(uuidString: row["id"]), let entry = entry(row, id: id) else { continue }
+            guard let id = UUID(storeKey: row["id"]), let entry = entry(row, id: id, keys: keys) else { continue }
             result[id] = entry
         }
         return result
     }
 
     /// Entries with their base: the stored copy, or the local record when `baseIsLocal` says the
-    /// base is that record (``Schema/v8``). Add `WHERE` on `s.`.
+    /// base is that record (``Schema/v8``). The synced hash of such a base is not stored either
+    /// (``Schema/v10``): ``ItemSyncEntry/serverVersion(of:)`` hashes the base. Add `WHERE` on `s.`.
     static let selectEntries = """
-        SELECT s.id, s.syncedRevision, s.syncedDeleted, s.syncedContentHash, s.isDirty,
+        SELECT s.id, s.syncedRevision, s.syncedDeleted, s.isDirty,
+          s.syncedContentHash,
           CASE WHEN s.baseIsLocal = 1 THEN i.wrappedKey ELSE s.baseWrappedKey END AS baseWrappedKey,
           CASE WHEN s.baseIsLocal = 1 THEN i.content ELSE s.baseContent END AS baseContent
         FROM itemSync s LEFT JOIN item i ON s.baseIsLocal = 1 AND i.id = s.id
         """
 
-    static func entry(_ row: Row, id: UUID) -> ItemSyncEntry? {
+    static func entry(_ row: Row, id: UUID, keys: StoredKeys) -> ItemSyncEntry? {
         let revision: Int64 = row["syncedRevision"]
         var base: SealedItem?
-        if let key = (row["baseWrappedKey"] as Data?).flatMap({ try? SealedBox(bytes: $0) }),
+        if let key = (row["baseWrappedKey"] as Data?).flatMap(keys.box),
             let content = (row["baseContent"] as Data?).flatMap({ try? SealedBox(bytes: $0) })
         {
             base = SealedItem(id: id, revision: revision, wrappedKey: key, content: content)
@@ -364,21 +369,25 @@ enum SyncSchema {
 
     /// Stores `entry` (after the local record was written, in the same transaction): a base that is
     /// the local record byte for byte is not stored again (``Schema/v8``).
-    static func saveEntry(_ db: Database, _ id: UUID, _ entry: ItemSyncEntry?) throws {
-        let key = id.lowercasedText
+    static func saveEntry(_ db: Database, _ id: UUID, _ entry: ItemSyncEntry?, keys: StoredKeys) throws {
+        let key = id.storeKey
         guard let entry else {
             try db.cachedStatement(sql: "DELETE FROM itemSync WHERE id = ?").execute(arguments: [key])
             return
         }
         var base = entry.base.map { (wrappedKey: $0.wrappedKey.bytes, content: $0.content.bytes) }
         var baseIsLocal = false
+        var syncedHash = entry.syncedContentHash.map { Data($0) }
         if let stored = base,
             let local = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT wrappedKey, content FROM item WHERE id = ?"), arguments: [key]),
-            (local["content"] as Data) == stored.content, (local["wrappedKey"] as Data) == stored.wrappedKey
+            (local["content"] as Data) == stored.content,
+            keys.box(local["wrappedKey"] as Data)?.bytes == stored.wrappedKey
         {
             base = nil
             baseIsLocal = true
+            // The synced record is the local one, whose hash is worked out when it is needed.
+            if let hash = syncedHash, hash == Data(SealedItem.contentHash(of: stored.content)) { syncedHash = nil }
         }
         try db.cachedStatement(
             sql: """
@@ -391,14 +400,15 @@ enum SyncSchema {
                   baseIsLocal = excluded.baseIsLocal, isDirty = excluded.isDirty
                 """
         ).execute(arguments: [
-            key, entry.syncedRevision, entry.syncedDeleted ? 1 : 0, entry.syncedContentHash.map { Data($0) },
+            key, entry.syncedRevision, entry.syncedDeleted ? 1 : 0, syncedHash,
             base?.wrappedKey, base?.content, baseIsLocal ? 1 : 0, entry.isDirty ? 1 : 0,
         ])
     }
 
     /// Copies the local record into the base columns of an entry whose base it is, just before the
-    /// local record changes or goes, so the synced version outlives it.
-    static func detachBase(_ db: Database, key: String) throws {
+    /// local record changes or goes, so the synced version outlives it (and its hash, when not
+    /// stored, can still be worked out from it).
+    static func detachBase(_ db: Database, key: Data) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE itemSync SET baseWrappedKey = (SELECT wrappedKey FROM item WHERE id = ?1),

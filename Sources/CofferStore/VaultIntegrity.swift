@@ -39,14 +39,15 @@ extension VaultStore {
             let stored = try keyring.openDigest(
                 try SealedBox(bytes: account["manifestMAC"] as Data), purpose: .vaultDigest, position: sequence)
             var digest = SetDigest.empty
+            let keys = try StoredKeys(db)
             let chunkSize = max(1, chunkSize)
             var rows: [ItemRow] = []
             rows.reserveCapacity(chunkSize)
-            // The stored hash is only a shortcut for later changes; the check uses the content itself,
-            // each record's part of the digest computed on every core.
+            // The check hashes the content itself, each record's part of the digest computed on
+            // every core.
             func check() throws {
                 let checked = try ParallelMap.map(rows) { row throws(CofferStoreError) in
-                    let record = try row.sealedItem()
+                    let record = try row.sealedItem(keys)
                     let version = record.liveVersion
                     return (
                         VerifiedRecord(
@@ -120,7 +121,8 @@ enum IntegrityUpgrade {
         guard let account = try Row.fetchOne(db, sql: "SELECT manifestCounter, manifestMAC FROM account WHERE id = 1")
         else { throw CofferStoreError.corruptDatabase(path: "") }
         let rows = try ItemRow.fetchAll(db)
-        let records = try rows.map { row throws(CofferStoreError) in try row.sealedItem() }
+        let keys = try StoredKeys(db)
+        let records = try rows.map { row throws(CofferStoreError) in try row.sealedItem(keys) }
         let manifest = Manifest(
             counter: UInt64(clamping: account["manifestCounter"] as Int64), entries: records.map(\.manifestEntry))
         guard constantTimeEquals(keyring.authenticate(manifest), Array(account["manifestMAC"] as Data)) else {
@@ -129,11 +131,7 @@ enum IntegrityUpgrade {
             )
         }
         var digest = SetDigest.empty
-        let setHash = try db.cachedStatement(sql: "UPDATE item SET contentHash = ? WHERE id = ?")
-        for record in records {
-            digest.insert(keyring.digestElement(record.liveVersion))
-            try setHash.execute(arguments: [Data(record.contentHash), record.id.lowercasedText])
-        }
+        for record in records { digest.insert(keyring.digestElement(record.liveVersion)) }
         let sequence = try Int64.fetchOne(db, sql: "SELECT lastChangeSequence FROM account WHERE id = 1") ?? 0
         try db.execute(
             sql: "UPDATE account SET integrityFormat = 2, manifestMAC = ? WHERE id = 1",

@@ -52,15 +52,28 @@ public struct VaultStore: Sendable {
     ) throws(CofferStoreError) -> VaultStore {
         guard !FileManager.default.fileExists(atPath: path) else { throw .vaultExists(path: path) }
         let store = try VaultStore(path: path)
+        try store.usePageSize()
         try store.migrate()
         let sealed = keyring.sealDigest(.empty, purpose: .vaultDigest, position: 0)
         try store.write { db in
             try AccountRow(header: header, manifestCounter: 0, manifestMAC: Array(sealed.bytes)).insert(db)
             try db.execute(
-                sql: "UPDATE account SET integrityFormat = 2, lastChangeSequence = 0, contentFormat = ? WHERE id = 1",
-                arguments: [contentFormat.rawValue])
+                sql: """
+                    UPDATE account SET integrityFormat = 2, lastChangeSequence = 0, contentFormat = ?,
+                      accountKeyCommitment = ?
+                    WHERE id = 1
+                    """,
+                arguments: [contentFormat.rawValue, Data(keyring.accountKeyCommitment)])
         }
         return store
+    }
+
+    /// `keyring`, sealing items in this vault's content format: what every writer of this vault's
+    /// records (a session, a sync) seals with.
+    public func sealing(with keyring: Keyring) throws(CofferStoreError) -> Keyring {
+        var sealing = keyring
+        sealing.contentFormat = try contentFormat()
+        return sealing
     }
 
     /// The format this vault writes item content in.
@@ -84,14 +97,35 @@ public struct VaultStore: Sendable {
         }
     }
 
+    /// Pages of 8 KiB: a record of a typical login (about 300 bytes) wastes a tenth as much of a
+    /// page's end as with 4 KiB. A new file takes it before its first table; an existing one by a
+    /// VACUUM, which rebuilds the file atomically (killed half-way, the file is as it was).
+    private func usePageSize() throws(CofferStoreError) {
+        do {
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA page_size = 8192")
+                if try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0 > 0 {
+                    try db.execute(sql: "VACUUM")
+                }
+            }
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
     private func migrate() throws(CofferStoreError) {
         do {
             let applied = try database.read { try Schema.migrator.appliedIdentifiers($0) }
+            // A layout this build does not know may key or hold rows differently: refuse to read it
+            // rather than call the file damaged.
+            if let newer = applied.subtracting(Schema.migrator.migrations).sorted().last {
+                throw CofferStoreError.newerVault(path: path, detail: "its file layout \"\(newer)\"")
+            }
             try Schema.migrator.migrate(database)
-            // The migration that drops second copies frees half the file; give it back once. VACUUM
-            // is atomic: killed half-way, the file is as the migration left it, and opens.
-            if !applied.isEmpty, !applied.contains(Schema.oneCopy) {
-                try database.vacuum()
+            // The migrations that drop second copies and shorten keys free much of the file; give it
+            // back once. VACUUM is atomic: killed half-way, the file is as the migration left it, and opens.
+            if !applied.isEmpty, !applied.contains(Schema.oneCopy) || !applied.contains(Schema.smallKeys) {
+                try usePageSize()
             }
         } catch {
             throw Self.translate(error, path: path)
@@ -109,7 +143,10 @@ public struct VaultStore: Sendable {
 
     /// Every record, for loading the vault.
     public func allRecords() throws(CofferStoreError) -> [SealedItem] {
-        try read { db in try ItemRow.fetchAll(db).map { row throws(CofferStoreError) in try row.sealedItem() } }
+        try read { db in
+            let keys = try StoredKeys(db)
+            return try ItemRow.fetchAll(db).map { row throws(CofferStoreError) in try row.sealedItem(keys) }
+        }
     }
 
     /// The stored records of `ids` (missing ones are absent from the answer), with their change sequences.
@@ -117,10 +154,11 @@ public struct VaultStore: Sendable {
         guard !ids.isEmpty else { return [:] }
         return try read { db in
             var found: [UUID: StoredRecord] = [:]
+            let keys = try StoredKeys(db)
             let statement = try db.cachedStatement(sql: "SELECT * FROM item WHERE id = ?")
             for id in ids {
-                if let row = try ItemRow.fetchOne(statement, arguments: [id.lowercasedText]) {
-                    found[id] = StoredRecord(record: try row.sealedItem(), changeSequence: row.changeSequence)
+                if let row = try ItemRow.fetchOne(statement, arguments: [id.storeKey]) {
+                    found[id] = StoredRecord(record: try row.sealedItem(keys), changeSequence: row.changeSequence)
                 }
             }
             return found
@@ -133,12 +171,13 @@ public struct VaultStore: Sendable {
         guard !ids.isEmpty else { return [:] }
         return try read { db in
             var found: [UUID: SealedBox] = [:]
+            let keys = try StoredKeys(db)
             let statement = try db.cachedStatement(sql: "SELECT wrappedKey FROM item WHERE id = ?")
             for id in ids {
-                guard let bytes = try Data.fetchOne(statement, arguments: [id.lowercasedText]) else {
+                guard let bytes = try Data.fetchOne(statement, arguments: [id.storeKey]) else {
                     continue
                 }
-                guard let key = try? SealedBox(bytes: bytes) else { throw CofferStoreError.corruptDatabase(path: "") }
+                guard let key = keys.box(bytes) else { throw CofferStoreError.corruptDatabase(path: "") }
                 found[id] = key
             }
             return found
@@ -157,14 +196,15 @@ public struct VaultStore: Sendable {
         try read { db in
             let latest = try Int64.fetchOne(db, sql: "SELECT lastChangeSequence FROM account WHERE id = 1") ?? 0
             guard latest != sequence else { return VaultChanges(written: [], removed: [], changeSequence: latest) }
+            let keys = try StoredKeys(db)
             let written = try ItemRow.fetchAll(
                 db, sql: "SELECT * FROM item WHERE changeSequence > ?", arguments: [sequence]
             ).map { row throws(CofferStoreError) in
-                StoredRecord(record: try row.sealedItem(), changeSequence: row.changeSequence)
+                StoredRecord(record: try row.sealedItem(keys), changeSequence: row.changeSequence)
             }
-            let removed = try String.fetchAll(
+            let removed = try Data.fetchAll(
                 db, sql: "SELECT id FROM removedItem WHERE changeSequence > ?", arguments: [sequence]
-            ).compactMap(UUID.init(uuidString:))
+            ).compactMap(UUID.init(storeKey:))
             return VaultChanges(written: written, removed: removed, changeSequence: latest)
         }
     }
@@ -293,7 +333,7 @@ public struct StreamedRecords: Sendable {
     public typealias Sealed = (record: SealedItem, contentHash: [UInt8])
 
     /// The item id of every record, in the order they are sealed and written (for a bulk write,
-    /// best the order of the id index: `lowercasedText`).
+    /// best the order of the id index: `sortsBefore`).
     public let ids: [UUID]
     /// Records per chunk.
     public let chunkSize: Int
@@ -341,21 +381,21 @@ enum RecordWrites {
         // The first import into a new vault asks about 100,000 ids that cannot be there.
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM item)") == true else { return found }
         try inBatches(ids) { ids in
-            let batch = ids.map { $0.lowercasedText }
+            let batch = ids.map(\.storeKey)
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT id, revision, changeSequence, contentHash,
-                      CASE WHEN contentHash IS NULL THEN content END AS content
+                    SELECT id, revision, changeSequence, content
                     FROM item WHERE id IN (\(databaseQuestionMarks(count: batch.count)))
                     """,
                 arguments: StatementArguments(batch))
             while let row = try rows.next() {
-                guard let id = UUID(text: row["id"] as String) else { throw CofferStoreError.corruptDatabase(path: "") }
-                let hash =
-                    (row["contentHash"] as Data?).map(Array.init) ?? SealedItem.contentHash(of: row["content"] as Data)
+                guard let id = UUID(storeKey: row["id"]) else { throw CofferStoreError.corruptDatabase(path: "") }
+                // Hashed here rather than stored in every row (schema v10): only what a change
+                // replaces is read, and the hash would be a tenth of the file.
                 found[id] = Existing(
-                    revision: row["revision"], contentHash: hash, changeSequence: row["changeSequence"])
+                    revision: row["revision"], contentHash: SealedItem.contentHash(of: row["content"] as Data),
+                    changeSequence: row["changeSequence"])
             }
         }
         return found
@@ -370,12 +410,13 @@ enum RecordWrites {
     static func apply(
         _ db: Database, upserts: [SealedItem], contentHashes: [[UInt8]]? = nil, streamed: SealingPipeline? = nil,
         removals: [UUID], keyring: Keyring, guards: [UUID: Int64] = [:],
-        eachWritten: ([String]) throws -> Void = { _ in }
+        eachWritten: ([Data]) throws -> Void = { _ in }
     ) throws -> Int64 {
         guard
             let account = try Row.fetchOne(
                 db, sql: "SELECT integrityFormat, lastChangeSequence, manifestMAC FROM account WHERE id = 1")
         else { throw CofferStoreError.corruptDatabase(path: "") }
+        let keys = try StoredKeys.forWriting(db, accountKeyCommitment: keyring.accountKeyCommitment)
         let upsertIDs = upserts.map(\.id) + (streamed?.records.ids ?? [])
         var current = try existing(db, Array(Set(upsertIDs).union(removals).union(guards.keys)))
         current.reserveCapacity(upsertIDs.count + removals.count)
@@ -396,17 +437,16 @@ enum RecordWrites {
         }
         let upsert = try db.cachedStatement(
             sql: """
-                INSERT INTO item (id, revision, wrappedKey, content, contentHash, changeSequence) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO item (id, revision, wrappedKey, content, changeSequence) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET revision = excluded.revision, wrappedKey = excluded.wrappedKey,
-                  content = excluded.content, contentHash = excluded.contentHash,
-                  changeSequence = excluded.changeSequence
+                  content = excluded.content, changeSequence = excluded.changeSequence
                 """)
         func forget(_ id: UUID, _ old: Existing) {
             digest.remove(
                 keyring.digestElement(
                     RecordVersion(itemID: id, revision: old.revision, isDeleted: false, contentHash: old.contentHash)))
         }
-        var written: [String] = []
+        var written: [Data] = []
         written.reserveCapacity(upsertIDs.count)
         func write(_ keyed: [Keyed]) throws {
             let first = written.count
@@ -417,7 +457,7 @@ enum RecordWrites {
                 }
                 digest.insert(element)
                 try upsert.execute(arguments: [
-                    key, record.revision, record.wrappedKey.bytes, record.content.bytes, Data(hash), next,
+                    key, record.revision, keys.stored(record.wrappedKey), record.content.bytes, next,
                 ])
                 current[record.id] = Existing(revision: record.revision, contentHash: hash, changeSequence: next)
                 written.append(key)
@@ -428,7 +468,7 @@ enum RecordWrites {
         // at random (a fifth of writing 100,000 new records).
         try write(
             zip(upserts, added).sorted { $0.0.id.sortsBefore($1.0.id) }.map {
-                ($0.0.id.lowercasedText, $0.0, $0.1.0, $0.1.1)
+                ($0.0.id.storeKey, $0.0, $0.1.0, $0.1.1)
             })
         try streamed?.chunks(write)
         // A written id is no longer removed; most vaults have no removal on record, and then a bulk
@@ -442,7 +482,7 @@ enum RecordWrites {
         }
         for id in removals {
             guard let old = current.removeValue(forKey: id) else { continue }
-            let key = id.lowercasedText
+            let key = id.storeKey
             forget(id, old)
             try SyncSchema.detachBase(db, key: key)
             try db.execute(sql: "DELETE FROM item WHERE id = ?", arguments: [key])
@@ -464,7 +504,7 @@ enum RecordWrites {
     }
 
     /// A record ready to write: its id as the file keys it, the record, its content hash and digest element.
-    typealias Keyed = (key: String, record: SealedItem, hash: [UInt8], element: DigestElement)
+    typealias Keyed = (key: Data, record: SealedItem, hash: [UInt8], element: DigestElement)
 
     /// The digest element of a record whose content hash is `hash`.
     static func digestElement(_ record: SealedItem, _ hash: [UInt8], _ keyring: Keyring) -> DigestElement {
@@ -498,7 +538,7 @@ final class SealingPipeline: Sendable {
                     else { throw CofferStoreError.database("a streamed chunk held other records than its ids") }
                     return ParallelMap.map(sealed) { sealed -> RecordWrites.Keyed in
                         (
-                            sealed.record.id.lowercasedText, sealed.record, sealed.contentHash,
+                            sealed.record.id.storeKey, sealed.record, sealed.contentHash,
                             RecordWrites.digestElement(sealed.record, sealed.contentHash, keyring)
                         )
                     }

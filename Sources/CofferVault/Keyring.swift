@@ -17,6 +17,8 @@ public struct Keyring: Sendable {
     /// format. A vault session sets its vault's format; any other keyring writes JSON, which every
     /// Coffer reads.
     public var contentFormat: ItemContentFormat = .json
+    /// The account key's commitment, which every wrapped item key carries: a store keeps it once.
+    public var accountKeyCommitment: [UInt8] { committedAccountKey.commitment }
     /// The account key with its commitment: it opens every item key and tombstone.
     let committedAccountKey: CommittedKey<AccountKeyRole>
     /// Derived once: every manifest and watermark MAC uses it.

@@ -72,7 +72,7 @@ struct ProtocolUpgradeTests {
                 try db.execute(
                     sql: "UPDATE account SET integrityFormat = 1, manifestMAC = ?, lastChangeSequence = 0",
                     arguments: [Data(mac)])
-                try db.execute(sql: "UPDATE item SET contentHash = NULL, changeSequence = 0")
+                try db.execute(sql: "UPDATE item SET changeSequence = 0")
                 try db.execute(sql: "DELETE FROM removedItem")
                 try db.execute(sql: "UPDATE itemSync SET syncedContentHash = NULL, syncedDeleted = 0")
                 try db.execute(

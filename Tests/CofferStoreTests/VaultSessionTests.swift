@@ -35,7 +35,7 @@ struct TemporaryVault {
     func storedRevision(of id: UUID) throws -> Row {
         try rawDatabase().read { db in
             try Row.fetchOne(
-                db, sql: "SELECT revision, content FROM item WHERE id = ?", arguments: [id.uuidString.lowercased()])!
+                db, sql: "SELECT revision, content FROM item WHERE id = ?", arguments: [id.storeKey])!
         }
     }
 
@@ -45,7 +45,7 @@ struct TemporaryVault {
         try rawDatabase().write { db in
             try db.execute(
                 sql: "UPDATE item SET revision = ?, content = ? WHERE id = ?",
-                arguments: [old["revision"] as Int64, old["content"] as Data, id.uuidString.lowercased()])
+                arguments: [old["revision"] as Int64, old["content"] as Data, id.storeKey])
         }
     }
 
@@ -62,7 +62,7 @@ struct TemporaryVault {
             try db.execute(
                 sql: "UPDATE account SET integrityFormat = 1, manifestMAC = ?, lastChangeSequence = 0",
                 arguments: [Data(mac)])
-            try db.execute(sql: "UPDATE item SET contentHash = NULL, changeSequence = 0")
+            try db.execute(sql: "UPDATE item SET changeSequence = 0")
         }
     }
 }
@@ -154,7 +154,7 @@ struct VaultSessionTests {
         // A row deleted behind Coffer's back is refused too, not silently left out.
         let c = try session.add(Item(type: .note, title: "C", now: Date()))
         try vault.rawDatabase().write { db in
-            try db.execute(sql: "DELETE FROM item WHERE id = ?", arguments: [c.id.uuidString.lowercased()])
+            try db.execute(sql: "DELETE FROM item WHERE id = ?", arguments: [c.id.storeKey])
         }
         let missing = #expect(throws: AgentFailure.self) { try session.resolve("C", scope: .live) }
         #expect(missing?.kind == .integrity)
@@ -172,7 +172,7 @@ struct VaultSessionTests {
             "the vault's items do not match its sealed digest (an item was added, removed or rolled back outside Coffer)"
         ))
 
-    @Test("an added row, or a row's revision changed, is an integrity error; the stored hash is not trusted")
+    @Test("an added row, or a row's revision changed, is an integrity error")
     func injectedRows() throws {
         let vault = try TemporaryVault()
         let session = try vault.session()
@@ -181,17 +181,16 @@ struct VaultSessionTests {
         try vault.rawDatabase().write { db in
             try db.execute(
                 sql:
-                    "INSERT INTO item (id, revision, wrappedKey, content, contentHash, changeSequence) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO item (id, revision, wrappedKey, content, changeSequence) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
-                    UUID().uuidString.lowercased(), copy["revision"] as Int64, copy["wrappedKey"] as Data,
-                    copy["content"] as Data, copy["contentHash"] as Data, copy["changeSequence"] as Int64,
+                    UUID().storeKey, copy["revision"] as Int64, copy["wrappedKey"] as Data,
+                    copy["content"] as Data, copy["changeSequence"] as Int64,
                 ])
         }
         #expect(throws: Self.integrityFailure) { try vault.session() }
         try vault.rawDatabase().write { db in
-            try db.execute(sql: "DELETE FROM item WHERE id <> ?", arguments: [copy["id"] as String])
-            try db.execute(
-                sql: "UPDATE item SET revision = revision + 1, contentHash = ?", arguments: [Data(count: 32)])
+            try db.execute(sql: "DELETE FROM item WHERE id <> ?", arguments: [copy["id"] as Data])
+            try db.execute(sql: "UPDATE item SET revision = revision + 1")
         }
         #expect(throws: Self.integrityFailure) { try vault.session() }
     }

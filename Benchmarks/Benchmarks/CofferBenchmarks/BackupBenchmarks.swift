@@ -38,7 +38,8 @@ func backupBenchmarks() {
         let file = try BackupFile.read(at: path)
         let empty = try VaultSession(
             store: VaultStore.create(
-                at: folder + "/restore-\(UUID()).sqlite", header: try session.store.header(), keyring: session.keyring),
+                at: folder + "/restore-\(UUID()).sqlite", header: try session.store.header(), keyring: session.keyring,
+                writing: try session.store.contentFormat()),
             keyring: session.keyring)
         benchmark.startMeasurement()
         let items = try file.open(with: session.keyring.accountKey).items

@@ -166,8 +166,13 @@ struct LocalMerge {
             guard let entry = maybeEntry, entry.isDirty, confirmed[id] == nil else { continue }
             let next = entry.syncedRevision + 1
             if let record = current[id] ?? nil {
+                // Only a record that opens is pushed. One already sealed at the revision it is pushed
+                // as (a new item: 1) goes as it is: sealing it again would change nothing but its
+                // nonce, and would rewrite every row of a vault's first push.
                 let item = try keyring.open(record)
-                let sealed = try keyring.seal(item, revision: next, existingKey: record.wrappedKey)
+                let sealed =
+                    record.revision == next
+                    ? record : try keyring.seal(item, revision: next, existingKey: record.wrappedKey)
                 let size = max(sealed.content.bytes.count, sealed.wrappedKey.bytes.count)
                 guard size <= PushChange.maximumBoxBytes else {
                     heldBack.append(HeldBackItem(id: id, title: item.title, sealedBytes: size))

@@ -96,6 +96,8 @@ public struct SyncEngine: Sendable {
         let tokens = SyncSession(store: store, keyring: keyring, now: now)
         var (api, token, _) = try await tokens.open()
         try await KeyChanges.settlePendingHeader(store: store, api: api, token: token)
+        // Merges and renumbered records are sealed in the vault's own content format.
+        let keyring = try store.sealing(with: keyring)
         var attempt = 0
         while true {
             attempt += 1

@@ -2,6 +2,7 @@ import CofferAgent
 import CofferClient
 import CofferCrypto
 import CofferRecall
+import CofferStore
 import CofferVault
 import Foundation
 import Synchronization

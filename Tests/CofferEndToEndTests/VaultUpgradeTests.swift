@@ -1,0 +1,131 @@
+import CofferTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// A vault and a backup made by Coffer 0.1 before content format 2 and 16-byte item keys
+/// (Fixtures/coffer-0.1/README.md says how): the real `coffer` of this build opens, edits, restores
+/// and syncs them, and a migration killed half-way leaves the file as it was.
+@Suite("a vault made by the previous release", .serialized)
+struct VaultUpgradeTests {
+    static let password = "fixture-password-made-by-coffer-0.1"
+    static let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/coffer-0.1")
+
+    /// A profile holding a copy of the old vault.
+    static func oldProfile() throws -> CofferCLI {
+        let cli = try CofferCLI()
+        try FileManager.default.copyItem(
+            at: fixtures.appendingPathComponent("vault.sqlite"), to: cli.home.appendingPathComponent("vault.sqlite"))
+        return cli
+    }
+
+    static func titles(_ cli: CofferCLI, _ extra: [String] = []) throws -> [String] {
+        try #require(try cli.json(["list", "--json"] + extra) as? [[String: Any]]).compactMap {
+            $0["title"] as? String
+        }.sorted()
+    }
+
+    static func database(_ cli: CofferCLI) throws -> DatabaseQueue {
+        try DatabaseQueue(path: cli.home.appendingPathComponent("vault.sqlite").path)
+    }
+
+    @Test(
+        "it opens with every item, secret, history and attachment; its keys become 16 bytes and it keeps writing JSON")
+    func opens() throws {
+        let cli = try Self.oldProfile()
+        try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(try Self.titles(cli) == ["Mail", "Plans", "Visa"])
+        #expect(try Self.titles(cli, ["--trash"]) == ["Old account"])
+        #expect(try cli.ok(["get", "Mail", "password"]) == "second-secret\n")
+        #expect(try cli.ok(["show", "Mail", "--reveal", "--json"]).contains("first-secret"), "the password history")
+        let saved = cli.home.appendingPathComponent("key.bin")
+        try cli.ok(["attachment", "save", "Plans", "key.bin", "--output", saved.path])
+        #expect(try Data(contentsOf: saved) == Data("key file bytes".utf8) + Data([0, 1]))
+        try cli.ok(["edit", "Plans", "--notes", "edited after the upgrade"])
+        try cli.ok(["lock"])
+
+        let layout = try Self.database(cli).read { db in
+            (
+                keys: try Int.fetchAll(db, sql: "SELECT length(id) FROM item UNION SELECT length(id) FROM removedItem"),
+                format: try Int.fetchOne(db, sql: "SELECT contentFormat FROM account"),
+                edited: try Data.fetchOne(
+                    db, sql: "SELECT content FROM item ORDER BY changeSequence DESC LIMIT 1")
+            )
+        }
+        #expect(layout.keys == [16], "item and removal keys are 16 bytes")
+        #expect(layout.format == 1, "a vault from before format 2 may share its account with older devices")
+        // A JSON record: `{"revision":` and the item's 36-character id make even a short note long.
+        #expect((layout.edited?.count ?? 0) > 300)
+        #expect(
+            try cli.ok(["get", "Plans", "notes", "--password-stdin"], stdin: Self.password + "\n")
+                == "edited after the upgrade\n")
+    }
+
+    @Test("a backup the previous release made restores into the upgraded vault")
+    func restoresOldBackup() throws {
+        let cli = try Self.oldProfile()
+        try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["rm", "Visa"])
+        try cli.ok(["purge", "Visa", "--yes"])
+        #expect(try Self.titles(cli) == ["Mail", "Plans"])
+        try cli.ok(["backup", "restore", Self.fixtures.appendingPathComponent("manual.cofferbackup").path, "--merge"])
+        #expect(try Self.titles(cli) == ["Mail", "Plans", "Visa"])
+    }
+
+    @Test("the upgraded vault registers and a second device reads every item")
+    func syncs() throws {
+        let server = try ServerProcess()
+        let cli = try Self.oldProfile()
+        let email = "upgrade-\(UUID().uuidString.prefix(6).lowercased())@example.org"
+        try cli.ok(
+            ["register", "--server", server.url, "--email", email, "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["sync"])
+        let other = try CofferCLI()
+        // The fixture was made with 19 MiB of Argon2id memory to keep tests quick; a new device
+        // rightly refuses parameters below the default unless told they are the user's own.
+        try other.ok(
+            ["login", "--server", server.url, "--email", email, "--accept-weaker-kdf", "--password-stdin"],
+            stdin: Self.password + "\n")
+        #expect(try Self.titles(other) == ["Mail", "Plans", "Visa"])
+        #expect(try other.ok(["get", "Mail", "password"]) == "second-secret\n")
+        try other.ok(["edit", "Mail", "--username", "alice.other"])
+        try other.ok(["sync"])
+        try cli.ok(["sync"])
+        #expect(try cli.ok(["get", "Mail", "username"]) == "alice.other\n")
+    }
+
+    @Test("killed in the middle of its migration, the vault is as it was, then migrates and opens")
+    func interruptedMigration() throws {
+        let cli = try Self.oldProfile()
+        let killed = try cli.run(
+            ["list", "--password-stdin"], stdin: Self.password + "\n", environment: ["COFFER_CRASH_AT": "store.v10"])
+        #expect(killed.status == 128 + SIGKILL, "\(killed.stderr)")
+        let before = try Self.database(cli).read { db in
+            (
+                applied: try String.fetchAll(
+                    db, sql: "SELECT identifier FROM grdb_migrations WHERE identifier LIKE 'v10:%'"),
+                ids: try String.fetchAll(db, sql: "SELECT typeof(id) FROM item GROUP BY 1"),
+                tables: try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE '%_v10'")
+            )
+        }
+        #expect(before.applied.isEmpty && before.ids == ["text"] && before.tables.isEmpty, "\(before)")
+        try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(try Self.titles(cli) == ["Mail", "Plans", "Visa"])
+    }
+
+    @Test("a vault whose file layout is newer than this build is refused with what to do, and left alone")
+    func newerLayout() throws {
+        let cli = try Self.oldProfile()
+        try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        try cli.ok(["lock"])
+        try Self.database(cli).write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99: a layout from the future')")
+        }
+        let file = cli.home.appendingPathComponent("vault.sqlite")
+        let bytes = try Data(contentsOf: file)
+        let result = try cli.run(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("newer Coffer") && result.stderr.contains("Update Coffer"), "\(result.stderr)")
+        #expect(try Data(contentsOf: file) == bytes)
+    }
+}

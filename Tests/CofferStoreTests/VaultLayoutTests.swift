@@ -1,0 +1,85 @@
+import CofferAgent
+import CofferCrypto
+import CofferModel
+import CofferVault
+import Foundation
+import GRDB
+import Testing
+
+@testable import CofferStore
+
+/// What the vault file keeps per record (schema v10, content format 2), and that it reads back
+/// exactly what was written.
+@Suite("Vault file layout")
+struct VaultLayoutTests {
+    static func logins(_ count: Int) -> [Item] {
+        (0..<count).map { index in
+            var item = Item(type: .login, title: "Site \(index)", now: Date(timeIntervalSince1970: 1_764_000_000))
+            item.setValue("user\(index)@example.com", of: "username")
+            item.setValue("pw-\(index)-Xy!", of: "password")
+            item.urls = ["https://site\(index).example.com/login"]
+            return item
+        }
+    }
+
+    /// A new vault writing `format`, holding `items`; the bytes of its records' content.
+    static func vault(writing format: ItemContentFormat, _ items: [Item]) throws -> (VaultSession, Int) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("coffer-layout-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let created = try AccountHeader.create(password: "layout-password", parameters: .minimum)
+        let keyring = Keyring(accountID: created.header.accountID, epoch: 1, accountKey: created.accountKey)
+        let path = directory.appendingPathComponent("vault.sqlite").path
+        let store = try VaultStore.create(at: path, header: created.header, keyring: keyring, writing: format)
+        #expect(try store.contentFormat() == format)
+        let session = try VaultSession(store: store, keyring: keyring)
+        _ = try session.add(contentsOf: items)
+        let bytes = try DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT sum(length(content)) FROM item") ?? 0
+        }
+        return (session, bytes)
+    }
+
+    @Test(
+        "a vault writing content format 2 stores logins in under half the bytes of one writing JSON, and reads the same items"
+    )
+    func compactVault() throws {
+        let items = Self.logins(200)
+        let (compact, compactBytes) = try Self.vault(writing: .compact, items)
+        let (json, jsonBytes) = try Self.vault(writing: .json, items)
+        #expect(compactBytes * 2 < jsonBytes, "\(compactBytes) bytes against \(jsonBytes)")
+        for session in [compact, json] {
+            let read = try session.list(ItemFilter(scope: .all)).sorted { $0.title < $1.title }
+            #expect(read.count == 200)
+            #expect(try session.resolve("Site 42", scope: .live).value(of: "password") == "pw-42-Xy!")
+        }
+    }
+
+    @Test("every record's wrapped key is kept without the account key's commitment and read back whole")
+    func keysKeptOnce() throws {
+        let (session, _) = try Self.vault(writing: .compact, Self.logins(20))
+        let stored = try DatabaseQueue(path: session.store.path).read { db in
+            try Data.fetchAll(db, sql: "SELECT wrappedKey FROM item")
+        }
+        #expect(stored.allSatisfy { $0.first == StoredKeys.detachedMarker && $0.count == 61 })
+        let records = try session.store.allRecords()
+        #expect(records.allSatisfy { $0.wrappedKey.bytes.count == 93 })
+        #expect(Set(records.map { $0.wrappedKey.commitment }) == [Data(session.keyring.accountKeyCommitment)])
+    }
+
+    @Test("a wrapped key under another commitment, or bytes that are no key, are kept exactly as they came")
+    func foreignKeys() throws {
+        let mine = CommittedKey(AccountKey.random())
+        let theirs = CommittedKey(AccountKey.random())
+        let context = SealContext(purpose: .itemKey, accountID: UUID(), epoch: 1, itemID: UUID())
+        let keys = StoredKeys(commitment: Data(mine.commitment))
+        let own = ItemKey.random().wrapped(by: mine, context: context)
+        let foreign = ItemKey.random().wrapped(by: theirs, context: context)
+        #expect(keys.stored(own).count == own.bytes.count - 32)
+        #expect(keys.box(keys.stored(own)) == own)
+        #expect(keys.stored(foreign) == foreign.bytes)
+        #expect(keys.box(keys.stored(foreign)) == foreign)
+        #expect(StoredKeys(commitment: nil).box(keys.stored(own)) == nil, "a detached key with no commitment on file")
+        #expect(keys.box(Data([StoredKeys.detachedMarker, 1, 2])) == nil)
+        #expect(keys.box(Data([7, 7, 7])) == nil)
+    }
+}
