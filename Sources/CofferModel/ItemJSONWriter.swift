@@ -4,11 +4,11 @@ public import Foundation
 /// gives under a `JSONEncoder` with `.millisecondsSince1970` dates (the sealed content's format), so
 /// every existing reader reads it, without the encoder's generic containers.
 ///
-/// Decision (issue "Speed at 100,000 items", item encoding): Foundation's encoder was a quarter of
-/// the agent's time when sealing a 100,000-item import. A compact binary encoding would need a
-/// migration of every vault and backup; a direct writer of the same JSON needs none and took
-/// sealing's encoding from seconds to a tenth of that, so the format stays JSON. Keys are written in
-/// `Item.CodingKeys` order; an item without attachments has no `attachments` key, as before.
+/// Foundation's encoder was a quarter of the agent's time when sealing a 100,000-item import; this
+/// writer took that to a tenth. JSON stays the content format of vaults whose account may have
+/// older devices, and of backups and agent frames (``ItemCompactEncoding`` says when a vault writes
+/// format 2). Keys are written in `Item.CodingKeys` order; an item without attachments has no
+/// `attachments` key, as before.
 public enum ItemJSONWriter {
     /// `{"revision":N,"item":{…}}`: the plaintext sealed in an item's content box.
     public static func sealedContent(revision: Int64, item: Item) -> Data {
