@@ -47,7 +47,7 @@ public enum ItemCompactEncoding {
         writer.string(item.notes)
         writer.list(item.tags) { $0.string($1) }
         writer.date(item.created)
-        writer.date(item.modified)
+        writer.date(item.modified, after: item.created)
         writer.list(item.passwordHistory) { writer, entry in
             writer.fieldName(entry.fieldName)
             writer.string(entry.value)
@@ -223,16 +223,26 @@ public enum ItemCompactEncoding {
         }
 
         /// Whole milliseconds since 1970 (nearly every date) as `zigzag(ms) << 1`; any other time as
-        /// 1 and the milliseconds' 8 bytes, so a date comes back as the JSON format gives it.
-        mutating func date(_ date: Date) {
+        /// 1 and the milliseconds' 8 bytes, so a date comes back as the JSON format gives it. With
+        /// `origin`: 3 for the same date (an item never edited: its modification date is its
+        /// creation date), else for a whole date after a whole origin the milliseconds between.
+        mutating func date(_ date: Date, after origin: Date? = nil) {
+            if let origin, date == origin { return unsigned(3) }
             let milliseconds = date.timeIntervalSince1970 * 1000
-            if milliseconds == milliseconds.rounded(), abs(milliseconds) < 9.0e15 {
-                let whole = Int64(milliseconds)
-                unsigned(UInt64(bitPattern: (whole << 1) ^ (whole >> 63)) << 1)
-            } else {
+            guard let whole = wholeMilliseconds(milliseconds) else {
                 unsigned(1)
                 withUnsafeBytes(of: milliseconds.bitPattern.littleEndian) { output.append(contentsOf: $0) }
+                return
             }
+            let start = origin.flatMap { wholeMilliseconds($0.timeIntervalSince1970 * 1000) } ?? 0
+            let offset = whole - start
+            unsigned(UInt64(bitPattern: (offset << 1) ^ (offset >> 63)) << 1)
+        }
+
+        /// `milliseconds` as an integer when it is one (well inside ±2^53, so an offset between two
+        /// of them cannot overflow once shifted).
+        private func wholeMilliseconds(_ milliseconds: Double) -> Int64? {
+            milliseconds == milliseconds.rounded() && abs(milliseconds) < 9.0e15 ? Int64(milliseconds) : nil
         }
 
         /// Members in key order, so equal items encode to equal bytes.
@@ -291,7 +301,7 @@ public enum ItemCompactEncoding {
             item.tags = try list { reader throws(Malformed) in try reader.string() }
             item.isFavorite = flags & Flags.favorite != 0
             item.created = try date()
-            item.modified = try date()
+            item.modified = try date(after: item.created)
             item.passwordHistory = try list { reader throws(Malformed) in
                 PasswordHistoryEntry(
                     fieldName: try reader.fieldName(), value: try reader.string(), replacedAt: try reader.date())
@@ -392,8 +402,10 @@ public enum ItemCompactEncoding {
             return Double(bitPattern: bits)
         }
 
-        mutating func date() throws(Malformed) -> Date {
+        /// A date as the writer's `date(_:after:)` wrote it, with the same `origin`.
+        mutating func date(after origin: Date? = nil) throws(Malformed) -> Date {
             let value = try unsigned()
+            if value == 3, let origin { return origin }
             let milliseconds: Double
             if value == 1 {
                 milliseconds = try double()
@@ -401,7 +413,14 @@ public enum ItemCompactEncoding {
             } else {
                 guard value & 1 == 0 else { throw Malformed(reason: "a date has an unknown form") }
                 let zigzag = value >> 1
-                milliseconds = Double(Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1))
+                let offset = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
+                let originMilliseconds = origin.map { $0.timeIntervalSince1970 * 1000 } ?? 0
+                let start =
+                    originMilliseconds == originMilliseconds.rounded() && abs(originMilliseconds) < 9.0e15
+                    ? Int64(originMilliseconds) : 0
+                let (whole, overflow) = start.addingReportingOverflow(offset)
+                guard !overflow else { throw Malformed(reason: "a date is out of range") }
+                milliseconds = Double(whole)
             }
             return Date(timeIntervalSince1970: milliseconds / 1000)
         }

@@ -44,6 +44,8 @@ struct ItemCompactEncodingTests {
             Attachment(name: "", data: Data()), Attachment(name: "zeros", data: Data(count: 70_000)),
         ]
         items.append(extremes)
+        items.append(
+            Item(type: .password, title: "never edited", now: Date(timeIntervalSince1970: 1_764_000_000.000_4)))
         return items
     }
 
@@ -137,7 +139,7 @@ struct ItemCompactEncodingTests {
         bytes += string("n")
         bytes += [1] + string("work")
         bytes += [0xA0, 0x1F]  // created: 1,000 ms is zigzag 2,000, shifted left: 4,000 as a varint
-        bytes += [0x04]  // modified: 1 ms
+        bytes += [0x9A, 0x1F]  // modified: 1 ms, 999 ms before created: zigzag 1,997, shifted: 3,994
         bytes += [1, 2] + string("old") + [0]  // history: "password" (code 2), "old", at 1970
         let read = try ItemCompactEncoding.sealedContent(Data(bytes), itemID: id)
         #expect(read.revision == 3)
@@ -157,6 +159,12 @@ struct ItemCompactEncodingTests {
                 PasswordHistoryEntry(fieldName: "password", value: "old", replacedAt: Date(timeIntervalSince1970: 0))
             ])
         #expect(item.trashedAt == nil && item.attachments.isEmpty && item.unknownMembers.isEmpty)
+        // Modified 3: the same date as created.
+        let created = bytes.firstIndex(of: 0xA0)!
+        let unedited = Array(bytes[..<(created + 2)]) + [3] + Array(bytes[(created + 4)...])
+        #expect(
+            try ItemCompactEncoding.sealedContent(Data(unedited), itemID: id).item.modified
+                == Date(timeIntervalSince1970: 1))
     }
 
     static func reason(_ bytes: [UInt8]) -> String? {
@@ -208,7 +216,10 @@ struct ItemCompactEncodingTests {
         #expect(Self.reason(head + [0, 1, 99, 1, 0]) == "the field name 99 is unknown")
         #expect(Self.reason(head + [0, 1, 1, 9, 0]) == "the field kind 9 is unknown")
         let body: [UInt8] = [0, 0, 0, 0, 0, 0]  // title, fields, custom fields, URLs, notes, tags
-        #expect(Self.reason(head + body + [3, 0, 0]) == "a date has an unknown form")
+        #expect(
+            Self.reason(head + body + [3, 0, 0]) == "a date has an unknown form", "3 means \"as created\" only after it"
+        )
+        #expect(Self.reason(head + body + [0, 5, 0]) == "a date has an unknown form")
         #expect(
             Self.reason(head + body + [1] + withUnsafeBytes(of: Double.nan.bitPattern.littleEndian, Array.init))
                 == "a date is not a finite time")
