@@ -113,6 +113,15 @@ public struct VaultStore: Sendable {
         }
     }
 
+    /// Whether more than a quarter of a file of 1 MiB or more is free pages.
+    private func mostlyFree() throws -> Bool {
+        try database.read { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+            return pages * (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0) >= 1 << 20 && free * 4 > pages
+        }
+    }
+
     private func migrate() throws(CofferStoreError) {
         do {
             let applied = try database.read { try Schema.migrator.appliedIdentifiers($0) }
@@ -123,10 +132,13 @@ public struct VaultStore: Sendable {
             }
             try Schema.migrator.migrate(database)
             // The migrations that drop second copies and shorten keys free much of the file; give it
-            // back once. VACUUM is atomic: killed half-way, the file is as the migration left it, and opens.
-            if !applied.isEmpty, !applied.contains(Schema.oneCopy) || !applied.contains(Schema.smallKeys) {
-                try usePageSize()
-            }
+            // back. So does any open that finds most of a large file free (a purged trash, or a
+            // compaction that was cut short). VACUUM is atomic: killed half-way, the file is as it
+            // was, and opens; one that cannot run now (another process is reading) waits for the
+            // next open.
+            let migratedNow =
+                !applied.isEmpty && (!applied.contains(Schema.oneCopy) || !applied.contains(Schema.smallKeys))
+            if try migratedNow || mostlyFree() { try? usePageSize() }
         } catch {
             throw Self.translate(error, path: path)
         }

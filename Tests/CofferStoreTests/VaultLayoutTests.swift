@@ -82,4 +82,24 @@ struct VaultLayoutTests {
         #expect(keys.box(Data([StoredKeys.detachedMarker, 1, 2])) == nil)
         #expect(keys.box(Data([7, 7, 7])) == nil)
     }
+
+    @Test("an open that finds most of the file free compacts it, and the vault still opens")
+    func compactsFreePages() throws {
+        let (session, _) = try Self.vault(writing: .compact, Self.logins(50))
+        let path = session.store.path
+        let database = try DatabaseQueue(path: path)
+        try database.write { db in
+            try db.execute(sql: "CREATE TABLE junk (filler BLOB)")
+            for _ in 0..<64 { try db.execute(sql: "INSERT INTO junk VALUES (zeroblob(65536))") }
+        }
+        try database.write { db in try db.execute(sql: "DROP TABLE junk") }
+        try database.close()
+        func size() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 }
+        let before = try size()
+        #expect(before > 4 << 20)
+        let reopened = try VaultSession(store: VaultStore.open(at: path), keyring: session.keyring)
+        let after = try size()
+        #expect(after < before / 4, "\(before) bytes before, \(after) after")
+        #expect(try reopened.list(ItemFilter(scope: .all)).count == 50)
+    }
 }
