@@ -26,7 +26,7 @@ public enum ItemJSONWriter {
     public static func write(_ item: Item, into output: inout [UInt8]) {
         var object = ObjectWriter(output: output)
         object.key("id")
-        object.string(item.id.uuidString)
+        object.string(item.id.uppercasedText)
         object.key("type")
         object.string(item.type.rawValue)
         object.key("title")

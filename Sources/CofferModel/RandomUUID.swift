@@ -50,9 +50,15 @@ extension UUID {
     }
 
     /// The 36-character lowercase text form, as `uuidString.lowercased()` writes it, without
-    /// Foundation's `snprintf` and the second string lowercasing makes: the vault file keys its rows
-    /// by this text, and a 100,000-item write formatted each id three times.
-    public var lowercasedText: String {
+    /// Foundation's `snprintf` and the second string lowercasing makes.
+    public var lowercasedText: String { text(letters: UInt8(ascii: "a")) }
+
+    /// The 36-character text form `uuidString` writes (upper case), without its `snprintf`: every
+    /// item's JSON holds its id, and a backup of 100,000 items wrote each through it.
+    public var uppercasedText: String { text(letters: UInt8(ascii: "A")) }
+
+    /// The text form with hex digits past 9 starting at `letters`.
+    private func text(letters: UInt8) -> String {
         withUnsafeBytes(of: uuid) { raw in
             String(unsafeUninitializedCapacity: 36) { text in
                 var position = 0
@@ -61,8 +67,8 @@ extension UUID {
                         text[position] = UInt8(ascii: "-")
                         position += 1
                     }
-                    text[position] = Self.hexDigit(raw[index] >> 4)
-                    text[position + 1] = Self.hexDigit(raw[index] & 0x0F)
+                    text[position] = Self.hexDigit(raw[index] >> 4, letters)
+                    text[position + 1] = Self.hexDigit(raw[index] & 0x0F, letters)
                     position += 2
                 }
                 return position
@@ -86,8 +92,8 @@ extension UUID {
         }
     }
 
-    private static func hexDigit(_ value: UInt8) -> UInt8 {
-        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    private static func hexDigit(_ value: UInt8, _ letters: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : letters + value - 10
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -84,6 +84,13 @@ enum Schema {
             db.add(function: textIDToKey)
             db.add(function: sha256)
             db.add(function: detachedKey)
+            // A row whose id is not an id was damaged outside Coffer: say so, and change nothing.
+            let damaged = """
+                SELECT EXISTS (SELECT 1 FROM item WHERE cofferItemKey(id) IS NULL)
+                  OR EXISTS (SELECT 1 FROM itemSync WHERE cofferItemKey(id) IS NULL)
+                  OR EXISTS (SELECT 1 FROM removedItem WHERE cofferItemKey(id) IS NULL)
+                """
+            if try Bool.fetchOne(db, sql: damaged) == true { throw CofferStoreError.corruptDatabase(path: "") }
             for statement in v10 { try db.execute(sql: statement) }
             // A test kills the process here: the transaction then never commits, and the vault
             // opens as it was and migrates again.
@@ -96,7 +103,7 @@ enum Schema {
     static let smallKeys = "v10: a smaller file: 16-byte item keys, no stored hashes, one account-key commitment"
 
     /// The text of an item id (`9f0c…-…`) as its 16-byte key (``UUID/storeKey``); NULL for anything
-    /// else, which the tables' NOT NULL refuses, so a damaged row stops the migration, not the data.
+    /// else (the migration checks for those first).
     static let textIDToKey = DatabaseFunction("cofferItemKey", argumentCount: 1, pure: true) { values in
         (String.fromDatabaseValue(values[0])).flatMap(UUID.init(text:))?.storeKey
     }

@@ -128,4 +128,22 @@ struct VaultUpgradeTests {
         #expect(result.stderr.contains("newer Coffer") && result.stderr.contains("Update Coffer"), "\(result.stderr)")
         #expect(try Data(contentsOf: file) == bytes)
     }
+
+    @Test("a row damaged outside Coffer stops the upgrade with what to do, and every record is left as it was")
+    func damagedRow() throws {
+        let cli = try Self.oldProfile()
+        try Self.database(cli).write { db in
+            try db.execute(sql: "UPDATE item SET id = 'not an id' WHERE rowid = (SELECT min(rowid) FROM item)")
+        }
+        func records() throws -> [Row] {
+            try Self.database(cli).read { db in
+                try Row.fetchAll(db, sql: "SELECT id, revision, wrappedKey, content FROM item ORDER BY rowid")
+            }
+        }
+        let before = try records()
+        let result = try cli.run(["list", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("damaged") && result.stderr.contains("backup"), "\(result.stderr)")
+        #expect(try records() == before)
+    }
 }

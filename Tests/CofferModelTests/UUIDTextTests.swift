@@ -15,7 +15,7 @@ struct UUIDTextTests {
         }
     }
 
-    @Test("the fast lowercase text is Foundation's text lowercased, for random and extreme ids")
+    @Test("the fast texts are Foundation's text and its lowercase, for random and extreme ids")
     func lowercaseText() {
         let extremes =
             [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))] + [
@@ -23,6 +23,7 @@ struct UUIDTextTests {
             ]
         for id in extremes + (0..<2000).map({ _ in UUID() }) {
             #expect(id.lowercasedText == id.uuidString.lowercased())
+            #expect(id.uppercasedText == id.uuidString)
             #expect(UUID(text: id.lowercasedText) == id)
         }
     }
