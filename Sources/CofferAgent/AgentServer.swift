@@ -231,6 +231,9 @@ public final class AgentServer {
         self.session = session
         // Clamped as the CLI clamps it: a number from the socket never overflows the idle arithmetic.
         if let timeout { idleTimeoutSeconds = min(max(1, timeout), Self.longestIdleTimeoutSeconds) }
+        // After the unlock's answer: a one-time move to the compact format (a backup first) takes
+        // the next command's time, not the unlock's.
+        afterResponse.append { [paths] in ContentFormatMove.runIfDue(session, paths: paths) }
         afterResponse.append { try? session.saveIndexCache() }
         afterResponse.append { [paths] in try? BackupService.automatic(for: session, paths: paths)?.daily() }
         afterResponse.append { coffer_release_free_memory() }

@@ -16,8 +16,8 @@ public import Foundation
 public final class VaultSession {
     /// The vault file.
     public let store: VaultStore
-    /// The unlocked keys.
-    public let keyring: Keyring
+    /// The unlocked keys, sealing in the vault's content format.
+    public private(set) var keyring: Keyring
     private let now: @Sendable () -> Date
     /// What this session knows of each stored record: its revision, a fingerprint of its sealed
     /// content (so what is read later is what was checked) and its change sequence as this session
@@ -392,6 +392,22 @@ public final class VaultSession {
         }
         if !revisions.isEmpty { try commit(revisions) }
         return merge
+    }
+
+    /// Seals every item again, trash included, in `format`, then records `format` as what the vault
+    /// writes. The records change in one transaction; a stop after it and before the format is
+    /// recorded only means the move runs again. Each item gets a new revision with the same values.
+    public func moveItems(to format: ItemContentFormat) throws {
+        let items = try list(ItemFilter(scope: .all))
+        let previous = keyring
+        keyring.contentFormat = format
+        do {
+            _ = try apply(adding: [], updating: items)
+            try store.setContentFormat(format)
+        } catch {
+            keyring = previous
+            throw error
+        }
     }
 
     /// Adds new items and replaces existing ones (merged imports) in one transaction: a failure

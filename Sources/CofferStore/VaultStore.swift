@@ -76,6 +76,28 @@ public struct VaultStore: Sendable {
         return sealing
     }
 
+    /// Makes `format` what this vault writes item content in from now on.
+    public func setContentFormat(_ format: ItemContentFormat) throws(CofferStoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE account SET contentFormat = ? WHERE id = 1", arguments: [format.rawValue])
+        }
+    }
+
+    /// Whether no sync server has ever seen this vault: not signed in, never pinned a server's key
+    /// derivation or verified its manifest, and no record a server held. Only such a vault may change
+    /// how it writes items without asking the account's other devices, for it has none.
+    public func neverSynced() throws(CofferStoreError) -> Bool {
+        try read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT NOT EXISTS (SELECT 1 FROM syncState) AND NOT EXISTS (SELECT 1 FROM kdfPin)
+                      AND NOT EXISTS (SELECT 1 FROM serverWatermark)
+                      AND NOT EXISTS (SELECT 1 FROM itemSync WHERE syncedRevision > 0 OR syncedDeleted = 1)
+                    """) ?? false
+        }
+    }
+
     /// The format this vault writes item content in.
     public func contentFormat() throws(CofferStoreError) -> ItemContentFormat {
         let stored = try read { db in try Int.fetchOne(db, sql: "SELECT contentFormat FROM account WHERE id = 1") }

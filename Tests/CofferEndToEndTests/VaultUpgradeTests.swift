@@ -29,10 +29,22 @@ struct VaultUpgradeTests {
         try DatabaseQueue(path: cli.home.appendingPathComponent("vault.sqlite").path)
     }
 
+    static func contentBytes(_ cli: CofferCLI) throws -> Int {
+        try Self.database(cli).read { db in try Int.fetchOne(db, sql: "SELECT sum(length(content)) FROM item") ?? 0 }
+    }
+
+    static func backups(_ cli: CofferCLI) -> [String] {
+        let folder = cli.home.appendingPathComponent("backups")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.sorted().map { folder.appendingPathComponent($0).path }
+    }
+
     @Test(
-        "it opens with every item, secret, history and attachment; its keys become 16 bytes and it keeps writing JSON")
+        "it opens with every item, secret, history and attachment; never synced, it moves to the compact format after a backup"
+    )
     func opens() throws {
         let cli = try Self.oldProfile()
+        let jsonBytes = try Self.contentBytes(cli)
         try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
         #expect(try Self.titles(cli) == ["Mail", "Plans", "Visa"])
         #expect(try Self.titles(cli, ["--trash"]) == ["Old account"])
@@ -42,23 +54,42 @@ struct VaultUpgradeTests {
         try cli.ok(["attachment", "save", "Plans", "key.bin", "--output", saved.path])
         #expect(try Data(contentsOf: saved) == Data("key file bytes".utf8) + Data([0, 1]))
         try cli.ok(["edit", "Plans", "--notes", "edited after the upgrade"])
+        // The way back: the backup taken before the move holds every item as it was.
+        let beforeMove = try #require(Self.backups(cli).first)
+        let restore = try #require(
+            try cli.json(["backup", "restore", beforeMove, "--replace", "--dry-run", "--json"]) as? [String: Any])
+        #expect(restore["updated"] as? Int == 1 && restore["unchanged"] as? Int == 3, "\(restore)")
+        #expect(restore["added"] as? Int == 0 && restore["trashed"] as? Int == 0, "\(restore)")
         try cli.ok(["lock"])
 
         let layout = try Self.database(cli).read { db in
             (
                 keys: try Int.fetchAll(db, sql: "SELECT length(id) FROM item UNION SELECT length(id) FROM removedItem"),
-                format: try Int.fetchOne(db, sql: "SELECT contentFormat FROM account"),
-                edited: try Data.fetchOne(
-                    db, sql: "SELECT content FROM item ORDER BY changeSequence DESC LIMIT 1")
+                format: try Int.fetchOne(db, sql: "SELECT contentFormat FROM account")
             )
         }
         #expect(layout.keys == [16], "item and removal keys are 16 bytes")
-        #expect(layout.format == 1, "a vault from before format 2 may share its account with older devices")
-        // A JSON record: `{"revision":` and the item's 36-character id make even a short note long.
-        #expect((layout.edited?.count ?? 0) > 300)
+        #expect(layout.format == 2, "no server ever saw it, so no older device reads it")
+        #expect(try Self.contentBytes(cli) * 2 < jsonBytes, "every record sealed again, compact")
         #expect(
             try cli.ok(["get", "Plans", "notes", "--password-stdin"], stdin: Self.password + "\n")
                 == "edited after the upgrade\n")
+    }
+
+    @Test("a vault that cannot take a backup first does not move: it keeps its JSON records, and opens")
+    func noBackupNoMove() throws {
+        let cli = try Self.oldProfile()
+        let blocker = cli.home.appendingPathComponent("not-a-folder")
+        try Data("a file where the backup folder would go".utf8).write(to: blocker)
+        cli.environment["COFFER_BACKUP_DIR"] = blocker.appendingPathComponent("backups").path
+        let jsonBytes = try Self.contentBytes(cli)
+        try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(try Self.titles(cli) == ["Mail", "Plans", "Visa"])
+        try cli.ok(["lock"])
+        let format = try Self.database(cli).read { db in try Int.fetchOne(db, sql: "SELECT contentFormat FROM account")
+        }
+        #expect(format == 1)
+        #expect(try Self.contentBytes(cli) == jsonBytes)
     }
 
     @Test("a backup the previous release made restores into the upgraded vault")
@@ -92,6 +123,11 @@ struct VaultUpgradeTests {
         try other.ok(["sync"])
         try cli.ok(["sync"])
         #expect(try cli.ok(["get", "Mail", "username"]) == "alice.other\n")
+        // A device that signed in to an account that existed writes JSON, whatever its age.
+        let format = try DatabaseQueue(path: other.vaultFile.path).read { db in
+            try Int.fetchOne(db, sql: "SELECT contentFormat FROM account")
+        }
+        #expect(format == 1)
     }
 
     @Test("killed in the middle of its migration, the vault is as it was, then migrates and opens")

@@ -102,4 +102,47 @@ struct VaultLayoutTests {
         #expect(after < before / 4, "\(before) bytes before, \(after) after")
         #expect(try reopened.list(ItemFilter(scope: .all)).count == 50)
     }
+
+    @Test(
+        "only a vault no server has seen counts as never synced: a sign-in, a pinned server or a synced record say otherwise"
+    )
+    func neverSynced() throws {
+        let (session, _) = try Self.vault(writing: .json, Self.logins(3))
+        let store = session.store
+        #expect(try store.neverSynced())
+        let database = try DatabaseQueue(path: store.path)
+        let traces = [
+            "INSERT INTO kdfPin VALUES ('https://sync.example', 'a@example.org', 65536, 3, 4)",
+            "INSERT INTO serverWatermark VALUES ('https://sync.example', 'x', 1, 1, x'00')",
+            "UPDATE itemSync SET syncedRevision = 1 WHERE id = (SELECT min(id) FROM itemSync)",
+        ]
+        for trace in traces {
+            try database.write { db in try db.execute(sql: trace) }
+            #expect(try !store.neverSynced(), "\(trace)")
+            try database.write { db in
+                try db.execute(sql: "DELETE FROM kdfPin")
+                try db.execute(sql: "DELETE FROM serverWatermark")
+                try db.execute(sql: "UPDATE itemSync SET syncedRevision = 0")
+            }
+            #expect(try store.neverSynced())
+        }
+    }
+
+    @Test(
+        "moving a JSON vault's items to format 2 keeps every value and date, one new revision each, in a third of the bytes"
+    )
+    func moveItems() throws {
+        let items = Self.logins(300)
+        let (session, jsonBytes) = try Self.vault(writing: .json, items)
+        let before = try session.list(ItemFilter(scope: .all)).sorted { $0.id.sortsBefore($1.id) }
+        let revisions = Dictionary(uniqueKeysWithValues: try session.store.allRecords().map { ($0.id, $0.revision) })
+        try session.moveItems(to: .compact)
+        #expect(try session.store.contentFormat() == .compact)
+        let records = try session.store.allRecords()
+        #expect(records.allSatisfy { revisions[$0.id].map { old in old + 1 } == $0.revision })
+        let compactBytes = records.reduce(0) { $0 + $1.content.bytes.count }
+        #expect(compactBytes * 2 < jsonBytes, "\(compactBytes) bytes against \(jsonBytes)")
+        let reopened = try VaultSession(store: VaultStore.open(at: session.store.path), keyring: session.keyring)
+        #expect(try reopened.list(ItemFilter(scope: .all)).sorted { $0.id.sortsBefore($1.id) } == before)
+    }
 }
