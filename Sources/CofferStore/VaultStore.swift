@@ -135,6 +135,12 @@ public struct VaultStore: Sendable {
         }
     }
 
+    /// Rebuilds the file after a change that rewrote most of its records, which leaves pages part
+    /// full rather than free; best effort: the file is whole either way.
+    public func compact() {
+        try? usePageSize()
+    }
+
     /// Whether more than a quarter of a file of 1 MiB or more is free pages.
     private func mostlyFree() throws -> Bool {
         try database.read { db in

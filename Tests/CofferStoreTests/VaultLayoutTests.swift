@@ -136,7 +136,7 @@ struct VaultLayoutTests {
         let (session, jsonBytes) = try Self.vault(writing: .json, items)
         let before = try session.list(ItemFilter(scope: .all)).sorted { $0.id.sortsBefore($1.id) }
         let revisions = Dictionary(uniqueKeysWithValues: try session.store.allRecords().map { ($0.id, $0.revision) })
-        try session.moveItems(to: .compact)
+        try session.moveItems(to: .compact, chunk: 64)
         #expect(try session.store.contentFormat() == .compact)
         let records = try session.store.allRecords()
         #expect(records.allSatisfy { revisions[$0.id].map { old in old + 1 } == $0.revision })
