@@ -13,6 +13,12 @@ struct KeyringTests {
         try AccountHeader.create(password: password, parameters: .minimum)
     }
 
+    /// A new account's keyring (writing JSON) and its account key.
+    func makeKeyring() throws -> (keyring: Keyring, key: AccountKey) {
+        let (header, key, _) = try makeAccount()
+        return (Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key), key)
+    }
+
     @Test("the password and the recovery code both open the same account key")
     func bothSecretsOpen() throws {
         let (header, key, code) = try makeAccount()
@@ -129,8 +135,7 @@ struct KeyringTests {
 
     @Test("a keyring writing content format 2 seals smaller records that it and a JSON keyring both open")
     func compactContent() throws {
-        let (header, key, _) = try makeAccount()
-        let json = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
+        let json = try makeKeyring().keyring
         var compact = json
         compact.contentFormat = .compact
         var item = Item(type: .login, title: "Mail", now: Date(timeIntervalSince1970: 1_800_000_000))
@@ -155,8 +160,7 @@ struct KeyringTests {
 
     @Test("content in a format this build does not know names the item and says to update Coffer")
     func newerFormat() throws {
-        let (header, key, _) = try makeAccount()
-        let keyring = Keyring(accountID: header.accountID, epoch: header.epoch, accountKey: key)
+        let (keyring, key) = try makeKeyring()
         let item = Item(type: .note, title: "A", now: Date())
         let future = try record(Data([0x03, 1, 2, 3]), for: item, keyring: keyring, key: key)
         #expect(throws: CofferVaultError.newerContentFormat(itemID: item.id, marker: 3)) { try keyring.open(future) }
