@@ -404,9 +404,10 @@ public final class VaultSession {
         keyring.contentFormat = format
         do {
             let ids = index.ids
-            for start in stride(from: 0, to: ids.count, by: max(1, chunk)) {
+            for (done, start) in stride(from: 0, to: ids.count, by: max(1, chunk)).enumerated() {
                 let items = try opened(Array(ids[start..<min(start + max(1, chunk), ids.count)]), for: .changing)
                 _ = try apply(adding: [], updating: items)
+                CrashPoint.reached("move.chunk", count: done + 1)
             }
             try store.setContentFormat(format)
         } catch {

@@ -1,4 +1,9 @@
+import CofferAgent
+import CofferCrypto
+import CofferModel
+import CofferStore
 import CofferTestSupport
+import CofferVault
 import Foundation
 import GRDB
 import Testing
@@ -74,6 +79,43 @@ struct VaultUpgradeTests {
         #expect(
             try cli.ok(["get", "Plans", "notes", "--password-stdin"], stdin: Self.password + "\n")
                 == "edited after the upgrade\n")
+    }
+
+    @Test("killed after the first of two chunks of its move, a vault opens with every item, then finishes the move")
+    func interruptedMove() throws {
+        // A vault in the state the previous release's leaves after the layout upgrade: JSON, never synced.
+        let cli = try CofferCLI()
+        let paths = ProfilePaths(environment: ["COFFER_HOME": cli.home.path])
+        let created = try AccountHeader.create(password: Self.password, parameters: .minimum)
+        let keyring = Keyring(accountID: created.header.accountID, epoch: 1, accountKey: created.accountKey)
+        try ProfilePaths.makeOwnerOnlyDirectory(paths.dataDirectory)
+        let store = try VaultStore.create(
+            at: paths.vaultFile, header: created.header, keyring: keyring, writing: .json)
+        let items = (0..<5_000).map { Item(type: .note, title: "Note \($0)", now: Date()) }
+        _ = try VaultSession(store: store, keyring: keyring).add(contentsOf: items)
+        let jsonBytes = try Self.contentBytes(cli)
+
+        try cli.ok(
+            ["unlock", "--password-stdin"], stdin: Self.password + "\n",
+            environment: ["COFFER_CRASH_AT": "move.chunk.1"])
+        // The agent dies after the first chunk; the next command finds the vault half moved.
+        let listed = try #require(
+            try cli.json(["list", "--json", "--password-stdin"], stdin: Self.password + "\n") as? [[String: Any]])
+        #expect(listed.count == 5_000)
+        let half = try Self.database(cli).read { db in try Int.fetchOne(db, sql: "SELECT contentFormat FROM account") }
+        #expect(half == 1, "the format is recorded only when every item has moved")
+        let moved = try Self.contentBytes(cli)
+        #expect(moved < jsonBytes, "the first chunk is sealed in format 2")
+
+        try cli.ok(["unlock", "--password-stdin"], stdin: Self.password + "\n")
+        #expect(try Self.titles(cli).count == 5_000)
+        try cli.ok(["lock"])
+        let format = try Self.database(cli).read { db in try Int.fetchOne(db, sql: "SELECT contentFormat FROM account")
+        }
+        #expect(format == 2)
+        let final = try Self.contentBytes(cli)
+        #expect(final * 2 < jsonBytes)
+        #expect(final < moved, "the second chunk was still JSON when the agent died")
     }
 
     @Test("a vault that cannot take a backup first does not move: it keeps its JSON records, and opens")
