@@ -8,8 +8,8 @@ import CofferVault
 /// Only such a vault moves by itself: it has no other devices, so nothing that reads it can be
 /// older than this build. A vault that has synced waits for the account-level switch. The move is
 /// reversible: an automatic backup (JSON, which every Coffer restores) is taken first, and without
-/// one nothing moves. It is one transaction, so an interrupted move leaves the vault as it was, and
-/// the next unlock tries again.
+/// one nothing moves. Each chunk of items moves in one transaction, so an interrupted move leaves
+/// every record whole, in one format or the other, and the next unlock moves the rest.
 enum ContentFormatMove {
     /// Moves `session`'s vault when it is due; any failure leaves it as it was, writing JSON.
     static func runIfDue(_ session: VaultSession, paths: ProfilePaths) {

@@ -78,7 +78,8 @@ public struct Keyring: Sendable {
     /// The revision and item in a content box's plaintext, in whichever format it was written.
     private static func read(_ plaintext: Data, itemID: UUID) throws(CofferVaultError) -> (revision: Int64, item: Item)
     {
-        let name = itemID.uuidString.lowercased()
+        // Named only when something is wrong: formatting an id costs more than reading a record.
+        var name: String { itemID.lowercasedText }
         switch plaintext.first {
         case UInt8(ascii: "{"):
             // The direct reader takes the shape sealing writes; anything else goes through JSONDecoder.
