@@ -81,6 +81,29 @@ public enum ItemCompactEncoding {
         return (content.revision, content.item)
     }
 
+    /// The JSON of the item that content written by this encoding for `itemID` at `revision` holds,
+    /// byte for byte what `ItemJSONWriter.write` writes for it, made without building the `Item`:
+    /// a backup takes every item as JSON, and building each one only to write it again was a
+    /// quarter of backing up 100,000 compact records. Malformed bytes, or another revision, throw.
+    public static func itemJSON(inSealedContent data: Data, itemID: UUID, revision: Int64) throws(Malformed) -> Data {
+        let written = data.withUnsafeBytes { raw in
+            var reader = Reader(bytes: raw)
+            do throws(Malformed) {
+                return Written(json: try reader.itemJSON(itemID: itemID, revision: revision), failure: nil)
+            } catch {
+                return Written(json: [], failure: error)
+            }
+        }
+        if let failure = written.failure { throw failure }
+        return Data(written.json)
+    }
+
+    /// What the JSON transcoder made of the bytes, or why not.
+    private struct Written {
+        var json: [UInt8]
+        var failure: Malformed?
+    }
+
     /// What the reader made of the bytes: the content, or why not.
     private struct Read {
         var content: Content?
@@ -338,6 +361,119 @@ public enum ItemCompactEncoding {
                 throw Malformed(reason: "\(bytes.count - index) bytes follow the item")
             }
             return Content(revision: revision, item: item)
+        }
+
+        /// The same walk as ``sealedContent(itemID:)``, writing JSON in `ItemJSONWriter`'s member
+        /// order as it goes (tags as stored: the writer stores them normalized, as an `Item` holds them).
+        mutating func itemJSON(itemID: UUID, revision expected: Int64) throws(Malformed) -> [UInt8] {
+            guard try byte() == marker else { throw Malformed(reason: "it does not start with the format 2 marker") }
+            guard try signed() == expected else { throw Malformed(reason: "it holds another revision") }
+            let typeCode = try byte()
+            guard let type = Codes.type(typeCode) else {
+                throw Malformed(reason: "the item type \(typeCode) is unknown")
+            }
+            let flags = try byte()
+            guard flags & ~Flags.known == 0 else { throw Malformed(reason: "the flags \(flags) are unknown") }
+            var json = ItemJSONWriter.ObjectWriter(output: [])
+            json.output.reserveCapacity(2 * bytes.count + 320)
+            json.key("id")
+            json.string(itemID.uppercasedText)
+            json.key("type")
+            json.string(type.rawValue)
+            json.key("title")
+            json.string(utf8: try utf8())
+            for key: StaticString in ["fields", "customFields"] {
+                json.key(key)
+                try fieldsJSON(into: &json)
+            }
+            json.key("urls")
+            try stringsJSON(into: &json)
+            json.key("notes")
+            json.string(utf8: try utf8())
+            json.key("tags")
+            try stringsJSON(into: &json)
+            json.key("isFavorite")
+            json.raw(flags & Flags.favorite != 0 ? "true" : "false")
+            let created = try date()
+            json.key("created")
+            json.date(created)
+            json.key("modified")
+            json.date(try date(after: created))
+            json.key("passwordHistory")
+            json.beginArray()
+            for _ in 0..<(try length()) {
+                json.open()
+                json.key("fieldName")
+                json.string(try fieldName())
+                json.key("value")
+                json.string(utf8: try utf8())
+                json.key("replacedAt")
+                json.date(try date())
+                json.close()
+            }
+            json.endArray()
+            if flags & Flags.trashed != 0 {
+                json.key("trashedAt")
+                json.date(try date())
+            }
+            if flags & Flags.attachments != 0 {
+                json.key("attachments")
+                json.beginArray()
+                for _ in 0..<(try length()) {
+                    json.open()
+                    json.key("name")
+                    json.string(utf8: try utf8())
+                    json.key("data")
+                    json.string(Data(try slice(length())).base64EncodedString())
+                    json.close()
+                }
+                json.endArray()
+            }
+            if flags & Flags.unknownMembers != 0 {
+                let members = try members(depth: 1)
+                guard members.keys.allSatisfy(Item.isUnknownMemberName) else {
+                    throw Malformed(reason: "a member a newer Coffer added has the name of a known one")
+                }
+                for key in members.keys.sorted() {
+                    json.memberKey(key)
+                    json.json(members[key] ?? .null)
+                }
+            }
+            guard index == bytes.count else { throw Malformed(reason: "\(bytes.count - index) bytes follow the item") }
+            return json.finish()
+        }
+
+        /// A string's UTF-8 bytes, checked as ``string()`` checks them, without making a `String`
+        /// of the (nearly always) ASCII ones.
+        mutating func utf8() throws(Malformed) -> UnsafeRawBufferPointer {
+            let utf8 = try slice(length())
+            guard utf8.allSatisfy({ $0 < 0x80 }) || String(validating: utf8, as: UTF8.self) != nil else {
+                throw Malformed(reason: "a text is not valid UTF-8")
+            }
+            return utf8
+        }
+
+        mutating func fieldsJSON(into json: inout ItemJSONWriter.ObjectWriter) throws(Malformed) {
+            json.beginArray()
+            for _ in 0..<(try length()) {
+                json.open()
+                json.key("name")
+                json.string(try fieldName())
+                let code = try byte()
+                guard let kind = Codes.kind(code) else { throw Malformed(reason: "the field kind \(code) is unknown") }
+                json.key("kind")
+                json.string(kind.rawValue)
+                json.key("value")
+                json.string(utf8: try utf8())
+                json.close()
+            }
+            json.endArray()
+        }
+
+        mutating func stringsJSON(into json: inout ItemJSONWriter.ObjectWriter) throws(Malformed) {
+            json.beginArray()
+            for _ in 0..<(try length()) { json.string(utf8: try utf8()) }
+            json.endArray()
         }
 
         mutating func byte() throws(Malformed) -> UInt8 {

@@ -83,7 +83,7 @@ public enum ItemJSONWriter {
     }
 
     /// Writes one JSON object (and the arrays and objects nested in it), keeping track of commas.
-    private struct ObjectWriter {
+    struct ObjectWriter {
         var output: [UInt8]
         /// Whether the innermost open object or array has a member yet.
         private var hasMember: [Bool] = [false]
@@ -98,15 +98,24 @@ public enum ItemJSONWriter {
             return output
         }
 
-        mutating func open() {
+        mutating func open() { begin(UInt8(ascii: "{")) }
+
+        mutating func close() { end(UInt8(ascii: "}")) }
+
+        /// Opens an array whose elements the caller writes one by one; ``endArray()`` closes it.
+        mutating func beginArray() { begin(UInt8(ascii: "[")) }
+
+        mutating func endArray() { end(UInt8(ascii: "]")) }
+
+        private mutating func begin(_ bracket: UInt8) {
             separate()
-            output.append(UInt8(ascii: "{"))
+            output.append(bracket)
             hasMember.append(false)
         }
 
-        mutating func close() {
+        private mutating func end(_ bracket: UInt8) {
             hasMember.removeLast()
-            output.append(UInt8(ascii: "}"))
+            output.append(bracket)
         }
 
         private mutating func separate() {
@@ -176,6 +185,12 @@ public enum ItemJSONWriter {
             ItemJSONWriter.appendString(text, to: &output)
         }
 
+        /// A string given as UTF-8 bytes the caller has checked.
+        mutating func string(utf8: UnsafeRawBufferPointer) {
+            separate()
+            ItemJSONWriter.appendString(utf8: utf8.bindMemory(to: UInt8.self), to: &output)
+        }
+
         mutating func strings(_ texts: [String]) {
             array(texts) { writer, text in writer.string(text) }
         }
@@ -194,31 +209,31 @@ public enum ItemJSONWriter {
         }
 
         mutating func array<Element>(_ elements: [Element], _ write: (inout ObjectWriter, Element) -> Void) {
-            separate()
-            output.append(UInt8(ascii: "["))
-            hasMember.append(false)
+            beginArray()
             for element in elements { write(&self, element) }
-            hasMember.removeLast()
-            output.append(UInt8(ascii: "]"))
+            endArray()
         }
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped, everything else
     /// as its UTF-8 bytes.
     static func appendString(_ text: String, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { bytes in
-            // Runs of bytes that need no escape (nearly all of them) are copied whole.
-            var runStart = 0
-            for (index, byte) in bytes.enumerated()
-            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                appendEscape(byte, to: &output)
-                runStart = index + 1
-            }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        text.withUTF8 { appendString(utf8: $0, to: &output) }
+    }
+
+    /// ``appendString(_:to:)`` for text given as its UTF-8 bytes.
+    static func appendString(utf8 bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        // Runs of bytes that need no escape (nearly all of them) are copied whole.
+        var runStart = 0
+        for (index, byte) in bytes.enumerated()
+        where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            appendEscape(byte, to: &output)
+            runStart = index + 1
         }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         output.append(UInt8(ascii: "\""))
     }
 

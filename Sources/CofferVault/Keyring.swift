@@ -103,12 +103,19 @@ public struct Keyring: Sendable {
 
     /// The JSON of the item in a stored record (as `ItemJSONWriter` writes an item), for a caller
     /// that passes it on rather than reads it: the sealed bytes as they are when the record was
-    /// sealed in the writer's shape, else the item opened and written again. The record must be one
-    /// the caller checked (its fingerprint): the revision inside is compared only in the second case.
+    /// sealed in the writer's JSON shape, written straight from compact content, else the item
+    /// opened and written again (which reports what is wrong). The record must be one the caller
+    /// checked (its fingerprint): a JSON record's revision is compared only in the last case.
     public func openItemJSON(_ record: SealedItem) throws(CofferVaultError) -> Data {
         let plaintext = try openContent(record)
         if plaintext.first == UInt8(ascii: "{"),
             let item = ItemJSONReader.itemJSON(inSealedContent: plaintext, revision: record.revision)
+        {
+            return item
+        }
+        if plaintext.first == ItemCompactEncoding.marker,
+            let item = try? ItemCompactEncoding.itemJSON(
+                inSealedContent: plaintext, itemID: record.id, revision: record.revision)
         {
             return item
         }

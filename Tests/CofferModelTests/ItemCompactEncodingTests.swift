@@ -112,6 +112,50 @@ struct ItemCompactEncodingTests {
         }
     }
 
+    /// What `ItemJSONWriter` writes for `item`.
+    static func writerJSON(_ item: Item) -> Data {
+        var output: [UInt8] = []
+        ItemJSONWriter.write(item, into: &output)
+        return Data(output)
+    }
+
+    @Test(
+        "the JSON made straight from compact content is byte for byte the writer's JSON of its item, samples and random"
+    )
+    func straightToJSON() throws {
+        var random = SeededGenerator(seed: 0xBAC_C0FF)
+        var items = Self.samples()
+        for index in 0..<300 {
+            var item = Item(
+                type: ItemType.allCases.randomElement(using: &random)!, title: "Item \(index) \\ \"é\"",
+                now: Date(timeIntervalSince1970: Double.random(in: 0...2e9, using: &random)))
+            item.tags = ["b \(index % 3)", "a", "a"]
+            item.isFavorite = Bool.random(using: &random)
+            if Bool.random(using: &random) { item.modified = Date(timeIntervalSince1970: 2e9 + Double(index)) }
+            items.append(item)
+        }
+        for item in items {
+            let compact = ItemCompactEncoding.sealedContent(revision: 42, item: item)
+            let json = try ItemCompactEncoding.itemJSON(inSealedContent: compact, itemID: item.id, revision: 42)
+            #expect(json == Self.writerJSON(item), "\(item.title)")
+        }
+    }
+
+    @Test("the straight-to-JSON path refuses another revision and every truncation, never trapping")
+    func straightToJSONRefuses() throws {
+        for item in Self.samples() {
+            let bytes = Array(ItemCompactEncoding.sealedContent(revision: 9, item: item))
+            #expect(throws: ItemCompactEncoding.Malformed(reason: "it holds another revision")) {
+                try ItemCompactEncoding.itemJSON(inSealedContent: Data(bytes), itemID: item.id, revision: 10)
+            }
+            for end in stride(from: 0, to: bytes.count, by: bytes.count < 4096 ? 1 : 53) {
+                #expect(throws: ItemCompactEncoding.Malformed.self) {
+                    try ItemCompactEncoding.itemJSON(inSealedContent: Data(bytes[..<end]), itemID: item.id, revision: 9)
+                }
+            }
+        }
+    }
+
     @Test("a typical login takes under a third of its JSON's bytes")
     func compact() throws {
         var item = Item(type: .login, title: "Site 12345", now: Date(timeIntervalSince1970: 1_764_000_000.123))
