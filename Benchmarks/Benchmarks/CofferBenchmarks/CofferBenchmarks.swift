@@ -11,23 +11,28 @@ import Foundation
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(10))
 
-    let keyring = Keyring(accountID: UUID(), epoch: 1, accountKey: .random())
+    // Both content formats (issue 15, item encoding: "measure both"): JSON, which vaults that may
+    // share their account with older devices write, and format 2, which new vaults write.
+    let json = Keyring(accountID: UUID(), epoch: 1, accountKey: .random())
+    var compact = json
+    compact.contentFormat = .compact
     let sample = BenchmarkFixtures.sampleItem()
+    for (keyring, format) in [(json, ""), (compact, ", content format 2")] {
+        Benchmark("Seal one item\(format)") { benchmark in
+            for _ in benchmark.scaledIterations { blackHole(try keyring.seal(sample, revision: 1)) }
+        }
 
-    Benchmark("Seal one item") { benchmark in
-        for _ in benchmark.scaledIterations { blackHole(try keyring.seal(sample, revision: 1)) }
-    }
+        let sealed = try? keyring.seal(sample, revision: 1)
+        Benchmark("Open one item\(format)") { benchmark in
+            guard let sealed else { return }
+            for _ in benchmark.scaledIterations { blackHole(try keyring.open(sealed)) }
+        }
 
-    let sealed = try? keyring.seal(sample, revision: 1)
-    Benchmark("Open one item") { benchmark in
-        guard let sealed else { return }
-        for _ in benchmark.scaledIterations { blackHole(try keyring.open(sealed)) }
-    }
-
-    Benchmark("Bulk open 100,000 items", configuration: .init(maxIterations: 5)) { benchmark in
-        let records = try BenchmarkFixtures.records(count: 100_000, keyring: keyring)
-        benchmark.startMeasurement()
-        for record in records { blackHole(try keyring.open(record)) }
+        Benchmark("Bulk open 100,000 items\(format)", configuration: .init(maxIterations: 5)) { benchmark in
+            let records = try BenchmarkFixtures.records(count: 100_000, keyring: keyring)
+            benchmark.startMeasurement()
+            for record in records { blackHole(try keyring.open(record)) }
+        }
     }
 
     // Budget (issue 15): unlocking 100,000 items costs the key derivation plus under 500 ms.
