@@ -71,6 +71,7 @@ let benchmarks: @Sendable () -> Void = {
     recallBenchmarks()
     sshBenchmarks()
     keePassBenchmarks()
+    startupBenchmarks()
 
     // Budget (issue 15): at 100,000 items at most 1.2 times the figure at 1,000, and under 10 ms p50.
     for items in [0, 1_000, 100_000] {
