@@ -407,7 +407,9 @@ public final class VaultSession {
             let ids = index.ids
             for (done, start) in stride(from: 0, to: ids.count, by: max(1, chunk)).enumerated() {
                 let items = try opened(Array(ids[start..<min(start + max(1, chunk), ids.count)]), for: .changing)
-                _ = try apply(adding: [], updating: items)
+                // Straight to `commit`: the values do not change, so an item from before the size
+                // limit existed moves too instead of stopping the move on every unlock.
+                try commit(items.compactMap { item in heads[item.id].map { Revision(item, after: $0) } })
                 CrashPoint.reached("move.chunk", count: done + 1)
             }
             try store.setContentFormat(format)

@@ -145,4 +145,19 @@ struct VaultLayoutTests {
         let reopened = try VaultSession(store: VaultStore.open(at: session.store.path), keyring: session.keyring)
         #expect(try reopened.list(ItemFilter(scope: .all)).sorted { $0.id.sortsBefore($1.id) } == before)
     }
+
+    @Test("an item larger than the size limit, kept from before the limit existed, moves too")
+    func oversizedItemMoves() throws {
+        let (session, _) = try Self.vault(writing: .json, Self.logins(3))
+        var large = Item(type: .note, title: "From before the limit", now: Date(timeIntervalSince1970: 1_600_000_000))
+        large.notes = String(repeating: "x", count: Item.sizeLimit + 1)
+        #expect(!large.fitsSizeLimit)
+        _ = try session.store.commit(
+            VaultChange(upserts: [try session.keyring.seal(large, revision: 1)], guards: [large.id: 0]),
+            keyring: session.keyring)
+        let reopened = try VaultSession(store: VaultStore.open(at: session.store.path), keyring: session.keyring)
+        try reopened.moveItems(to: .compact)
+        #expect(try reopened.store.contentFormat() == .compact)
+        #expect(try reopened.resolve("From before the limit", scope: .live).notes.count == Item.sizeLimit + 1)
+    }
 }
