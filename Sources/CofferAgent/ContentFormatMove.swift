@@ -13,7 +13,7 @@ import CofferVault
 enum ContentFormatMove {
     /// Moves `session`'s vault when it is due; any failure leaves it as it was, writing JSON.
     static func runIfDue(_ session: VaultSession, paths: ProfilePaths) {
-        guard !session.isEmpty, (try? session.store.contentFormat()) == .json,
+        guard !session.isEmpty, session.keyring.contentFormat == .json,
             (try? session.store.neverSynced()) == true,
             let backups = BackupService.automatic(for: session, paths: paths),
             (try? backups.create(automatic: true)) != nil

@@ -52,7 +52,7 @@ public struct VaultStore: Sendable {
     ) throws(CofferStoreError) -> VaultStore {
         guard !FileManager.default.fileExists(atPath: path) else { throw .vaultExists(path: path) }
         let store = try VaultStore(path: path)
-        try store.usePageSize()
+        try store.rebuild()
         try store.migrate()
         let sealed = keyring.sealDigest(.empty, purpose: .vaultDigest, position: 0)
         try store.write { db in
@@ -119,10 +119,11 @@ public struct VaultStore: Sendable {
         }
     }
 
-    /// Pages of 8 KiB: a record of a typical login (about 300 bytes) wastes a tenth as much of a
-    /// page's end as with 4 KiB. A new file takes it before its first table; an existing one by a
-    /// VACUUM, which rebuilds the file atomically (killed half-way, the file is as it was).
-    private func usePageSize() throws(CofferStoreError) {
+    /// Gives the file 8 KiB pages and, when it has tables, rebuilds it without free or part-full
+    /// pages. 8 KiB: a record of a typical login (about 300 bytes) wastes a tenth as much of a
+    /// page's end as with 4 KiB. A new file takes the size before its first table; an existing one by
+    /// the VACUUM, which rebuilds the file atomically (killed half-way, the file is as it was).
+    private func rebuild() throws(CofferStoreError) {
         do {
             try database.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA page_size = 8192")
@@ -138,7 +139,7 @@ public struct VaultStore: Sendable {
     /// Rebuilds the file after a change that rewrote most of its records, which leaves pages part
     /// full rather than free; best effort: the file is whole either way.
     public func compact() {
-        try? usePageSize()
+        try? rebuild()
     }
 
     /// Whether more than a quarter of a file of 1 MiB or more is free pages.
@@ -166,7 +167,7 @@ public struct VaultStore: Sendable {
             // next open.
             let migratedNow =
                 !applied.isEmpty && (!applied.contains(Schema.oneCopy) || !applied.contains(Schema.smallKeys))
-            if try migratedNow || mostlyFree() { try? usePageSize() }
+            if try migratedNow || mostlyFree() { compact() }
         } catch {
             throw Self.translate(error, path: path)
         }
